@@ -1,0 +1,264 @@
+"""The gateway's response shapes, exactly as the Account Balances page prints them.
+
+Amounts arrive as JSON strings and become exact Decimals; a number where an amount belongs
+is refused (the gateway never sends one, so a number means something upstream rounded).
+Fields the page documents are required; fields it does not are ignored. A problem is
+reported by the field's path: `balances[0].wallets[1].balance: ...`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
+
+from reconcile_tui import money
+from reconcile_tui.money import AmountError, NumberStyle
+from reconcile_tui.times import Interval, Period, TimeError, format_utc, parse_api_time
+
+__all__ = [
+    "BalancesResponse",
+    "BalancesSummary",
+    "CurrencyBalance",
+    "GatewayErrorBody",
+    "HistoryBucket",
+    "HistoryResponse",
+    "HistorySummary",
+    "ResponseShapeError",
+    "WalletBalance",
+    "parse_balances",
+    "parse_error_body",
+    "parse_history",
+]
+
+_API_NUMBERS = NumberStyle(signed=True)
+
+
+class ResponseShapeError(ValueError):
+    """A response body is not what the API page documents; the message names the field."""
+
+
+def _amount_from_text(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"amount must be a JSON string, got number {value!r}")
+    if not isinstance(value, str):
+        raise ValueError(f"amount must be a JSON string, got {type(value).__name__}")
+    try:
+        return money.parse_amount(value, style=_API_NUMBERS)
+    except AmountError as error:
+        raise ValueError(str(error)) from None
+
+
+def _time_from_text(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return parse_api_time(value)
+    except TimeError as error:
+        raise ValueError(str(error)) from None
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_from_text),
+    PlainSerializer(lambda amount: money.canonical(amount), return_type=str),
+]
+ApiTime = Annotated[
+    datetime,
+    BeforeValidator(_time_from_text),
+    PlainSerializer(format_utc, return_type=str),
+]
+Count = Annotated[int, Field(strict=True, ge=0)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class WalletBalance(_Shape):
+    """One wallet's share of a currency: confirmed `balance` and `pending`."""
+
+    wallet_id: str
+    wallet_name: str = ""
+    balance: Amount
+    pending: Amount
+
+
+class CurrencyBalance(_Shape):
+    """One currency's aggregate across wallets, with its all-time totals."""
+
+    currency: str
+    currency_name: str | None = None
+    network: str | None = None
+    total_balance: Amount
+    available_balance: Amount
+    pending_balance: Amount
+    total_deposited: Amount
+    total_withdrawn: Amount
+    total_fees_paid: Amount
+    usd_value: Amount
+    last_transaction: ApiTime | None = None
+    wallets: list[WalletBalance]
+
+    def printed_scale(self) -> int:
+        """The decimal places this currency's amounts are printed with (the widest seen)."""
+        amounts = [self.total_balance, self.available_balance, self.pending_balance]
+        amounts += [self.total_deposited, self.total_withdrawn, self.total_fees_paid]
+        for wallet in self.wallets:
+            amounts += [wallet.balance, wallet.pending]
+        return max(money.places(amount) for amount in amounts)
+
+
+class BalancesSummary(_Shape):
+    """The `summary` block of GET /user/balances/."""
+
+    total_usd_value: Amount
+    total_currencies: Count
+    total_wallets: Count
+    last_update: ApiTime
+
+
+class BalancesResponse(_Shape):
+    """GET /user/balances/."""
+
+    balances: list[CurrencyBalance]
+    summary: BalancesSummary
+
+    def currency(self, code: str) -> CurrencyBalance | None:
+        """The balance of `code`, or None when the gateway does not report it."""
+        for balance in self.balances:
+            if balance.currency == code:
+                return balance
+        return None
+
+    def printed_scales(self) -> dict[str, int]:
+        """Each currency's printed scale: the scale of currencies not known in advance."""
+        return {balance.currency: balance.printed_scale() for balance in self.balances}
+
+
+class HistoryBucket(_Shape):
+    """One bucket [timestamp, timestamp + interval); `balance` is the total at its end."""
+
+    timestamp: ApiTime
+    balance: Amount
+    deposits: Amount
+    withdrawals: Amount
+    deposit_count: Count
+    withdrawal_count: Count
+    usd_value: Amount
+
+
+class HistorySummary(_Shape):
+    """The `summary` block of GET /user/balances/history/."""
+
+    starting_balance: Amount
+    ending_balance: Amount
+    total_deposits: Amount
+    total_withdrawals: Amount
+    net_change: Amount
+    total_deposit_count: Count
+    total_withdrawal_count: Count
+    average_daily_deposits: Amount
+    average_daily_withdrawals: Amount
+
+
+class HistoryResponse(_Shape):
+    """GET /user/balances/history/ for one currency."""
+
+    currency: str | None = None
+    period: Period
+    interval: Interval
+    history: list[HistoryBucket]
+    summary: HistorySummary
+
+
+class GatewayErrorDetail(_Shape):
+    code: str = "error"
+    message: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class GatewayErrorBody(_Shape):
+    """An error body: `{"error": {"code", "message", "details"}}` or `{"detail": "..."}`."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+_ShapeT = TypeVar("_ShapeT", bound=BaseModel)
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def describe(error: ValidationError, what: str) -> str:
+    """One line naming the first bad field of a response and why it is bad."""
+    first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return f"{what} is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+    if first["type"] in {"model_type", "model_attributes_type"} and not first["loc"]:
+        return f"{what} is not a JSON object"
+    path = _field_path(tuple(first["loc"]))
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        message = "missing"
+    more = len(error.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{what}: {path}: {message}{suffix}"
+
+
+def _parse(model: type[_ShapeT], body: bytes | str, what: str) -> _ShapeT:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        raise ResponseShapeError(describe(error, what)) from None
+
+
+def parse_balances(body: bytes | str, what: str = "balances response") -> BalancesResponse:
+    """Parse a GET /user/balances/ body, or raise ResponseShapeError naming the bad field."""
+    return _parse(BalancesResponse, body, what)
+
+
+def parse_history(body: bytes | str, what: str = "history response") -> HistoryResponse:
+    """Parse a GET /user/balances/history/ body, or raise ResponseShapeError."""
+    return _parse(HistoryResponse, body, what)
+
+
+def parse_error_body(body: bytes | str) -> GatewayErrorBody | None:
+    """The gateway's error code and message, from either documented shape; None otherwise."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    inner = data.get("error")
+    if isinstance(inner, dict):
+        try:
+            detail = GatewayErrorDetail.model_validate(inner)
+        except ValidationError:
+            return None
+        return GatewayErrorBody(code=detail.code, message=detail.message, details=detail.details)
+    if isinstance(inner, str):
+        message = data.get("message") or data.get("error_description") or inner
+        return GatewayErrorBody(code=inner, message=str(message))
+    if isinstance(data.get("detail"), str):
+        return GatewayErrorBody(code="error", message=data["detail"])
+    return None

@@ -1,0 +1,261 @@
+"""Settings: environment variables over an optional TOML file over defaults.
+
+Environment (what CI needs, nothing else):
+    RECONCILE_DB               the database file
+    CRYPTOFUSE_API_URL         the gateway (default https://api.cryptofuse.io)
+    CRYPTOFUSE_TOKEN           a pre-issued bearer token, or
+    CRYPTOFUSE_CLIENT_ID       client credentials for POST /o/token/ (scope read)
+    CRYPTOFUSE_CLIENT_SECRET
+
+The TOML file (`--config FILE`) has `[api]`, `[reconcile]` and `[store]` sections; see
+docs/configuration.md. Amounts in it are strings ("0.01"): a TOML float is refused, because
+a float has already lost the exact value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import tomllib
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from reconcile_tui import money
+from reconcile_tui.errors import ConfigError
+from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
+
+__all__ = ["ApiSettings", "RuleSettings", "Settings", "default_db_path", "load_settings"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.cryptofuse.io"
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def default_db_path() -> Path:
+    """Where the database lives unless told otherwise: the user's data directory."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "reconcile-tui" / "reconcile.db"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `24h`, `3d`: a duration for thresholds."""
+    match = _DURATION.fullmatch(str(text).strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90m, 24h or 3d")
+    number, unit = match.groups()
+    return timedelta(**{_UNITS[unit]: float(number)})
+
+
+def _exact(value: Any, what: str) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise ValueError(f'{what} {value!r} is a TOML float; write it as a string, e.g. "{value}"')
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string amount")
+    try:
+        amount = money.parse_amount(value)
+    except money.AmountError as error:
+        raise ValueError(f"{what}: {error}") from None
+    return amount
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApiSettings(_Section):
+    """How to reach the gateway."""
+
+    url: str = DEFAULT_API_URL
+    """Base URL of the Cryptofuse API."""
+    token: SecretStr | None = None
+    """A pre-issued bearer token (prefer the CRYPTOFUSE_TOKEN variable)."""
+    client_id: str | None = None
+    """OAuth client id for the client-credentials grant."""
+    client_secret: SecretStr | None = None
+    """OAuth client secret (prefer the CRYPTOFUSE_CLIENT_SECRET variable)."""
+    connect_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to wait for a connection."""
+    read_timeout: float = Field(default=20.0, gt=0)
+    """Seconds to wait for each response."""
+    deadline: float = Field(default=120.0, gt=0)
+    """Seconds a whole command may spend on the network, retries included."""
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    """Attempts per request for retryable failures (connection errors, 429, 502-504)."""
+    retry_after_cap: float = Field(default=30.0, gt=0)
+    """The longest Retry-After the client honours, in seconds."""
+    concurrency: int = Field(default=4, ge=1, le=32)
+    """History requests in flight at once."""
+    cache_ttl: float = Field(default=300.0, ge=0)
+    """Seconds a fetched snapshot is reused before fetching again (the API page's advice)."""
+    period: Period = DEFAULT_PERIOD
+    """History period fetched by default."""
+    interval: Interval = DEFAULT_INTERVAL
+    """History bucket size fetched by default."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class RuleSettings(_Section):
+    """Thresholds of the reconciliation, per currency (`default` for the rest)."""
+
+    tolerance: dict[str, Decimal] = Field(default_factory=dict)
+    """Largest difference still counted as equal, e.g. {default = "0", USDTERC20 = "0.01"}."""
+    stale_pending_after: dict[str, timedelta] = Field(default_factory=dict)
+    """Age after which a pending record is stale, e.g. {default = "24h", BTC = "6h"}."""
+    low_balance: dict[str, Decimal] = Field(default_factory=dict)
+    """Available balance below which a wallet is flagged, e.g. {USDTERC20 = "100"}."""
+
+    @field_validator("tolerance", "low_balance", mode="before")
+    @classmethod
+    def _amounts(cls, value: Any) -> dict[str, Decimal]:
+        if not isinstance(value, dict):
+            raise ValueError('expected a table of currency = "amount"')
+        return {str(code): _exact(amount, f"{code}") for code, amount in value.items()}
+
+    @field_validator("stale_pending_after", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> dict[str, timedelta]:
+        if not isinstance(value, dict):
+            raise ValueError('expected a table of currency = "24h"')
+        return {
+            str(code): duration if isinstance(duration, timedelta) else parse_duration(duration)
+            for code, duration in value.items()
+        }
+
+
+class StoreSettings(_Section):
+    path: Path | None = None
+    """The database file (RECONCILE_DB; default in the user's data directory)."""
+    busy_timeout: float = Field(default=10.0, gt=0)
+    """Seconds to wait for another process's write before giving up."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable, from the environment and an optional TOML file."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+
+    api: ApiSettings = ApiSettings()
+    reconcile: RuleSettings = RuleSettings()
+    store: StoreSettings = StoreSettings()
+
+    @property
+    def db_path(self) -> Path:
+        return self.store.path or default_db_path()
+
+
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """The documented environment variables, placed into their sections."""
+
+    _NAMES: ClassVar[dict[str, tuple[str, str]]] = {
+        "RECONCILE_DB": ("store", "path"),
+        "CRYPTOFUSE_API_URL": ("api", "url"),
+        "CRYPTOFUSE_TOKEN": ("api", "token"),
+        "CRYPTOFUSE_CLIENT_ID": ("api", "client_id"),
+        "CRYPTOFUSE_CLIENT_SECRET": ("api", "client_secret"),
+    }
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: dict[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._environ = environ
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, (section, key) in self._NAMES.items():
+            value = self._environ.get(name)
+            if value:
+                found.setdefault(section, {})[key] = value
+        return found
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    api = data.get("api") if isinstance(data.get("api"), dict) else {}
+    if api and ({"token", "client_secret"} & set(api)):
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            log.warning(
+                "%s holds a secret and can be read by other users; run: chmod 600 %s",
+                path,
+                path,
+            )
+    return data
+
+
+def load_settings(
+    config_file: Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Settings from the environment over `config_file` over defaults, or ConfigError."""
+    data = _read_config(config_file) if config_file is not None else {}
+    environment = dict(os.environ if environ is None else environ)
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (
+                init_settings,
+                _EnvironmentSource(settings_cls, environment),
+                _TomlSource(settings_cls, data),
+            )
+
+    where = str(config_file) if config_file else "environment"
+    try:
+        loaded = _Loaded()
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting"
+        raise ConfigError(f"{where}: {key}: {message}") from None
+    return loaded

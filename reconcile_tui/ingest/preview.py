@@ -1,0 +1,89 @@
+"""Previewing a CSV file: its first rows as they would be imported, before importing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reconcile_tui.errors import BadFile, BadInput
+from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.reader import read_csv
+from reconcile_tui.ingest.rows import RowError, RowParser, StagedRecord
+from reconcile_tui.times import utc_now
+
+__all__ = ["Preview", "PreviewRow", "preview_file"]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One row: its line, its raw fields, and the record it becomes or why it cannot."""
+
+    line: int
+    fields: list[str]
+    record: StagedRecord | None
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    path: str
+    header: list[str]
+    rows: list[PreviewRow]
+    file_size: int
+
+
+def preview_file(
+    path: Path,
+    layout: Layout | None = None,
+    *,
+    rows: int = 20,
+    validation_scales: Mapping[str, int] | None = None,
+    now: datetime | None = None,
+) -> Preview:
+    """The header and the first `rows` rows of `path` as parsed; header problems raise."""
+    layout = layout or Layout()
+    shown = str(path)
+    try:
+        stream = path.open("rb")
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise BadInput(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise BadInput(f"{shown}: is a directory, not a CSV file") from None
+    except OSError as error:
+        raise BadInput(f"{shown}: cannot read ({error.strerror})") from None
+    with stream:
+        reader = iter(
+            read_csv(
+                stream,
+                encoding=layout.csv.encoding,
+                delimiter=layout.csv.delimiter,
+                quotechar=layout.csv.quotechar,
+            )
+        )
+        header = next(reader, None)
+        if header is None:
+            raise BadFile(f"{shown}: the file is empty (no header line)")
+        if header.fields is None:
+            raise BadFile(f"{shown}:{header.line}: {header.problem}")
+        parser = RowParser(
+            layout,
+            header.fields,
+            shown,
+            validation_scales=validation_scales or {},
+            now=now or utc_now(),
+        )
+        found: list[PreviewRow] = []
+        for row in reader:
+            if len(found) >= rows:
+                break
+            if row.fields is None:
+                found.append(PreviewRow(row.line, [row.text], None, row.problem))
+                continue
+            try:
+                found.append(PreviewRow(row.line, row.fields, parser.parse(row.fields), None))
+            except RowError as error:
+                found.append(PreviewRow(row.line, row.fields, None, str(error)))
+    return Preview(shown, header.fields, found, size)

@@ -1,0 +1,63 @@
+"""Logging to stderr for the CLI, with every known secret masked in every record.
+
+The HTTP client never logs a token or client secret in the first place; this filter is
+the second lock on the door, in case a library (or a future change) ever does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+__all__ = ["MASK", "SecretMask", "configure_logging", "redact_secrets"]
+
+MASK = "********"
+
+
+class SecretMask(logging.Filter):
+    """Replaces each registered secret in a record's message and arguments with MASK."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        # Very short values would mask ordinary words; real secrets are long.
+        self._secrets.update(secret for secret in secrets if len(secret) >= 6)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        masked = message
+        for secret in self._secrets:
+            masked = masked.replace(secret, MASK)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_MASK = SecretMask()
+
+
+def redact_secrets(secrets: Iterable[str]) -> None:
+    """Mask these values in everything logged from now on."""
+    _MASK.add(secrets)
+
+
+def configure_logging(verbosity: int) -> None:
+    """0: warnings only; 1: progress (INFO); 2: debugging detail (DEBUG), to stderr."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_MASK)
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_reconcile_tui", False):
+            root.removeHandler(existing)
+    handler._reconcile_tui = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    if verbosity < 2:
+        # httpx logs each request at INFO; keep that for -vv.
+        logging.getLogger("httpx").setLevel(logging.WARNING)

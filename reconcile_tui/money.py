@@ -1,0 +1,364 @@
+"""The one place that parses, quantizes, compares, sums and formats amounts of money.
+
+Rules (see docs/money.md):
+
+* An amount is a `decimal.Decimal` made from a string, never from a float. Any float that
+  reaches this module raises `FloatInMoneyError` at once: it is a bug, not an input.
+* All arithmetic runs in `MONEY`, a context of 80 significant digits that traps
+  `Inexact`, `Rounded` and `FloatOperation`, so a sum either is exact or raises.
+* Each currency has a scale (decimal places). An amount with more significant places than
+  its currency allows is refused, never rounded; trailing zeros past the scale are fine
+  because dropping them changes nothing.
+* Rounding happens in exactly two places, both for display and both explicit:
+  `round_to` (USD values, the API's averages) and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from decimal import (
+    ROUND_HALF_EVEN,
+    Clamped,
+    Context,
+    Decimal,
+    DivisionByZero,
+    FloatOperation,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+)
+from typing import Final
+
+__all__ = [
+    "MAX_SCALE",
+    "MONEY",
+    "ZERO",
+    "AmountError",
+    "DecimalSum",
+    "FloatInMoneyError",
+    "NumberStyle",
+    "add",
+    "canonical",
+    "format_amount",
+    "is_rounded_quotient",
+    "is_within",
+    "known_scale",
+    "magnitude",
+    "neg",
+    "parse_amount",
+    "places",
+    "product",
+    "quantize",
+    "ratio",
+    "round_to",
+    "scale_for",
+    "scale_of_text",
+    "sub",
+    "to_minor_units",
+    "total",
+]
+
+#: Exact arithmetic: 80 digits hold a 60-digit integer part beside 18 decimal places.
+MONEY: Final = Context(
+    prec=80,
+    rounding=ROUND_HALF_EVEN,
+    traps=[Inexact, Rounded, FloatOperation, InvalidOperation, DivisionByZero, Overflow, Clamped],
+)
+
+#: Quantizing may drop trailing zeros (Rounded) but never a significant digit (Inexact).
+_EXACT_QUANTIZE: Final = Context(
+    prec=80, rounding=ROUND_HALF_EVEN, traps=[Inexact, FloatOperation, InvalidOperation, Overflow]
+)
+
+#: Explicit, documented rounding for display values only (USD, the API's averages).
+_ROUNDING: Final = Context(
+    prec=80,
+    rounding=ROUND_HALF_EVEN,
+    traps=[FloatOperation, InvalidOperation, DivisionByZero, Overflow],
+)
+
+ZERO: Final = Decimal(0)
+
+#: The most decimal places any currency may carry; the scale of a currency nobody knows.
+MAX_SCALE: Final = 18
+
+_KNOWN_PREFIX_SCALES: Final = (("USDT", 6), ("USDC", 6), ("DAI", 6))
+_KNOWN_EXACT_SCALES: Final = {"ETH": 18, "WETH": 18, "BTC": 8}
+
+
+class FloatInMoneyError(TypeError):
+    """A float reached money code. Always a bug: amounts travel as strings."""
+
+
+class AmountError(ValueError):
+    """A text is not an acceptable amount; the message says why, in the user's words."""
+
+
+def known_scale(currency: str) -> int | None:
+    """The fixed scale of a currency this product knows, or None for any other."""
+    code = currency.upper()
+    if code in _KNOWN_EXACT_SCALES:
+        return _KNOWN_EXACT_SCALES[code]
+    for prefix, scale in _KNOWN_PREFIX_SCALES:
+        if code.startswith(prefix):
+            return scale
+    return None
+
+
+def scale_for(currency: str, printed_by_api: Mapping[str, int] | None = None) -> int:
+    """The scale of `currency`: known table first, then what the API prints, else 18."""
+    scale = known_scale(currency)
+    if scale is not None:
+        return scale
+    if printed_by_api and currency in printed_by_api:
+        return printed_by_api[currency]
+    return MAX_SCALE
+
+
+def _refuse_float(value: object) -> None:
+    if isinstance(value, float):
+        raise FloatInMoneyError(f"a float ({value!r}) reached money code; amounts must be text")
+
+
+def places(amount: Decimal) -> int:
+    """How many decimal places `amount` is written with (trailing zeros included)."""
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite by construction
+    return -exponent if exponent < 0 else 0
+
+
+def scale_of_text(text: str) -> int:
+    """Decimal places of an amount as printed, e.g. the API's "5.123456789000000000" -> 18."""
+    _, dot, fraction = text.strip().partition(".")
+    return len(fraction) if dot else 0
+
+
+class NumberStyle:
+    """How amounts are written in one input: decimal mark, grouping, sign.
+
+    The default accepts only plain `123.45`: a comma anywhere is ambiguous (decimal or
+    thousands?) until a mapping file declares which it is.
+    """
+
+    __slots__ = ("_pattern", "decimal_comma", "signed", "thousands")
+
+    def __init__(
+        self, *, decimal_comma: bool = False, thousands: str | None = None, signed: bool = False
+    ) -> None:
+        if thousands is not None and thousands not in {",", ".", " ", "'", "\u00a0", "\u202f"}:
+            raise AmountError(f"unsupported thousands separator {thousands!r}")
+        point = "," if decimal_comma else "."
+        if thousands == point:
+            raise AmountError("the thousands separator cannot be the decimal mark")
+        self.decimal_comma = decimal_comma
+        self.thousands = thousands
+        self.signed = signed
+        sign = r"[-+]?" if signed else ""
+        if thousands is None:
+            integer = r"\d+"
+        else:
+            integer = r"(?:\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+|\d+)"
+        self._pattern = re.compile(sign + integer + r"(?:" + re.escape(point) + r"\d+)?")
+
+    def normalise(self, text: str) -> str:
+        """Turn `text` into plain `-123.45` form, or explain why it is not an amount."""
+        stripped = text.strip()
+        if self._pattern.fullmatch(stripped) is None:
+            raise AmountError(self._explain(stripped))
+        if self.thousands is not None:
+            stripped = stripped.replace(self.thousands, "")
+        if self.decimal_comma:
+            stripped = stripped.replace(",", ".")
+        return stripped
+
+    def _explain(self, text: str) -> str:
+        if not text:
+            return "amount is empty"
+        lowered = text.lower()
+        if lowered.lstrip("+-") in {"nan", "inf", "infinity", "snan"}:
+            return f"{text!r} is not a number"
+        if re.fullmatch(r"[-+]?[\d.,]*\d[eE][-+]?\d+", text):
+            return f"{text!r} uses exponent notation; write the amount out in full"
+        if text[0] in "+-" and not self.signed:
+            return f"{text!r} has a sign; amounts here are positive (declare a signed column)"
+        if not re.fullmatch(r"[-+]?[\d.,' \u00a0\u202f]+", text):
+            return f"{text!r} is not an amount"
+        mark = "," if self.decimal_comma else "."
+        other = "." if mark == "," else ","
+        if self.thousands is None and other in text:
+            return (
+                f"{text!r} is ambiguous: declare in the mapping whether "
+                "',' and '.' are decimal or thousands separators"
+            )
+        if self.thousands is not None and self.thousands in text:
+            return f"{text!r} has malformed digit grouping"
+        return f"{text!r} is not an amount"
+
+
+_PLAIN: Final = NumberStyle()
+
+
+def parse_amount(
+    text: str,
+    scale: int | None = None,
+    *,
+    currency: str | None = None,
+    style: NumberStyle | None = None,
+) -> Decimal:
+    """Parse `text` into an exact Decimal at `scale` places (if given).
+
+    Raises AmountError with a reason a user can act on; FloatInMoneyError for a float.
+    """
+    _refuse_float(text)
+    if not isinstance(text, str):
+        raise TypeError(f"amounts are parsed from text, not {type(text).__name__}")
+    plain = (style or _PLAIN).normalise(text)
+    amount = Decimal(plain)
+    if scale is not None:
+        amount = _fit_scale(amount, scale, text.strip(), currency)
+    return amount
+
+
+def _fit_scale(amount: Decimal, scale: int, shown: str, currency: str | None) -> Decimal:
+    if places(amount) == scale:
+        return amount
+    try:
+        return amount.quantize(Decimal(1).scaleb(-scale), context=_EXACT_QUANTIZE)
+    except Inexact:
+        whose = f"{currency} allows" if currency else "the currency allows"
+        raise AmountError(
+            f"{shown} has more decimal places than {whose} ({scale}); it would need rounding"
+        ) from None
+
+
+def quantize(amount: Decimal, scale: int) -> Decimal:
+    """`amount` written with exactly `scale` places; raises AmountError if that would round."""
+    _refuse_float(amount)
+    return _fit_scale(amount, scale, format(amount, "f"), None)
+
+
+def canonical(amount: Decimal, scale: int | None = None) -> str:
+    """The stored text form: plain digits, no exponent, `scale` places if given."""
+    _refuse_float(amount)
+    if scale is not None:
+        amount = quantize(amount, scale)
+    text = format(amount, "f")
+    return text[1:] if text.startswith("-") and amount.is_zero() else text
+
+
+def format_amount(amount: Decimal, scale: int | None = None, *, grouping: bool = False) -> str:
+    """Text for a person: `scale` places, optional thousands grouping with commas."""
+    text = canonical(amount, scale)
+    if not grouping:
+        return text
+    sign = "-" if text.startswith("-") else ""
+    integer, dot, fraction = text.lstrip("-").partition(".")
+    return f"{sign}{int(integer):,}{dot}{fraction}"
+
+
+def to_minor_units(amount: Decimal, scale: int) -> int:
+    """The amount as an integer count of the currency's smallest unit (exact)."""
+    return int(quantize(amount, scale).scaleb(scale, context=MONEY))
+
+
+def add(a: Decimal, b: Decimal) -> Decimal:
+    """a + b, exactly."""
+    _refuse_float(a)
+    _refuse_float(b)
+    return MONEY.add(a, b)
+
+
+def sub(a: Decimal, b: Decimal) -> Decimal:
+    """a - b, exactly."""
+    _refuse_float(a)
+    _refuse_float(b)
+    return MONEY.subtract(a, b)
+
+
+def neg(a: Decimal) -> Decimal:
+    """-a, exactly."""
+    _refuse_float(a)
+    return MONEY.minus(a)
+
+
+def magnitude(a: Decimal) -> Decimal:
+    """|a|, exactly (the built-in abs() would round to the thread's 28-digit context)."""
+    _refuse_float(a)
+    return MONEY.abs(a)
+
+
+def total(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of `amounts` (0 for none)."""
+    result = ZERO
+    for amount in amounts:
+        _refuse_float(amount)
+        result = MONEY.add(result, amount)
+    return result
+
+
+def is_within(difference: Decimal, tolerance: Decimal) -> bool:
+    """Whether a difference is small enough to count as equal (|difference| <= tolerance)."""
+    _refuse_float(difference)
+    _refuse_float(tolerance)
+    return MONEY.abs(difference) <= tolerance
+
+
+def round_to(value: Decimal, places_: int) -> Decimal:
+    """Round half-even to `places_` decimals. For display values only, never for balances."""
+    _refuse_float(value)
+    return value.quantize(Decimal(1).scaleb(-places_), context=_ROUNDING)
+
+
+def ratio(numerator: Decimal, denominator: Decimal, places_: int) -> Decimal | None:
+    """numerator / denominator rounded to `places_` (display only); None when dividing by 0."""
+    _refuse_float(numerator)
+    _refuse_float(denominator)
+    if denominator.is_zero():
+        return None
+    return round_to(_ROUNDING.divide(numerator, denominator), places_)
+
+
+def is_rounded_quotient(value: Decimal, numerator: Decimal, denominator: Decimal) -> bool:
+    """Whether `value` is numerator / denominator rounded to value's own places (either way
+    at a tie), as an API computes an average: |value - quotient| <= half a unit."""
+    _refuse_float(value)
+    if denominator.is_zero():
+        return False
+    quotient = _ROUNDING.divide(numerator, denominator)
+    half_unit = Decimal(5).scaleb(-places(value) - 1)
+    return _ROUNDING.abs(_ROUNDING.subtract(value, quotient)) <= half_unit
+
+
+def product(a: Decimal, b: Decimal) -> Decimal:
+    """a * b, exactly."""
+    _refuse_float(a)
+    _refuse_float(b)
+    return MONEY.multiply(a, b)
+
+
+class DecimalSum:
+    """An exact SUM for SQLite (`create_aggregate`): sums canonical decimal TEXT.
+
+    SQLite's own SUM() turns TEXT into floating point, which is forbidden for money.
+    Returns the sum as canonical text, or NULL over no rows, like SUM().
+    """
+
+    __slots__ = ("_result", "_seen")
+
+    def __init__(self) -> None:
+        self._result = ZERO
+        self._seen = False
+
+    def step(self, value: str | None) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str):
+            raise FloatInMoneyError(f"exact sums read decimal text, got {type(value).__name__}")
+        self._seen = True
+        # Decimal(str) is exact; MONEY.add traps anything that is not.
+        self._result = MONEY.add(self._result, Decimal(value))
+
+    def finalize(self) -> str | None:
+        return format(self._result, "f") if self._seen else None

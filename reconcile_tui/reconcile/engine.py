@@ -1,0 +1,75 @@
+"""Running a reconciliation: every check family over one snapshot and the records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from reconcile_tui.api.snapshot import GatewaySnapshot
+from reconcile_tui.reconcile import checks
+from reconcile_tui.reconcile.books import Books, load_books
+from reconcile_tui.reconcile.context import CheckContext
+from reconcile_tui.reconcile.invariants import check_api_consistency
+from reconcile_tui.reconcile.model import Discrepancy, Report
+from reconcile_tui.reconcile.overview import build_overview
+from reconcile_tui.reconcile.rules import Rules
+from reconcile_tui.store.acks import Acknowledgement
+from reconcile_tui.store.db import Store
+from reconcile_tui.times import utc_now
+
+__all__ = ["CHECKS", "reconcile"]
+
+#: Every check family, in report order. Each yields discrepancies of its own kinds.
+CHECKS: tuple[Callable[[CheckContext], Iterator[Discrepancy]], ...] = (
+    lambda ctx: check_api_consistency(ctx.snapshot),
+    checks.check_coverage,
+    checks.check_wallets,
+    checks.check_totals,
+    checks.check_history,
+    checks.check_duplicates,
+    checks.check_stale_pending,
+    checks.check_low_balance,
+)
+
+
+def reconcile(
+    store: Store,
+    snapshot: GatewaySnapshot,
+    rules: Rules,
+    acknowledgements: Mapping[str, Acknowledgement],
+    *,
+    generated_at: datetime | None = None,
+    snapshot_id: int | None = None,
+    books: Books | None = None,
+) -> Report:
+    """Compare the snapshot with the stored records; acknowledgements mark what was accepted."""
+    books = books or load_books(store, snapshot, rules)
+    ctx = CheckContext(snapshot=snapshot, books=books, rules=rules, store=store)
+    found: list[Discrepancy] = []
+    for check in CHECKS:
+        found.extend(check(ctx))
+    found = [d.acknowledge(acknowledgements.get(d.id)) for d in found]
+    found.sort(key=Discrepancy.sort_key)
+
+    for path, count in books.quarantined:
+        ctx.note(
+            f"{count} row{'s' if count != 1 else ''} of {path} are quarantined and not counted"
+        )
+
+    in_scope = {balance.currency for balance in snapshot.balances.balances} | set(books.currencies)
+    report = Report(
+        generated_at=generated_at or utc_now(),
+        base_url=snapshot.base_url,
+        fetched_at=snapshot.fetched_at,
+        period=snapshot.period,
+        interval=snapshot.interval,
+        record_count=books.record_count,
+        record_files=tuple(books.record_files),
+        tolerances={code: rules.tolerance(code) for code in sorted(in_scope)},
+        discrepancies=tuple(found),
+        notes=tuple(ctx.notes),
+        snapshot_id=snapshot_id,
+    )
+    figures = build_overview(ctx, found, report.first_divergence())
+    return replace(report, overview=tuple(f.to_dict() for f in figures))

@@ -1,0 +1,141 @@
+"""The CSV export for auditors: one row per discrepancy, safe to open in a spreadsheet.
+
+Every cell is text exactly as the report document holds it, so amounts keep every digit.
+A cell that a spreadsheet would run as a formula (first character `=`, `+`, `-`, `@`, tab
+or carriage return, per OWASP's CSV injection guidance) gets a leading `'`. A negative
+amount therefore reads `'-5.000000`; `read_csv` removes exactly that quote again.
+
+The escape is reversible: a cell that already starts with `'` followed by one of those
+characters (or by another `'`) gets one more quote, so `read_csv` can always tell which
+quote it added and which belongs to the text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from reconcile_tui.errors import BadInput
+from reconcile_tui.money import FloatInMoneyError
+
+__all__ = ["COLUMNS", "neutralise", "read_csv", "restore", "to_csv"]
+
+#: The columns, in order: the discrepancy object of the report schema.
+COLUMNS: Final = (
+    "id",
+    "kind",
+    "severity",
+    "currency",
+    "wallet_id",
+    "bucket",
+    "field",
+    "api_value",
+    "merchant_value",
+    "difference",
+    "usd_difference",
+    "references",
+    "message",
+    "acknowledged",
+)
+
+#: Columns the schema allows to be null; an empty cell there reads back as None.
+NULLABLE: Final = frozenset(
+    {
+        "currency",
+        "wallet_id",
+        "bucket",
+        "field",
+        "api_value",
+        "merchant_value",
+        "difference",
+        "usd_difference",
+    }
+)
+
+#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
+FORMULA_STARTS: Final = frozenset("=+-@\t\r")
+
+_QUOTE: Final = "'"
+_BOM: Final = "\ufeff"
+
+
+def neutralise(text: str) -> str:
+    """`text` made inert for a spreadsheet, reversibly (see the module docstring)."""
+    if text[:1] in FORMULA_STARTS or _has_escape(text):
+        return _QUOTE + text
+    return text
+
+
+def restore(cell: str) -> str:
+    """The text `neutralise` was given, from the cell it produced."""
+    return cell[1:] if _has_escape(cell) else cell
+
+
+def _has_escape(text: str) -> bool:
+    return text[:1] == _QUOTE and (text[1:2] in FORMULA_STARTS or text[1:2] == _QUOTE)
+
+
+def to_csv(document: Mapping[str, Any]) -> bytes:
+    """The discrepancies as CSV: UTF-8 with a BOM (Excel needs it), CRLF line endings."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    for discrepancy in document["discrepancies"]:
+        writer.writerow([_cell(column, discrepancy.get(column)) for column in COLUMNS])
+    return (_BOM + buffer.getvalue()).encode("utf-8")
+
+
+def _cell(column: str, value: Any) -> str:
+    if column == "references":
+        # ensure_ascii=False keeps references readable; a JSON array starts with `[`.
+        return json.dumps(list(value or ()), ensure_ascii=False)
+    if column == "acknowledged":
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        raise FloatInMoneyError(f"report field {column} is a float; amounts travel as text")
+    if not isinstance(value, str):
+        raise TypeError(f"report field {column} must be text, not {type(value).__name__}")
+    return neutralise(value)
+
+
+def read_csv(data: bytes) -> list[dict[str, Any]]:
+    """Discrepancy objects back from `to_csv` output: the exact inverse of the export."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"not a UTF-8 discrepancy export ({error.reason})") from None
+    rows = csv.reader(io.StringIO(text, newline=""))
+    header = next(rows, None)
+    if header is None or tuple(header) != COLUMNS:
+        raise BadInput("not a discrepancy export: the header row differs from the CSV columns")
+    found: list[dict[str, Any]] = []
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(COLUMNS):
+            raise BadInput(f"row {line}: {len(row)} cells, expected {len(COLUMNS)}")
+        found.append(
+            {column: _value(column, cell, line) for column, cell in zip(COLUMNS, row, strict=True)}
+        )
+    return found
+
+
+def _value(column: str, cell: str, line: int) -> Any:
+    if column == "references":
+        try:
+            references = json.loads(cell)
+        except json.JSONDecodeError:
+            references = None
+        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+            raise BadInput(f"row {line}: references must be a JSON array of text")
+        return references
+    if column == "acknowledged":
+        if cell not in {"true", "false"}:
+            raise BadInput(f"row {line}: acknowledged must be true or false, not {cell!r}")
+        return cell == "true"
+    if cell == "" and column in NULLABLE:
+        return None
+    return restore(cell)

@@ -1,0 +1,176 @@
+"""The Markdown report for CI job summaries (GitHub-flavoured): headline, source, tables.
+
+Job summaries are read in a browser, so every value from the data is escaped: Markdown
+punctuation and HTML are shown as typed, and `|` or a line break cannot break a table.
+Tables stop after `MAX_ROWS` discrepancies in all; the full list is one `export` away.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["MAX_ROWS", "escape", "to_markdown"]
+
+#: Discrepancy rows shown across all tables; a summary page is not an export.
+MAX_ROWS: Final = 200
+
+_ID_LENGTH: Final = 10
+_WALLET_LENGTH: Final = 8
+
+# Backslash-escape what GitHub would read as emphasis, code, links, HTML, entities,
+# strikethrough or a table cell border; line breaks become <br> so a cell stays a cell.
+# An underscore inside a word cannot start emphasis, so `available_mismatch` stays as is.
+_SPECIAL: Final = re.compile(r"[\\`*\[\]<>|~&]|(?<![^\W_])_|_(?![^\W_])")
+# What would start a heading, a list or a quote at the beginning of a list item's text.
+_BLOCK_START: Final = re.compile(r"[#+\-=]|\d+(?=[.)])")
+_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
+
+_HEADER: Final = (
+    "| | ID | Kind | Wallet | Bucket | Field | Gateway | Records | Difference | USD | Message |\n"
+    "|---|---|---|---|---|---|---:|---:|---:|---:|---|"
+)
+
+
+def escape(text: str) -> str:
+    """`text` shown literally in GitHub Markdown, on one line, safe inside a table cell."""
+    return _LINE_BREAK.sub("<br>", _SPECIAL.sub(lambda match: "\\" + match.group(), text))
+
+
+def _escape_item(text: str) -> str:
+    """`escape`, and also inert at the start of a list item (no heading, list or rule)."""
+    text = escape(text.lstrip())
+    start = _BLOCK_START.match(text)
+    if start is None:
+        return text
+    if start.group().isdigit():  # "1." or "2)" would open a numbered list
+        return f"{start.group()}\\{text[start.end() :]}"
+    return f"\\{text}"
+
+
+def to_markdown(document: Mapping[str, Any]) -> str:
+    """The report as a Markdown job summary."""
+    summary = document["summary"]
+    parts = [f"## {_headline(summary)}", _source(document), _tolerances(document)]
+    if summary["first_divergence"]:
+        parts.append(_first_divergence(summary["first_divergence"]))
+    parts += _tables(document["discrepancies"])
+    notes = document.get("notes") or []
+    if notes:
+        parts.append("### Notes\n\n" + "\n".join(f"- {_note(note)}" for note in notes))
+    return "\n\n".join(parts) + "\n"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _headline(summary: Mapping[str, Any]) -> str:
+    errors, warnings = summary["errors"], summary["warnings"]
+    acknowledged = f" ({summary['acknowledged']} acknowledged)" if summary["acknowledged"] else ""
+    if summary["status"] == "clean":
+        return f"✅ Reconciliation clean{acknowledged}"
+    # Warnings alone do not fail a default `check`, so they get a milder mark.
+    mark = "❌" if errors else "⚠️"
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return f"{mark} Reconciliation: {counts}{acknowledged}"
+
+
+def _source(document: Mapping[str, Any]) -> str:
+    api = document["api"]
+    records = document["records"]
+    files = ", ".join(escape(name) for name in records["files"]) or "no files"
+    return (
+        f"Gateway {escape(api['base_url'])} fetched {escape(api['fetched_at'])}"
+        f" · period {escape(api['period'])}, {escape(api['interval'])} buckets"
+        f" · {_plural(records['count'], 'record')} from {files}"
+        f" · generated {escape(document['generated_at'])}"
+    )
+
+
+def _tolerances(document: Mapping[str, Any]) -> str:
+    tolerances = document["tolerances"]
+    if not tolerances:
+        return "**Tolerances:** no currency in scope"
+    shown = ", ".join(f"{escape(code)} {escape(value)}" for code, value in tolerances.items())
+    return f"**Tolerances:** {shown}"
+
+
+def _first_divergence(first: Mapping[str, str]) -> str:
+    shown = ", ".join(f"{escape(code)} from {escape(bucket)}" for code, bucket in first.items())
+    return f"**First divergence:** {shown}"
+
+
+def _tables(discrepancies: list[Mapping[str, Any]]) -> list[str]:
+    by_currency: dict[str | None, list[Mapping[str, Any]]] = {}
+    for discrepancy in discrepancies:
+        by_currency.setdefault(discrepancy["currency"], []).append(discrepancy)
+    parts: list[str] = []
+    budget = MAX_ROWS
+    for currency, found in by_currency.items():
+        if budget <= 0:
+            break
+        shown = found[:budget]
+        budget -= len(shown)
+        title = escape(currency) if currency is not None else "Gateway summary"
+        rows = "\n".join(_row(discrepancy) for discrepancy in shown)
+        parts.append(f"### {title} ({_counts(found)})\n\n{_HEADER}\n{rows}")
+    hidden = len(discrepancies) - MAX_ROWS
+    if hidden > 0:
+        parts.append(
+            f"… {hidden} more {'discrepancy' if hidden == 1 else 'discrepancies'} not shown;"
+            " `reconcile-tui export --output FILE` writes them all."
+        )
+    return parts
+
+
+def _counts(found: list[Mapping[str, Any]]) -> str:
+    open_ = [d for d in found if not d["acknowledged"]]
+    errors = sum(1 for d in open_ if d["severity"] == "error")
+    parts = [_plural(errors, "error"), _plural(len(open_) - errors, "warning")]
+    acknowledged = len(found) - len(open_)
+    if acknowledged:
+        parts.append(f"{acknowledged} acknowledged")
+    return ", ".join(parts)
+
+
+def _mark(discrepancy: Mapping[str, Any]) -> str:
+    if discrepancy["acknowledged"]:
+        return "☑️ ack"
+    return "❌ error" if discrepancy["severity"] == "error" else "⚠️ warning"
+
+
+def _short(wallet_id: str) -> str:
+    """A wallet UUID cut to its first characters: the table has room for the message."""
+    return wallet_id if len(wallet_id) <= _WALLET_LENGTH + 4 else wallet_id[:_WALLET_LENGTH] + "…"
+
+
+def _row(discrepancy: Mapping[str, Any]) -> str:
+    cells = [
+        _mark(discrepancy),
+        escape(discrepancy["id"][:_ID_LENGTH]),
+        escape(discrepancy["kind"]),
+        escape(_short(discrepancy["wallet_id"])) if discrepancy["wallet_id"] is not None else "",
+        *(
+            escape(discrepancy[key]) if discrepancy[key] is not None else ""
+            for key in (
+                "bucket",
+                "field",
+                "api_value",
+                "merchant_value",
+                "difference",
+                "usd_difference",
+                "message",
+            )
+        ),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _note(note: Mapping[str, Any]) -> str:
+    currency, message = note.get("currency"), note["message"]
+    # The engine's notes usually name their currency already; do not say it twice.
+    if currency and not message.startswith(f"{currency}:"):
+        return f"**{escape(currency)}:** {escape(message)}"
+    return _escape_item(message)

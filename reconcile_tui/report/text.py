@@ -1,0 +1,233 @@
+"""The terminal report: a summary panel, one table per currency, then notes and totals.
+
+Made for 80 columns: each table has a wrapping "check" column (kind, where, message) and
+one right-aligned column stacking gateway, records, difference and USD, so long amounts
+(18 places for ETH) never squeeze the message to nothing. Severity is a word ("ERROR",
+"warn", "ack"), coloured only as an extra. Ids are shortened for the eye; json and csv
+carry them whole, and `ack` accepts a unique prefix.
+
+Everything from the data is printed as `Text`, never as console markup, so a message
+holding `[bold]` or `:smile:` is shown as written.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any, Final
+
+from rich import box
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from reconcile_tui.times import TimeError, age_text, parse_api_time
+
+__all__ = ["MAX_ROWS_PER_CURRENCY", "render_text", "to_text"]
+
+#: Rows per currency table; beyond this the terminal is the wrong place to read them.
+MAX_ROWS_PER_CURRENCY: Final = 100
+
+_ID_LENGTH: Final = 10
+_WALLET_LENGTH: Final = 8
+_REFERENCES_SHOWN: Final = 3
+_MISSING: Final = "—"
+
+_SEVERITY_STYLE: Final = {"error": "bold red", "warning": "yellow"}
+
+
+def to_text(document: Mapping[str, Any], width: int = 100) -> str:
+    """The terminal report as plain text (no colour, no control codes) `width` columns wide."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    render_text(document, console)
+    # Rich pads every line to the full width; a file should not carry that padding.
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def render_text(document: Mapping[str, Any], console: Console) -> None:
+    """Print the report on `console`."""
+    summary = document["summary"]
+    console.print(_summary_panel(document), highlight=False)
+    discrepancies = document["discrepancies"]
+    for currency, found in _by_currency(discrepancies).items():
+        console.print()
+        console.print(_table(currency, found[:MAX_ROWS_PER_CURRENCY]), highlight=False)
+        hidden = len(found) - MAX_ROWS_PER_CURRENCY
+        if hidden > 0:
+            console.print(Text(f"… {hidden} more (use --format json or export)", style="italic"))
+    notes = document.get("notes") or []
+    if notes:
+        console.print()
+        console.print(Text("Notes", style="bold"))
+        for note in notes:
+            console.print(Text.assemble("• ", _note(note)), highlight=False)
+    console.print()
+    console.print(_totals_line(summary), highlight=False)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _counts(summary: Mapping[str, Any]) -> str:
+    text = f"{_plural(summary['errors'], 'error')}, {_plural(summary['warnings'], 'warning')}"
+    if summary["acknowledged"]:
+        text += f", {summary['acknowledged']} acknowledged"
+    return text
+
+
+def _status(summary: Mapping[str, Any]) -> Text:
+    if summary["status"] == "clean":
+        return Text("✓ CLEAN: no open discrepancies", style="bold green")
+    style = "bold red" if summary["errors"] else "bold yellow"
+    return Text(f"✗ DISCREPANCIES: {summary['errors'] + summary['warnings']} open", style=style)
+
+
+def _totals_line(summary: Mapping[str, Any]) -> Text:
+    if summary["status"] == "clean":
+        acknowledged = summary["acknowledged"]
+        extra = f" ({acknowledged} acknowledged)" if acknowledged else ""
+        return Text(f"✓ Clean: the gateway and the records agree{extra}.", style="green")
+    style = "bold red" if summary["errors"] else "bold yellow"
+    return Text(f"✗ Totals: {_counts(summary)}.", style=style)
+
+
+def _summary_panel(document: Mapping[str, Any]) -> Panel:
+    api = document["api"]
+    records = document["records"]
+    summary = document["summary"]
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("Status", _status(summary))
+    grid.add_row("Counts", Text(_counts(summary)))
+    if summary["by_kind"]:
+        by_kind = ", ".join(f"{kind} {count}" for kind, count in summary["by_kind"].items())
+        grid.add_row("Open", Text(by_kind))
+    grid.add_row("Gateway", Text(api["base_url"]))
+    grid.add_row("Fetched", Text(api["fetched_at"] + _age(api["fetched_at"], document)))
+    grid.add_row("Period", Text(f"{api['period']}, {api['interval']} buckets"))
+    files = ", ".join(records["files"]) or "no files"
+    grid.add_row("Records", Text(f"{records['count']} from {files}"))
+    tolerances = ", ".join(f"{code} {value}" for code, value in document["tolerances"].items())
+    grid.add_row("Tolerance", Text(tolerances or "no currency in scope"))
+    if summary["first_divergence"]:
+        first = ", ".join(
+            f"{code} from {bucket}" for code, bucket in summary["first_divergence"].items()
+        )
+        grid.add_row("Drift", Text(first))
+    return Panel(grid, title="Reconciliation", title_align="left", box=box.ROUNDED, expand=False)
+
+
+def _age(fetched_at: str, document: Mapping[str, Any]) -> str:
+    """How old the gateway data was when the report was made, e.g. " (5m old)"."""
+    try:
+        age = parse_api_time(document["generated_at"]) - parse_api_time(fetched_at)
+    except TimeError:
+        return ""  # a document edited by hand may carry odd times; the times still show
+    return f" ({age_text(age)} old)" if age.total_seconds() >= 0 else ""
+
+
+def _by_currency(
+    discrepancies: list[Mapping[str, Any]],
+) -> dict[str | None, list[Mapping[str, Any]]]:
+    """Discrepancies per currency, in the order the document first names each currency."""
+    grouped: dict[str | None, list[Mapping[str, Any]]] = {}
+    for discrepancy in discrepancies:
+        grouped.setdefault(discrepancy["currency"], []).append(discrepancy)
+    return grouped
+
+
+def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
+    open_ = [d for d in found if not d["acknowledged"]]
+    errors = sum(1 for d in open_ if d["severity"] == "error")
+    counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
+    if len(found) > len(open_):
+        counts += f", {len(found) - len(open_)} acknowledged"
+    title = Text.assemble((currency or "Gateway summary", "bold"), f"  {counts}")
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_lines=True,
+        show_edge=False,
+        padding=(0, 1),
+        pad_edge=False,
+        expand=True,
+    )
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Sev", no_wrap=True)
+    table.add_column("Check", overflow="fold", ratio=1)
+    table.add_column("Gateway\nRecords\nDifference", justify="right", no_wrap=True)
+    for discrepancy in found:
+        table.add_row(
+            Text(discrepancy["id"][:_ID_LENGTH]),
+            _severity(discrepancy),
+            _check(discrepancy),
+            _amounts(discrepancy),
+            style="dim" if discrepancy["acknowledged"] else None,
+        )
+    return table
+
+
+def _severity(discrepancy: Mapping[str, Any]) -> Text:
+    if discrepancy["acknowledged"]:
+        return Text("ack")
+    severity = discrepancy["severity"]
+    word = "ERROR" if severity == "error" else "warn"
+    return Text(word, style=_SEVERITY_STYLE.get(severity, ""))
+
+
+def _short(value: str, length: int) -> str:
+    return value if len(value) <= length + 4 else value[:length] + "…"
+
+
+def _check(discrepancy: Mapping[str, Any]) -> Text:
+    where = []
+    if discrepancy["wallet_id"] is not None:
+        where.append(f"wallet {_short(discrepancy['wallet_id'], _WALLET_LENGTH)}")
+    if discrepancy["bucket"] is not None:
+        where.append(f"bucket {discrepancy['bucket']}")
+    if discrepancy["field"] is not None:
+        where.append(f"field {discrepancy['field']}")
+    lines = [Text(discrepancy["kind"], style="bold")]
+    if where:
+        lines.append(Text(" · ".join(where), style="italic"))
+    lines.append(Text(discrepancy["message"]))
+    references = discrepancy["references"]
+    if references:
+        shown = ", ".join(references[:_REFERENCES_SHOWN])
+        more = len(references) - _REFERENCES_SHOWN
+        lines.append(Text(f"refs {shown}" + (f" (+{more} more)" if more > 0 else "")))
+    return Text("\n").join(lines)
+
+
+def _amounts(discrepancy: Mapping[str, Any]) -> Text:
+    usd = discrepancy["usd_difference"]
+    return Text("\n").join(
+        [
+            Text(discrepancy["api_value"] or _MISSING),
+            Text(discrepancy["merchant_value"] or _MISSING),
+            Text(discrepancy["difference"] or _MISSING, style="bold"),
+            Text(f"USD {usd}" if usd is not None else ""),
+        ]
+    )
+
+
+def _note(note: Mapping[str, Any]) -> Text:
+    currency, message = note.get("currency"), note["message"]
+    # The engine's notes usually name their currency already; do not say it twice.
+    if currency and not message.startswith(f"{currency}:"):
+        return Text(f"{currency}: {message}")
+    return Text(message)

@@ -1,0 +1,185 @@
+"""Opening the reconcile database safely, and the one way to write to it.
+
+Every write runs in `Store.write()`: a `BEGIN IMMEDIATE` transaction that takes the write
+lock up front (so two processes queue on `busy_timeout` instead of failing mid-way) and
+either commits whole or rolls back whole. The connection runs in autocommit mode
+(`isolation_level=None`) so that nothing opens or commits a transaction behind our back.
+SQLite failures a user can meet (locked, read-only, full disk, corrupt file, newer schema)
+become `DatabaseError` with one line that names the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import sqlite_utils
+
+from reconcile_tui import money
+from reconcile_tui.errors import DatabaseError
+from reconcile_tui.store import schema
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "Store", "sqlite_failure"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds a writer waits for another process's write lock before giving up (exit 4).
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+#: Marks the file as ours in its header (`PRAGMA application_id`): "RCNT".
+APPLICATION_ID = 0x52434E54
+
+
+def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
+    """Translate a SQLite error into the one line a user needs."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error)
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return DatabaseError(f"database {path} is locked by another process; try again shortly")
+    if (
+        name.startswith("SQLITE_FULL")
+        or "disk is full" in text
+        or "database or disk is full" in text
+    ):
+        return DatabaseError(f"database {path}: the disk is full; nothing was written")
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return DatabaseError(f"database {path} is read-only; nothing was written")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "not a database" in text:
+        return DatabaseError(f"database {path} is damaged or not a database ({text})")
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return DatabaseError(f"database {path} cannot be opened (check the folder exists)")
+    if name.startswith("SQLITE_IOERR"):
+        return DatabaseError(f"database {path}: input/output error ({text})")
+    return DatabaseError(f"database {path}: {text}")
+
+
+class Store:
+    """One reconcile database file: migrated on open, written only in transactions."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        migrate: bool = True,
+    ) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        self.busy_timeout = busy_timeout
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(
+                str(path),
+                timeout=busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except (sqlite3.Error, OSError) as error:
+            if isinstance(error, sqlite3.Error):
+                raise sqlite_failure(error, self.path) from None
+            raise DatabaseError(f"database {self.path} cannot be created ({error})") from None
+        try:
+            self._configure()
+            self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
+            self._check_identity()
+            if migrate:
+                schema.migrate(self.db, str(self.path))
+        except sqlite3.Error as error:
+            self.conn.close()
+            raise sqlite_failure(error, self.path) from None
+        except DatabaseError:
+            self.conn.close()
+            raise
+
+    def _configure(self) -> None:
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # WAL lets the TUI read while a headless `check` writes; FULL sync keeps a commit
+        # on disk even through a power cut, which money deserves.
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal" and str(self.path) != ":memory:":
+            log.warning("database %s stays in %s journal mode", self.path, mode)
+        conn.execute("PRAGMA synchronous = FULL")
+        # typeshed wants step(*args: Any); DecimalSum.step is typed for the one TEXT argument.
+        conn.create_aggregate("decimal_sum", 1, cast(Any, money.DecimalSum))
+
+    def _check_identity(self) -> None:
+        application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        if application_id not in (0, APPLICATION_ID):
+            raise DatabaseError(f"database {self.path} belongs to another application")
+        if application_id == 0:
+            tables = self.conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()[0]
+            if tables:
+                raise DatabaseError(f"database {self.path} is not a reconcile-tui database")
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: `BEGIN IMMEDIATE`, then COMMIT, or ROLLBACK on any error."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise sqlite_failure(error, self.path) from None
+        try:
+            yield self.conn
+        except sqlite3.Error as error:
+            self._rollback()
+            raise sqlite_failure(error, self.path) from None
+        except BaseException:
+            self._rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise sqlite_failure(error, self.path) from None
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Turn any SQLite error raised inside the block into a DatabaseError."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise sqlite_failure(error, self.path) from None
+
+    def query(self, sql: str, parameters: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:
+        """All rows of a read query (as sqlite3.Row)."""
+        with self.errors():
+            cursor = self.conn.execute(sql, parameters)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+
+    def query_one(self, sql: str, parameters: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        """The first row of a read query, or None."""
+        with self.errors():
+            cursor = self.conn.execute(sql, parameters)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchone()
+
+    def integrity_problems(self) -> list[str]:
+        """What `integrity_check` and `foreign_key_check` report; empty when healthy."""
+        problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check")]
+        problems = [p for p in problems if p != "ok"]
+        problems += [
+            f"foreign key: {tuple(row)}" for row in self.conn.execute("PRAGMA foreign_key_check")
+        ]
+        return problems
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,329 @@
+"""Read queries over the merchant's records: the sums a reconciliation compares.
+
+Every money sum is `decimal_sum` (exact, registered by `Store`); SQL's SUM() is never used
+on an amount. Amounts come back as canonical decimal text and are turned into Decimals by
+the caller. Times are compared through `times.sql_bound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from reconcile_tui.store.db import Store
+
+__all__ = [
+    "DuplicateRow",
+    "GroupTotal",
+    "Movement",
+    "OpeningRow",
+    "PendingRow",
+    "RecordFilter",
+    "RecordRow",
+    "currency_flow_before",
+    "duplicates",
+    "group_totals",
+    "movements_between",
+    "openings",
+    "pending_records",
+    "quarantined_rows",
+    "record_count",
+    "record_files",
+    "record_history",
+    "records_count",
+    "records_page",
+    "records_sum",
+    "references_in",
+    "wallet_flow_before",
+]
+
+_LIVE = "type != 'opening' AND status != 'failed'"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTotal:
+    """Sums of the records sharing currency, wallet, type and status."""
+
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    type: str
+    status: str
+    amount: str
+    fee: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningRow:
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    occurred_at: str
+    amount: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    occurred_at: str
+    type: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    reference: str
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    amount: str
+    path: str
+    first_line: int
+    line: int
+    differences: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRow:
+    reference: str
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    type: str
+    occurred_at: str
+    amount: str
+    tx_hash: str | None
+
+
+def group_totals(store: Store) -> list[GroupTotal]:
+    """One exact sum per (currency, wallet_id, wallet_name, type, status): a single scan."""
+    rows = store.query(
+        """SELECT currency, wallet_id, wallet_name, type, status,
+                  decimal_sum(amount), decimal_sum(fee), count(*)
+           FROM records GROUP BY currency, wallet_id, wallet_name, type, status"""
+    )
+    return [GroupTotal(*row) for row in rows]
+
+
+def openings(store: Store) -> list[OpeningRow]:
+    """The latest opening record of each raw wallet (currency, wallet_id, wallet_name)."""
+    rows = store.query(
+        """SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference
+           FROM records o WHERE type = 'opening' AND NOT EXISTS (
+               SELECT 1 FROM records later WHERE later.type = 'opening'
+                 AND later.currency = o.currency
+                 AND later.wallet_id IS o.wallet_id AND later.wallet_name IS o.wallet_name
+                 AND (later.occurred_at > o.occurred_at
+                      OR (later.occurred_at = o.occurred_at AND later.id > o.id)))
+           ORDER BY currency, occurred_at"""
+    )
+    return [OpeningRow(*row) for row in rows]
+
+
+def wallet_flow_before(
+    store: Store, currency: str, wallet_id: str | None, wallet_name: str | None, bound: str
+) -> list[tuple[str, str, str, int]]:
+    """(type, status, amount sum, count) of a raw wallet's records before `bound`."""
+    rows = store.query(
+        """SELECT type, status, decimal_sum(amount), count(*) FROM records
+            WHERE currency = ? AND wallet_id IS ? AND wallet_name IS ? AND occurred_at < ?
+              AND type != 'opening'
+            GROUP BY type, status""",
+        (currency, wallet_id, wallet_name, bound),
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def currency_flow_before(store: Store, currency: str, bound: str) -> list[tuple[str, str]]:
+    """(type, amount sum) of the currency's live deposits and withdrawals before `bound`."""
+    rows = store.query(
+        f"""SELECT type, decimal_sum(amount) FROM records
+            WHERE currency = ? AND occurred_at < ? AND {_LIVE}
+            GROUP BY type""",
+        (currency, bound),
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def movements_between(store: Store, currency: str, start: str, end: str) -> Iterator[Movement]:
+    """The currency's live deposits and withdrawals in [start, end), oldest first."""
+    with store.errors():
+        cursor = store.conn.execute(
+            f"""SELECT occurred_at, type, amount FROM records
+                WHERE currency = ? AND occurred_at >= ? AND occurred_at < ? AND {_LIVE}
+                ORDER BY occurred_at""",
+            (currency, start, end),
+        )
+        for row in cursor:
+            yield Movement(*row)
+
+
+def references_in(
+    store: Store,
+    currency: str,
+    raw_wallets: list[tuple[str | None, str | None]] | None = None,
+    *,
+    limit: int = 50,
+) -> list[str]:
+    """Up to `limit` references of a currency (or of some of its raw wallets), oldest first."""
+    where = "currency = ?"
+    parameters: list[object] = [currency]
+    if raw_wallets is not None:
+        pairs = " OR ".join("(wallet_id IS ? AND wallet_name IS ?)" for _ in raw_wallets)
+        where += f" AND ({pairs or '0'})"
+        for wallet_id, wallet_name in raw_wallets:
+            parameters += [wallet_id, wallet_name]
+    rows = store.query(
+        f"SELECT reference FROM records WHERE {where} ORDER BY occurred_at, reference LIMIT ?",
+        (*parameters, limit),
+    )
+    return [row[0] for row in rows]
+
+
+def duplicates(store: Store) -> list[DuplicateRow]:
+    """Every repeated reference still current, with the file and lines it came from."""
+    rows = store.query(
+        """SELECT d.reference, r.currency, r.wallet_id, r.wallet_name, r.amount, i.path,
+                  d.first_line, d.line, d.differences
+           FROM duplicates d
+           JOIN records r ON r.reference = d.reference
+           JOIN imports i ON i.id = d.import_id
+           ORDER BY d.reference, d.line"""
+    )
+    return [DuplicateRow(*row) for row in rows]
+
+
+def pending_records(store: Store, before: str | None = None) -> list[PendingRow]:
+    """Pending records (optionally only those before `before`), oldest first."""
+    where = "status = 'pending'"
+    parameters: tuple[object, ...] = ()
+    if before is not None:
+        where += " AND occurred_at < ?"
+        parameters = (before,)
+    rows = store.query(
+        f"""SELECT reference, currency, wallet_id, wallet_name, type, occurred_at, amount, tx_hash
+            FROM records WHERE {where} ORDER BY occurred_at, reference""",
+        parameters,
+    )
+    return [PendingRow(*row) for row in rows]
+
+
+def record_count(store: Store) -> int:
+    return int(store.query_one("SELECT count(*) FROM records")[0])
+
+
+def record_files(store: Store) -> list[str]:
+    """The files the current records came from, in import order."""
+    rows = store.query(
+        """SELECT path FROM imports WHERE id IN (SELECT DISTINCT import_id FROM records)
+           GROUP BY path ORDER BY min(id)"""
+    )
+    return [row[0] for row in rows]
+
+
+def quarantined_rows(store: Store) -> list[tuple[str, int]]:
+    """(file, number of quarantined rows) per import that set rows aside."""
+    rows = store.query(
+        """SELECT i.path, count(*) FROM quarantine q JOIN imports i ON i.id = q.import_id
+           GROUP BY q.import_id ORDER BY q.import_id"""
+    )
+    return [(row[0], int(row[1])) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """One stored record with where it came from (file and line)."""
+
+    reference: str
+    occurred_at: str
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    type: str
+    amount: str
+    fee: str
+    status: str
+    tx_hash: str | None
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which records a page shows; None means any."""
+
+    currency: str | None = None
+    raw_wallets: tuple[tuple[str | None, str | None], ...] | None = None
+    status: str | None = None
+    type: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        parameters: list[object] = []
+        for column in ("currency", "status", "type"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(f"r.{column} = ?")
+                parameters.append(value)
+        if self.raw_wallets is not None:
+            pairs = " OR ".join(
+                "(r.wallet_id IS ? AND r.wallet_name IS ?)" for _ in self.raw_wallets
+            )
+            clauses.append(f"({pairs or '0'})")
+            for wallet_id, wallet_name in self.raw_wallets:
+                parameters += [wallet_id, wallet_name]
+        if self.since is not None:
+            clauses.append("r.occurred_at >= ?")
+            parameters.append(self.since)
+        if self.until is not None:
+            clauses.append("r.occurred_at < ?")
+            parameters.append(self.until)
+        if self.search:
+            clauses.append("(r.reference LIKE ? OR r.tx_hash LIKE ?)")
+            parameters += [f"%{self.search}%", f"%{self.search}%"]
+        return " AND ".join(clauses) or "1", parameters
+
+
+def records_page(
+    store: Store, where: RecordFilter, *, offset: int = 0, limit: int = 100
+) -> list[RecordRow]:
+    """One page of records, oldest first, with their file and line."""
+    clause, parameters = where.where()
+    rows = store.query(
+        f"""SELECT r.reference, r.occurred_at, r.currency, r.wallet_id, r.wallet_name, r.type,
+                   r.amount, r.fee, r.status, r.tx_hash, i.path, r.line
+            FROM records r JOIN imports i ON i.id = r.import_id
+            WHERE {clause} ORDER BY r.occurred_at, r.reference LIMIT ? OFFSET ?""",
+        (*parameters, limit, offset),
+    )
+    return [RecordRow(*row) for row in rows]
+
+
+def records_count(store: Store, where: RecordFilter) -> int:
+    clause, parameters = where.where()
+    return int(
+        store.query_one(f"SELECT count(*) FROM records r WHERE {clause}", tuple(parameters))[0]
+    )
+
+
+def records_sum(store: Store, where: RecordFilter) -> str | None:
+    """The exact sum of the matching records' amounts (None when none match)."""
+    clause, parameters = where.where()
+    row = store.query_one(
+        f"SELECT decimal_sum(r.amount) FROM records r WHERE {clause}", tuple(parameters)
+    )
+    return row[0] if row else None
+
+
+def record_history(store: Store, reference: str) -> list[tuple[str, str, str | None, str | None]]:
+    """(imported at, field, old value, new value) of every change a newer export made."""
+    rows = store.query(
+        """SELECT i.imported_at, c.field, c.old_value, c.new_value FROM record_changes c
+           JOIN imports i ON i.id = c.import_id WHERE c.reference = ? ORDER BY c.id""",
+        (reference,),
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]

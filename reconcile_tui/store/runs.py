@@ -1,0 +1,187 @@
+"""Reconciliation runs: each `check` stores its report, so the TUI, `ack` and `export`
+can page through the latest findings without recomputing them.
+
+A run's rows are the report's discrepancy objects (amounts as canonical text). Whether a
+discrepancy is acknowledged is decided when it is read, against the acknowledgements in
+force now, so an `ack` shows at once in the TUI and in `export`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconcile_tui.store.db import Store
+
+__all__ = [
+    "DiscrepancyFilter",
+    "RunSummary",
+    "count_discrepancies",
+    "discrepancy_page",
+    "find_discrepancy",
+    "latest_run",
+    "run_overview",
+    "save_run",
+]
+
+_COLUMNS = (
+    "id",
+    "kind",
+    "severity",
+    "currency",
+    "wallet_id",
+    "bucket",
+    "field",
+    "api_value",
+    "merchant_value",
+    "difference",
+    "usd_difference",
+)
+
+# A row is acknowledged while the newest acknowledgement of its id accepted its difference.
+# Differences are canonical text at the currency's scale, so text equality is value equality.
+_ACKNOWLEDGED = """EXISTS (
+    SELECT 1 FROM acknowledgements a
+    WHERE a.discrepancy_id = r.id AND a.difference IS r.difference
+      AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = r.id))"""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run: its id, snapshot and the report without its discrepancies."""
+
+    id: int
+    snapshot_id: int | None
+    header: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DiscrepancyFilter:
+    """Which discrepancies a page shows; None means any."""
+
+    kind: str | None = None
+    currency: str | None = None
+    wallet_id: str | None = None
+    severity: str | None = None
+    acknowledged: bool | None = None
+    search: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        parameters: list[object] = []
+        for column in ("kind", "currency", "wallet_id", "severity"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(f"r.{column} = ?")
+                parameters.append(value)
+        if self.acknowledged is not None:
+            clauses.append(_ACKNOWLEDGED if self.acknowledged else f"NOT {_ACKNOWLEDGED}")
+        if self.search:
+            clauses.append("(r.message LIKE ? OR r.refs LIKE ? OR r.id LIKE ?)")
+            pattern = f"%{self.search}%"
+            parameters += [pattern, pattern, f"{self.search}%"]
+        return (" AND ".join(clauses) or "1"), parameters
+
+
+def save_run(
+    store: Store,
+    header: Mapping[str, Any],
+    discrepancies: Iterable[Mapping[str, Any]],
+    *,
+    snapshot_id: int | None,
+    overview: Sequence[Mapping[str, Any]] = (),
+) -> int:
+    """Store one run in one transaction; returns its id."""
+    summary = header["summary"]
+    with store.write() as conn:
+        run_id = conn.execute(
+            """INSERT INTO runs (generated_at, snapshot_id, status, errors, warnings,
+                   acknowledged, header_json, overview_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                header["generated_at"],
+                snapshot_id,
+                summary["status"],
+                summary["errors"],
+                summary["warnings"],
+                summary["acknowledged"],
+                json.dumps(header, sort_keys=True),
+                json.dumps(list(overview)),
+            ),
+        ).lastrowid
+        assert run_id is not None
+        conn.executemany(
+            f"""INSERT INTO run_discrepancies (run_id, position, {", ".join(_COLUMNS)}, refs,
+                    message, acknowledged) VALUES ({", ".join("?" * (len(_COLUMNS) + 5))})""",
+            (
+                (
+                    run_id,
+                    position,
+                    *(d[column] for column in _COLUMNS),
+                    json.dumps(d["references"]),
+                    d["message"],
+                    int(d["acknowledged"]),
+                )
+                for position, d in enumerate(discrepancies)
+            ),
+        )
+    return int(run_id)
+
+
+def run_overview(store: Store, run_id: int) -> list[dict[str, Any]]:
+    """The side-by-side figures stored with a run."""
+    row = store.query_one("SELECT overview_json FROM runs WHERE id = ?", (run_id,))
+    return list(json.loads(row[0])) if row else []
+
+
+def latest_run(store: Store) -> RunSummary | None:
+    row = store.query_one("SELECT id, snapshot_id, header_json FROM runs ORDER BY id DESC LIMIT 1")
+    if row is None:
+        return None
+    return RunSummary(int(row[0]), row[1], json.loads(row[2]))
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    document = {column: row[column] for column in _COLUMNS}
+    document["references"] = json.loads(row["refs"])
+    document["message"] = row["message"]
+    document["acknowledged"] = bool(row["now_acknowledged"])
+    return document
+
+
+def discrepancy_page(
+    store: Store,
+    run_id: int,
+    where: DiscrepancyFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Discrepancies of a run in report order, filtered, one page at a time."""
+    clause, parameters = (where or DiscrepancyFilter()).where()
+    rows = store.query(
+        f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
+            WHERE r.run_id = ? AND {clause} ORDER BY r.position LIMIT ? OFFSET ?""",
+        (run_id, *parameters, -1 if limit is None else limit, offset),
+    )
+    return [_as_dict(row) for row in rows]
+
+
+def count_discrepancies(store: Store, run_id: int, where: DiscrepancyFilter | None = None) -> int:
+    clause, parameters = (where or DiscrepancyFilter()).where()
+    row = store.query_one(
+        f"SELECT count(*) FROM run_discrepancies r WHERE r.run_id = ? AND {clause}",
+        (run_id, *parameters),
+    )
+    return int(row[0])
+
+
+def find_discrepancy(store: Store, run_id: int, id_or_prefix: str) -> list[dict[str, Any]]:
+    """Discrepancies of a run whose id starts with `id_or_prefix` (one, when unambiguous)."""
+    rows = store.query(
+        f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
+            WHERE r.run_id = ? AND r.id LIKE ? ORDER BY r.position LIMIT 10""",
+        (run_id, id_or_prefix.replace("%", "").replace("_", "") + "%"),
+    )
+    return [_as_dict(row) for row in rows]

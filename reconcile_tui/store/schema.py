@@ -1,0 +1,235 @@
+"""The database schema, as a recorded list of migrations.
+
+Each migration runs in one transaction together with the record that it ran
+(`_sqlite_migrations`, kept by sqlite-utils) and the new `PRAGMA user_version`. A database
+whose version is above the newest migration here was written by a newer reconcile-tui and
+is refused (exit 4) rather than misread.
+
+Money columns are canonical decimal TEXT in STRICT tables; times are UTC ISO 8601 TEXT
+with `Z`. Never add a REAL column for an amount, and never SUM() one: use `decimal_sum`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from reconcile_tui.errors import DatabaseError
+
+__all__ = ["SCHEMA_VERSION", "migrate"]
+
+_MIGRATION_SET = "reconcile_tui"
+
+_V1: Final = [
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        mapping_path TEXT,
+        mapping_sha256 TEXT,
+        imported_at TEXT NOT NULL,
+        rows_read INTEGER NOT NULL,
+        inserted INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        duplicates INTEGER NOT NULL,
+        quarantined INTEGER NOT NULL
+    ) STRICT""",
+    "CREATE INDEX imports_by_file ON imports(file_sha256)",
+    """CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL UNIQUE,
+        occurred_at TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        wallet_id TEXT,
+        wallet_name TEXT,
+        type TEXT NOT NULL CHECK (type IN ('deposit', 'withdrawal', 'opening')),
+        amount TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('confirmed', 'pending', 'failed')),
+        tx_hash TEXT,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        line INTEGER NOT NULL,
+        CHECK (wallet_id IS NOT NULL OR wallet_name IS NOT NULL)
+    ) STRICT""",
+    "CREATE INDEX records_by_time ON records(currency, occurred_at)",
+    """CREATE INDEX records_pending ON records(currency, wallet_id, occurred_at)
+        WHERE status = 'pending'""",
+    """CREATE TABLE record_changes (
+        id INTEGER PRIMARY KEY,
+        reference TEXT NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        field TEXT NOT NULL,
+        old_value TEXT,
+        new_value TEXT
+    ) STRICT""",
+    "CREATE INDEX record_changes_by_reference ON record_changes(reference)",
+    """CREATE TABLE duplicates (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        reference TEXT NOT NULL,
+        first_line INTEGER NOT NULL,
+        line INTEGER NOT NULL,
+        differences TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX duplicates_by_reference ON duplicates(reference)",
+    """CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        line INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        period TEXT NOT NULL,
+        interval TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('api', 'saved')),
+        currencies TEXT,
+        balances_raw BLOB NOT NULL
+    ) STRICT""",
+    """CREATE TABLE snapshot_histories (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        currency TEXT NOT NULL,
+        raw BLOB NOT NULL,
+        PRIMARY KEY (snapshot_id, currency)
+    ) STRICT""",
+    """CREATE TABLE snapshot_balances (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        currency TEXT NOT NULL,
+        total_balance TEXT NOT NULL,
+        available_balance TEXT NOT NULL,
+        pending_balance TEXT NOT NULL,
+        total_deposited TEXT NOT NULL,
+        total_withdrawn TEXT NOT NULL,
+        total_fees_paid TEXT NOT NULL,
+        usd_value TEXT NOT NULL,
+        last_transaction TEXT
+    ) STRICT""",
+    "CREATE INDEX snapshot_balances_by_snapshot ON snapshot_balances(snapshot_id, currency)",
+    """CREATE TABLE snapshot_wallets (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        currency TEXT NOT NULL,
+        wallet_id TEXT NOT NULL,
+        wallet_name TEXT NOT NULL,
+        balance TEXT NOT NULL,
+        pending TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX snapshot_wallets_by_snapshot ON snapshot_wallets(snapshot_id, currency)",
+    """CREATE TABLE snapshot_buckets (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        currency TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        balance TEXT NOT NULL,
+        deposits TEXT NOT NULL,
+        withdrawals TEXT NOT NULL,
+        deposit_count INTEGER NOT NULL,
+        withdrawal_count INTEGER NOT NULL,
+        usd_value TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX snapshot_buckets_by_snapshot ON snapshot_buckets(snapshot_id, currency)",
+    """CREATE TABLE acknowledgements (
+        id INTEGER PRIMARY KEY,
+        discrepancy_id TEXT NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at TEXT NOT NULL,
+        note TEXT NOT NULL,
+        difference TEXT,
+        kind TEXT NOT NULL,
+        currency TEXT,
+        message TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX acknowledgements_by_discrepancy ON acknowledgements(discrepancy_id, id)",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        generated_at TEXT NOT NULL,
+        snapshot_id INTEGER REFERENCES snapshots(id),
+        status TEXT NOT NULL CHECK (status IN ('clean', 'discrepancies')),
+        errors INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        acknowledged INTEGER NOT NULL,
+        header_json TEXT NOT NULL,
+        overview_json TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE run_discrepancies (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+        currency TEXT,
+        wallet_id TEXT,
+        bucket TEXT,
+        field TEXT,
+        api_value TEXT,
+        merchant_value TEXT,
+        difference TEXT,
+        usd_difference TEXT,
+        refs TEXT NOT NULL,
+        message TEXT NOT NULL,
+        acknowledged INTEGER NOT NULL CHECK (acknowledged IN (0, 1)),
+        PRIMARY KEY (run_id, position)
+    ) STRICT""",
+    "CREATE INDEX run_discrepancies_by_id ON run_discrepancies(run_id, id)",
+    "PRAGMA application_id = 1380142676",
+]
+
+#: Each migration's statements, in order. Append only: never edit one that has shipped.
+_MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
+    ("0001_initial", _V1),
+]
+
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+
+def _build() -> Migrations:
+    migrations = Migrations(_MIGRATION_SET)
+    for version, (name, statements) in enumerate(_MIGRATIONS, start=1):
+
+        def apply(
+            db: sqlite_utils.Database, statements: list[str] = statements, v: int = version
+        ) -> None:
+            for statement in statements:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {v}")
+
+        migrations(name=name)(apply)
+    return migrations
+
+
+def migrate(db: sqlite_utils.Database, where: str) -> None:
+    """Bring the database up to SCHEMA_VERSION, or refuse one written by a newer version.
+
+    Runs under `BEGIN IMMEDIATE`, re-reading the version inside the lock, so two processes
+    opening a new file at once migrate it exactly once.
+    """
+    if _version(db, where) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if _version(db, where) < SCHEMA_VERSION:
+            _build().apply(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
+def _version(db: sqlite_utils.Database, where: str) -> int:
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if found > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"database {where} has schema version {found}, newer than this reconcile-tui "
+            f"understands ({SCHEMA_VERSION}); upgrade reconcile-tui to open it"
+        )
+    return found

@@ -1,0 +1,180 @@
+"""Stored gateway snapshots: raw bodies kept as received, parsed rows beside them.
+
+The raw bodies are the source of truth (a snapshot is always re-read by parsing them, so
+a stored snapshot means exactly what it meant when fetched); the parsed rows exist for
+SQL (the TUI's pages, ad-hoc audit queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from reconcile_tui.api.models import ResponseShapeError, parse_balances, parse_history
+from reconcile_tui.api.snapshot import GatewaySnapshot
+from reconcile_tui.errors import DatabaseError
+from reconcile_tui.money import canonical
+from reconcile_tui.store.db import Store
+from reconcile_tui.times import format_utc, parse_api_time, sql_bound
+
+__all__ = ["cached_snapshot", "latest_snapshot", "load_snapshot", "save_snapshot"]
+
+
+def _currency_key(currencies: Sequence[str] | None) -> str | None:
+    return ",".join(sorted(set(currencies))) if currencies else None
+
+
+def save_snapshot(
+    store: Store,
+    snapshot: GatewaySnapshot,
+    *,
+    source: str,
+    currencies: Sequence[str] | None = None,
+) -> int:
+    """Store a snapshot (raw and parsed) in one transaction; returns its id.
+
+    `currencies` records which currencies were asked for (None: all of them), so the
+    cache only reuses a snapshot for a request it answers completely.
+    """
+    with store.write() as conn:
+        snapshot_id = conn.execute(
+            """INSERT INTO snapshots (fetched_at, as_of, base_url, period, interval, source,
+                   currencies, balances_raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                format_utc(snapshot.fetched_at),
+                format_utc(snapshot.as_of),
+                snapshot.base_url,
+                snapshot.period,
+                snapshot.interval,
+                source,
+                _currency_key(currencies),
+                snapshot.balances_raw,
+            ),
+        ).lastrowid
+        assert snapshot_id is not None
+        for balance in snapshot.balances.balances:
+            conn.execute(
+                """INSERT INTO snapshot_balances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    snapshot_id,
+                    balance.currency,
+                    canonical(balance.total_balance),
+                    canonical(balance.available_balance),
+                    canonical(balance.pending_balance),
+                    canonical(balance.total_deposited),
+                    canonical(balance.total_withdrawn),
+                    canonical(balance.total_fees_paid),
+                    canonical(balance.usd_value),
+                    format_utc(balance.last_transaction) if balance.last_transaction else None,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO snapshot_wallets VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        snapshot_id,
+                        balance.currency,
+                        wallet.wallet_id,
+                        wallet.wallet_name,
+                        canonical(wallet.balance),
+                        canonical(wallet.pending),
+                    )
+                    for wallet in balance.wallets
+                ],
+            )
+        for code, history in snapshot.histories.items():
+            conn.execute(
+                "INSERT INTO snapshot_histories VALUES (?, ?, ?)",
+                (snapshot_id, code, snapshot.histories_raw[code]),
+            )
+            conn.executemany(
+                "INSERT INTO snapshot_buckets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        snapshot_id,
+                        code,
+                        format_utc(bucket.timestamp),
+                        canonical(bucket.balance),
+                        canonical(bucket.deposits),
+                        canonical(bucket.withdrawals),
+                        bucket.deposit_count,
+                        bucket.withdrawal_count,
+                        canonical(bucket.usd_value),
+                    )
+                    for bucket in history.history
+                ],
+            )
+    return int(snapshot_id)
+
+
+def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
+    """Re-read a stored snapshot from its raw bodies."""
+    row = store.query_one(
+        "SELECT fetched_at, base_url, period, interval, balances_raw FROM snapshots WHERE id = ?",
+        (snapshot_id,),
+    )
+    if row is None:
+        raise DatabaseError(f"database {store.path} has no snapshot #{snapshot_id}")
+    try:
+        balances = parse_balances(row["balances_raw"], f"stored snapshot #{snapshot_id}")
+        raw_histories = {
+            history["currency"]: bytes(history["raw"])
+            for history in store.query(
+                "SELECT currency, raw FROM snapshot_histories WHERE snapshot_id = ?"
+                " ORDER BY currency",
+                (snapshot_id,),
+            )
+        }
+        histories = {
+            code: parse_history(raw, f"stored history {code} of snapshot #{snapshot_id}")
+            for code, raw in raw_histories.items()
+        }
+    except ResponseShapeError as error:
+        raise DatabaseError(f"database {store.path}: {error}") from None
+    histories = {
+        code: history if history.currency else history.model_copy(update={"currency": code})
+        for code, history in histories.items()
+    }
+    return GatewaySnapshot(
+        balances=balances,
+        histories=histories,
+        fetched_at=parse_api_time(row["fetched_at"]),
+        base_url=row["base_url"],
+        period=row["period"],
+        interval=row["interval"],
+        balances_raw=bytes(row["balances_raw"]),
+        histories_raw=raw_histories,
+    )
+
+
+def latest_snapshot(store: Store) -> tuple[int, GatewaySnapshot] | None:
+    """The newest stored snapshot (by fetch time), or None when nothing was ever fetched."""
+    row = store.query_one("SELECT id FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1")
+    if row is None:
+        return None
+    return int(row[0]), load_snapshot(store, int(row[0]))
+
+
+def cached_snapshot(
+    store: Store,
+    *,
+    base_url: str,
+    period: str,
+    interval: str,
+    currencies: Sequence[str] | None,
+    fetched_since: datetime,
+) -> tuple[int, GatewaySnapshot] | None:
+    """A snapshot fetched from `base_url` since `fetched_since` that answers this request."""
+    rows = store.query(
+        """SELECT id, currencies FROM snapshots
+           WHERE source = 'api' AND base_url = ? AND period = ? AND interval = ?
+             AND fetched_at >= ?
+           ORDER BY fetched_at DESC, id DESC""",
+        (base_url, period, interval, sql_bound(fetched_since)),
+    )
+    wanted = set(currencies or ())
+    for row in rows:
+        held = row["currencies"]
+        if held is None or (wanted and wanted <= set(held.split(","))):
+            return int(row["id"]), load_snapshot(store, int(row["id"]))
+    return None

@@ -1,0 +1,148 @@
+"""The one place that parses and writes times, and says where a history bucket begins and ends.
+
+Stored times are UTC ISO 8601 with `Z`: `2025-01-15T09:30:00Z`, with `.ffffff` only when
+the source had fractions of a second. Every stored time starts with the same 19 fixed-width
+characters, so `sql_bound` gives range limits that compare correctly as text.
+A time without an offset is read in the zone the caller names (a mapping's zone, default
+UTC), never in the machine's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Final, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Period = Literal["24h", "7d", "30d"]
+Interval = Literal["hourly", "daily"]
+
+PERIODS: Final[tuple[Period, ...]] = get_args(Period)
+INTERVALS: Final[tuple[Interval, ...]] = get_args(Interval)
+DEFAULT_PERIOD: Final[Period] = "7d"
+DEFAULT_INTERVAL: Final[Interval] = "daily"
+
+_PERIOD_LENGTH: Final[dict[str, timedelta]] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+_INTERVAL_LENGTH: Final[dict[str, timedelta]] = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+}
+
+
+class TimeError(ValueError):
+    """A text is not an acceptable time; the message says why."""
+
+
+def period_length(period: str) -> timedelta:
+    """How long a history period lasts (24h, 7d, 30d)."""
+    return _PERIOD_LENGTH[period]
+
+
+def interval_length(interval: str) -> timedelta:
+    """How long one history bucket lasts (hourly, daily)."""
+    return _INTERVAL_LENGTH[interval]
+
+
+def days_in_period(period: str) -> int:
+    """Days the API divides by for its `average_daily_*` figures (24h counts as 1)."""
+    return max(1, period_length(period).days)
+
+
+def bucket_end(start: datetime, interval: str) -> datetime:
+    """Bucket i covers [timestamp, timestamp + interval): this is the end, excluded."""
+    return start + interval_length(interval)
+
+
+def zone(name: str) -> tzinfo:
+    """The time zone called `name` (IANA, e.g. Europe/Berlin), or a clear error."""
+    if name.upper() in {"UTC", "Z"}:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeError(
+            f"unknown time zone {name!r} (use an IANA name like Europe/Berlin)"
+        ) from None
+
+
+def parse_api_time(text: str) -> datetime:
+    """A gateway timestamp (must carry an offset), as an aware UTC datetime."""
+    if not isinstance(text, str):
+        raise TimeError(f"a time must be text, got {type(text).__name__}")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TimeError(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise TimeError(f"{text!r} has no UTC offset")
+    return moment.astimezone(UTC)
+
+
+def parse_record_time(text: str, where: tzinfo = UTC, date_format: str | None = None) -> datetime:
+    """A merchant's timestamp as aware UTC; without an offset it is read in `where`.
+
+    Refuses impossible dates and wall-clock times that do not exist in `where` (skipped by
+    a daylight-saving change). An ambiguous time (clocks turned back) is the first one.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise TimeError("time is empty")
+    try:
+        moment = (
+            datetime.strptime(stripped, date_format)
+            if date_format
+            else datetime.fromisoformat(stripped)
+        )
+    except ValueError as error:
+        hint = f" (expected {date_format})" if date_format else " (expected ISO 8601)"
+        detail = str(error)
+        if "out of range" in detail or "must be in" in detail:
+            raise TimeError(f"{stripped!r} is not a real date{hint}") from None
+        raise TimeError(f"{stripped!r} is not a time{hint}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=where)
+        back = moment.astimezone(UTC).astimezone(where)
+        if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise TimeError(f"{stripped!r} does not exist in {where} (a daylight-saving gap)")
+    return moment.astimezone(UTC)
+
+
+def format_utc(moment: datetime) -> str:
+    """The stored form: `YYYY-MM-DDTHH:MM:SSZ`, with `.ffffff` only for fractional seconds."""
+    if moment.tzinfo is None:
+        raise TimeError("refusing to format a time without a zone")
+    utc = moment.astimezone(UTC)
+    spec = "microseconds" if utc.microsecond else "seconds"
+    return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def sql_bound(moment: datetime) -> str:
+    """A range limit for stored times compared as text: `occurred_at >= sql_bound(start)`.
+
+    It is the 19 fixed-width characters without the `Z`, so that `...:00.5Z` sorts after
+    `...:00` and `...:00Z` does not sort before it.
+    """
+    return format_utc(moment.replace(microsecond=0))[:19]
+
+
+def utc_now() -> datetime:
+    """The wall clock in UTC. Reconciliation never calls it: it uses the gateway's time."""
+    return datetime.now(UTC)
+
+
+def age_text(delta: timedelta) -> str:
+    """A short age for people: `45s`, `12m`, `5h`, `3d 4h`."""
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "in the future"
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    days, rest = divmod(seconds, 86400)
+    return f"{days}d {rest // 3600}h" if rest >= 3600 else f"{days}d"

@@ -1,0 +1,359 @@
+"""A workspace: one database plus the settings, and every action a user can take on it.
+
+The CLI and the TUI are its only callers; it is the only place that strings the core
+together (import -> store, fetch -> store, store -> reconcile -> runs). It is synchronous
+and thread-safe enough for one workspace per thread: the TUI opens one per worker.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reconcile_tui import report as reports
+from reconcile_tui.api.snapshot import GatewaySnapshot, load_saved
+from reconcile_tui.config import Settings
+from reconcile_tui.errors import BadInput, NotFound
+from reconcile_tui.files import write_atomically
+from reconcile_tui.ingest.importer import ImportProgress, ImportResult, import_file
+from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import load_mapping
+from reconcile_tui.ingest.preview import Preview, preview_file
+from reconcile_tui.money import ZERO
+from reconcile_tui.reconcile.engine import reconcile
+from reconcile_tui.reconcile.model import Kind, Report
+from reconcile_tui.reconcile.overview import CurrencyFigures
+from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
+from reconcile_tui.store import acks, ledger, runs, snapshots
+from reconcile_tui.store.db import Store
+from reconcile_tui.store.ledger import RecordFilter, RecordRow
+from reconcile_tui.store.runs import DiscrepancyFilter, RunSummary
+from reconcile_tui.times import format_utc, parse_api_time, utc_now
+
+__all__ = ["CheckOutcome", "FetchOutcome", "Workspace"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """A snapshot ready to reconcile, and whether it came from the cache."""
+
+    snapshot_id: int
+    snapshot: GatewaySnapshot
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """A finished reconciliation: the report, and where it is stored."""
+
+    report: Report
+    run_id: int
+    snapshot_id: int
+
+    def document(self) -> dict[str, Any]:
+        return self.report.to_dict()
+
+
+class Workspace:
+    """The actions of reconcile-tui on one database."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db_path: Path | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.db_path = db_path or settings.db_path
+        self.clock = clock
+        self.store = Store(self.db_path, busy_timeout=settings.store.busy_timeout)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- rules -----------------------------------------------------------------------
+
+    def rules(self) -> Rules:
+        """The reconciliation thresholds from the settings."""
+        configured = self.settings.reconcile
+        tolerances = dict(configured.tolerance)
+        stale = dict(configured.stale_pending_after)
+        return Rules(
+            tolerances={k: v for k, v in tolerances.items() if k != "default"},
+            default_tolerance=tolerances.get("default", ZERO),
+            stale_after={k: v for k, v in stale.items() if k != "default"},
+            default_stale_after=stale.get("default", DEFAULT_STALE_AFTER),
+            low_balance={k: v for k, v in configured.low_balance.items() if k != "default"},
+        )
+
+    # -- import ----------------------------------------------------------------------
+
+    def import_files(
+        self,
+        paths: Sequence[Path],
+        *,
+        mapping: Path | Layout | None = None,
+        quarantine: bool = False,
+        dry_run: bool = False,
+        on_progress: Callable[[ImportProgress], None] | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> list[ImportResult]:
+        """Import each file in its own all-or-nothing transaction, in order.
+
+        Stops at the first refused file (BadFile): the files before it stay imported.
+        """
+        layout = load_mapping(mapping) if isinstance(mapping, Path) else mapping
+        scales = self.printed_scales()
+        results = []
+        for path in paths:
+            results.append(
+                import_file(
+                    self.store,
+                    path,
+                    layout,
+                    validation_scales=scales,
+                    quarantine=quarantine,
+                    dry_run=dry_run,
+                    now=self.clock(),
+                    on_progress=on_progress,
+                    is_cancelled=is_cancelled,
+                )
+            )
+        return results
+
+    def printed_scales(self) -> dict[str, int]:
+        """Decimal places the gateway prints per currency, from the latest snapshot."""
+        latest = snapshots.latest_snapshot(self.store)
+        return latest[1].balances.printed_scales() if latest else {}
+
+    # -- gateway snapshots -----------------------------------------------------------
+
+    def load_saved_responses(self, directory: Path) -> tuple[int, GatewaySnapshot]:
+        """Read `fetch --save`'s directory layout and store it as a snapshot."""
+        snapshot = load_saved(directory)
+        return snapshots.save_snapshot(self.store, snapshot, source="saved"), snapshot
+
+    def store_snapshot(
+        self, snapshot: GatewaySnapshot, currencies: Sequence[str] | None = None
+    ) -> int:
+        """Keep a freshly fetched snapshot."""
+        return snapshots.save_snapshot(self.store, snapshot, source="api", currencies=currencies)
+
+    def fetch(
+        self,
+        *,
+        period: str | None = None,
+        interval: str | None = None,
+        currencies: Sequence[str] | None = None,
+        refresh: bool = False,
+        transport: Any = None,
+    ) -> FetchOutcome:
+        """The gateway's balances and history: from the cache while fresh, else fetched.
+
+        A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
+        period, interval and currencies is reused (the API page advises a 5-minute cache);
+        `refresh` bypasses it.
+        """
+        from reconcile_tui.api.client import fetch_snapshot_sync
+
+        api = self.settings.api
+        period = period or api.period
+        interval = interval or api.interval
+        now = self.clock()
+        if not refresh and api.cache_ttl > 0:
+            cached = snapshots.cached_snapshot(
+                self.store,
+                base_url=api.url,
+                period=period,
+                interval=interval,
+                currencies=currencies,
+                fetched_since=now - timedelta(seconds=api.cache_ttl),
+            )
+            if cached is not None:
+                return FetchOutcome(cached[0], cached[1], from_cache=True)
+        snapshot = fetch_snapshot_sync(
+            api,
+            period=period,
+            interval=interval,
+            currencies=currencies,
+            transport=transport,
+            clock=self.clock,
+        )
+        return FetchOutcome(self.store_snapshot(snapshot, currencies), snapshot, from_cache=False)
+
+    def latest_snapshot(self) -> tuple[int, GatewaySnapshot]:
+        """The newest stored snapshot, or NotFound when nothing was ever fetched."""
+        latest = snapshots.latest_snapshot(self.store)
+        if latest is None:
+            raise NotFound(
+                f"database {self.db_path} holds no gateway data yet: run `reconcile-tui fetch`"
+                " or `check --api-dir DIR` first"
+            )
+        return latest
+
+    # -- reconcile -------------------------------------------------------------------
+
+    def check(self, snapshot_id: int, snapshot: GatewaySnapshot) -> CheckOutcome:
+        """Reconcile the records against a stored snapshot and store the run."""
+        report = reconcile(
+            self.store,
+            snapshot,
+            self.rules(),
+            acks.acknowledgements(self.store),
+            generated_at=self.clock(),
+            snapshot_id=snapshot_id,
+        )
+        document = report.to_dict()
+        run_id = runs.save_run(
+            self.store,
+            report.header(),
+            document["discrepancies"],
+            snapshot_id=snapshot_id,
+            overview=report.overview,
+        )
+        log.info("run #%s: %s", run_id, document["summary"])
+        return CheckOutcome(report=report, run_id=run_id, snapshot_id=snapshot_id)
+
+    def latest_run(self) -> RunSummary:
+        run = runs.latest_run(self.store)
+        if run is None:
+            raise NotFound(
+                f"database {self.db_path} has no reconciliation yet: run `reconcile-tui check`"
+            )
+        return run
+
+    def latest_document(self) -> dict[str, Any]:
+        """The latest run as a report document, with acknowledgements as they stand now."""
+        run = self.latest_run()
+        document = dict(run.header)
+        notes = document.pop("notes", [])
+        found = runs.discrepancy_page(self.store, run.id)
+        document["discrepancies"] = found
+        document["notes"] = notes
+        summary = dict(document["summary"])
+        acknowledged = sum(1 for d in found if d["acknowledged"])
+        open_ = [d for d in found if not d["acknowledged"]]
+        summary["errors"] = sum(1 for d in open_ if d["severity"] == "error")
+        summary["warnings"] = sum(1 for d in open_ if d["severity"] == "warning")
+        summary["acknowledged"] = acknowledged
+        summary["status"] = "discrepancies" if open_ else "clean"
+        counts = Counter(d["kind"] for d in open_)
+        summary["by_kind"] = {kind.value: counts[kind.value] for kind in Kind if counts[kind.value]}
+        document["summary"] = summary
+        return document
+
+    def discrepancy_page(
+        self, where: DiscrepancyFilter | None = None, *, offset: int = 0, limit: int = 100
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(total matching, one page) of the latest run's discrepancies."""
+        run = self.latest_run()
+        total = runs.count_discrepancies(self.store, run.id, where)
+        return total, runs.discrepancy_page(self.store, run.id, where, offset=offset, limit=limit)
+
+    def overview(self) -> list[CurrencyFigures]:
+        """Both sides of each currency, wallet and bucket of the latest run, most material first."""
+        run = self.latest_run()
+        return [CurrencyFigures.from_dict(data) for data in runs.run_overview(self.store, run.id)]
+
+    def records(
+        self, where: RecordFilter, *, offset: int = 0, limit: int = 100
+    ) -> tuple[int, list[RecordRow]]:
+        """(total matching, one page) of stored records, oldest first."""
+        return (
+            ledger.records_count(self.store, where),
+            ledger.records_page(self.store, where, offset=offset, limit=limit),
+        )
+
+    def records_total(self, where: RecordFilter) -> str | None:
+        """The exact sum of the matching records' amounts."""
+        return ledger.records_sum(self.store, where)
+
+    def record_history(self, reference: str) -> list[tuple[str, str, str | None, str | None]]:
+        """Every change newer exports made to one record."""
+        return ledger.record_history(self.store, reference)
+
+    def duplicates(self, currency: str | None = None) -> list[ledger.DuplicateRow]:
+        """Repeated references still current (optionally of one currency)."""
+        found = ledger.duplicates(self.store)
+        return [row for row in found if currency is None or row.currency == currency]
+
+    def preview(self, path: Path, mapping: Path | Layout | None = None, rows: int = 20) -> Preview:
+        """The first rows of a CSV file as the import would read them."""
+        layout = load_mapping(mapping) if isinstance(mapping, Path) else mapping
+        return preview_file(
+            path, layout, rows=rows, validation_scales=self.printed_scales(), now=self.clock()
+        )
+
+    def data_age(self) -> tuple[str, datetime] | None:
+        """Where and when the latest snapshot was fetched (for "data is N minutes old")."""
+        row = self.store.query_one(
+            "SELECT base_url, fetched_at FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1"
+        )
+        return (row[0], parse_api_time(row[1])) if row else None
+
+    def import_log(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest imports, newest first."""
+        rows = self.store.query(
+            "SELECT * FROM imports ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    # -- acknowledge and export ------------------------------------------------------
+
+    def acknowledge(self, id_or_prefix: str, note: str, *, by: str | None = None) -> dict[str, Any]:
+        """Accept a discrepancy of the latest run (by id or unique id prefix), with a note."""
+        if not note.strip():
+            raise BadInput("an acknowledgement needs a note saying why the difference is accepted")
+        run = self.latest_run()
+        matches = runs.find_discrepancy(self.store, run.id, id_or_prefix.strip())
+        if not matches:
+            raise NotFound(f"no discrepancy {id_or_prefix!r} in the latest check (run #{run.id})")
+        if len(matches) > 1 and matches[0]["id"] != id_or_prefix:
+            raise BadInput(
+                f"{id_or_prefix!r} matches {len(matches)} discrepancies; give more of the id"
+            )
+        found = matches[0]
+        acknowledgement = acks.Acknowledgement(
+            discrepancy_id=found["id"],
+            acknowledged_by=by or _user(),
+            acknowledged_at=format_utc(self.clock()),
+            note=note.strip(),
+            difference=found["difference"],
+        )
+        acks.record_acknowledgement(
+            self.store,
+            acknowledgement,
+            kind=found["kind"],
+            currency=found["currency"],
+            message=found["message"],
+        )
+        return {**found, "acknowledged": True}
+
+    def export(self, path: Path, fmt: str = "csv") -> int:
+        """Write the latest run's discrepancies to `path` atomically; returns how many."""
+        document = self.latest_document()
+        write_atomically(path, reports.render_bytes(document, fmt))
+        return len(document["discrepancies"])
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

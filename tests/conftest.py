@@ -1,0 +1,56 @@
+"""Fixtures shared by every test: a fresh database file, a workspace, the fixture files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reconcile_tui.config import load_settings
+from reconcile_tui.store.db import Store
+from reconcile_tui.workspace import Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+API_PAGE = FIXTURES / "api_page"
+SCENARIO = FIXTURES / "scenario"
+
+#: The gateway's clock in the API page's examples; imports run "now" relative to it.
+PAGE_CLOCK = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+
+DEFAULT_HEADER = "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
+WALLET_A = "550e8400-e29b-41d4-a716-446655440000"
+WALLET_B = "660e8400-e29b-41d4-a716-446655440001"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "reconcile.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with Store(db_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+def workspace(db_path: Path) -> Iterator[Workspace]:
+    with Workspace(load_settings(environ={}), db_path=db_path, clock=lambda: PAGE_CLOCK) as opened:
+        yield opened
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):
+    """Write text (str, or bytes taken as-is) to a CSV file in tmp_path; returns its path."""
+
+    def write(text: str | bytes, name: str = "records.csv") -> Path:
+        path = tmp_path / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8", newline="")
+        return path
+
+    return write

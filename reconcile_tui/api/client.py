@@ -1,0 +1,324 @@
+"""The gateway client: fetches balances and each currency's history within one deadline.
+
+`fetch_snapshot` is what the rest of the product calls; `GatewayClient` is the same work
+one request at a time, for callers that need finer control (and for tests, which inject a
+transport and a timekeeper). Every failure leaves here as an `ApiError` (exit 3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from reconcile_tui import __version__
+from reconcile_tui.api.auth import credentials_from_settings
+from reconcile_tui.api.failures import (
+    RETRYABLE_STATUSES,
+    RetryableError,
+    display_url,
+    status_error,
+    transport_error,
+)
+from reconcile_tui.api.models import (
+    BalancesResponse,
+    HistoryResponse,
+    parse_balances,
+    parse_history,
+)
+from reconcile_tui.api.responses import (
+    MAX_BODY_BYTES,
+    parse_data,
+    read_body,
+    read_error_body,
+)
+from reconcile_tui.api.retry import (
+    Deadline,
+    RetryPolicy,
+    SystemTime,
+    Timekeeper,
+    call_with_retries,
+    parse_retry_after,
+)
+from reconcile_tui.api.snapshot import GatewaySnapshot
+from reconcile_tui.config import ApiSettings
+from reconcile_tui.errors import ApiError, BadInput
+from reconcile_tui.times import INTERVALS, PERIODS, utc_now
+
+__all__ = ["GatewayClient", "fetch_snapshot", "fetch_snapshot_sync", "timeouts"]
+
+log = logging.getLogger(__name__)
+
+BALANCES_PATH = "/user/balances/"
+HISTORY_PATH = "/user/balances/history/"
+
+
+def timeouts(api: ApiSettings) -> httpx.Timeout:
+    """The per-request limits: connect and read as configured.
+
+    Writing a GET (or the small token POST) and waiting for a pooled connection are both
+    short, so they share the connect limit instead of growing settings of their own.
+    """
+    return httpx.Timeout(
+        connect=api.connect_timeout,
+        read=api.read_timeout,
+        write=api.connect_timeout,
+        pool=api.connect_timeout,
+    )
+
+
+def _check_choice(value: str, choices: Sequence[str], name: str) -> None:
+    if value not in choices:
+        raise BadInput(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _currencies_to_fetch(balances: BalancesResponse, requested: Sequence[str] | None) -> list[str]:
+    """The requested codes (even those the balances omit), else every code reported."""
+    codes = (
+        [balance.currency for balance in balances.balances]
+        if requested is None
+        else [code.strip().upper() for code in requested]
+    )
+    return list(dict.fromkeys(code for code in codes if code))
+
+
+class GatewayClient:
+    """One connection pool to the gateway, with credentials, retries and one deadline.
+
+    Use as `async with GatewayClient(api) as gateway:`; the deadline (`api.deadline`)
+    starts on entry and covers every request made inside, and at most `api.concurrency`
+    requests are in flight at once. `balances()` and `history()` return the parsed model
+    and the exact bytes the gateway sent.
+    """
+
+    def __init__(
+        self,
+        api: ApiSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        timekeeper: Timekeeper | None = None,
+        auth: httpx.Auth | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.api = api
+        self._transport = transport
+        self._clock = clock
+        self._time: Timekeeper = timekeeper or SystemTime()
+        # Checked here, before any connection, so missing credentials fail at once.
+        self.auth = auth or credentials_from_settings(
+            api, monotonic=self._time.monotonic, clock=clock
+        )
+        self._max_body_bytes = max_body_bytes
+        self._timeout = timeouts(api)
+        self._policy = RetryPolicy(
+            max_attempts=api.max_attempts, retry_after_cap=api.retry_after_cap
+        )
+        self._http: httpx.AsyncClient | None = None
+        self._deadline: Deadline | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def __repr__(self) -> str:
+        return f"GatewayClient(url={self.api.url!r}, auth={self.auth!r})"
+
+    async def __aenter__(self) -> Self:
+        self._http = httpx.AsyncClient(
+            base_url=self.api.url,
+            auth=self.auth,
+            timeout=self._timeout,
+            transport=self._transport,
+            limits=httpx.Limits(
+                # one more than the requests in flight, for a token request among them
+                max_connections=self.api.concurrency + 1,
+                max_keepalive_connections=self.api.concurrency,
+            ),
+            headers={"Accept": "application/json", "User-Agent": f"reconcile-tui/{__version__}"},
+            # A redirect would carry the request (and, same-origin, its token) somewhere
+            # the user did not configure; say so instead.
+            follow_redirects=False,
+        )
+        self._deadline = Deadline(self.api.deadline, self._time)
+        self._slots = asyncio.Semaphore(self.api.concurrency)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+        self._http = None
+
+    async def balances(self) -> tuple[BalancesResponse, bytes]:
+        """GET /user/balances/: every currency's balances, and the raw body."""
+        response, body, url = await self._get(BALANCES_PATH)
+        balances = parse_data(parse_balances, body, response, url)
+        log.info("fetched balances of %d currencies from %s", len(balances.balances), url)
+        return balances, body
+
+    async def history(
+        self, currency: str, period: str, interval: str
+    ) -> tuple[HistoryResponse, bytes]:
+        """GET /user/balances/history/ for one currency, and the raw body."""
+        _check_choice(period, PERIODS, "period")
+        _check_choice(interval, INTERVALS, "interval")
+        params = {"currency": currency, "period": period, "interval": interval}
+        response, body, url = await self._get(HISTORY_PATH, params)
+        history = parse_data(parse_history, body, response, url)
+        answered = (history.currency or currency, history.period, history.interval)
+        if answered != (currency, period, interval):
+            raise ApiError(
+                f"{url}: asked for {currency} {period} {interval}, the gateway answered "
+                f"{' '.join(answered)}",
+                status=response.status_code,
+                url=url,
+            )
+        if history.currency is None:  # as when loading a saved snapshot: name it
+            history = history.model_copy(update={"currency": currency})
+        log.info("fetched %d %s history buckets from %s", len(history.history), currency, url)
+        return history, body
+
+    async def snapshot(
+        self,
+        *,
+        period: str,
+        interval: str,
+        currencies: Sequence[str] | None = None,
+    ) -> GatewaySnapshot:
+        """The balances, then every currency's history concurrently, as one snapshot."""
+        _check_choice(period, PERIODS, "period")
+        _check_choice(interval, INTERVALS, "interval")
+        fetched_at = self._clock()
+        balances, balances_raw = await self.balances()
+        codes = _currencies_to_fetch(balances, currencies)
+        histories: dict[str, HistoryResponse] = {}
+        histories_raw: dict[str, bytes] = {}
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = {
+                    code: group.create_task(self.history(code, period, interval)) for code in codes
+                }
+        except ExceptionGroup as failures:
+            # One currency failing stops the others; the user needs its one line, not
+            # a group of them.
+            first = _first_api_error(failures)
+            if first is None:
+                raise
+            raise first from None
+        for code, task in tasks.items():
+            histories[code], histories_raw[code] = task.result()
+        return GatewaySnapshot(
+            balances=balances,
+            histories=histories,
+            fetched_at=fetched_at,
+            base_url=self.api.url,
+            period=period,
+            interval=interval,
+            balances_raw=balances_raw,
+            histories_raw=histories_raw,
+        )
+
+    def _opened(self) -> tuple[httpx.AsyncClient, Deadline, asyncio.Semaphore]:
+        if self._http is None or self._deadline is None or self._slots is None:
+            raise RuntimeError("use GatewayClient inside `async with`")
+        return self._http, self._deadline, self._slots
+
+    async def _get(
+        self, path: str, params: dict[str, str] | None = None
+    ) -> tuple[httpx.Response, bytes, str]:
+        http, deadline, slots = self._opened()
+        request = http.build_request("GET", path, params=params)
+        url = display_url(request.url)
+
+        async def attempt() -> tuple[httpx.Response, bytes]:
+            return await self._send(http, request, url)
+
+        # The slot is held across retries and waits, so a struggling gateway never sees
+        # more than `concurrency` requests from us, retries included.
+        async with slots:
+            response, body = await call_with_retries(
+                attempt, what=f"fetching {url}", policy=self._policy, deadline=deadline
+            )
+        return response, body, url
+
+    async def _send(
+        self, http: httpx.AsyncClient, request: httpx.Request, url: str
+    ) -> tuple[httpx.Response, bytes]:
+        """One attempt: the 2xx body, or the error (`RetryableError` when worth another try)."""
+        try:
+            response = await http.send(request, stream=True)
+            try:
+                log.debug("%s answered %d", url, response.status_code)
+                if response.is_success:
+                    return response, await read_body(response, url, self._max_body_bytes)
+                body = await read_error_body(response)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as error:
+            raise transport_error(error, url, self._timeout) from error
+        except httpx.DecodingError as error:
+            raise ApiError(f"{url}: the body could not be decoded ({error})", url=url) from error
+        failure = status_error(response, body, url)
+        if response.status_code in RETRYABLE_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+            raise RetryableError(failure, retry_after)
+        raise failure
+
+
+def _first_api_error(group: BaseExceptionGroup[BaseException]) -> ApiError | None:
+    for error in group.exceptions:
+        if isinstance(error, ApiError):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            nested = _first_api_error(error)
+            if nested is not None:
+                return nested
+    return None
+
+
+async def fetch_snapshot(
+    api: ApiSettings,
+    *,
+    period: str,
+    interval: str,
+    currencies: Sequence[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> GatewaySnapshot:
+    """Fetch the balances and every currency's history (or only `currencies`) as a snapshot.
+
+    At most `api.concurrency` requests are in flight; the whole call gives up after
+    `api.deadline` seconds. Raises ApiError (exit 3) for anything the gateway or the
+    network did wrong, BadInput for a period or interval the API does not know.
+    """
+    async with GatewayClient(api, transport=transport, clock=clock) as gateway:
+        return await gateway.snapshot(period=period, interval=interval, currencies=currencies)
+
+
+def fetch_snapshot_sync(
+    api: ApiSettings,
+    *,
+    period: str,
+    interval: str,
+    currencies: Sequence[str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> GatewaySnapshot:
+    """`fetch_snapshot` for synchronous callers (the CLI): runs it on a new event loop."""
+    return asyncio.run(
+        fetch_snapshot(
+            api,
+            period=period,
+            interval=interval,
+            currencies=currencies,
+            transport=transport,
+            clock=clock,
+        )
+    )

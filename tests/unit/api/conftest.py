@@ -1,0 +1,180 @@
+"""A scripted fake gateway, a simulated clock and settings for the client's tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stamina
+from pydantic import SecretStr
+
+from reconcile_tui.config import ApiSettings
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "api_page"
+BALANCES = (FIXTURES / "balances.json").read_bytes()
+HISTORY_USDT = (FIXTURES / "history_USDTERC20.json").read_bytes()
+
+BASE = "https://gw.test"
+CLIENT_ID = "merchant-42"
+CLIENT_SECRET = "s3cr3t-CLIENT-value-9f8e7d"
+STATIC_TOKEN = "tok-STATIC-value-1a2b3c"
+NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+
+Answer = httpx.Response | Exception | Callable[[httpx.Request], Any]
+
+
+def history_body(currency: str, period: str = "7d", interval: str = "daily") -> bytes:
+    """The API page's history example, answered for `currency` (byte for byte otherwise)."""
+    body = HISTORY_USDT.replace(b'"USDTERC20"', json.dumps(currency).encode(), 1)
+    body = body.replace(b'"period": "7d"', json.dumps({"period": period})[1:-1].encode(), 1)
+    return body.replace(
+        b'"interval": "daily"', json.dumps({"interval": interval})[1:-1].encode(), 1
+    )
+
+
+def api_settings(**overrides: Any) -> ApiSettings:
+    values: dict[str, Any] = {"url": BASE, "token": SecretStr(STATIC_TOKEN)}
+    values.update(overrides)
+    return ApiSettings(**values)
+
+
+def client_credentials(**overrides: Any) -> ApiSettings:
+    values: dict[str, Any] = {
+        "token": None,
+        "client_id": CLIENT_ID,
+        "client_secret": SecretStr(CLIENT_SECRET),
+    }
+    values.update(overrides)
+    return api_settings(**values)
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+class FakeTime:
+    """A monotonic clock that moves only when the client waits or a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass
+class FakeGateway:
+    """Answers like the gateway, unless a path has scripted answers queued.
+
+    Tokens are issued as tok-1, tok-2, ...; `revoked` tokens (and any unknown one) get
+    the gateway's 401. Scripted answers are consumed in order, one per request.
+    """
+
+    expires_in: int = 3600
+    scripts: dict[str, list[Answer]] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
+    requests: list[httpx.Request] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)
+
+    def script(self, path: str, *answers: Answer) -> None:
+        self.scripts.setdefault(path, []).extend(answers)
+
+    def calls(self, path: str) -> list[httpx.Request]:
+        return [request for request in self.requests if request.url.path == path]
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        # The client sends the same Request again on a retry (with a new token after a
+        # renewal), so keep a copy of each as it was when it arrived.
+        self.requests.append(
+            httpx.Request(
+                request.method, request.url, headers=request.headers.copy(), content=request.content
+            )
+        )
+        queued = self.scripts.get(request.url.path)
+        if queued:
+            answer = queued.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            if callable(answer) and not isinstance(answer, httpx.Response):
+                answer = answer(request)
+                if hasattr(answer, "__await__"):
+                    answer = await answer
+            if isinstance(answer, httpx.Response):
+                return answer
+        if request.url.path == "/o/token/":
+            return self._token(request)
+        authorization = request.headers.get("Authorization", "")
+        valid = {f"Bearer {token}" for token in [*self.issued, STATIC_TOKEN]}
+        valid -= {f"Bearer {token}" for token in self.revoked}
+        if authorization not in valid:
+            return gateway_error(401, "authentication_failed", "Token expired")
+        if request.url.path == "/user/balances/":
+            return httpx.Response(200, content=BALANCES, headers=JSON)
+        if request.url.path == "/user/balances/history/":
+            params = request.url.params
+            body = history_body(
+                params.get("currency", "USDTERC20"),
+                params.get("period", "7d"),
+                params.get("interval", "daily"),
+            )
+            return httpx.Response(200, content=body, headers=JSON)
+        return gateway_error(404, "not_found", "Not found")
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization") != basic(CLIENT_ID, CLIENT_SECRET):
+            return httpx.Response(
+                401,
+                json={"error": "invalid_client", "error_description": "invalid client credentials"},
+            )
+        token = f"tok-{len(self.issued) + 1}"
+        self.issued.append(token)
+        body = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": "read",
+        }
+        return httpx.Response(200, json=body)
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def gateway_error(status: int, code: str, message: str, **headers: str) -> httpx.Response:
+    body = {"error": {"code": code, "message": message, "details": {}}}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff() -> Iterator[None]:
+    """stamina's own backoff waits removed; attempts left as each test configures them."""
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()

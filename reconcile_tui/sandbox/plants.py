@@ -1,0 +1,452 @@
+"""Planted merchant-side errors: which ledger transactions they hit, and the rows they produce.
+
+The merchant's books are the gateway's ledger with `n` mistakes planted in them, cycling
+through every kind of mistake a merchant's export makes (`PlantKind`). Targets are chosen
+in one streaming pass over the ledger (`choose_plants`): each kind of target keeps a
+small pool of its best-ranked candidates (a seeded hash of the reference, or recency),
+and the plants then take distinct targets from their pools. `Planter` replays the ledger a
+second time and turns each transaction into the rows the merchant's file holds for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Final
+
+from reconcile_tui.errors import BadInput
+from reconcile_tui.sandbox.catalog import (
+    DEFAULT_WALLET,
+    FOREIGN_CURRENCY,
+    MARKETPLACE,
+    ONLINE_STORE,
+    RETIRED_WALLET,
+    Currency,
+)
+from reconcile_tui.sandbox.config import LedgerSpec
+from reconcile_tui.sandbox.ledger import DAY, Transaction, epoch, transactions, units_for_cents
+from reconcile_tui.sandbox.units import amount_text
+from reconcile_tui.sandbox.views import bucket_starts
+from reconcile_tui.vocabulary import RecordType
+
+__all__ = ["PLANT_MEANINGS", "MerchantRow", "Plant", "PlantKind", "Planter", "choose_plants"]
+
+
+class PlantKind(StrEnum):
+    """The merchant-side mistakes a scenario plants, in the order they cycle."""
+
+    MISSING_DEPOSIT = "missing_deposit"
+    EXTRA_WITHDRAWAL = "extra_withdrawal"
+    AMOUNT_TYPO = "amount_typo"
+    WRONG_WALLET = "wrong_wallet"
+    STATUS_LAG = "status_lag"
+    DUPLICATE_ROW = "duplicate_row"
+    UNKNOWN_CURRENCY = "unknown_currency"
+    FEE_MISMATCH = "fee_mismatch"
+    STALE_PENDING = "stale_pending"
+
+
+#: What each kind means, for scenario.json readers and the docs.
+PLANT_MEANINGS: Final = {
+    PlantKind.MISSING_DEPOSIT: "a completed payment is missing from the records",
+    PlantKind.EXTRA_WITHDRAWAL: "the records hold a payout the gateway never made",
+    PlantKind.AMOUNT_TYPO: "a completed payment's amount has two digits swapped",
+    PlantKind.WRONG_WALLET: "a payment is booked to a wallet the gateway does not report"
+    " for its currency",
+    PlantKind.STATUS_LAG: "a payment the gateway completed within the last day is still"
+    " pending in the records",
+    PlantKind.DUPLICATE_ROW: "a row appears twice in the file (same reference)",
+    PlantKind.UNKNOWN_CURRENCY: f"the records hold a payment in {FOREIGN_CURRENCY}, a currency"
+    " the account does not hold",
+    PlantKind.FEE_MISMATCH: "a payment's fee is recorded twice as high as the gateway's",
+    PlantKind.STALE_PENDING: "a payment the gateway completed days ago is still pending in"
+    " the records",
+}
+
+_STATUS_PENDING_WORD: Final = "confirming"
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantRow:
+    """One row of the merchant's file; amounts in minor units, status as written."""
+
+    reference: str
+    at: int
+    currency: str
+    wallet_id: str
+    type: RecordType
+    amount: int
+    fee: int
+    status: str
+    tx_hash: str | None
+    #: A second copy of an earlier row's reference (the importer keeps the first).
+    repeat: bool = False
+
+    @classmethod
+    def of(cls, tx: Transaction) -> MerchantRow:
+        """The row an accurate export writes for a gateway transaction."""
+        return cls(
+            tx.reference, tx.at, tx.currency, tx.wallet_id, tx.type, tx.amount, tx.fee,
+            tx.status, tx.tx_hash,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Plant:
+    """One planted mistake: the transaction it hits and the row the merchant's file holds."""
+
+    number: int
+    kind: PlantKind
+    target: Transaction
+    #: The row written instead of (or, for insertions, after) the target; None: left out.
+    row: MerchantRow | None
+    what: str
+
+    @property
+    def reference(self) -> str:
+        """The reference that carries the mistake in the merchant's file."""
+        return self.row.reference if self.row is not None else self.target.reference
+
+    def describe(self) -> dict[str, object]:
+        """The plant as scenario.json lists it."""
+        row = self.row or MerchantRow.of(self.target)
+        return {
+            "number": self.number,
+            "kind": self.kind.value,
+            "reference": self.reference,
+            "gateway_reference": self.target.reference,
+            "currency": row.currency,
+            "wallet_id": row.wallet_id,
+            "occurred_at": self.target.occurred_at,
+            "what": self.what,
+        }
+
+
+# -- choosing targets ------------------------------------------------------------------
+
+
+@dataclass
+class _Pool:
+    """The best-ranked candidates of one kind of target, at most `size` of them."""
+
+    salt: int
+    accepts: Callable[[Transaction], int | None]
+    newest_first: bool
+    size: int
+    ranked: list[tuple[tuple[int, int, str], Transaction]]
+
+    def offer(self, tx: Transaction, hashed: int) -> None:
+        preference = self.accepts(tx)
+        if preference is None:
+            return
+        key = -tx.at if self.newest_first else ((hashed ^ self.salt) * 2_654_435_761) & 0xFFFFFFFF
+        rank = (preference, key, tx.reference)
+        if len(self.ranked) >= self.size and rank >= self.ranked[-1][0]:
+            return
+        bisect.insort(self.ranked, (rank, tx), key=lambda entry: entry[0])
+        del self.ranked[self.size :]
+
+
+def _completed_payment(tx: Transaction) -> bool:
+    return tx.type is RecordType.DEPOSIT and tx.status == "completed"
+
+
+def _pools(spec: LedgerSpec, count: int, period: str, interval: str) -> dict[str, _Pool]:
+    clock = epoch(spec.clock)
+    period_start = bucket_starts(clock, period, interval)[0]
+    day_ago = clock - DAY
+    # Stale plants must stay stale whatever the threshold rounding: over a day and an hour.
+    stale_before = clock - DAY - 3_600
+    fortnight = clock - 15 * DAY
+
+    def in_period(tx: Transaction) -> int:
+        return 0 if tx.at >= period_start else 1
+
+    def payment_in_period(tx: Transaction) -> int | None:
+        return in_period(tx) if _completed_payment(tx) else None
+
+    def payment_before_period(tx: Transaction) -> int | None:
+        return 1 - in_period(tx) if _completed_payment(tx) else None
+
+    def payment(tx: Transaction) -> int | None:
+        return 0 if _completed_payment(tx) else None
+
+    def payment_with_fee(tx: Transaction) -> int | None:
+        return 0 if _completed_payment(tx) and tx.fee > 0 else None
+
+    def recent_payment(tx: Transaction) -> int | None:
+        return (0 if tx.at >= day_ago else 1) if _completed_payment(tx) else None
+
+    def old_payment(tx: Transaction) -> int | None:
+        if not _completed_payment(tx) or tx.at >= stale_before:
+            return None
+        return 0 if tx.at >= fortnight else 1
+
+    def any_in_period(tx: Transaction) -> int:
+        return in_period(tx)
+
+    def anything(tx: Transaction) -> int:
+        return 0
+
+    chooser: dict[str, tuple[Callable[[Transaction], int | None], bool]] = {
+        "payment_in_period": (payment_in_period, False),
+        "payment_before_period": (payment_before_period, False),
+        "payment": (payment, False),
+        "payment_with_fee": (payment_with_fee, False),
+        "recent_payment": (recent_payment, True),
+        "old_payment": (old_payment, False),
+        "host_in_period": (any_in_period, False),
+        "host": (anything, False),
+    }
+    return {
+        name: _Pool(zlib.crc32(name.encode()), accepts, newest_first, count, [])
+        for name, (accepts, newest_first) in chooser.items()
+    }
+
+
+def _pool_of(kind: PlantKind, occurrence: int) -> str:
+    alternate = "payment_in_period" if occurrence % 2 == 0 else "payment_before_period"
+    return {
+        PlantKind.MISSING_DEPOSIT: alternate,
+        PlantKind.AMOUNT_TYPO: alternate,
+        PlantKind.EXTRA_WITHDRAWAL: "host_in_period",
+        PlantKind.UNKNOWN_CURRENCY: "host_in_period",
+        PlantKind.WRONG_WALLET: "payment",
+        PlantKind.FEE_MISMATCH: "payment_with_fee",
+        PlantKind.STATUS_LAG: "recent_payment",
+        PlantKind.DUPLICATE_ROW: "host",
+        PlantKind.STALE_PENDING: "old_payment",
+    }[kind]
+
+
+def choose_plants(spec: LedgerSpec, count: int, period: str, interval: str) -> list[Plant]:
+    """`count` plants for the ledger of `spec`, kinds cycling in `PlantKind` order.
+
+    Half the missing payments and amount typos fall inside the history period (their
+    bucket and every later one diverge), half before it (every bucket's balance does).
+    Raises BadInput when the ledger is too small to hold them all.
+    """
+    if count < 0:
+        raise BadInput(f"--discrepancies must be 0 or more, not {count}")
+    if count == 0:
+        return []
+    pools = _pools(spec, count, period, interval)
+    for tx in transactions(spec):
+        hashed = zlib.crc32(f"{spec.seed}/{tx.reference}".encode())
+        for pool in pools.values():
+            pool.offer(tx, hashed)
+
+    kinds = tuple(PlantKind)
+    taken: set[str] = set()
+    plants = []
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        occurrence = index // len(kinds)
+        name = _pool_of(kind, occurrence)
+        target = next((tx for _, tx in pools[name].ranked if tx.reference not in taken), None)
+        if target is None:
+            raise BadInput(
+                f"{spec.records} records are too few to plant {count} discrepancies (no"
+                f" transaction left for a {kind.value}); generate more records"
+            )
+        taken.add(target.reference)
+        rng = random.Random(f"sandbox/{spec.seed}/plant/{index}")
+        currency = next(c for c in spec.currency_table if c.code == target.currency)
+        plants.append(_plant(index + 1, kind, occurrence, target, currency, rng))
+    return plants
+
+
+# -- what each plant writes ----------------------------------------------------------------
+
+
+def _plant(
+    number: int,
+    kind: PlantKind,
+    occurrence: int,
+    tx: Transaction,
+    currency: Currency,
+    rng: random.Random,
+) -> Plant:
+    scale = currency.scale
+    exact = MerchantRow.of(tx)
+    shown = f"{amount_text(tx.amount, scale)} {tx.currency}"
+    if kind is PlantKind.MISSING_DEPOSIT:
+        return Plant(number, kind, tx, None, f"payment {tx.reference} of {shown} is not recorded")
+    if kind is PlantKind.EXTRA_WITHDRAWAL:
+        row = _extra_payout(tx, currency, occurrence, rng)
+        return Plant(
+            number,
+            kind,
+            tx,
+            row,
+            f"payout {row.reference} of {amount_text(row.amount, scale)} {tx.currency} is"
+            " recorded, but the gateway never made it",
+        )
+    if kind is PlantKind.AMOUNT_TYPO:
+        typo = _swapped_digits(tx.amount, tx.fee, scale)
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, amount=typo),
+            f"payment {tx.reference} of {shown} is recorded as {amount_text(typo, scale)}",
+        )
+    if kind is PlantKind.WRONG_WALLET:
+        wallet = _wrong_wallet(currency)
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, wallet_id=wallet),
+            f"payment {tx.reference} of {shown} is booked to wallet {wallet}, which the gateway"
+            f" does not report for {tx.currency}",
+        )
+    if kind in {PlantKind.STATUS_LAG, PlantKind.STALE_PENDING}:
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, status=_STATUS_PENDING_WORD),
+            f"payment {tx.reference} of {shown} is completed at the gateway but still"
+            f" {_STATUS_PENDING_WORD} in the records",
+        )
+    if kind is PlantKind.DUPLICATE_ROW:
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, repeat=True),
+            f"{tx.reference} appears twice in the file",
+        )
+    if kind is PlantKind.UNKNOWN_CURRENCY:
+        row = _foreign_payment(tx, occurrence, rng)
+        return Plant(
+            number,
+            kind,
+            tx,
+            row,
+            f"payment {row.reference} of {amount_text(row.amount, 6)} {FOREIGN_CURRENCY} is"
+            " recorded in a currency the account does not hold",
+        )
+    assert kind is PlantKind.FEE_MISMATCH
+    return Plant(
+        number,
+        kind,
+        tx,
+        replace(exact, fee=tx.fee * 2),
+        f"payment {tx.reference}'s fee {amount_text(tx.fee, scale)} is recorded as"
+        f" {amount_text(tx.fee * 2, scale)}",
+    )
+
+
+def _swapped_digits(units: int, fee: int, scale: int) -> int:
+    """The amount with its first two differing neighbouring digits swapped (129.5 -> 192.5).
+
+    Falls back to one whole unit more when a swap would leave the fee larger than the
+    amount (the importer would refuse such a row, and the typo would not be planted).
+    """
+    digits = list(str(units))
+    for index in range(len(digits) - 1):
+        if digits[index] != digits[index + 1]:
+            digits[index], digits[index + 1] = digits[index + 1], digits[index]
+            break
+    typo = int("".join(digits))
+    if typo == units or typo < max(fee, 1):
+        typo = units + 10**scale
+    return typo
+
+
+def _wrong_wallet(currency: Currency) -> str:
+    """A wallet of the account the gateway does not report for `currency`."""
+    reported = {wallet.wallet_id for wallet in currency.wallets}
+    for wallet in (ONLINE_STORE, MARKETPLACE, RETIRED_WALLET):
+        if wallet.wallet_id not in reported:
+            return wallet.wallet_id
+    raise AssertionError("the retired wallet is never reported")
+
+
+def _hash(rng: random.Random, currency: Currency | None) -> str:
+    digits = f"{rng.getrandbits(256):064x}"
+    return f"0x{digits}" if currency is None or currency.evm else digits
+
+
+def _extra_payout(
+    host: Transaction, currency: Currency, occurrence: int, rng: random.Random
+) -> MerchantRow:
+    """A round payout of $100-$2,000 the merchant booked but never sent."""
+    cents = (100 + rng.randrange(1_901)) * 100
+    units = units_for_cents(currency, cents)
+    step = 10**currency.scale if currency.stable else 10 ** (currency.scale - 3)
+    units = max(step, units - units % step)
+    fee = min(currency.network_fee[0], units // 10)
+    return MerchantRow(
+        reference=f"PO-M{occurrence + 1:05d}",
+        at=host.at,
+        currency=host.currency,
+        wallet_id=host.wallet_id,
+        type=RecordType.WITHDRAWAL,
+        amount=units,
+        fee=fee,
+        status="completed",
+        tx_hash=_hash(rng, currency),
+    )
+
+
+def _foreign_payment(host: Transaction, occurrence: int, rng: random.Random) -> MerchantRow:
+    """A $10-$500 payment in a currency the account does not hold (scale 6, a USDT)."""
+    units = (10 + rng.randrange(491)) * 1_000_000 + rng.randrange(100) * 10_000
+    return MerchantRow(
+        reference=f"ORD-M{occurrence + 1:05d}",
+        at=host.at,
+        currency=FOREIGN_CURRENCY,
+        wallet_id=DEFAULT_WALLET.wallet_id,
+        type=RecordType.DEPOSIT,
+        amount=units,
+        fee=units * 80 // 10_000,
+        status="completed",
+        tx_hash=_hash(rng, None),
+    )
+
+
+# -- replaying the ledger into the merchant's file ------------------------------------------
+
+
+class Planter:
+    """Turns ledger transactions, in order, into the rows of the merchant's file."""
+
+    def __init__(self, plants: list[Plant]) -> None:
+        self._by_target = {plant.target.reference: plant for plant in plants}
+        self._repeats: list[MerchantRow] = []
+        self._day: int | None = None
+
+    def rows_for(self, tx: Transaction) -> Iterator[MerchantRow]:
+        """The rows for `tx`, after any repeated rows of earlier days that are now due."""
+        day = tx.at // DAY
+        if day != self._day:
+            # A repeated row shows up at the end of its day, like an overlapping re-export.
+            yield from self.finish()
+            self._day = day
+        plant = self._by_target.get(tx.reference)
+        if plant is None:
+            yield MerchantRow.of(tx)
+            return
+        if plant.kind is PlantKind.MISSING_DEPOSIT:
+            return
+        assert plant.row is not None
+        if plant.kind in {PlantKind.EXTRA_WITHDRAWAL, PlantKind.UNKNOWN_CURRENCY}:
+            yield MerchantRow.of(tx)
+            yield plant.row
+        elif plant.kind is PlantKind.DUPLICATE_ROW:
+            yield MerchantRow.of(tx)
+            self._repeats.append(plant.row)
+        else:
+            yield plant.row
+
+    def finish(self) -> Iterator[MerchantRow]:
+        """Rows still held back (repeats of the last day)."""
+        repeats, self._repeats = self._repeats, []
+        yield from repeats

@@ -24,6 +24,10 @@ def write_atomically(path: Path, content: bytes) -> None:
     except OSError as error:
         raise BadInput(f"{path}: cannot write ({error.strerror or error})") from None
     try:
+        # mkstemp makes the file private (0600); a report is an ordinary file: honour umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(handle, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
             stream.flush()

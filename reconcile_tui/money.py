@@ -41,6 +41,7 @@ __all__ = [
     "NumberStyle",
     "add",
     "canonical",
+    "display_scale",
     "format_amount",
     "is_rounded_quotient",
     "is_within",
@@ -55,9 +56,11 @@ __all__ = [
     "round_to",
     "scale_for",
     "scale_of_text",
+    "show",
     "sub",
     "to_minor_units",
     "total",
+    "trimmed",
 ]
 
 #: Exact arithmetic: 80 digits hold a 60-digit integer part beside 18 decimal places.
@@ -105,6 +108,23 @@ def known_scale(currency: str) -> int | None:
         if code.startswith(prefix):
             return scale
     return None
+
+
+def display_scale(currency: str, printed_by_api: Mapping[str, int] | None = None) -> int | None:
+    """Places to show a currency's amounts with: known, else printed by the API, else None
+    (show each amount with just the places it needs)."""
+    scale = known_scale(currency)
+    if scale is None and printed_by_api:
+        scale = printed_by_api.get(currency)
+    return scale
+
+
+def trimmed(amount: Decimal) -> Decimal:
+    """The same amount without trailing zeros after the point (12.500 -> 12.5)."""
+    _refuse_float(amount)
+    if amount == amount.to_integral_value(context=MONEY):
+        return amount.quantize(Decimal(1), context=_EXACT_QUANTIZE)
+    return amount.normalize(context=MONEY)
 
 
 def scale_for(currency: str, printed_by_api: Mapping[str, int] | None = None) -> int:
@@ -246,6 +266,17 @@ def canonical(amount: Decimal, scale: int | None = None) -> str:
         amount = quantize(amount, scale)
     text = format(amount, "f")
     return text[1:] if text.startswith("-") and amount.is_zero() else text
+
+
+def show(amount: Decimal, scale: int | None) -> str:
+    """Canonical text at `scale` places when that drops only zeros; with the fewest places
+    that keep it exact when the scale is unknown (None); else exactly as it is."""
+    exact = trimmed(amount)
+    if scale is None:
+        return canonical(exact)
+    if places(exact) <= scale:
+        return canonical(amount, scale)
+    return canonical(amount)
 
 
 def format_amount(amount: Decimal, scale: int | None = None, *, grouping: bool = False) -> str:

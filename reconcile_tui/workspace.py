@@ -172,6 +172,8 @@ class Workspace:
         from reconcile_tui.api.client import fetch_snapshot_sync
 
         api = self.settings.api
+        # The client asks for upper-case codes; the cache must match what it stored.
+        currencies = sorted({code.strip().upper() for code in currencies}) if currencies else None
         period = period or api.period
         interval = interval or api.interval
         now = self.clock()

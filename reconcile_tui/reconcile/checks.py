@@ -33,10 +33,7 @@ __all__ = [
 
 
 def _show(ctx: CheckContext, currency: str, amount: Decimal) -> str:
-    scale = ctx.scale(currency)
-    if scale is not None and money.places(amount) <= scale:
-        return money.canonical(amount, scale)
-    return money.canonical(amount)
+    return money.show(amount, ctx.scale(currency))
 
 
 def _compared(ctx: CheckContext) -> Iterator[tuple[CurrencyBalance, CurrencyBooks]]:

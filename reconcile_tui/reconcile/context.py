@@ -34,7 +34,7 @@ class CheckContext:
 
     def scale(self, currency: str | None) -> int | None:
         """Decimal places to print a currency's amounts with."""
-        return money.scale_for(currency, self._printed) if currency else None
+        return money.display_scale(currency, self._printed) if currency else None
 
     def same(self, currency: str, api_value: Decimal, merchant_value: Decimal) -> bool:
         """Equal within the currency's tolerance (exact by default)."""

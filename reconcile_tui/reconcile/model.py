@@ -138,10 +138,7 @@ class Discrepancy:
     def _text(self, value: Decimal | None, scale: int | None = None) -> str | None:
         if value is None:
             return None
-        wanted = self.scale if scale is None else scale
-        if wanted is not None and money.places(value) <= wanted:
-            return money.canonical(value, wanted)
-        return money.canonical(value)
+        return money.show(value, self.scale if scale is None else scale)
 
     def to_dict(self) -> dict[str, Any]:
         """The report schema's discrepancy object: every amount as a string."""

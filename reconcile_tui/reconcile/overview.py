@@ -30,12 +30,8 @@ __all__ = [
 ]
 
 
-def _text(amount: Decimal | None, scale: int | None) -> str | None:
-    if amount is None:
-        return None
-    if scale is not None and money.places(amount) <= scale:
-        return money.canonical(amount, scale)
-    return money.canonical(amount)
+def _text(amount: Decimal | None, scale: int) -> str | None:
+    return None if amount is None else money.show(amount, scale)
 
 
 @dataclass(frozen=True)
@@ -87,6 +83,8 @@ class CurrencyFigures:
     """One currency, both sides, with its open discrepancy counts."""
 
     currency: str
+    #: Places the currency's amounts are shown with (for a currency of unknown scale, the
+    #: fewest that show all of its figures exactly).
     scale: int
     api_total: str | None
     api_available: str | None
@@ -196,9 +194,12 @@ def build_overview(
     codes = sorted({b.currency for b in ctx.snapshot.balances.balances} | set(books.currencies))
     result = []
     for code in codes:
-        scale = ctx.scale(code) or money.MAX_SCALE
+        scale = ctx.scale(code)
+        mine_early = books.currencies.get(code)
+        if scale is None:
+            scale = _places_needed(mine_early)
         balance = ctx.snapshot.balances.currency(code)
-        mine: CurrencyBooks | None = books.currencies.get(code)
+        mine: CurrencyBooks | None = mine_early
         difference = (
             money.sub(balance.total_balance, mine.total) if balance and mine is not None else None
         )
@@ -258,6 +259,16 @@ def build_overview(
         )
     result.sort(key=_materiality)
     return result
+
+
+def _places_needed(books: CurrencyBooks | None) -> int:
+    """The fewest decimal places that show every figure of a currency of unknown scale."""
+    if books is None:
+        return 0
+    figures = [books.total, books.available, books.pending]
+    for wallet in books.wallets.values():
+        figures += [wallet.available, wallet.pending]
+    return max(money.places(money.trimmed(figure)) for figure in figures)
 
 
 def _raw_order(raw: tuple[str | None, str | None]) -> tuple[str, str]:

@@ -39,7 +39,7 @@ EXPECTED = {
         None,
         None,
         None,
-        "12.500000000000000000",
+        "12.5",
         None,
         None,
         ("X-1",),

@@ -178,3 +178,15 @@ def test_text_round_trips_through_parse_and_canonical(units, scale, negative):
     text = money.canonical(_from_units(-units if negative else units, scale), scale)
     style = NumberStyle(signed=True)
     assert money.canonical(money.parse_amount(text, scale, style=style), scale) == text
+
+
+def test_amounts_are_shown_at_their_scale_or_with_the_places_they_need():
+    assert money.show(Decimal("12.500000000000000000"), 6) == "12.500000"
+    assert money.show(Decimal("12.500000000000000000"), None) == "12.5"
+    assert money.show(Decimal("12.000000"), None) == "12"
+    assert money.show(Decimal("0.1234567"), 6) == "0.1234567"  # never rounded to fit
+    assert money.show(Decimal("-3"), 2) == "-3.00"
+    assert money.trimmed(Decimal("1000.000")) == Decimal(1000)
+    assert str(money.trimmed(Decimal("1000.000"))) == "1000"
+    big = Decimal("123456789012345678901234567890.100000000000000000")
+    assert money.show(big, None) == "123456789012345678901234567890.1"

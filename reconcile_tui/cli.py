@@ -1,0 +1,372 @@
+"""The `reconcile-tui` command: parses options, calls the workspace, maps errors to exit codes.
+
+Exit codes (DESIGN): 0 success / clean; 1 discrepancies at or above --fail-on (check
+only); 2 bad usage, input file or configuration; 3 the gateway could not be reached or
+refused the credentials; 4 the database is unusable. Every non-zero exit prints one clear
+line on stderr (a refused CSV first lists its bad rows as file:line: reason); a
+traceback only with --debug. 130 after Ctrl-C; 70 for a bug (please report it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+
+from reconcile_tui import __version__
+from reconcile_tui import report as reports
+from reconcile_tui.config import Settings, load_settings
+from reconcile_tui.errors import BadFile, ReconcileError
+from reconcile_tui.files import write_atomically
+from reconcile_tui.ingest.importer import ImportResult
+from reconcile_tui.logs import configure_logging, redact_secrets
+from reconcile_tui.sandbox.commands import sandbox
+from reconcile_tui.times import INTERVALS, PERIODS, age_text
+from reconcile_tui.workspace import Workspace
+
+__all__ = ["cli", "main"]
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+#: Bad rows listed on stderr before the summary line; all are counted.
+ROWS_LISTED = 100
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@dataclass
+class Invocation:
+    """What the group-level options say, shared by every command."""
+
+    db: Path | None
+    config: Path | None
+    debug: bool
+
+    def settings(self) -> Settings:
+        settings = load_settings(self.config)
+        api = settings.api
+        redact_secrets(
+            secret.get_secret_value() for secret in (api.token, api.client_secret) if secret
+        )
+        return settings
+
+    def workspace(self, settings: Settings | None = None) -> Workspace:
+        return Workspace(settings or self.settings(), db_path=self.db)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _history_options(function: _F) -> _F:
+    function = click.option(
+        "--interval",
+        type=click.Choice(INTERVALS),
+        default=None,
+        help="History bucket size (default: daily, or the config's).",
+    )(function)
+    return click.option(
+        "--period",
+        type=click.Choice(PERIODS),
+        default=None,
+        help="History period (default: 7d, or the config's).",
+    )(function)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (env RECONCILE_DB; default in your data directory).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML configuration file.",
+)
+@click.option("-v", "--verbose", count=True, help="-v for progress, -vv for debugging detail.")
+@click.option("--debug", is_flag=True, help="Show tracebacks (implies -vv).")
+@click.version_option(__version__, prog_name="reconcile-tui")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, config: Path | None, verbose: int, debug: bool) -> int:
+    """Reconcile Cryptofuse gateway balances against your own transaction records.
+
+    Without a command, opens the terminal app on your database.
+    """
+    configure_logging(2 if debug else verbose)
+    ctx.obj = Invocation(db=db, config=config, debug=debug)
+    if ctx.invoked_subcommand is None:
+        from reconcile_tui.tui.launch import run_app
+
+        settings = ctx.obj.settings()
+        return run_app(settings, db_path=db or settings.db_path)
+    return 0
+
+
+@cli.command()
+@click.option("--seed", type=int, default=None, help="Scenario seed (default: the sample data's).")
+@click.pass_obj
+def demo(invocation: Invocation, seed: int | None) -> int:
+    """Open the app on the built-in sandbox and sample data (no credentials, no network)."""
+    from reconcile_tui.tui.launch import run_demo
+
+    return run_demo(seed=seed)
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file describing a CSV layout other than the default.",
+)
+@click.option(
+    "--quarantine", is_flag=True, help="Import the good rows; keep bad ones aside with reasons."
+)
+@click.option("--dry-run", is_flag=True, help="Validate and report without writing anything.")
+@click.pass_obj
+def import_(
+    invocation: Invocation,
+    files: tuple[Path, ...],
+    mapping: Path | None,
+    quarantine: bool,
+    dry_run: bool,
+) -> int:
+    """Import merchant records from CSV FILES (each file all-or-nothing)."""
+    with invocation.workspace() as workspace:
+        for result in workspace.import_files(
+            files, mapping=mapping, quarantine=quarantine, dry_run=dry_run
+        ):
+            _print_import(result)
+    return 0
+
+
+def _print_import(result: ImportResult) -> None:
+    click.echo(result.summary())
+    if result.problem_count:
+        err = _stderr()
+        for problem in result.problems[:ROWS_LISTED]:
+            err.print(f"  quarantined {problem}", markup=False)
+        if result.problem_count > ROWS_LISTED:
+            err.print(f"  … and {result.problem_count - ROWS_LISTED} more quarantined rows")
+
+
+@cli.command()
+@_history_options
+@click.option("--currency", "currencies", multiple=True, help="Only this currency (repeatable).")
+@click.option(
+    "--save",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the responses to DIR.",
+)
+@click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
+@click.pass_obj
+def fetch(
+    invocation: Invocation,
+    period: str | None,
+    interval: str | None,
+    currencies: tuple[str, ...],
+    save: Path | None,
+    refresh: bool,
+) -> int:
+    """Fetch balances and balance history from the gateway into the database."""
+    from reconcile_tui.api.snapshot import save as save_responses
+
+    with invocation.workspace() as workspace:
+        outcome = workspace.fetch(
+            period=period, interval=interval, currencies=list(currencies) or None, refresh=refresh
+        )
+        snapshot = outcome.snapshot
+        age = age_text(workspace.clock() - snapshot.fetched_at)
+        source = f"cached, {age} old" if outcome.from_cache else "fetched now"
+        codes = ", ".join(balance.currency for balance in snapshot.balances.balances) or "none"
+        click.echo(
+            f"snapshot #{outcome.snapshot_id} from {snapshot.base_url} ({source}):"
+            f" {len(snapshot.balances.balances)} currencies ({codes}),"
+            f" history {snapshot.period} {snapshot.interval} for {len(snapshot.histories)}"
+        )
+        if save is not None:
+            written = save_responses(snapshot, save)
+            click.echo(f"saved {len(written)} files to {save}")
+    return 0
+
+
+@cli.command()
+@click.option(
+    "--records",
+    "record_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Import this CSV first (repeatable).",
+)
+@click.option(
+    "--mapping", type=click.Path(dir_okay=False, path_type=Path), help="Layout of --records files."
+)
+@click.option(
+    "--quarantine", is_flag=True, help="With --records: keep bad rows aside instead of refusing."
+)
+@click.option(
+    "--api-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Use saved responses (balances.json + history/) instead of the gateway.",
+)
+@click.option(
+    "--offline", is_flag=True, help="Use the last stored snapshot instead of the gateway."
+)
+@_history_options
+@click.option(
+    "--currency", "currencies", multiple=True, help="Only fetch this currency (repeatable)."
+)
+@click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(reports.FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when open discrepancies reach this severity.",
+)
+@click.pass_obj
+def check(
+    invocation: Invocation,
+    record_files: tuple[Path, ...],
+    mapping: Path | None,
+    quarantine: bool,
+    api_dir: Path | None,
+    offline: bool,
+    period: str | None,
+    interval: str | None,
+    currencies: tuple[str, ...],
+    refresh: bool,
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+) -> int:
+    """Reconcile the records against the gateway and report every discrepancy."""
+    if api_dir is not None and offline:
+        raise click.UsageError("--api-dir and --offline are alternatives; give one")
+    with invocation.workspace() as workspace:
+        if record_files:
+            for imported in workspace.import_files(
+                record_files, mapping=mapping, quarantine=quarantine
+            ):
+                _stderr().print(imported.summary(), markup=False)
+        if api_dir is not None:
+            snapshot_id, snapshot = workspace.load_saved_responses(api_dir)
+        elif offline:
+            snapshot_id, snapshot = workspace.latest_snapshot()
+        else:
+            outcome = workspace.fetch(
+                period=period,
+                interval=interval,
+                currencies=list(currencies) or None,
+                refresh=refresh,
+            )
+            snapshot_id, snapshot = outcome.snapshot_id, outcome.snapshot
+        result = workspace.check(snapshot_id, snapshot)
+        document = result.document()
+        if output is not None:
+            write_atomically(output, reports.render_bytes(document, fmt))
+            _stderr().print(f"report written to {output}", markup=False)
+        elif fmt == "text":
+            reports.render_text(document, Console(highlight=False))
+        else:
+            sys.stdout.write(reports.render_bytes(document, fmt).decode("utf-8"))
+        return 1 if result.report.fails(fail_on) else 0
+
+
+@cli.command()
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.pass_obj
+def export(invocation: Invocation, output: Path, fmt: str) -> int:
+    """Export the latest check's discrepancies (for auditors)."""
+    with invocation.workspace() as workspace:
+        count = workspace.export(output, fmt)
+    click.echo(f"{count} discrepancies written to {output}")
+    return 0
+
+
+@cli.command()
+@click.argument("discrepancy_id")
+@click.option("--note", required=True, help="Why the difference is accepted.")
+@click.option("--by", default=None, help="Who accepts it (default: your user name).")
+@click.pass_obj
+def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) -> int:
+    """Acknowledge a discrepancy of the latest check (by id or unique id prefix)."""
+    with invocation.workspace() as workspace:
+        found = workspace.acknowledge(discrepancy_id, note, by=by)
+    difference = found["difference"]
+    accepted = f" (difference {difference} accepted)" if difference is not None else ""
+    click.echo(f"acknowledged {found['id']}: {found['message']}{accepted}")
+    return 0
+
+
+cli.add_command(sandbox)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _stderr().print(f"error: {message}", markup=False)
+    sys.exit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point: run the command and exit with DESIGN's codes, never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="reconcile-tui", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except click.ClickException as error:
+        _fail(error.format_message(), 2)
+    except BadFile as error:
+        err = _stderr()
+        for problem in error.problems[:ROWS_LISTED]:
+            err.print(str(problem), markup=False)
+        hidden = len(error.problems) - ROWS_LISTED
+        if hidden > 0:
+            err.print(f"… and {hidden} more listed rows", markup=False)
+        _fail(str(error), error.exit_code)
+    except ReconcileError as error:
+        if debug:
+            logging.getLogger(__name__).exception("failed")
+        _fail(str(error), error.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as error:  # a bug: say so in one line, traceback only on request
+        if debug:
+            raise
+        _fail(
+            f"internal error: {type(error).__name__}: {error} (rerun with --debug)", EXIT_INTERNAL
+        )
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""The `reconcile-tui` command as CI runs it: exit codes, one clear line, reports on disk."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reconcile_tui.cli import main
+from reconcile_tui.report import read_csv
+from reconcile_tui.store.schema import SCHEMA_VERSION
+from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """Run `reconcile-tui ARGS` in-process, with a clean environment."""
+    for name in (
+        "RECONCILE_DB",
+        "CRYPTOFUSE_API_URL",
+        "CRYPTOFUSE_TOKEN",
+        "CRYPTOFUSE_CLIENT_ID",
+        "CRYPTOFUSE_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+
+    def run(*args: str | Path) -> Result:
+        with pytest.raises(SystemExit) as exited:
+            main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return Result(int(exited.value.code or 0), out, err)
+
+    return run
+
+
+def scenario_check(
+    cli, db: Path, *extra: str | Path, records: str = "records.csv", api: str = "api"
+):
+    return cli(
+        "--db", db, "--config", SCENARIO / "reconcile.toml",
+        "check", "--records", SCENARIO / records, "--api-dir", SCENARIO / api, *extra,
+    )  # fmt: skip
+
+
+def test_check_reports_the_scenario_and_exits_1(cli, db_path):
+    result = scenario_check(cli, db_path, "--format", "json")
+    assert result.code == 1
+    document = json.loads(result.out)
+    assert document["schema_version"] == 1
+    assert len(document["discrepancies"]) == 17
+    assert document["summary"]["errors"] == 14
+    assert "imported: 14 rows read" in result.err
+
+
+def test_the_repaired_scenario_exits_0_unless_warnings_fail(cli, tmp_path):
+    clean = scenario_check(
+        cli, tmp_path / "a.db", records="records_repaired.csv", api="api_repaired"
+    )
+    assert clean.code == 0
+    assert "stale_pending" in clean.out  # the text report still shows the warnings
+    strict = scenario_check(
+        cli,
+        tmp_path / "b.db",
+        "--fail-on",
+        "warning",
+        records="records_repaired.csv",
+        api="api_repaired",
+    )
+    assert strict.code == 1
+
+
+def test_fail_on_never_always_exits_0(cli, db_path):
+    assert scenario_check(cli, db_path, "--fail-on", "never").code == 0
+
+
+@pytest.mark.parametrize(
+    ("fmt", "probe"), [("junit", "<testsuites"), ("markdown", "| "), ("csv", "id,kind")]
+)
+def test_reports_are_written_to_files(cli, db_path, tmp_path, fmt, probe):
+    target = tmp_path / f"report.{fmt}"
+    result = scenario_check(cli, db_path, "--format", fmt, "--output", target)
+    assert result.code == 1
+    assert result.out == ""
+    assert probe in target.read_text(encoding="utf-8-sig")
+    assert f"report written to {target}" in result.err
+
+
+def test_export_and_acknowledge_round_trip(cli, db_path, tmp_path):
+    scenario_check(cli, db_path)
+    exported = tmp_path / "discrepancies.csv"
+    result = cli("--db", db_path, "export", "--output", exported)
+    assert (result.code, result.out.strip()) == (0, f"17 discrepancies written to {exported}")
+    rows = read_csv(exported.read_bytes())
+    fees = next(row for row in rows if row["field"] == "total_fees_paid")
+    assert Decimal(fees["difference"]) == Decimal("-0.400000")
+    assert exported.read_text(encoding="utf-8-sig").count("'-0.400000") == 1  # neutralised
+
+    acked = cli(
+        "--db", db_path, "ack", fees["id"][:10], "--note", "fee refund agreed", "--by", "ci"
+    )
+    assert acked.code == 0
+    assert "difference -0.400000 accepted" in acked.out
+    again = cli("--db", db_path, "check", "--offline", "--format", "json")
+    document = json.loads(again.out)
+    assert document["summary"]["acknowledged"] == 1
+    assert document["summary"]["errors"] == 13
+
+    as_json = tmp_path / "d.json"
+    assert cli("--db", db_path, "export", "--output", as_json, "--format", "json").code == 0
+    exported_document = json.loads(as_json.read_text())
+    assert exported_document["summary"]["acknowledged"] == 1
+
+
+def test_a_bad_csv_lists_every_bad_row_then_one_summary_line(cli, db_path, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        DEFAULT_HEADER
+        + f"B-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
+        + f"B-2,2025-01-09,USDTERC20,{WALLET_A},deposit,5,0,settled,\n"
+    )
+    result = cli("--db", db_path, "import", bad)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert lines[0].startswith(f"{bad}:2: amount: '1e5' uses exponent notation")
+    assert lines[1].startswith(f"{bad}:3: status 'settled' is not one of")
+    assert lines[-1].startswith(f"error: {bad}: 2 bad rows; nothing was imported")
+    assert cli("--db", db_path, "import", "--quarantine", bad).code == 0
+
+
+def test_dry_run_writes_nothing(cli, db_path):
+    result = cli("--db", db_path, "import", "--dry-run", SCENARIO / "records.csv")
+    assert result.code == 0
+    assert "would import: 14 rows read, 13 new" in result.out
+    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM records").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "--offline"), "holds no gateway data yet"),
+        (("export", "--output", "x.csv"), "has no reconciliation yet"),
+        (("ack", "abc", "--note", "n"), "has no reconciliation yet"),
+        (("import", "missing.csv"), "missing.csv: no such file"),
+        (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
+        (("check", "--format", "pdf"), "Invalid value for '--format'"),
+        (("frobnicate",), "No such command 'frobnicate'"),
+    ],
+)
+def test_usage_and_input_problems_exit_2_with_one_line(cli, db_path, args, message):
+    result = cli("--db", db_path, *args)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_float_in_the_configuration_is_refused(cli, db_path, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[reconcile]\ntolerance = { USDTERC20 = 0.01 }\n")
+    result = cli("--db", db_path, "--config", config, "check", "--offline")
+    assert result.code == 2
+    assert "TOML float" in result.err
+
+
+def test_a_database_from_a_newer_version_exits_4(cli, db_path):
+    cli("--db", db_path, "import", SCENARIO / "records.csv")
+    conn = sqlite3.connect(db_path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    result = cli("--db", db_path, "check", "--offline")
+    assert result.code == 4
+    assert "upgrade reconcile-tui" in result.err
+
+
+def test_a_locked_database_exits_4(cli, db_path, tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text("[store]\nbusy_timeout = 0.2\n")
+    cli("--db", db_path, "import", SCENARIO / "records.csv")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = cli(
+            "--db", db_path, "--config", config, "import", SCENARIO / "records_repaired.csv"
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.code == 4
+    assert "is locked by another process" in result.err
+
+
+def test_the_module_and_the_script_both_run():
+    version = subprocess.run(
+        [sys.executable, "-m", "reconcile_tui", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert version.returncode == 0
+    assert version.stdout.startswith("reconcile-tui, version ")
+    script = Path(sys.executable).parent / "reconcile-tui"
+    helped = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
+    assert helped.returncode == 0
+    for command in ("demo", "import", "fetch", "check", "export", "ack", "sandbox"):
+        assert command in helped.stdout

@@ -37,6 +37,7 @@ __all__ = [
     "ZERO",
     "AmountError",
     "DecimalSum",
+    "ExactTally",
     "FloatInMoneyError",
     "NumberStyle",
     "add",
@@ -218,6 +219,7 @@ class NumberStyle:
 
 
 _PLAIN: Final = NumberStyle()
+_SIGNED: Final = NumberStyle(signed=True)
 
 
 def parse_amount(
@@ -369,6 +371,43 @@ def product(a: Decimal, b: Decimal) -> Decimal:
     return MONEY.multiply(a, b)
 
 
+class ExactTally:
+    """An exact running sum of amounts written as decimal text.
+
+    Stored amounts of one currency all carry its scale, so each is added as an integer
+    count of minor units (a Python int: no overflow, no rounding); a text with other
+    places is added as a Decimal instead. Either way the total is exact.
+    """
+
+    __slots__ = ("_places", "_rest", "_units", "count")
+
+    def __init__(self) -> None:
+        self._units = 0
+        self._places = -1
+        self._rest = ZERO
+        self.count = 0
+
+    def add_text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise FloatInMoneyError(f"exact sums read decimal text, got {type(text).__name__}")
+        self.count += 1
+        dot = text.find(".")
+        shown = len(text) - dot - 1 if dot >= 0 else 0
+        if self._places < 0:
+            self._places = shown
+        if shown == self._places and _PLAIN_TEXT.fullmatch(text):
+            self._units += int(text.replace(".", "", 1))
+        else:
+            self._rest = MONEY.add(self._rest, parse_amount(text, style=_SIGNED))
+
+    def total(self) -> Decimal:
+        units = Decimal(self._units).scaleb(-max(self._places, 0), context=MONEY)
+        return MONEY.add(units, self._rest)
+
+
+_PLAIN_TEXT: Final = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 class DecimalSum:
     """An exact SUM for SQLite (`create_aggregate`): sums canonical decimal TEXT.
 
@@ -376,20 +415,14 @@ class DecimalSum:
     Returns the sum as canonical text, or NULL over no rows, like SUM().
     """
 
-    __slots__ = ("_result", "_seen")
+    __slots__ = ("_tally",)
 
     def __init__(self) -> None:
-        self._result = ZERO
-        self._seen = False
+        self._tally = ExactTally()
 
     def step(self, value: str | None) -> None:
-        if value is None:
-            return
-        if not isinstance(value, str):
-            raise FloatInMoneyError(f"exact sums read decimal text, got {type(value).__name__}")
-        self._seen = True
-        # Decimal(str) is exact; MONEY.add traps anything that is not.
-        self._result = MONEY.add(self._result, Decimal(value))
+        if value is not None:
+            self._tally.add_text(value)
 
     def finalize(self) -> str | None:
-        return format(self._result, "f") if self._seen else None
+        return canonical(self._tally.total()) if self._tally.count else None

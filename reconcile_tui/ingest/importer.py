@@ -1,7 +1,9 @@
 """Importing one merchant CSV file: streaming, all-or-nothing, idempotent.
 
-1. Stream the file row by row (constant memory), validating each row; good rows and bad
-   rows go to TEMP staging tables in batches. No lock on the database is held yet.
+1. Stage the file in TEMP tables (constant memory; no lock on the database yet). Plain
+   files take the fast path (`ingest.fast`: raw fields stored at C speed, validated
+   set-wise in SQL); anything unusual or wrong takes the careful reader, which validates
+   row by row and keeps every problem with its line.
 2. If any row is bad and quarantine was not asked for, refuse the file: every bad row is
    reported as `file:line: reason` and the database is untouched.
 3. Otherwise merge in one `BEGIN IMMEDIATE` transaction (see `store.imports`).
@@ -14,12 +16,15 @@ the database exactly as it was.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from reconcile_tui.errors import BadFile, BadInput, RowProblem
+from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser
@@ -104,11 +109,16 @@ def import_file(
     now: datetime | None = None,
     on_progress: Callable[[ImportProgress], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
+    careful: bool = False,
 ) -> ImportResult:
-    """Import one CSV file; see the module docstring. Raises BadFile when refused."""
+    """Import one CSV file; see the module docstring. Raises BadFile when refused.
+
+    `careful` skips the fast path (tests use it to hold the two paths together).
+    """
     layout = layout or Layout()
     now = now or utc_now()
     shown = str(path)
+    scales = validation_scales or {}
     try:
         stream = path.open("rb")
         total_bytes = path.stat().st_size
@@ -119,114 +129,170 @@ def import_file(
     except OSError as error:
         raise BadInput(f"{shown}: cannot read ({error.strerror})") from None
 
+    def progress(rows_read: int, bytes_read: int) -> None:
+        if on_progress:
+            on_progress(ImportProgress(shown, rows_read, bytes_read, total_bytes))
+        if is_cancelled and is_cancelled():
+            raise ImportCancelled(f"{shown}: import cancelled; nothing was written")
+
+    def parser_for(header: list[str]) -> RowParser:
+        return RowParser(layout, header, shown, validation_scales=scales, now=now)
+
     conn = store.conn
     with store.errors(), stream:
-        staging.prepare_staging(conn)
         try:
-            reader = read_csv(
-                stream,
-                encoding=layout.csv.encoding,
-                delimiter=layout.csv.delimiter,
-                quotechar=layout.csv.quotechar,
-            )
-            rows = iter(reader)
-            header = next(rows, None)
-            if header is None:
-                raise BadFile(f"{shown}: the file is empty (no header line)")
-            if header.fields is None:
-                raise BadFile(f"{shown}:{header.line}: {header.problem}")
-            parser = RowParser(
-                layout,
-                header.fields,
-                shown,
-                validation_scales=validation_scales or {},
-                now=now,
-            )
-
-            problems: list[RowProblem] = []
-            problem_count = 0
-            rows_read = 0
-            good: list[tuple[object, ...]] = []
-            bad: list[tuple[int, str, str]] = []
-
-            def flush() -> None:
-                conn.execute("BEGIN")
-                staging.stage_records(conn, good)
-                staging.stage_bad_rows(conn, bad)
-                conn.execute("COMMIT")
-                good.clear()
-                bad.clear()
-                if on_progress:
-                    on_progress(ImportProgress(shown, rows_read, reader.bytes_read, total_bytes))
-                if is_cancelled and is_cancelled():
-                    raise ImportCancelled(f"{shown}: import cancelled; nothing was written")
-
-            for row in rows:
-                rows_read += 1
-                reason = row.problem
-                if reason is None:
-                    assert row.fields is not None
-                    try:
-                        good.append((row.line, *parser.parse(row.fields)))
-                    except RowError as error:
-                        reason = str(error)
-                if reason is not None:
-                    problem_count += 1
-                    if len(problems) < PROBLEMS_SHOWN:
-                        problems.append(RowProblem(shown, row.line, reason))
-                    bad.append((row.line, reason, row.text))
-                if len(good) + len(bad) >= BATCH_ROWS:
-                    flush()
-            flush()
-
-            if problem_count and not quarantine:
-                noun = "row" if problem_count == 1 else "rows"
-                raise BadFile(
-                    f"{shown}: {problem_count} bad {noun}; nothing was imported "
-                    "(fix the file, or import with --quarantine to keep the good rows)",
-                    problems,
-                )
-
-            result = ImportResult(
-                path=shown,
-                file_sha256=reader.sha256,
-                status="dry_run" if dry_run else "imported",
-                rows_read=rows_read,
-                problems=problems,
-                problem_count=problem_count,
-            )
-            mapping_sha = layout.sha256
-            earlier = staging.find_earlier_import(conn, reader.sha256, mapping_sha)
-            if earlier is not None:
-                result.status = "already_imported"
-                result.earlier_import = earlier
-                return result
-            try:
-                with store.write():
-                    counts = staging.merge_staged(
+            staged: _Staged | None = None
+            if not careful and fast.eligible(layout):
+                staging.prepare_staging(conn)
+                try:
+                    done = fast.stage_fast(
                         conn,
+                        stream,
+                        layout,
                         path=shown,
-                        file_sha256=reader.sha256,
-                        mapping_path=layout.source,
-                        mapping_sha256=mapping_sha,
-                        imported_at=format_utc(now),
-                        rows_read=rows_read,
-                        keep_bad_rows=quarantine,
+                        parser_for=parser_for,
+                        validation_scales=scales,
+                        now=now,
+                        on_rows=progress,
                     )
-                    if dry_run:
-                        raise _DryRun
-            except _DryRun:
-                pass
-            result.inserted = counts.inserted
-            result.updated = counts.updated
-            result.unchanged = counts.unchanged
-            result.duplicates = counts.duplicates
-            result.quarantined = counts.quarantined
-            if not dry_run:
-                result.import_id = counts.import_id
-            log.info(result.summary())
-            return result
+                    staged = _Staged(done.rows_read, done.sha256, [], 0)
+                except fast.NotFast as why:
+                    log.debug("%s needs the careful reader: %s", shown, why)
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    stream.seek(0)
+            if staged is None:
+                staging.prepare_staging(conn)
+                staged = _stage_carefully(conn, stream, layout, shown, parser_for, progress)
+            return _merge(store, shown, layout, staged, now, quarantine=quarantine, dry_run=dry_run)
         finally:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            staging.drop_staging(conn)
+            # The staging tables die with the connection; dropping a million staged rows
+            # here would cost a second for nothing. The next import recreates them.
+
+
+@dataclass(frozen=True)
+class _Staged:
+    rows_read: int
+    sha256: str
+    problems: list[RowProblem]
+    problem_count: int
+
+
+def _stage_carefully(
+    conn: sqlite3.Connection,
+    stream: BinaryIO,
+    layout: Layout,
+    shown: str,
+    parser_for: Callable[[list[str]], RowParser],
+    progress: Callable[[int, int], None],
+) -> _Staged:
+    """Row by row, every problem kept with its line: for unusual files and bad ones."""
+    reader = read_csv(
+        stream,
+        encoding=layout.csv.encoding,
+        delimiter=layout.csv.delimiter,
+        quotechar=layout.csv.quotechar,
+    )
+    rows = iter(reader)
+    header = next(rows, None)
+    if header is None:
+        raise BadFile(f"{shown}: the file is empty (no header line)")
+    if header.fields is None:
+        raise BadFile(f"{shown}:{header.line}: {header.problem}")
+    parser = parser_for(header.fields)
+
+    problems: list[RowProblem] = []
+    problem_count = 0
+    rows_read = 0
+    good: list[tuple[object, ...]] = []
+    bad: list[tuple[int, str, str]] = []
+
+    def flush() -> None:
+        conn.execute("BEGIN")
+        staging.stage_records(conn, good)
+        staging.stage_bad_rows(conn, bad)
+        conn.execute("COMMIT")
+        good.clear()
+        bad.clear()
+        progress(rows_read, reader.bytes_read)
+
+    for row in rows:
+        rows_read += 1
+        reason = row.problem
+        if reason is None:
+            assert row.fields is not None
+            try:
+                good.append((row.line, *parser.parse(row.fields)))
+            except RowError as error:
+                reason = str(error)
+        if reason is not None:
+            problem_count += 1
+            if len(problems) < PROBLEMS_SHOWN:
+                problems.append(RowProblem(shown, row.line, reason))
+            bad.append((row.line, reason, row.text))
+        if len(good) + len(bad) >= BATCH_ROWS:
+            flush()
+    flush()
+    return _Staged(rows_read, reader.sha256, problems, problem_count)
+
+
+def _merge(
+    store: Store,
+    shown: str,
+    layout: Layout,
+    staged: _Staged,
+    now: datetime,
+    *,
+    quarantine: bool,
+    dry_run: bool,
+) -> ImportResult:
+    """Refuse a file with bad rows (unless quarantining), else merge it in one transaction."""
+    conn = store.conn
+    if staged.problem_count and not quarantine:
+        noun = "row" if staged.problem_count == 1 else "rows"
+        raise BadFile(
+            f"{shown}: {staged.problem_count} bad {noun}; nothing was imported "
+            "(fix the file, or import with --quarantine to keep the good rows)",
+            staged.problems,
+        )
+    result = ImportResult(
+        path=shown,
+        file_sha256=staged.sha256,
+        status="dry_run" if dry_run else "imported",
+        rows_read=staged.rows_read,
+        problems=staged.problems,
+        problem_count=staged.problem_count,
+    )
+    earlier = staging.find_earlier_import(conn, staged.sha256, layout.sha256)
+    if earlier is not None:
+        result.status = "already_imported"
+        result.earlier_import = earlier
+        return result
+    staging.finish_staging(conn)
+    try:
+        with store.write():
+            counts = staging.merge_staged(
+                conn,
+                path=shown,
+                file_sha256=staged.sha256,
+                mapping_path=layout.source,
+                mapping_sha256=layout.sha256,
+                imported_at=format_utc(now),
+                rows_read=staged.rows_read,
+                keep_bad_rows=quarantine,
+            )
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    result.inserted = counts.inserted
+    result.updated = counts.updated
+    result.unchanged = counts.unchanged
+    result.duplicates = counts.duplicates
+    result.quarantined = counts.quarantined
+    if not dry_run:
+        result.import_id = counts.import_id
+    log.info(result.summary())
+    return result

@@ -33,7 +33,7 @@ __all__ = ["FUTURE_GRACE", "RowError", "RowParser", "StagedRecord"]
 #: A record dated further ahead than this (of the import's clock) is refused as a typo.
 FUTURE_GRACE = timedelta(days=1)
 
-_CURRENCY_CODE = re.compile(r"[A-Z0-9]{2,20}")
+CURRENCY_CODE = re.compile(r"[A-Z0-9]{2,20}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -91,6 +91,11 @@ class RowParser:
         self._index = self._locate_columns(header)
         self._require_fields()
         self._cell = self._cell_reader()
+
+    @property
+    def columns(self) -> dict[str, int]:
+        """Where each mapped field is in a row (field -> position), from the header."""
+        return dict(self._index)
 
     # -- the header ------------------------------------------------------------------
 
@@ -160,7 +165,7 @@ class RowParser:
             raise RowError("reference is empty")
 
         currency = (cell(fields, "currency") or "").upper()
-        if not _CURRENCY_CODE.fullmatch(currency):
+        if not CURRENCY_CODE.fullmatch(currency):
             raise RowError(
                 f"currency {currency!r} is not a currency code" if currency else "currency is empty"
             )

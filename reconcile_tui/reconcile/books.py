@@ -118,6 +118,10 @@ class CurrencyBooks:
     openings: list[ledger.OpeningRow] = field(default_factory=list)
     #: Aligned with the gateway's history buckets (sorted by timestamp), when fetched.
     buckets: list[BucketBooks] = field(default_factory=list)
+    #: Total balance effect of the live records dated before the history period.
+    before_period: Decimal = ZERO
+    #: Whether any record is an opening balance (only then are openings looked up).
+    has_opening_records: bool = False
 
     @property
     def has_opening(self) -> bool:
@@ -174,8 +178,14 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
     """Read the records' side of a reconciliation against `snapshot` from the store."""
     directory = WalletDirectory(snapshot)
     currencies: dict[str, CurrencyBooks] = {}
+    histories = snapshot.histories if snapshot is not None else {}
+    starts = {
+        code: sql_bound(min(bucket.timestamp for bucket in history.history))
+        for code, history in histories.items()
+        if history.history
+    }
 
-    for group in ledger.group_totals(store):
+    for group in ledger.group_totals(store, starts):
         books = currencies.setdefault(group.currency, CurrencyBooks(group.currency))
         raw = (group.wallet_id, group.wallet_name)
         wallet = books.wallet(directory.key(group.currency, raw))
@@ -183,6 +193,7 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
         amount, fee = Decimal(group.amount), Decimal(group.fee)
         books.record_count += group.count
         wallet.record_count += group.count
+        books.has_opening_records |= group.type == "opening"
         _apply(wallet, group.type, group.status, amount)
         if group.status != "failed":
             if group.type == "deposit":
@@ -190,8 +201,12 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
             elif group.type == "withdrawal":
                 books.withdrawn = money.add(books.withdrawn, amount)
             books.fees = money.add(books.fees, fee)
+            if group.before_period and group.type != "opening":
+                effect = amount if group.type == "deposit" else money.neg(amount)
+                books.before_period = money.add(books.before_period, effect)
 
-    _apply_openings(store, currencies, directory)
+    if any(books.has_opening_records for books in currencies.values()):
+        _apply_openings(store, currencies, directory)
     if snapshot is not None:
         for code, history in snapshot.histories.items():
             if code in currencies:
@@ -260,13 +275,10 @@ def _history_books(
     ends = [bucket_end(bucket.timestamp, interval) for bucket in buckets]
     result = [BucketBooks() for _ in buckets]
 
-    # Total balance before the period: every live movement before it ...
-    running = ZERO
-    for kind, amount in ledger.currency_flow_before(store, books.currency, sql_bound(start)):
-        running = money.add(
-            running, Decimal(amount) if kind == "deposit" else money.neg(Decimal(amount))
-        )
-    # ... corrected for opening balances, which replace the records dated before them.
+    # Total balance before the period: every live movement before it (from the same scan
+    # as the all-time figures), corrected for opening balances, which replace the records
+    # dated before them.
+    running = books.before_period
     adjustment, known_from = _opening_adjustment(store, books)
     running = money.add(running, adjustment)
 

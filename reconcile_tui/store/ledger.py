@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from reconcile_tui.money import ExactTally, canonical
 from reconcile_tui.store.db import Store
 
 __all__ = [
@@ -20,7 +22,6 @@ __all__ = [
     "PendingRow",
     "RecordFilter",
     "RecordRow",
-    "currency_flow_before",
     "duplicates",
     "group_totals",
     "movements_between",
@@ -42,13 +43,15 @@ _LIVE = "type != 'opening' AND status != 'failed'"
 
 @dataclass(frozen=True, slots=True)
 class GroupTotal:
-    """Sums of the records sharing currency, wallet, type and status."""
+    """Sums of the records sharing currency, wallet, type, status, and whether they come
+    before their currency's history period."""
 
     currency: str
     wallet_id: str | None
     wallet_name: str | None
     type: str
     status: str
+    before_period: bool
     amount: str
     fee: str
     count: int
@@ -96,14 +99,49 @@ class PendingRow:
     tx_hash: str | None
 
 
-def group_totals(store: Store) -> list[GroupTotal]:
-    """One exact sum per (currency, wallet_id, wallet_name, type, status): a single scan."""
-    rows = store.query(
-        """SELECT currency, wallet_id, wallet_name, type, status,
-                  decimal_sum(amount), decimal_sum(fee), count(*)
-           FROM records GROUP BY currency, wallet_id, wallet_name, type, status"""
-    )
-    return [GroupTotal(*row) for row in rows]
+def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> list[GroupTotal]:
+    """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period).
+
+    One scan of the records answers both the all-time figures and the balance each
+    currency's history starts from: `period_starts` maps a currency to the `sql_bound` of
+    its first bucket (a currency without one has nothing "before").
+    """
+    starts = sorted((period_starts or {}).items())
+    if starts:
+        branches = " ".join("WHEN ? THEN ?" for _ in starts)
+        before = f"occurred_at < CASE currency {branches} ELSE '' END"
+    else:
+        before = "0"
+    parameters = tuple(value for pair in starts for value in pair)
+    # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
+    # first, which costs twice as much as the whole scan (docs/performance.md).
+    groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
+    with store.errors():
+        cursor = store.conn.execute(
+            f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, amount, fee
+                FROM records""",
+            parameters,
+        )
+        for *key, amount, fee in cursor:
+            tallies = groups.get(tuple(key))
+            if tallies is None:
+                tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
+            tallies[0].add_text(amount)
+            tallies[1].add_text(fee)
+    return [
+        GroupTotal(
+            currency=key[0],
+            wallet_id=key[1],
+            wallet_name=key[2],
+            type=key[3],
+            status=key[4],
+            before_period=bool(key[5]),
+            amount=canonical(amounts.total()),
+            fee=canonical(fees.total()),
+            count=amounts.count,
+        )
+        for key, (amounts, fees) in sorted(groups.items(), key=lambda item: str(item[0]))
+    ]
 
 
 def openings(store: Store) -> list[OpeningRow]:
@@ -133,17 +171,6 @@ def wallet_flow_before(
         (currency, wallet_id, wallet_name, bound),
     )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
-
-
-def currency_flow_before(store: Store, currency: str, bound: str) -> list[tuple[str, str]]:
-    """(type, amount sum) of the currency's live deposits and withdrawals before `bound`."""
-    rows = store.query(
-        f"""SELECT type, decimal_sum(amount) FROM records
-            WHERE currency = ? AND occurred_at < ? AND {_LIVE}
-            GROUP BY type""",
-        (currency, bound),
-    )
-    return [(row[0], row[1]) for row in rows]
 
 
 def movements_between(store: Store, currency: str, start: str, end: str) -> Iterator[Movement]:

@@ -59,5 +59,11 @@ def configure_logging(verbosity: int) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     if verbosity < 2:
-        # httpx logs each request at INFO; keep that for -vv.
+        # httpx logs each request at INFO, and stamina each retry as a WARNING named
+        # "stamina.retry_scheduled"; the client says what it retries and why in its own
+        # words (at -v), so theirs are kept for -vv.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("stamina").setLevel(logging.ERROR)
+    else:
+        logging.getLogger("httpx").setLevel(logging.NOTSET)
+        logging.getLogger("stamina").setLevel(logging.NOTSET)

@@ -1,14 +1,22 @@
-"""Fixtures shared by every test: a fresh database file, a workspace, the fixture files."""
+"""Fixtures shared by every test: a fresh database file, a workspace, the fixture files,
+and the sandbox gateway on a real loopback socket.
+
+`sandbox_server` is one sandbox for the whole session (default ledger: seed 1, 3000
+records, the API page's clock), with `.url`, `.client_id`, `.client_secret` and `.token`
+(the static bearer token, read scope). `sandbox_factory(config)` starts more, each on its
+own free port, all stopped when the test ends.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from reconcile_tui.config import load_settings
+from reconcile_tui.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from reconcile_tui.store.db import Store
 from reconcile_tui.workspace import Workspace
 
@@ -54,3 +62,23 @@ def write_csv(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[RunningSandbox]:
+    with start_sandbox(SandboxConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[Callable[[SandboxConfig], RunningSandbox]]:
+    started: list[RunningSandbox] = []
+
+    def start(config: SandboxConfig) -> RunningSandbox:
+        running = start_sandbox(config)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

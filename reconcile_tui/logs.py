@@ -7,9 +7,11 @@ the second lock on the door, in case a library (or a future change) ever does.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable
+from typing import TextIO
 
-__all__ = ["MASK", "SecretMask", "configure_logging", "redact_secrets"]
+__all__ = ["MASK", "SecretMask", "configure_logging", "redact_secrets", "remove_handlers"]
 
 MASK = "********"
 
@@ -40,6 +42,32 @@ class SecretMask(logging.Filter):
 _MASK = SecretMask()
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of each record (the TUI, and tests,
+    replace it), never to a stream captured when logging was set up."""
+
+    reconcile_tui = True
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
+def remove_handlers() -> None:
+    """Take reconcile-tui's own handler off the root logger (the TUI, tests)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "reconcile_tui", False):
+            root.removeHandler(existing)
+
+
 def redact_secrets(secrets: Iterable[str]) -> None:
     """Mask these values in everything logged from now on."""
     _MASK.add(secrets)
@@ -48,14 +76,11 @@ def redact_secrets(secrets: Iterable[str]) -> None:
 def configure_logging(verbosity: int) -> None:
     """0: warnings only; 1: progress (INFO); 2: debugging detail (DEBUG), to stderr."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_MASK)
+    remove_handlers()
     root = logging.getLogger()
-    for existing in list(root.handlers):
-        if getattr(existing, "_reconcile_tui", False):
-            root.removeHandler(existing)
-    handler._reconcile_tui = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     if verbosity < 2:

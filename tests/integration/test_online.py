@@ -15,6 +15,7 @@ import pytest
 
 from reconcile_tui import cli as cli_module
 from reconcile_tui.cli import main
+from reconcile_tui.logs import remove_handlers
 from reconcile_tui.sandbox import RunningSandbox, SandboxConfig, generate_scenario
 
 pytestmark = pytest.mark.slow
@@ -51,6 +52,7 @@ def cli(capsys, caplog, monkeypatch, tmp_path):
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
         # Keep the log at DEBUG for caplog; with -vv the command's own stderr log is real.
+        remove_handlers()
         monkeypatch.setattr(
             cli_module, "configure_logging", real_logging if "-vv" in args else lambda _: None
         )

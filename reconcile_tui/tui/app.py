@@ -1,0 +1,285 @@
+"""The app: global keys, refresh from the gateway, navigation, and the factory that builds it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from reconcile_tui.config import Settings
+from reconcile_tui.store.runs import DiscrepancyFilter
+from reconcile_tui.times import utc_now
+from reconcile_tui.tui.access import WorkspaceAccess
+from reconcile_tui.tui.commands import ScreenCommands
+from reconcile_tui.tui.failures import report_failure
+from reconcile_tui.tui.queries import DataOrigin, RefreshOutcome, refresh_and_check
+from reconcile_tui.tui.theme import LEDGER_DARK, THEMES
+
+__all__ = ["ReconcileApp", "build_app"]
+
+
+class ReconcileApp(App[int]):
+    """reconcile-tui: where the gateway and your own records disagree, and why."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "reconcile-tui"
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            id="app.refresh",
+            tooltip="Fetch balances and history from the gateway now, then re-check.",
+        ),
+        Binding(
+            "d",
+            "discrepancies",
+            "Discrepancies",
+            id="app.discrepancies",
+            tooltip="Every discrepancy of the latest check: filter, acknowledge, jump.",
+        ),
+        Binding(
+            "i",
+            "import_records",
+            "Import",
+            id="app.import",
+            tooltip="Import a CSV of your transaction records (preview first).",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            id="app.export",
+            tooltip="Write the latest check's discrepancies to a CSV or JSON file.",
+        ),
+        Binding(
+            "o",
+            "overview",
+            "Overview",
+            id="app.overview",
+            show=False,
+            tooltip="Back to the overview of every currency.",
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Every key of this screen, and how refresh and offline work.",
+        ),
+        Binding(
+            "q",
+            "quit",
+            "Quit",
+            id="app.quit",
+            show=False,
+            tooltip="Leave reconcile-tui (nothing needs saving: every change is stored at once).",
+        ),
+    ]
+
+    #: Where the gateway figures on screen came from (None: no gateway data yet).
+    origin: reactive[DataOrigin | None] = reactive(None)
+    #: A fetch from the gateway is running.
+    refreshing = reactive(False)
+    #: Why the last refresh failed (the figures on screen are the stored ones).
+    refresh_problem: reactive[str | None] = reactive(None)
+    #: The figures on screen were fetched during this session.
+    live = reactive(False)
+    #: Bumped after anything changes the data (refresh, import, acknowledgement).
+    data_version = reactive(0)
+
+    class Refreshed(Message):
+        """A fetch (or cache hit) and its check finished."""
+
+        def __init__(self, outcome: RefreshOutcome) -> None:
+            super().__init__()
+            self.outcome = outcome
+
+    def __init__(
+        self,
+        access: WorkspaceAccess,
+        *,
+        demo_note: str | None = None,
+        offline: bool = False,
+    ) -> None:
+        super().__init__()
+        self.access = access
+        self.demo_note = demo_note
+        self.offline = offline
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = LEDGER_DARK.name
+
+    def get_default_screen(self) -> Screen[None]:
+        from reconcile_tui.tui.screens.overview import OverviewScreen
+
+        return OverviewScreen()
+
+    def key_for(self, binding_id: str) -> str:
+        """The key that runs an app binding now (after any user keymap), for messages."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id == binding_id:
+                keys = self._keymap.get(binding_id, binding.key)
+                first = keys.split(",")[0].strip()
+                return self.get_key_display(replace(binding, key=first))
+        return binding_id
+
+    def data_changed(self) -> None:
+        """Tell every screen the stored data changed (they reload when shown)."""
+        self.data_version += 1
+
+    # -- refreshing from the gateway -------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.fetch_from_gateway(refresh=True)
+
+    def fetch_from_gateway(
+        self, *, period: str | None = None, interval: str | None = None, refresh: bool
+    ) -> None:
+        """Fetch (or, without `refresh`, reuse a snapshot under 5 minutes old) and re-check."""
+        if self.offline:
+            self.notify(
+                "Offline: the figures are the last stored snapshot. Start without --offline"
+                " to fetch from the gateway.",
+                title="Offline",
+                severity="warning",
+                markup=False,
+            )
+            return
+        origin = self.origin
+        self.refreshing = True
+        self._fetch(
+            period or (origin.period if origin else None),
+            interval or (origin.interval if origin else None),
+            refresh,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
+    def _fetch(self, period: str | None, interval: str | None, refresh: bool) -> None:
+        with self.access.open() as workspace:
+            outcome = refresh_and_check(
+                workspace, period=period, interval=interval, refresh=refresh
+            )
+        self.post_message(self.Refreshed(outcome))
+
+    @on(Refreshed)
+    def _refreshed(self, message: Refreshed) -> None:
+        outcome = message.outcome
+        report = outcome.check.report
+        self.origin = DataOrigin(
+            base_url=report.base_url,
+            fetched_at=report.fetched_at,
+            period=report.period,
+            interval=report.interval,
+        )
+        self.live = True
+        self.refresh_problem = None
+        source = (
+            "reused the snapshot fetched under 5 minutes ago"
+            if outcome.from_cache
+            else (f"fetched {outcome.currencies} currencies")
+        )
+        verdict = (
+            "clean"
+            if report.status == "clean"
+            else f"{report.errors:,} errors, {report.warnings:,} warnings"
+        )
+        self.notify(
+            f"{outcome.base_url}: {source}; checked: {verdict}.",
+            title="Gateway",
+            markup=False,
+        )
+        self.data_changed()
+
+    @on(Worker.StateChanged)
+    def _worker_ended(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "refresh" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            self.refreshing = False
+        error = report_failure(self, event)
+        if error is not None and event.worker.group == "refresh":
+            self.refresh_problem = str(error)
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def _home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_overview(self) -> None:
+        self._home()
+
+    def open_currency(self, code: str) -> None:
+        from reconcile_tui.tui.screens.currency import CurrencyScreen
+
+        self.push_screen(CurrencyScreen(code))
+
+    def open_wallet(self, code: str, wallet_id: str) -> None:
+        from reconcile_tui.tui.screens.wallet import WalletScreen
+
+        self.push_screen(WalletScreen(code, wallet_id))
+
+    def action_discrepancies(self, where: DiscrepancyFilter | None = None) -> None:
+        from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen
+
+        existing = next((s for s in self.screen_stack if isinstance(s, DiscrepanciesScreen)), None)
+        if existing is not None:
+            # One list of discrepancies at a time: go back to it rather than stacking.
+            while self.screen is not existing:
+                self.pop_screen()
+            if where is not None:
+                existing.apply_filter(where)
+            return
+        self.push_screen(DiscrepanciesScreen(where))
+
+    def action_import_records(self) -> None:
+        from reconcile_tui.tui.screens.import_records import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen())
+
+    def action_export(self) -> None:
+        from reconcile_tui.tui.dialogs.export import ExportDialog
+
+        self.push_screen(ExportDialog(self.access.now()))
+
+    def action_help(self) -> None:
+        from reconcile_tui.tui.dialogs.help import HelpDialog
+
+        if not isinstance(self.screen, HelpDialog):
+            self.push_screen(HelpDialog(self.screen))
+
+
+def build_app(
+    settings: Settings,
+    *,
+    db_path: Path,
+    demo_note: str | None = None,
+    offline: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> ReconcileApp:
+    """The app on one database, ready to `run()` (or to drive from tests with `run_test()`).
+
+    `demo_note` shows the DEMO banner (the built-in sandbox, no real money); `offline`
+    keeps the app to the last stored snapshot (refresh is refused, and says why); `clock`
+    is "now" for ages and for the checks the app runs (fixed in tests).
+    """
+    return ReconcileApp(
+        WorkspaceAccess(settings=settings, db_path=db_path, clock=clock),
+        demo_note=demo_note,
+        offline=offline,
+    )

@@ -1,0 +1,177 @@
+"""Table cells for people: amounts, severity markers, ages and wallet names, styled from the theme.
+
+Cells are `rich.text.Text`, never markup strings: a reference or a message out of a CSV
+file may contain `[` and must show as written. Colours come from the running theme's
+variables (`Look.from_app`), and every colour is doubled by a symbol or a word, so the
+meaning survives a monochrome terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+from textual.color import Color
+
+from reconcile_tui import money
+from reconcile_tui.times import age_text, format_utc, parse_api_time
+from reconcile_tui.tui.queries import OpenCounts, as_amount
+
+__all__ = [
+    "ACKNOWLEDGED",
+    "ERROR",
+    "MATCHED",
+    "WARNING",
+    "Look",
+    "age_cell",
+    "amount_cell",
+    "amount_text",
+    "counts_cell",
+    "plain",
+    "short_time",
+    "wallet_label",
+]
+
+ERROR = "✖"
+WARNING = "▲"
+MATCHED = "✔"
+ACKNOWLEDGED = "☑"
+#: What an empty side of a comparison shows (the gateway or the records know nothing).
+ABSENT = "—"
+
+
+@dataclass(frozen=True)
+class Look:
+    """Rich styles taken from the theme's variables, for cells inside tables."""
+
+    error: Style
+    warning: Style
+    ok: Style
+    muted: Style
+    accent: Style
+    strong: Style
+
+    @classmethod
+    def from_variables(cls, variables: Mapping[str, str]) -> Look:
+        background = Color.parse(variables.get("background", "black"))
+
+        def colour(name: str, fallback: str = "foreground") -> Style:
+            # Muted variables carry an alpha channel; blend it over the background.
+            value = variables.get(name) or variables.get(fallback) or "white"
+            return Style(color=(background + Color.parse(value)).rich_color)
+
+        return cls(
+            error=colour("text-error") + Style(bold=True),
+            warning=colour("text-warning"),
+            ok=colour("text-success"),
+            muted=colour("foreground-muted"),
+            accent=colour("text-accent"),
+            strong=Style(bold=True),
+        )
+
+    @classmethod
+    def from_app(cls, app: App[object]) -> Look:
+        return cls.from_variables(app.theme_variables)
+
+
+def plain(value: object | None, style: Style | str = "") -> Text:
+    """Any value as literal text (no markup), `—` for None."""
+    return Text(ABSENT if value is None else str(value), style=style, no_wrap=True, end="")
+
+
+def amount_text(text: str | None, scale: int | None = None, *, compact: bool = False) -> str:
+    """An amount with thousands grouping at its currency's scale.
+
+    `compact` drops trailing zeros (a pure text change, never rounding): for columns that
+    mix currencies of 2 and 18 decimal places, so the overview fits 80 columns.
+    """
+    if text is None:
+        return ABSENT
+    amount = as_amount(text)
+    fits = scale is not None and money.places(amount) <= scale
+    shown = money.format_amount(amount, scale if fits else None, grouping=True)
+    if compact and "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return "0" if shown in {"-0", ""} else shown
+
+
+def amount_cell(
+    text: str | None,
+    scale: int | None = None,
+    *,
+    compact: bool = False,
+    style: Style | str = "",
+) -> Text:
+    """A right-aligned amount cell."""
+    return Text(
+        amount_text(text, scale, compact=compact),
+        style=style,
+        justify="right",
+        no_wrap=True,
+        end="",
+    )
+
+
+def difference_cell(
+    text: str | None, scale: int | None, look: Look, *, compact: bool = False
+) -> Text:
+    """A difference: `0` muted when the sides agree, else in the error style."""
+    if text is None:
+        return amount_cell(None, style=look.muted)
+    zero = as_amount(text).is_zero()
+    return amount_cell(text, scale, compact=compact, style=look.muted if zero else look.error)
+
+
+def counts_cell(counts: OpenCounts, look: Look) -> Text:
+    """`✖ 3  ▲ 1` for open errors and warnings, `✔` when clean; acknowledged as `☑ 2`."""
+    cell = Text(no_wrap=True, end="")
+    if counts.errors:
+        cell.append(f"{ERROR} {counts.errors:,}", look.error)
+    if counts.warnings:
+        cell.append(" " if len(cell) else "")
+        cell.append(f"{WARNING} {counts.warnings:,}", look.warning)
+    if not counts.open:
+        cell.append(f"{MATCHED} clean", look.ok)
+    if counts.acknowledged:
+        cell.append(f" {ACKNOWLEDGED} {counts.acknowledged:,}", look.muted)
+    return cell
+
+
+def severity_marker(severity: str, acknowledged: bool, look: Look) -> Text:
+    """The marker of one discrepancy: ✖ error, ▲ warning, ☑ acknowledged (see the help)."""
+    if acknowledged:
+        return Text(ACKNOWLEDGED, style=look.muted, no_wrap=True, end="")
+    if severity == "error":
+        return Text(ERROR, style=look.error, no_wrap=True, end="")
+    return Text(WARNING, style=look.warning, no_wrap=True, end="")
+
+
+def age_cell(occurred_at: str, now: datetime | None, stale_after: timedelta, look: Look) -> Text:
+    """How old a record is against the gateway's clock, flagged `stale` past the threshold."""
+    if now is None:
+        return plain(None, look.muted)
+    age = now - parse_api_time(occurred_at)
+    if age > stale_after:
+        return Text(f"{age_text(age)} {WARNING} stale", style=look.warning, no_wrap=True, end="")
+    return Text(age_text(age), no_wrap=True, end="")
+
+
+def short_time(text: str | None) -> str:
+    """`2025-01-12 15:30Z` from a stored time; seconds dropped when zero, `2025-01-12` at
+    midnight (how daily buckets read)."""
+    if text is None:
+        return ABSENT
+    shown = format_utc(parse_api_time(text)).replace("T", " ")
+    if shown.endswith(" 00:00:00Z"):
+        return shown[:10]
+    return shown.removesuffix(":00Z") + "Z" if shown.endswith(":00Z") else shown
+
+
+def wallet_label(wallet_id: str, name: str | None, *, wide: bool = False) -> str:
+    """A wallet as people know it: its name, with enough of the id to tell wallets apart."""
+    shown_id = wallet_id if wide else wallet_id[:8]
+    return f"{name} ({shown_id})" if name else shown_id

@@ -1,0 +1,1 @@
+"""Modal dialogs: acknowledge a discrepancy, export, help."""

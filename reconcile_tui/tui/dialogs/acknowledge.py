@@ -1,0 +1,120 @@
+"""Acknowledging one discrepancy: a note saying why the difference is accepted, and by whom."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from reconcile_tui.tui.cells import amount_text
+
+__all__ = ["AcknowledgeDialog", "Acknowledgement", "os_user"]
+
+
+def os_user() -> str:
+    """Who is at the keyboard, as the operating system knows them."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """The user's answer: which discrepancy, why, and who accepts it."""
+
+    discrepancy_id: str
+    note: str
+    by: str | None
+
+
+class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
+    """Asks for the note (required) and who accepts (defaults to the OS user)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="acknowledge.cancel",
+            tooltip="Close without acknowledging.",
+        ),
+        Binding(
+            "ctrl+s",
+            "accept",
+            "Acknowledge",
+            id="acknowledge.accept",
+            tooltip="Acknowledge with this note.",
+        ),
+    ]
+
+    def __init__(self, finding: dict[str, Any], *, user: str | None = None) -> None:
+        super().__init__()
+        self.finding = finding
+        self.user = os_user() if user is None else user
+
+    def compose(self) -> ComposeResult:
+        finding = self.finding
+        difference = (
+            f"difference {amount_text(finding['difference'])}"
+            if finding["difference"] is not None
+            else "no amount"
+        )
+        again = " again (replaces the note)" if finding["acknowledged"] else ""
+        with Vertical(id="acknowledge-dialog", classes="dialog"):
+            yield Static(
+                Content.from_markup(
+                    "[b]Acknowledge$again[/b]\n$kind · $currency · $difference\n$message",
+                    again=again,
+                    kind=finding["kind"],
+                    currency=finding["currency"] or "summary",
+                    difference=difference,
+                    message=finding["message"],
+                ),
+                id="acknowledge-what",
+            )
+            yield Label("Why is this difference accepted?")
+            yield Input(
+                placeholder="e.g. fee schedule changed mid-month", compact=True, id="ack-note"
+            )
+            yield Label("Accepted by")
+            yield Input(value=self.user, compact=True, id="ack-by")
+            yield Static(id="ack-problem")
+            with Horizontal(classes="buttons"):
+                yield Button("Acknowledge", variant="primary", compact=True, id="ack-accept")
+                yield Button("Cancel", compact=True, id="ack-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#ack-note").focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "ack-note":
+            self.query_one("#ack-by").focus()
+        else:
+            self.action_accept()
+
+    @on(Button.Pressed, "#ack-accept")
+    def action_accept(self) -> None:
+        note = self.query_one("#ack-note", Input).value.strip()
+        if not note:
+            self.query_one("#ack-problem", Static).update(
+                Content.from_markup("[$text-error]A note is required: say why it is accepted.[/]")
+            )
+            self.query_one("#ack-note").focus()
+            return
+        by = self.query_one("#ack-by", Input).value.strip() or None
+        self.dismiss(Acknowledgement(self.finding["id"], note, by))
+
+    @on(Button.Pressed, "#ack-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,365 @@
+"""What each screen asks of the workspace, gathered in one call that a worker thread runs.
+
+Nothing here imports textual: these functions take an open `Workspace`, do the database
+(and, for a refresh, network) work, and return plain frozen data that a screen renders.
+Open counts are read live, so an acknowledgement shows at once without a new check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from reconcile_tui import money
+from reconcile_tui.errors import NotFound
+from reconcile_tui.ingest.importer import ImportResult
+from reconcile_tui.reconcile.overview import CurrencyFigures, WalletFigures
+from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
+from reconcile_tui.store.runs import DiscrepancyFilter, RunSummary
+from reconcile_tui.times import parse_api_time, sql_bound
+from reconcile_tui.workspace import CheckOutcome, Workspace
+
+__all__ = [
+    "CurrencyView",
+    "DataOrigin",
+    "ImportOutcome",
+    "OpenCounts",
+    "Overview",
+    "RefreshOutcome",
+    "WalletLists",
+    "WalletView",
+    "as_amount",
+    "check_latest",
+    "difference",
+    "load_currency",
+    "load_overview",
+    "load_wallet",
+    "open_counts",
+    "refresh_and_check",
+    "wallet_duplicates",
+    "wallet_lists",
+]
+
+#: Enough to hold every history finding of a 30-day hourly period (720 buckets x 5 fields).
+HISTORY_FINDINGS_LIMIT = 5_000
+#: Summary-level gateway inconsistencies are a handful; more would be listed on Discrepancies.
+SUMMARY_FINDINGS_LIMIT = 20
+
+
+def as_amount(text: str) -> Decimal:
+    """An amount the core stored as canonical text (exact: `Decimal(str)` never rounds)."""
+    return Decimal(text)
+
+
+@dataclass(frozen=True)
+class DataOrigin:
+    """Where the gateway figures on screen came from, and when."""
+
+    base_url: str
+    fetched_at: datetime
+    period: str | None = None
+    interval: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """Open errors and warnings, and acknowledged discrepancies, as they stand now."""
+
+    errors: int = 0
+    warnings: int = 0
+    acknowledged: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.errors + self.warnings
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview shows. `origin` None: no gateway data in the database yet."""
+
+    origin: DataOrigin | None
+    record_count: int
+    record_files: tuple[str, ...]
+    status: OpenCounts | None = None
+    currencies: tuple[CurrencyFigures, ...] = ()
+    open_by_currency: dict[str, OpenCounts] = field(default_factory=dict)
+    summary_findings: tuple[dict[str, Any], ...] = ()
+    gateway_clock: datetime | None = None
+    rechecked: bool = False
+    run_id: int | None = None
+
+    @property
+    def has_gateway_data(self) -> bool:
+        return self.origin is not None
+
+    def usd_totals(self) -> tuple[Decimal | None, Decimal | None]:
+        """(gateway USD value, USD difference) summed over the currencies that have one."""
+        values = [as_amount(c.usd_value) for c in self.currencies if c.usd_value is not None]
+        gaps = [as_amount(c.usd_difference) for c in self.currencies if c.usd_difference]
+        return (money.total(values) if values else None, money.total(gaps) if gaps else None)
+
+
+@dataclass(frozen=True)
+class CurrencyView:
+    """One currency: its figures, open counts per wallet, and which history cells disagree."""
+
+    figures: CurrencyFigures
+    origin: DataOrigin
+    open_counts: OpenCounts
+    open_by_wallet: dict[str, OpenCounts]
+    #: (bucket timestamp, field) -> whether that finding is acknowledged.
+    history_findings: dict[tuple[str, str], bool]
+    tolerance: str | None = None
+
+
+@dataclass(frozen=True)
+class WalletView:
+    """One wallet: both sides, the pending items' sum and gap, and its repeated references."""
+
+    currency: CurrencyFigures
+    wallet: WalletFigures
+    gateway_clock: datetime | None
+    stale_after: timedelta
+    pending_sum: str | None
+    pending_count: int
+    pending_gap: str | None
+    duplicate_count: int
+    findings: tuple[dict[str, Any], ...]
+
+    @property
+    def raw_wallets(self) -> tuple[tuple[str | None, str | None], ...]:
+        return tuple(self.wallet.raw_wallets)
+
+
+@dataclass(frozen=True)
+class WalletLists:
+    """The record filters behind a wallet's lists (pages are fetched by the tables)."""
+
+    pending_items: RecordFilter
+    since_divergence: RecordFilter | None
+    pending_any: RecordFilter
+    every_record: RecordFilter
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """A fetch (or cache hit) and the check that followed it."""
+
+    base_url: str
+    from_cache: bool
+    currencies: int
+    check: CheckOutcome
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did, and the check re-run against the latest snapshot (if any)."""
+
+    results: tuple[ImportResult, ...]
+    check: CheckOutcome | None
+
+
+def _latest_run(workspace: Workspace) -> RunSummary | None:
+    try:
+        return workspace.latest_run()
+    except NotFound:
+        return None
+
+
+def _latest_import_time(workspace: Workspace) -> str | None:
+    latest = workspace.import_log(limit=1)
+    return str(latest[0]["imported_at"]) if latest else None
+
+
+def difference(api: str | None, mine: str | None) -> str | None:
+    """api - mine, exactly, as text (None when either side is unknown)."""
+    if api is None or mine is None:
+        return None
+    return money.canonical(money.sub(as_amount(api), as_amount(mine)))
+
+
+def open_counts(workspace: Workspace, **where: Any) -> OpenCounts:
+    """Open errors, open warnings and acknowledged of the latest run matching `where`."""
+
+    # Three COUNT queries on the latest run; the core has no grouped count yet.
+    def count(**extra: Any) -> int:
+        total, _ = workspace.discrepancy_page(DiscrepancyFilter(**where, **extra), limit=0)
+        return total
+
+    return OpenCounts(
+        errors=count(severity="error", acknowledged=False),
+        warnings=count(severity="warning", acknowledged=False),
+        acknowledged=count(acknowledged=True),
+    )
+
+
+def _origin(run: RunSummary) -> DataOrigin:
+    api = run.header["api"]
+    return DataOrigin(
+        base_url=api["base_url"],
+        fetched_at=parse_api_time(api["fetched_at"]),
+        period=api.get("period"),
+        interval=api.get("interval"),
+    )
+
+
+def check_latest(workspace: Workspace) -> CheckOutcome | None:
+    """Reconcile the records against the newest stored snapshot; None without one."""
+    try:
+        snapshot_id, snapshot = workspace.latest_snapshot()
+    except NotFound:
+        return None
+    return workspace.check(snapshot_id, snapshot)
+
+
+def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> Overview:
+    """The overview, re-running the check first when the stored run is out of date.
+
+    A run is out of date when a newer snapshot was stored or records were imported after
+    it (say by the CLI); the check then runs here, in the worker, before anything shows.
+    """
+    record_count, _ = workspace.records(RecordFilter(), limit=0)
+    if workspace.data_age() is None:
+        files = tuple(dict.fromkeys(str(row["path"]) for row in workspace.import_log()))
+        return Overview(origin=None, record_count=record_count, record_files=files)
+
+    run = _latest_run(workspace)
+    snapshot_id, snapshot = workspace.latest_snapshot()
+    imported_at = _latest_import_time(workspace)
+    stale = (
+        run is None
+        or run.snapshot_id != snapshot_id
+        or (imported_at is not None and imported_at > run.header["generated_at"])
+    )
+    rechecked = False
+    if stale and recheck_when_stale:
+        workspace.check(snapshot_id, snapshot)
+        run = workspace.latest_run()
+        rechecked = True
+    assert run is not None  # a snapshot exists, so a check has just run if none had
+    currencies = tuple(workspace.overview())
+    summary_level = workspace.discrepancy_page(
+        DiscrepancyFilter(kind="api_inconsistency"), limit=SUMMARY_FINDINGS_LIMIT
+    )[1]
+    return Overview(
+        origin=_origin(run),
+        record_count=int(run.header["records"]["count"]),
+        record_files=tuple(run.header["records"]["files"]),
+        status=open_counts(workspace),
+        currencies=currencies,
+        open_by_currency={
+            c.currency: open_counts(workspace, currency=c.currency) for c in currencies
+        },
+        summary_findings=tuple(d for d in summary_level if d["currency"] is None),
+        gateway_clock=snapshot.as_of if run.snapshot_id == snapshot_id else None,
+        rechecked=rechecked,
+        run_id=run.id,
+    )
+
+
+def _figures(workspace: Workspace, code: str) -> CurrencyFigures:
+    for figures in workspace.overview():
+        if figures.currency == code:
+            return figures
+    raise NotFound(f"{code} is not in the latest check")
+
+
+def load_currency(workspace: Workspace, code: str) -> CurrencyView:
+    """One currency of the latest run, with live open counts and its history findings."""
+    figures = _figures(workspace, code)
+    run = workspace.latest_run()
+    _, history = workspace.discrepancy_page(
+        DiscrepancyFilter(kind="history_mismatch", currency=code), limit=HISTORY_FINDINGS_LIMIT
+    )
+    return CurrencyView(
+        figures=figures,
+        origin=_origin(run),
+        open_counts=open_counts(workspace, currency=code),
+        open_by_wallet={
+            w.wallet_id: open_counts(workspace, currency=code, wallet_id=w.wallet_id)
+            for w in figures.wallets
+        },
+        history_findings={(d["bucket"], d["field"]): d["acknowledged"] for d in history},
+        tolerance=run.header.get("tolerances", {}).get(code),
+    )
+
+
+def _gap(api: str | None, records: str | None, scale: int) -> str | None:
+    if api is None:
+        return None
+    gap = money.sub(as_amount(api), as_amount(records or "0"))
+    return money.canonical(gap, scale) if money.places(gap) <= scale else money.canonical(gap)
+
+
+def wallet_lists(figures: CurrencyFigures, wallet: WalletFigures) -> WalletLists:
+    """The record filters of a wallet's lists: pending items, since divergence, all."""
+    raw = tuple(wallet.raw_wallets)
+    base = RecordFilter(currency=figures.currency, raw_wallets=raw)
+    since = None
+    if figures.first_divergence:
+        bound = sql_bound(parse_api_time(figures.first_divergence))
+        since = RecordFilter(currency=figures.currency, raw_wallets=raw, since=bound)
+    return WalletLists(
+        pending_items=RecordFilter(
+            currency=figures.currency, raw_wallets=raw, status="pending", type="deposit"
+        ),
+        since_divergence=since,
+        pending_any=RecordFilter(currency=figures.currency, raw_wallets=raw, status="pending"),
+        every_record=base,
+    )
+
+
+def wallet_duplicates(
+    workspace: Workspace, currency: str, raw_wallets: tuple[tuple[str | None, str | None], ...]
+) -> list[DuplicateRow]:
+    """Repeated references of one wallet (matched on the wallet's raw id/name pairs)."""
+    pairs = set(raw_wallets)
+    return [
+        row for row in workspace.duplicates(currency) if (row.wallet_id, row.wallet_name) in pairs
+    ]
+
+
+def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
+    """One wallet: pending items' sum against the gateway's pending, and what else to read."""
+    figures = _figures(workspace, code)
+    wallet = next((w for w in figures.wallets if w.wallet_id == wallet_id), None)
+    if wallet is None:
+        raise NotFound(f"wallet {wallet_id} of {code} is not in the latest check")
+    lists = wallet_lists(figures, wallet)
+    pending_count, _ = workspace.records(lists.pending_items, limit=0)
+    pending_sum = workspace.records_total(lists.pending_items) if pending_count else None
+    try:
+        gateway_clock: datetime | None = workspace.latest_snapshot()[1].as_of
+    except NotFound:
+        gateway_clock = None
+    _, findings = workspace.discrepancy_page(
+        DiscrepancyFilter(currency=code, wallet_id=wallet_id), limit=200
+    )
+    return WalletView(
+        currency=figures,
+        wallet=wallet,
+        gateway_clock=gateway_clock,
+        stale_after=workspace.rules().stale_threshold(code),
+        pending_sum=pending_sum,
+        pending_count=pending_count,
+        pending_gap=_gap(wallet.api_pending, pending_sum, figures.scale),
+        duplicate_count=len(wallet_duplicates(workspace, code, tuple(wallet.raw_wallets))),
+        findings=tuple(findings),
+    )
+
+
+def refresh_and_check(
+    workspace: Workspace, *, period: str | None, interval: str | None, refresh: bool
+) -> RefreshOutcome:
+    """Fetch from the gateway (or reuse a fresh cached snapshot) and reconcile against it."""
+    fetched = workspace.fetch(period=period, interval=interval, refresh=refresh)
+    checked = workspace.check(fetched.snapshot_id, fetched.snapshot)
+    return RefreshOutcome(
+        base_url=fetched.snapshot.base_url,
+        from_cache=fetched.from_cache,
+        currencies=len(fetched.snapshot.balances.balances),
+        check=checked,
+    )

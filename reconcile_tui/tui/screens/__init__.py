@@ -1,0 +1,1 @@
+"""The app's screens: overview, currency, wallet, discrepancies, import."""

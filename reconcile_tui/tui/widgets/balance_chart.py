@@ -1,0 +1,108 @@
+"""A chart of one currency's history: gateway against records balance, flows as bars."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+from reconcile_tui.reconcile.overview import BucketFigures
+from reconcile_tui.tui.queries import as_amount
+
+__all__ = ["BalanceChart"]
+
+
+def _points(values: Sequence[str | None]) -> list[float | None]:
+    # Floats only to place points on a character grid; no amount is computed from them.
+    return [None if value is None else float(as_amount(value)) for value in values]
+
+
+class BalanceChart(PlotextPlot):
+    """Lines: the gateway's balance and the records' running balance per bucket (left
+    axis), the first divergence marked by a vertical line. Bars: deposits and withdrawals
+    per bucket (right axis)."""
+
+    can_focus = True
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.buckets: list[BucketFigures] = []
+        self.first_divergence: str | None = None
+        self.interval = "daily"
+
+    def show_history(
+        self, buckets: Sequence[BucketFigures], first_divergence: str | None, interval: str
+    ) -> None:
+        self.buckets = list(buckets)
+        self.first_divergence = first_divergence
+        self.interval = interval
+        self.refresh()
+
+    def _colour(self, name: str) -> tuple[int, int, int]:
+        value = self.app.theme_variables.get(name) or self.app.theme_variables["foreground"]
+        return Color.parse(value).rgb
+
+    def _label(self, timestamp: str) -> str:
+        # 2025-01-12T00:00:00Z -> 01-12 (daily) or 01-12 14h (hourly)
+        day = timestamp[5:10]
+        return day if self.interval == "daily" else f"{day} {timestamp[11:13]}h"
+
+    def _draw(self, width: int, height: int) -> None:
+        plot = self.plt
+        plot.clear_figure()
+        if not self.buckets:
+            plot.plotsize(width, height)
+            plot.title("No history for this currency in the stored snapshot")
+            return
+        xs = [float(x) for x in range(1, len(self.buckets) + 1)]
+        step = max(1, len(xs) // max(1, width // 9))
+        ticks = xs[::step]
+        labels = [self._label(self.buckets[int(x) - 1].timestamp) for x in ticks]
+        plot.plotsize(width, height)
+        # Flows on the right axis, balances on the left: one grid, each at its own scale.
+        # The bundled type stub lags plotext: multiple_bar takes `labels` and one colour each.
+        cast(Any, plot).multiple_bar(
+            xs,
+            [
+                _points([b.api_deposits for b in self.buckets]),
+                _points([b.api_withdrawals for b in self.buckets]),
+            ],
+            labels=["deposits", "withdrawals"],
+            color=[self._colour("success"), self._colour("error")],
+            yside="right",
+        )
+        plot.plot(
+            xs,
+            _points([b.api_balance for b in self.buckets]),
+            label="gateway balance",
+            color=self._colour("primary"),
+            marker="braille",
+        )
+        mine = [b.records_balance for b in self.buckets]
+        if any(value is not None for value in mine):
+            known = [(x, v) for x, v in zip(xs, _points(mine), strict=True) if v is not None]
+            plot.plot(
+                [x for x, _ in known],
+                [v for _, v in known],
+                label="records balance",
+                color=self._colour("accent"),
+                marker="braille",
+            )
+        if self.first_divergence is not None:
+            for x, bucket in zip(xs, self.buckets, strict=True):
+                if bucket.timestamp == self.first_divergence:
+                    plot.vline(x, color=self._colour("error"))
+        plot.xticks(ticks, labels)
+
+    def render(self) -> RenderResult:
+        width, height = self.size.width, self.size.height
+        if width < 20 or height < 8:
+            return Text("(the chart needs a larger window)")
+        self._draw(width, height)
+        self.plt._set_size(width, height)
+        self.plt.theme(self._get_plotext_theme_name(self.app.theme))
+        return Text.from_ansi(self.plt.build())

@@ -1,0 +1,300 @@
+"""A table that holds one page of a large query and fetches the neighbouring pages on demand.
+
+A million records never enter a widget: the table keeps `page_size` rows, and moving
+past either end (cursor keys, PageUp/PageDown, Home/End) asks the database for the next
+page through `offset/limit` in an exclusive worker. Each page request carries a token,
+so a slow answer that was overtaken by a newer request is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
+
+from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.cells import Look, plain
+from reconcile_tui.tui.failures import report_failure
+from reconcile_tui.workspace import Workspace
+
+__all__ = ["Column", "PageSource", "PagedTable"]
+
+RowT = TypeVar("RowT")
+Cursor = Literal["first", "last", "keep"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its label and, optionally, a fixed width."""
+
+    label: str
+    width: int | None = None
+
+
+class PageSource(Protocol[RowT]):
+    """Where a table's rows come from and how each row looks."""
+
+    @property
+    def empty_text(self) -> str:
+        """Shown in the table while nothing matches."""
+        ...
+
+    def columns(self) -> Sequence[Column]: ...
+
+    def fetch(self, workspace: Workspace, offset: int, limit: int) -> tuple[int, list[RowT]]:
+        """(total rows matching, the page at offset). Runs in a worker thread."""
+        ...
+
+    def cells(self, row: RowT, look: Look) -> Sequence[Text]: ...
+
+
+class PagedTable(DataTable[Text], Generic[RowT]):
+    """One page of rows from a `PageSource`, with position shown in the frame."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "home",
+            "first_page",
+            "First row",
+            show=False,
+            id="table.first",
+            tooltip="Jump to the first row (fetches the first page).",
+        ),
+        Binding(
+            "end",
+            "last_page",
+            "Last row",
+            show=False,
+            id="table.last",
+            tooltip="Jump to the last row (fetches the last page).",
+        ),
+    ]
+
+    class RowFocused(Message):
+        """The cursor rests on a row (None when the table is empty)."""
+
+        def __init__(self, table: PagedTable[Any], row: Any | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class RowChosen(Message):
+        """Enter was pressed on a row."""
+
+        def __init__(self, table: PagedTable[Any], row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class PageShown(Message):
+        """A page arrived: how many rows match in all."""
+
+        def __init__(self, table: PagedTable[Any], total: int) -> None:
+            super().__init__()
+            self.table = table
+            self.total_rows = total
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class _PageArrived(Message):
+        def __init__(
+            self, token: int, total: int, offset: int, rows: list[Any], cursor: Cursor
+        ) -> None:
+            super().__init__()
+            self.token = token
+            self.total = total
+            self.offset = offset
+            self.rows = rows
+            self.cursor = cursor
+
+    def __init__(
+        self,
+        source: PageSource[RowT] | None = None,
+        *,
+        title: str = "",
+        page_size: int = 100,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            id=id, classes=classes, cursor_type="row", zebra_stripes=True, cell_padding=1
+        )
+        self.source = source
+        self.page_size = page_size
+        self.page_offset = 0
+        self.total_rows = 0
+        self.page_rows: list[RowT] = []
+        self._token = 0
+        self._wanted_row = 0
+        self.border_title = title
+        self.loaded = False
+
+    # -- public ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._show_rows())
+        if self.source is not None:
+            self.show_source(self.source)
+
+    def show_source(self, source: PageSource[RowT]) -> None:
+        """Show another query (a new filter), from its first row."""
+        self.source = source
+        self.clear(columns=True)
+        for column in source.columns():
+            self.add_column(column.label, width=column.width)
+        self._request(0, "first")
+
+    def reload(self) -> None:
+        """Fetch the current page again (after an acknowledgement, a refresh)."""
+        if self.source is not None:
+            self._request(self.page_offset, "keep")
+
+    @property
+    def current_row(self) -> RowT | None:
+        if not self.page_rows or not 0 <= self.cursor_row < len(self.page_rows):
+            return None
+        return self.page_rows[self.cursor_row]
+
+    @property
+    def position_text(self) -> str:
+        if not self.total_rows:
+            return "none"
+        first = self.page_offset + 1
+        last = self.page_offset + len(self.page_rows)
+        return f"{first:,}–{last:,} of {self.total_rows:,}"
+
+    # -- fetching ----------------------------------------------------------------------
+
+    def _request(self, offset: int, cursor: Cursor) -> None:
+        assert self.source is not None
+        self._token += 1
+        self._wanted_row = self.cursor_row
+        if not self.loaded:
+            self.loading = True
+        else:
+            self.border_subtitle = f"{self.position_text} · loading…"
+        self._fetch(self.source, max(0, offset), self._token, cursor)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="page")
+    def _fetch(self, source: PageSource[RowT], offset: int, token: int, cursor: Cursor) -> None:
+        with access_of(self.app).open() as workspace:
+            total, rows = source.fetch(workspace, offset, self.page_size)
+        self.post_message(self._PageArrived(token, total, offset, rows, cursor))
+
+    @on(_PageArrived)
+    def _page_arrived(self, message: _PageArrived) -> None:
+        message.stop()
+        if message.token != self._token:
+            return  # overtaken by a newer request
+        if not message.rows and message.offset > 0 and message.total > 0:
+            # The rows shrank under us (a filter, an acknowledgement): show the last page.
+            last = ((message.total - 1) // self.page_size) * self.page_size
+            self._request(last, "last")
+            return
+        self.loaded = True
+        self.loading = False
+        self.page_offset = message.offset
+        self.total_rows = message.total
+        self.page_rows = list(message.rows)
+        self._show_rows()
+        if message.cursor == "first":
+            target = 0
+        elif message.cursor == "last":
+            target = len(self.page_rows) - 1
+        else:
+            target = min(self._wanted_row, len(self.page_rows) - 1)
+        self.move_cursor(row=max(0, target), animate=False)
+        self.post_message(self.PageShown(self, self.total_rows))
+        self.post_message(self.RowFocused(self, self.current_row))
+
+    def _show_rows(self) -> None:
+        if self.source is None or not self.is_mounted:
+            return
+        look = Look.from_app(self.app)
+        self.clear()
+        if not self.page_rows:
+            blank = [plain("", look.muted) for _ in self.columns]
+            if blank:
+                blank[0] = plain(self.source.empty_text, look.muted)
+                self.add_row(*blank, key="empty")
+        for index, row in enumerate(self.page_rows):
+            self.add_row(*self.source.cells(row, look), key=str(self.page_offset + index))
+        self.border_subtitle = self.position_text
+
+    @on(Worker.StateChanged)
+    def _worker_ended(self, event: Worker.StateChanged) -> None:
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.loading = False
+        report_failure(self, event)
+
+    # -- moving past the page ----------------------------------------------------------
+
+    @property
+    def _has_next(self) -> bool:
+        return self.page_offset + len(self.page_rows) < self.total_rows
+
+    def action_cursor_down(self) -> None:
+        if self.page_rows and self.cursor_row >= len(self.page_rows) - 1 and self._has_next:
+            self._request(self.page_offset + len(self.page_rows), "first")
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row == 0 and self.page_offset > 0:
+            self._request(self.page_offset - self.page_size, "last")
+        else:
+            super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.page_rows and self.cursor_row >= len(self.page_rows) - 1 and self._has_next:
+            self._request(self.page_offset + len(self.page_rows), "first")
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row == 0 and self.page_offset > 0:
+            self._request(self.page_offset - self.page_size, "last")
+        else:
+            super().action_page_up()
+
+    def action_first_page(self) -> None:
+        if self.page_offset == 0:
+            self.move_cursor(row=0)
+        elif self.source is not None:
+            self._request(0, "first")
+
+    def action_last_page(self) -> None:
+        if not self._has_next:
+            self.move_cursor(row=max(0, len(self.page_rows) - 1))
+        elif self.source is not None:
+            last = ((self.total_rows - 1) // self.page_size) * self.page_size
+            self._request(last, "last")
+
+    # -- telling the screen --------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self:
+            self.post_message(self.RowFocused(self, self.current_row))
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table is self and (row := self.current_row) is not None:
+            self.post_message(self.RowChosen(self, row))

@@ -1,0 +1,120 @@
+"""Page sources for a wallet's lists: pending items, records, repeated references."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.text import Text
+
+from reconcile_tui.store.ledger import DuplicateRow, RecordFilter, RecordRow
+from reconcile_tui.tui.cells import Look, age_cell, amount_cell, plain, short_time
+from reconcile_tui.tui.queries import wallet_duplicates
+from reconcile_tui.tui.widgets.paged_table import Column
+from reconcile_tui.workspace import Workspace
+
+__all__ = ["DuplicatesSource", "PendingItemsSource", "RecordsSource"]
+
+
+@dataclass(frozen=True)
+class PendingItemsSource:
+    """The records behind a wallet's pending balance, aged against the gateway's clock."""
+
+    where: RecordFilter
+    scale: int
+    gateway_clock: datetime | None
+    stale_after: timedelta
+    empty_text: str = "No pending deposits in the records for this wallet."
+
+    def columns(self) -> Sequence[Column]:
+        return (
+            Column("Reference"),
+            Column("Occurred"),
+            Column("Age"),
+            Column("Amount"),
+            Column("Tx hash"),
+        )
+
+    def fetch(self, workspace: Workspace, offset: int, limit: int) -> tuple[int, list[RecordRow]]:
+        return workspace.records(self.where, offset=offset, limit=limit)
+
+    def cells(self, row: RecordRow, look: Look) -> Sequence[Text]:
+        return (
+            plain(row.reference, look.strong),
+            plain(short_time(row.occurred_at)),
+            age_cell(row.occurred_at, self.gateway_clock, self.stale_after, look),
+            amount_cell(row.amount, self.scale),
+            plain(row.tx_hash, look.muted),
+        )
+
+
+@dataclass(frozen=True)
+class RecordsSource:
+    """Any filtered list of records, oldest first, with type and status."""
+
+    where: RecordFilter
+    scale: int
+    empty_text: str = "No records."
+
+    def columns(self) -> Sequence[Column]:
+        return (
+            Column("Reference"),
+            Column("Occurred"),
+            Column("Type"),
+            Column("Status"),
+            Column("Amount"),
+            Column("Fee"),
+            Column("Tx hash"),
+        )
+
+    def fetch(self, workspace: Workspace, offset: int, limit: int) -> tuple[int, list[RecordRow]]:
+        return workspace.records(self.where, offset=offset, limit=limit)
+
+    def cells(self, row: RecordRow, look: Look) -> Sequence[Text]:
+        status_style = {"pending": look.warning, "failed": look.muted}.get(row.status, "")
+        return (
+            plain(row.reference, look.strong),
+            plain(short_time(row.occurred_at)),
+            plain(row.type),
+            plain(row.status, status_style),
+            amount_cell(row.amount, self.scale),
+            amount_cell(row.fee, self.scale, style=look.muted),
+            plain(row.tx_hash, look.muted),
+        )
+
+
+@dataclass(frozen=True)
+class DuplicatesSource:
+    """References repeated within one file: the extra copies are not counted."""
+
+    currency: str
+    raw_wallets: tuple[tuple[str | None, str | None], ...]
+    scale: int
+    empty_text: str = "No repeated references in this wallet."
+
+    def columns(self) -> Sequence[Column]:
+        return (
+            Column("Reference"),
+            Column("Amount"),
+            Column("File"),
+            Column("First line"),
+            Column("Repeated at"),
+            Column("Differs"),
+        )
+
+    def fetch(
+        self, workspace: Workspace, offset: int, limit: int
+    ) -> tuple[int, list[DuplicateRow]]:
+        found = wallet_duplicates(workspace, self.currency, self.raw_wallets)
+        return len(found), found[offset : offset + limit]
+
+    def cells(self, row: DuplicateRow, look: Look) -> Sequence[Text]:
+        return (
+            plain(row.reference, look.strong),
+            amount_cell(row.amount, self.scale),
+            plain(row.path),
+            Text(str(row.first_line), justify="right"),
+            Text(str(row.line), justify="right"),
+            plain(row.differences or "identical", look.warning if row.differences else look.muted),
+        )

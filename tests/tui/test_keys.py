@@ -1,0 +1,76 @@
+"""Every action is reachable by key, in the command palette, and in the help; keys rebind."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+
+from reconcile_tui.tui.app import ReconcileApp
+from reconcile_tui.tui.commands import ScreenCommands
+from reconcile_tui.tui.dialogs.export import ExportDialog
+from reconcile_tui.tui.dialogs.help import HelpDialog
+from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen
+from tests.tui.conftest import settle
+
+SIZE = (120, 40)
+
+
+async def _palette_names(app: ReconcileApp) -> set[str]:
+    provider = ScreenCommands(app.screen)
+    return {hit.text or "" async for hit in provider.discover()}
+
+
+async def test_the_palette_follows_the_current_screen(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        on_overview = await _palette_names(app)
+        assert {"Open", "Sort", "Refresh", "Discrepancies", "Import", "Export", "Help"} <= (
+            on_overview
+        )
+        assert "Acknowledge" not in on_overview
+
+        await pilot.press("d")
+        await settle(pilot)
+        on_discrepancies = await _palette_names(app)
+        assert {"Acknowledge", "Go to", "Search", "Clear filters", "Back"} <= on_discrepancies
+        assert "Sort" not in on_discrepancies
+
+
+async def test_an_action_runs_from_the_palette(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"export")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)
+
+
+async def test_help_lists_the_keys_of_the_screen_it_was_opened_on(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        help_dialog = app.screen
+        assert isinstance(help_dialog, HelpDialog)
+        keys = {(key, action) for key, action, _ in help_dialog.rows}
+        assert {("a", "Acknowledge"), ("/", "Search"), ("r", "Refresh"), ("esc", "Back")} <= keys
+        assert all(tooltip for _, _, tooltip in help_dialog.rows)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DiscrepanciesScreen)
+
+
+async def test_a_keymap_rebinds_by_binding_id(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.set_keymap({"app.discrepancies": "f2"})
+        assert app.key_for("app.discrepancies") == "f2"
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, DiscrepanciesScreen)

@@ -16,13 +16,17 @@ def test_every_test_named_in_the_reliability_table_exists():
         source = ROOT / "tests" / path
         assert source.exists(), path
         if test:
-            assert re.search(rf"def {test}\(", source.read_text(encoding="utf-8")), f"{path}::{test}"
+            assert re.search(rf"def {test}\(", source.read_text(encoding="utf-8")), (
+                f"{path}::{test}"
+            )
 
 
 def test_the_readme_gives_the_two_quick_start_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     demo = "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/reconcile-tui demo"
-    tests = 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
+    tests = (
+        'python3 -m venv .venv && .venv/bin/pip install -e ".[test]" && .venv/bin/python -m pytest'
+    )
     assert demo in readme
     assert tests in readme
     assert tests in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

@@ -193,9 +193,8 @@ def merge_staged(
                 WHERE r.{column} IS NOT s.{column}""",
             (import_id,),
         )
-    updated = conn.execute(
-        f"SELECT count(*) FROM {shared} WHERE {_differs('r', 's')}"
-    ).fetchone()[0]
+    changed = conn.execute(f"SELECT count(*) FROM {shared} WHERE {_differs('r', 's')}")
+    updated = changed.fetchone()[0]
     assignments = ", ".join(f"{c} = s.{c}" for c in _COMPARED)
     conn.execute(
         f"""UPDATE records AS r SET {assignments}, import_id = ?, line = s.line

@@ -31,7 +31,15 @@ from reconcile_tui import money
 from reconcile_tui.errors import ConfigError
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
 
-__all__ = ["ApiSettings", "RuleSettings", "Settings", "default_db_path", "load_settings"]
+__all__ = [
+    "ApiSettings",
+    "RuleSettings",
+    "Settings",
+    "StoreSettings",
+    "TuiSettings",
+    "default_db_path",
+    "load_settings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +157,12 @@ class StoreSettings(_Section):
     """Seconds to wait for another process's write before giving up."""
 
 
+class TuiSettings(_Section):
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Keys by binding id, e.g. {"app.refresh" = "f5", "app.discrepancies" = "f2"} (the
+    help screen and docs/tui.md list the ids)."""
+
+
 class Settings(BaseSettings):
     """Everything configurable, from the environment and an optional TOML file."""
 
@@ -157,6 +171,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     reconcile: RuleSettings = RuleSettings()
     store: StoreSettings = StoreSettings()
+    tui: TuiSettings = TuiSettings()
 
     @property
     def db_path(self) -> Path:

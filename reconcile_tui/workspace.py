@@ -33,7 +33,7 @@ from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.store import acks, ledger, runs, snapshots
 from reconcile_tui.store.db import Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
-from reconcile_tui.store.runs import DiscrepancyFilter, RunSummary
+from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
 
 __all__ = ["CheckOutcome", "FetchOutcome", "Workspace"]
@@ -266,6 +266,16 @@ class Workspace:
         run = self.latest_run()
         total = runs.count_discrepancies(self.store, run.id, where)
         return total, runs.discrepancy_page(self.store, run.id, where, offset=offset, limit=limit)
+
+    def discrepancy_counts(self) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+        """Open errors, open warnings and acknowledged of the latest run, per (currency,
+        wallet_id): (None, None) is the whole run, (currency, None) a currency's total."""
+        return runs.counts_by_scope(self.store, self.latest_run().id)
+
+    def snapshot_as_of(self, snapshot_id: int) -> datetime | None:
+        """The gateway's own clock when a stored snapshot was taken (ages are measured on it)."""
+        row = self.store.query_one("SELECT as_of FROM snapshots WHERE id = ?", (snapshot_id,))
+        return parse_api_time(row[0]) if row else None
 
     def overview(self) -> list[CurrencyFigures]:
         """Both sides of each currency, wallet and bucket of the latest run, most material first."""

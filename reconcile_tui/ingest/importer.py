@@ -254,7 +254,7 @@ def _merge(
         noun = "row" if staged.problem_count == 1 else "rows"
         raise BadFile(
             f"{shown}: {staged.problem_count} bad {noun}; nothing was imported "
-            "(fix the file, or import with --quarantine to keep the good rows)",
+            "(fix the file, or import it with quarantine to keep the good rows)",
             staged.problems,
         )
     result = ImportResult(

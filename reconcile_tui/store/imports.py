@@ -51,6 +51,10 @@ REBUILD_SHARE: Final = 0.5
 _SECONDARY_INDEXES: Final = (
     ("records_by_time", "CREATE INDEX records_by_time ON records(currency, occurred_at)"),
     (
+        "records_by_wallet",
+        "CREATE INDEX records_by_wallet ON records(currency, wallet_id, wallet_name, occurred_at)",
+    ),
+    (
         "records_pending",
         "CREATE INDEX records_pending ON records(currency, wallet_id, occurred_at)"
         " WHERE status = 'pending'",

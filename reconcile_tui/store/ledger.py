@@ -318,13 +318,16 @@ class RecordFilter:
 def records_page(
     store: Store, where: RecordFilter, *, offset: int = 0, limit: int = 100
 ) -> list[RecordRow]:
-    """One page of records, oldest first, with their file and line."""
+    """One page of records, oldest first (then in import order), with their file and line.
+
+    The order is the order of the time and wallet indexes, so a page is read straight off
+    an index, without sorting the matching records first."""
     clause, parameters = where.where()
     rows = store.query(
         f"""SELECT r.reference, r.occurred_at, r.currency, r.wallet_id, r.wallet_name, r.type,
                    r.amount, r.fee, r.status, r.tx_hash, i.path, r.line
             FROM records r JOIN imports i ON i.id = r.import_id
-            WHERE {clause} ORDER BY r.occurred_at, r.reference LIMIT ? OFFSET ?""",
+            WHERE {clause} ORDER BY r.occurred_at, r.id LIMIT ? OFFSET ?""",
         (*parameters, limit, offset),
     )
     return [RecordRow(*row) for row in rows]

@@ -16,9 +16,11 @@ from typing import Any
 from reconcile_tui.store.db import Store
 
 __all__ = [
+    "DiscrepancyCounts",
     "DiscrepancyFilter",
     "RunSummary",
     "count_discrepancies",
+    "counts_by_scope",
     "discrepancy_page",
     "find_discrepancy",
     "latest_run",
@@ -175,6 +177,49 @@ def count_discrepancies(store: Store, run_id: int, where: DiscrepancyFilter | No
         (run_id, *parameters),
     )
     return int(row[0])
+
+
+@dataclass(frozen=True)
+class DiscrepancyCounts:
+    """Open errors, open warnings and acknowledged discrepancies, as they stand now."""
+
+    errors: int = 0
+    warnings: int = 0
+    acknowledged: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.errors + self.warnings
+
+    def __add__(self, other: DiscrepancyCounts) -> DiscrepancyCounts:
+        return DiscrepancyCounts(
+            self.errors + other.errors,
+            self.warnings + other.warnings,
+            self.acknowledged + other.acknowledged,
+        )
+
+
+def counts_by_scope(
+    store: Store, run_id: int
+) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+    """Counts of a run in one query, for (None, None) the whole run, (currency, None) each
+    currency, and (currency, wallet_id) each wallet."""
+    rows = store.query(
+        f"""SELECT r.currency, r.wallet_id, r.severity, {_ACKNOWLEDGED} AS acked, count(*)
+            FROM run_discrepancies r WHERE r.run_id = ? GROUP BY 1, 2, 3, 4""",
+        (run_id,),
+    )
+    found: dict[tuple[str | None, str | None], DiscrepancyCounts] = {}
+    for currency, wallet_id, severity, acknowledged, count in rows:
+        these = DiscrepancyCounts(
+            errors=count if not acknowledged and severity == "error" else 0,
+            warnings=count if not acknowledged and severity == "warning" else 0,
+            acknowledged=count if acknowledged else 0,
+        )
+        scopes = {(None, None), (currency, None), (currency, wallet_id)}
+        for scope in scopes:
+            found[scope] = found.get(scope, DiscrepancyCounts()) + these
+    return found
 
 
 def find_discrepancy(store: Store, run_id: int, id_or_prefix: str) -> list[dict[str, Any]]:

@@ -59,6 +59,8 @@ _V1: Final = [
         CHECK (wallet_id IS NOT NULL OR wallet_name IS NOT NULL)
     ) STRICT""",
     "CREATE INDEX records_by_time ON records(currency, occurred_at)",
+    # A wallet's records in time order: its drill-down pages and counts never touch the table.
+    "CREATE INDEX records_by_wallet ON records(currency, wallet_id, wallet_name, occurred_at)",
     """CREATE INDEX records_pending ON records(currency, wallet_id, occurred_at)
         WHERE status = 'pending'""",
     """CREATE TABLE record_changes (

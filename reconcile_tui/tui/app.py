@@ -278,8 +278,11 @@ def build_app(
     keeps the app to the last stored snapshot (refresh is refused, and says why); `clock`
     is "now" for ages and for the checks the app runs (fixed in tests).
     """
-    return ReconcileApp(
+    app = ReconcileApp(
         WorkspaceAccess(settings=settings, db_path=db_path, clock=clock),
         demo_note=demo_note,
         offline=offline,
     )
+    if settings.tui.keymap:
+        app.set_keymap(dict(settings.tui.keymap))  # the user's keys, by binding id
+    return app

@@ -17,7 +17,7 @@ from reconcile_tui.errors import NotFound
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.reconcile.overview import CurrencyFigures, WalletFigures
 from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
-from reconcile_tui.store.runs import DiscrepancyFilter, RunSummary
+from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import parse_api_time, sql_bound
 from reconcile_tui.workspace import CheckOutcome, Workspace
 
@@ -63,17 +63,8 @@ class DataOrigin:
     interval: str | None = None
 
 
-@dataclass(frozen=True)
-class OpenCounts:
-    """Open errors and warnings, and acknowledged discrepancies, as they stand now."""
-
-    errors: int = 0
-    warnings: int = 0
-    acknowledged: int = 0
-
-    @property
-    def open(self) -> int:
-        return self.errors + self.warnings
+#: Open errors and warnings, and acknowledged discrepancies, as they stand now.
+OpenCounts = DiscrepancyCounts
 
 
 @dataclass(frozen=True)
@@ -181,19 +172,17 @@ def difference(api: str | None, mine: str | None) -> str | None:
     return money.canonical(money.sub(as_amount(api), as_amount(mine)))
 
 
-def open_counts(workspace: Workspace, **where: Any) -> OpenCounts:
-    """Open errors, open warnings and acknowledged of the latest run matching `where`."""
-
-    # Three COUNT queries on the latest run; the core has no grouped count yet.
-    def count(**extra: Any) -> int:
-        total, _ = workspace.discrepancy_page(DiscrepancyFilter(**where, **extra), limit=0)
-        return total
-
-    return OpenCounts(
-        errors=count(severity="error", acknowledged=False),
-        warnings=count(severity="warning", acknowledged=False),
-        acknowledged=count(acknowledged=True),
-    )
+def open_counts(
+    workspace: Workspace,
+    currency: str | None = None,
+    wallet_id: str | None = None,
+    *,
+    counts: dict[tuple[str | None, str | None], OpenCounts] | None = None,
+) -> OpenCounts:
+    """Open errors, open warnings and acknowledged of the latest run: all of it, one
+    currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
+    found = counts if counts is not None else workspace.discrepancy_counts()
+    return found.get((currency, wallet_id), OpenCounts())
 
 
 def _origin(run: RunSummary) -> DataOrigin:
@@ -241,6 +230,7 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         rechecked = True
     assert run is not None  # a snapshot exists, so a check has just run if none had
     currencies = tuple(workspace.overview())
+    counts = workspace.discrepancy_counts()
     summary_level = workspace.discrepancy_page(
         DiscrepancyFilter(kind="api_inconsistency"), limit=SUMMARY_FINDINGS_LIMIT
     )[1]
@@ -248,13 +238,13 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         origin=_origin(run),
         record_count=int(run.header["records"]["count"]),
         record_files=tuple(run.header["records"]["files"]),
-        status=open_counts(workspace),
+        status=open_counts(workspace, counts=counts),
         currencies=currencies,
         open_by_currency={
-            c.currency: open_counts(workspace, currency=c.currency) for c in currencies
+            c.currency: open_counts(workspace, c.currency, counts=counts) for c in currencies
         },
         summary_findings=tuple(d for d in summary_level if d["currency"] is None),
-        gateway_clock=snapshot.as_of if run.snapshot_id == snapshot_id else None,
+        gateway_clock=workspace.snapshot_as_of(run.snapshot_id) if run.snapshot_id else None,
         rechecked=rechecked,
         run_id=run.id,
     )
@@ -274,12 +264,13 @@ def load_currency(workspace: Workspace, code: str) -> CurrencyView:
     _, history = workspace.discrepancy_page(
         DiscrepancyFilter(kind="history_mismatch", currency=code), limit=HISTORY_FINDINGS_LIMIT
     )
+    counts = workspace.discrepancy_counts()
     return CurrencyView(
         figures=figures,
         origin=_origin(run),
-        open_counts=open_counts(workspace, currency=code),
+        open_counts=open_counts(workspace, code, counts=counts),
         open_by_wallet={
-            w.wallet_id: open_counts(workspace, currency=code, wallet_id=w.wallet_id)
+            w.wallet_id: open_counts(workspace, code, w.wallet_id, counts=counts)
             for w in figures.wallets
         },
         history_findings={(d["bucket"], d["field"]): d["acknowledged"] for d in history},
@@ -331,10 +322,8 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
     lists = wallet_lists(figures, wallet)
     pending_count, _ = workspace.records(lists.pending_items, limit=0)
     pending_sum = workspace.records_total(lists.pending_items) if pending_count else None
-    try:
-        gateway_clock: datetime | None = workspace.latest_snapshot()[1].as_of
-    except NotFound:
-        gateway_clock = None
+    run = workspace.latest_run()
+    gateway_clock = workspace.snapshot_as_of(run.snapshot_id) if run.snapshot_id else None
     _, findings = workspace.discrepancy_page(
         DiscrepancyFilter(currency=code, wallet_id=wallet_id), limit=200
     )

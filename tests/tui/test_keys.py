@@ -74,3 +74,17 @@ async def test_a_keymap_rebinds_by_binding_id(make_app):
         await pilot.press("f2")
         await settle(pilot)
         assert isinstance(app.screen, DiscrepanciesScreen)
+
+
+async def test_the_configured_keymap_applies_when_the_app_is_built(tmp_path):
+    from reconcile_tui.config import load_settings
+    from reconcile_tui.tui.app import build_app
+
+    config = tmp_path / "keys.toml"
+    config.write_text('[tui]\nkeymap = { "app.discrepancies" = "f2" }\n')
+    app = build_app(load_settings(config, environ={}), db_path=tmp_path / "books.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DiscrepanciesScreen"

@@ -421,8 +421,7 @@ class ImportScreen(ReconcileScreen):
         elif isinstance(error, BadFile):
             self._show_problems(error.problems, "Rejected rows")
             self._status(
-                f"[$text-error]{ERROR} $message[/] Here: tick Quarantine to import the good"
-                " rows and keep the bad ones aside.",
+                f"[$text-error]{ERROR} $message[/] (Tick Quarantine above for that.)",
                 message=str(error),
             )
         elif error is not None:

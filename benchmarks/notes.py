@@ -1,0 +1,159 @@
+"""What limits each target when it is missed: the analysis behind the profiles, by figure.
+
+The report prints the profile a run took (its numbers change from run to run) and, under
+it, the matching text here: what the profiles show, what was tried, and what to change.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["LIMITS"]
+
+_IMPORT_SPEED: Final = """
+**What limits it.** The floor only parses text and appends it to an untyped table. The
+import's first pass does the same (`ingest/fast.py`, `stage_fast`: csv.reader and
+executemany into `temp.staged_raw`, plus hashing and line numbers), and then does what the
+floor does not, each visible in the profile: it validates and canonicalises every row in
+one SQL statement (`INSERT INTO staged SELECT …`: some forty string functions per row —
+shape GLOBs on amount and fee, a `strftime` round trip on the time, the canonical amount
+built with `instr`/`substr` for amount and fee), it writes every row twice more (`staged`,
+then `records`), and it builds the unique reference index and the secondary indexes. The
+validation statement alone costs more than the whole floor, so full validation into an
+indexed STRICT table cannot come within 1.5× of a bare `executemany` in this design.
+
+**What was tried** (on the staged rows of the 1,000,000-row file, each condition timed on
+its own): cheaper amount shape tests (`trim(x, '0123456789.') = ''` with a count of dots;
+one GLOB plus `instr`) cost the same as the four GLOBs, 0.8–0.9 s per million rows; no
+single condition costs more than a tenth of the statement — the cost is their number.
+
+**Suggested** (`ingest/fast.py`, `store/imports.py`), largest gain first, estimated
+together at about a third of the import:
+1. Validate while staging: bind each parsed row straight into the canonicalising SELECT
+   (`INSERT INTO staged_checked SELECT … FROM (SELECT ? AS c0, …)`) with a computed
+   `plain` flag, so a row is written once instead of staged raw and copied; hand only the
+   rows with `plain = 0` to the row parser.
+2. Compute repeated sub-expressions once: `_fast_select` spells out
+   `coalesce(nullif(fee, ''), '0')` about ten times and `instr(amount, '.')` four times per
+   row, and SQLite does not share them; an inner subquery kept as a co-routine (the
+   `LIMIT -1 OFFSET 0` already used) can yield them once for the checks and the canonical
+   forms.
+3. When `records` is empty (a database's first import), insert straight from the checked
+   rows and build the unique reference index after the load, as the secondary indexes
+   already are after a bulk insert.
+
+Reaching 1.5× would need the validation inside the parser at C speed (a compiled
+validator, or SQLite's CSV virtual table feeding the same SELECT).
+"""
+
+_IMPORT_MEMORY: Final = """
+**What limits it.** The import streams: batches of 5,000 rows and TEMP tables in SQLite's
+page cache. A growing peak would mean a batch, a problem list or a query result held
+whole in Python; the profile of the import shows where.
+"""
+
+_RECONCILE: Final = """
+**What limits it.** The command's fixed cost: starting Python and importing
+`reconcile_tui.cli` (timed above) is a third to a half of the command's time at 100,000
+records, while the baseline's process imports only `sqlite3`. The work itself scales well
+— one scan of the records summed exactly in Python integers (`store/ledger.py`
+`group_totals`, `money.ExactTally.add_text` twice per record, the top of the profile) —
+so the ratio falls as the records grow (see the table).
+
+**Suggested** (`cli.py`, `reconcile_tui/__init__.py`): import what a command does not use
+only when it is used. `cli.py` imports the `sandbox` command group at module level
+(Starlette, uvicorn, the scenario generator: about a quarter of the import, for a command
+that `check` never runs): a lazy click group that imports `reconcile_tui.sandbox.commands`
+in `get_command` only for `sandbox`. `reconcile_tui/__init__.py` reads the version through
+`importlib.metadata` on every start: a constant (or a module `__getattr__`) saves that on
+every command.
+"""
+
+_API: Final = """
+**Suggested** (`config.py`, `ApiSettings.concurrency`, default 4): a default of 20 fetches
+every history of a 20-currency account in one wave, two round trips in all, as the second
+line of the table measures; 10 would give three round trips, right at the target. The
+rate limit in the gateway's notes (100 requests a minute) allows the 21 requests of a
+snapshot at once, and the client's semaphore still holds retries to the same bound. Going
+further, the histories of the currencies known from the previous snapshot could start
+together with the balances request: one round trip for an unchanged account.
+"""
+
+_TUI_LAUNCH: Final = """
+**What limits it.** Two parts (phases above): the imports before the first frame, and the
+overview's data arriving after it. The bare app imports Textual; `reconcile_tui.tui.app`
+imports the whole core at start through `tui/access.py` → `workspace.py` (the report
+writers, the importer, the reconciliation engine, the gateway snapshot, pydantic-settings,
+and sqlite-utils with the click and pluggy machinery of its plugins). The overview's table
+fills only after a worker has run `load_overview` (timed above), sharing the interpreter
+with the UI thread that renders the first frame meanwhile.
+
+**What was tried**: each phase measured (the probe's phases and the profile above). The
+overview's discrepancy counts already come from one grouped query (`store/runs.py`
+`counts_by_scope`); the record count before it is the largest statement left.
+
+**Suggested**:
+1. `tui/queries.py` `load_overview`: it starts by counting every record
+   (`workspace.records(RecordFilter(), limit=0)`, the largest statement above), which only
+   the no-gateway-data branch needs; with a run, its header already has the count.
+2. `tui/access.py`: import `Workspace` inside `WorkspaceAccess.open` (workers run after
+   the first frame), and in the screens import the query modules where the workers call
+   them, so the first frame needs Textual and the screens only.
+3. `store/db.py`: sqlite-utils is used to migrate; importing it inside the migration step
+   (or migrating with the standard `sqlite3` module) takes it and its plugin machinery
+   off every start. `reconcile_tui/__init__.py`: a version constant instead of
+   `importlib.metadata`.
+"""
+
+_TUI_KEYS: Final = """
+**What limits it.** Frames rendered on the UI thread, not the database: a page of
+discrepancies is fetched in a few milliseconds (the fetch column above) and arranging the
+widgets takes a few more (the layout column), but every key costs at least one frame of
+20–50 ms, and page and filter keys two or three. Three patterns:
+- A cursor move within the page: one frame, most of it the DataTable rendering the rows
+  that came into view for the first time. Textual's DataTable renders each cell through
+  Rich and caches rendered rows; `clear()` empties that cache, so every new page starts
+  cold. In an isolated DataTable with the same 100 discrepancies, the first render of
+  about 35 newly visible rows took 20–40 ms and a re-render of rows seen before 4–8 ms;
+  plain `str` cells instead of Rich `Text` were about a quarter faster; dropping the
+  Message column changed nothing.
+- A page fetch (PageDown past the page, End, Home): two frames. `PagedTable._request`
+  sets the "loading…" subtitle, which is drawn while the worker runs (both threads share
+  the interpreter); then `_show_rows` clears and refills the table, which changes its
+  virtual size: a layout, and a frame that renders every visible row from a cold cache.
+- A filter keystroke: two frames, each after a layout: `DiscrepanciesScreen._filter_changed`
+  → `PagedTable.show_source` removes the columns and adds them again
+  (`clear(columns=True)`) before the new page arrives, so the table is drawn empty, then
+  full.
+Besides, every `RowFocused` calls `refresh_bindings()`, and the Footer recomposes (mounts
+its key widgets anew) after the frame: it does not delay that key's frame, but its UI time
+is what the next key waits for when keys come fast.
+
+**What was tried** (each alone, patched into the probe process, 1,000,000-record books):
+no `refresh_bindings` per row, `Static.update(layout=False)` for the detail and counts
+lines, `_show_rows` inside `app.batch_update()`, no "loading…" subtitle for a loaded
+table. Each moved the median by less than the run-to-run noise of this shared machine
+(about ±10 ms): no single one of them is the cost.
+
+**Suggested** (`tui/widgets/paged_table.py`, `tui/screens/discrepancies.py`):
+1. `show_source`: keep the columns when they are unchanged (only `wide` changes them) and
+   the old rows on screen until the new page arrives: one frame and no empty layout.
+2. `_request`: show "loading…" only when the page has not arrived after about 150 ms.
+3. `_show_rows`: when the page has as many rows as before, update the cells in place
+   (`update_cell`), which keeps the table's size and its layout; otherwise refill inside
+   `app.batch_update()`.
+4. Cells: plain `str` where no style is needed (Kind, About, the message), fewer Rich
+   `Text` objects per row.
+5. Debounce the search box (about 100 ms), so that typing a word runs one query and one
+   repaint.
+"""
+
+#: Figure key -> markdown shown under "What limits the targets not met" when it is missed.
+LIMITS: Final[dict[str, str]] = {
+    "import.speed": _IMPORT_SPEED,
+    "import.memory": _IMPORT_MEMORY,
+    "reconcile.check": _RECONCILE,
+    "api.snapshot": _API,
+    "tui.launch": _TUI_LAUNCH,
+    "tui.keys": _TUI_KEYS,
+}

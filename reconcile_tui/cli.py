@@ -19,14 +19,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 from rich.console import Console
 
-from reconcile_tui import __version__
 from reconcile_tui import report as reports
 from reconcile_tui.config import Settings, load_settings
 from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging, redact_secrets
-from reconcile_tui.sandbox.commands import sandbox
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -79,7 +77,26 @@ def _history_options(function: _F) -> _F:
     )(function)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group, loading `sandbox` (a web server and a scenario generator) only
+    when it is the command run: every other command starts faster."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "sandbox"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "sandbox":
+            from reconcile_tui.sandbox.commands import sandbox
+
+            return sandbox
+        return super().get_command(ctx, name)
+
+
+@click.group(
+    cls=_Commands,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -94,7 +111,7 @@ def _history_options(function: _F) -> _F:
 )
 @click.option("-v", "--verbose", count=True, help="-v for progress, -vv for debugging detail.")
 @click.option("--debug", is_flag=True, help="Show tracebacks (implies -vv).")
-@click.version_option(__version__, prog_name="reconcile-tui")
+@click.version_option(package_name="reconcile-tui", prog_name="reconcile-tui")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None, config: Path | None, verbose: int, debug: bool) -> int:
     """Reconcile Cryptofuse gateway balances against your own transaction records.
@@ -325,9 +342,6 @@ def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) 
     accepted = f" (difference {difference} accepted)" if difference is not None else ""
     click.echo(f"acknowledged {found['id']}: {found['message']}{accepted}")
     return 0
-
-
-cli.add_command(sandbox)
 
 
 def _fail(message: str, code: int) -> NoReturn:

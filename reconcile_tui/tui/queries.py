@@ -210,8 +210,8 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
     A run is out of date when a newer snapshot was stored or records were imported after
     it (say by the CLI); the check then runs here, in the worker, before anything shows.
     """
-    record_count, _ = workspace.records(RecordFilter(), limit=0)
     if workspace.data_age() is None:
+        record_count, _ = workspace.records(RecordFilter(), limit=0)
         files = tuple(dict.fromkeys(str(row["path"]) for row in workspace.import_log()))
         return Overview(origin=None, record_count=record_count, record_files=files)
 

@@ -122,20 +122,25 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _canonical(column: str, scale: str) -> str:
-    """SQL for the canonical text of a plain amount at `scale` places (a column name)."""
-    dot = f"instr({column}, '.')"
-    whole = f"(CASE WHEN {dot} THEN substr({column}, 1, {dot} - 1) ELSE {column} END)"
-    fraction = f"(CASE WHEN {dot} THEN substr({column}, {dot} + 1) ELSE '' END)"
-    integer = f"coalesce(nullif(ltrim({whole}, '0'), ''), '0')"
+def _whole(text: str, dot: str) -> str:
+    """SQL for the integer part of a plain amount, without leading zeros ("0" at least)."""
+    part = f"(CASE WHEN {dot} THEN substr({text}, 1, {dot} - 1) ELSE {text} END)"
+    return f"coalesce(nullif(ltrim({part}, '0'), ''), '0')"
+
+
+def _fraction(text: str, dot: str) -> str:
+    """SQL for the digits after the point of a plain amount ('' without one)."""
+    return f"(CASE WHEN {dot} THEN substr({text}, {dot} + 1) ELSE '' END)"
+
+
+def _joined(whole: str, fraction: str, scale: str) -> str:
+    """SQL for the canonical text of an amount from its parts, at `scale` places."""
     padded = f"substr({fraction} || '{'0' * money.MAX_SCALE}', 1, {scale})"
-    return f"{integer} || CASE WHEN {scale} > 0 THEN '.' || {padded} ELSE '' END"
+    return f"{whole} || CASE WHEN {scale} > 0 THEN '.' || {padded} ELSE '' END"
 
 
-def _places(column: str) -> str:
-    return (
-        f"(CASE WHEN instr({column}, '.') THEN length({column}) - instr({column}, '.') ELSE 0 END)"
-    )
+def _places(text: str, dot: str) -> str:
+    return f"(CASE WHEN {dot} THEN length({text}) - {dot} ELSE 0 END)"
 
 
 def _plain_amount(column: str) -> str:
@@ -181,7 +186,7 @@ def _fast_select(columns: Mapping[str, int]) -> str:
         return f"substr({col}, 1, 1) BETWEEN '!' AND '~' AND substr({col}, -1) BETWEEN '!' AND '~'"
 
     fee_text = f"coalesce(nullif({fee}, ''), '0')" if fee else "'0'"
-    plain = [
+    shape = [
         f"{ref} <> '' AND {trimmed(ref)}",
         # strftime writes exactly this shape, so equality proves shape and a real date.
         f"strftime('%Y-%m-%dT%H:%M:%SZ', {when}) = {when}",
@@ -191,29 +196,40 @@ def _fast_select(columns: Mapping[str, int]) -> str:
         f"({wid} = lower({wid}) OR {wid} GLOB '{_UUID_SHAPE}')",
         f"{kind} IN ({', '.join(repr(w) for w in sorted(types))})",
         f"{state} IN ({', '.join(repr(w) for w in sorted(statuses))})",
-        f"{_plain_amount(amt)} AND {amt} GLOB '*[1-9]*' AND {_places(amt)} <= sc.validate",
-        f"{_plain_amount(fee_text)} AND {_places(fee_text)} <= sc.validate",
     ]
     if name:
-        plain.append(f"{name} = ''")
+        shape.append(f"{name} = ''")
     if tx:
-        plain.append(f"({tx} = '' OR {trimmed(tx)})")
-    wallet = f"lower({wid})"
-    # LIMIT -1 OFFSET 0 keeps the inner query from being flattened into the outer one, so each
-    # canonical amount is computed once, not again for the fee <= amount test.
+        shape.append(f"({tx} = '' OR {trimmed(tx)})")
+    amounts = [
+        f"{_plain_amount('a')} AND a GLOB '*[1-9]*' AND {_places('a', 'ad')} <= v",
+        f"{_plain_amount('f')} AND {_places('f', 'fd')} <= v",
+    ]
+    # Nested co-routines (LIMIT -1 OFFSET 0 keeps SQLite from flattening them), so that
+    # each text, decimal point and canonical amount is computed once per row, not once per
+    # use: the row's shape, then its amounts, then fee <= amount.
+    canonical_amount = _joined(_whole("a", "ad"), _fraction("a", "ad"), "s")
+    canonical_fee = _joined(_whole("f", "fd"), _fraction("f", "fd"), "s")
     return f"""
         SELECT line, reference, occurred_at, currency, wallet_id, NULL, type, amount, fee,
                status, tx_hash
         FROM (
-            SELECT r.line AS line, {ref} AS reference, {when} AS occurred_at,
-                   {cur} AS currency, {wallet} AS wallet_id, {_case(kind, types)} AS type,
-                   {_canonical(amt, "sc.store")} AS amount,
-                   {_canonical(fee_text, "sc.store")} AS fee,
-                   {_case(state, statuses)} AS status,
-                   {f"nullif({tx}, '')" if tx else "NULL"} AS tx_hash
-            FROM temp.staged_raw r JOIN temp.staged_scales sc ON sc.currency = {cur}
-            WHERE {" AND ".join(f"({condition})" for condition in plain)}
-            ORDER BY r.line LIMIT -1 OFFSET 0
+            SELECT line, reference, occurred_at, currency, wallet_id, type, status, tx_hash,
+                   {canonical_amount} AS amount, {canonical_fee} AS fee
+            FROM (
+                SELECT r.line AS line, {ref} AS reference, {when} AS occurred_at,
+                       {cur} AS currency, lower({wid}) AS wallet_id,
+                       {_case(kind, types)} AS type, {_case(state, statuses)} AS status,
+                       {f"nullif({tx}, '')" if tx else "NULL"} AS tx_hash,
+                       sc.validate AS v, sc.store AS s,
+                       {amt} AS a, {fee_text} AS f,
+                       instr({amt}, '.') AS ad, instr({fee_text}, '.') AS fd
+                FROM temp.staged_raw r JOIN temp.staged_scales sc ON sc.currency = {cur}
+                WHERE {" AND ".join(f"({condition})" for condition in shape)}
+                ORDER BY r.line LIMIT -1 OFFSET 0
+            )
+            WHERE {" AND ".join(f"({condition})" for condition in amounts)}
+            LIMIT -1 OFFSET 0
         )
         -- fee <= amount: both at the store scale, so compare lengths, then the texts.
         WHERE length(fee) < length(amount) OR (length(fee) = length(amount) AND fee <= amount)"""

@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
-import sqlite_utils
-
 from reconcile_tui import money
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.store import schema
@@ -84,10 +82,9 @@ class Store:
             raise DatabaseError(f"database {self.path} cannot be created ({error})") from None
         try:
             self._configure()
-            self.db = sqlite_utils.Database(self.conn, execute_plugins=False)
             self._check_identity()
             if migrate:
-                schema.migrate(self.db, str(self.path))
+                schema.migrate(self.conn, str(self.path))
         except sqlite3.Error as error:
             self.conn.close()
             raise sqlite_failure(error, self.path) from None

@@ -11,12 +11,14 @@ with `Z`. Never add a REAL column for an amount, and never SUM() one: use `decim
 
 from __future__ import annotations
 
-from typing import Final
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+import sqlite3
+from typing import TYPE_CHECKING, Final
 
 from reconcile_tui.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
 
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
@@ -194,6 +196,8 @@ SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
 
 def _build() -> Migrations:
+    from sqlite_utils.migrations import Migrations
+
     migrations = Migrations(_MIGRATION_SET)
     for version, (name, statements) in enumerate(_MIGRATIONS, start=1):
 
@@ -208,27 +212,30 @@ def _build() -> Migrations:
     return migrations
 
 
-def migrate(db: sqlite_utils.Database, where: str) -> None:
+def migrate(conn: sqlite3.Connection, where: str) -> None:
     """Bring the database up to SCHEMA_VERSION, or refuse one written by a newer version.
 
     Runs under `BEGIN IMMEDIATE`, re-reading the version inside the lock, so two processes
-    opening a new file at once migrate it exactly once.
+    opening a new file at once migrate it exactly once. sqlite-utils (which records the
+    migrations) is loaded only when there is something to migrate.
     """
-    if _version(db, where) == SCHEMA_VERSION:
+    if _version(conn, where) == SCHEMA_VERSION:
         return
-    db.execute("BEGIN IMMEDIATE")
+    import sqlite_utils  # only a new or an older database needs it
+
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        if _version(db, where) < SCHEMA_VERSION:
-            _build().apply(db)
-        db.execute("COMMIT")
+        if _version(conn, where) < SCHEMA_VERSION:
+            _build().apply(sqlite_utils.Database(conn, execute_plugins=False))
+        conn.execute("COMMIT")
     except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
-def _version(db: sqlite_utils.Database, where: str) -> int:
-    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+def _version(conn: sqlite3.Connection, where: str) -> int:
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if found > SCHEMA_VERSION:
         raise DatabaseError(
             f"database {where} has schema version {found}, newer than this reconcile-tui "

@@ -27,8 +27,8 @@ from reconcile_tui.ingest.mapping import load_mapping
 from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.engine import reconcile
+from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.reconcile.model import Kind, Report
-from reconcile_tui.reconcile.overview import CurrencyFigures
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.store import acks, ledger, runs, snapshots
 from reconcile_tui.store.db import Store

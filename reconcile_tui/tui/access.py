@@ -6,9 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconcile_tui.config import Settings
-from reconcile_tui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile_tui.workspace import Workspace
 
 __all__ = ["WorkspaceAccess", "access_of"]
 
@@ -23,6 +26,9 @@ class WorkspaceAccess:
 
     def open(self) -> Workspace:
         """A fresh workspace for the calling thread; close it (use `with`) when done."""
+        # Imported here, in the worker: the core loads while the first frame is drawn.
+        from reconcile_tui.workspace import Workspace
+
         return Workspace(self.settings, db_path=self.db_path, clock=self.clock)
 
     def now(self) -> datetime:

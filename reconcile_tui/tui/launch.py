@@ -13,9 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from reconcile_tui.config import ApiSettings, Settings, StoreSettings, load_settings
-from reconcile_tui.sandbox import SandboxConfig, generate_scenario, start_sandbox
 from reconcile_tui.tui.app import ReconcileApp, build_app
-from reconcile_tui.workspace import Workspace
 
 __all__ = ["SAMPLE", "prepare_demo", "run_app", "run_demo"]
 
@@ -83,6 +81,8 @@ def run_app(settings: Settings, *, db_path: Path) -> int:
 def prepare_demo(folder: Path, sandbox_url: str, token: str) -> Settings:
     """Import the sample scenario into a new database in `folder`, fetch the sandbox's
     balances and check them; returns settings that point the app at both."""
+    from reconcile_tui.workspace import Workspace  # the demo's own setup, before the app
+
     settings = load_settings(environ={}).model_copy(
         update={
             "api": ApiSettings(url=sandbox_url, token=SecretStr(token)),
@@ -99,6 +99,9 @@ def prepare_demo(folder: Path, sandbox_url: str, token: str) -> Settings:
 def run_demo(seed: int | None = None) -> int:
     """The app on the built-in sandbox (a real HTTP server on a free loopback port) and the
     sample scenario, in a temporary database: no credentials, no network, nothing kept."""
+    # The sandbox (a web server and a scenario generator) is loaded for the demo only.
+    from reconcile_tui.sandbox import SandboxConfig, generate_scenario, start_sandbox
+
     config = SandboxConfig(seed=SAMPLE["seed"] if seed is None else seed, records=SAMPLE["records"])
     with tempfile.TemporaryDirectory(prefix="reconcile-tui-demo-") as temporary:
         folder = Path(temporary)

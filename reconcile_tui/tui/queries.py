@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconcile_tui import money
 from reconcile_tui.errors import NotFound
-from reconcile_tui.ingest.importer import ImportResult
-from reconcile_tui.reconcile.overview import CurrencyFigures, WalletFigures
+from reconcile_tui.reconcile.figures import CurrencyFigures, WalletFigures
 from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
 from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import parse_api_time, sql_bound
-from reconcile_tui.workspace import CheckOutcome, Workspace
+
+if TYPE_CHECKING:  # workers pass these in: nothing here loads the core's heavy parts
+    from reconcile_tui.ingest.importer import ImportResult
+    from reconcile_tui.workspace import CheckOutcome, Workspace
 
 __all__ = [
     "CurrencyView",

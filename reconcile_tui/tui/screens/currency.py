@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from reconcile_tui.reconcile.overview import BucketFigures, CurrencyFigures
+from reconcile_tui.reconcile.figures import BucketFigures, CurrencyFigures
 from reconcile_tui.times import INTERVALS, PERIODS
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (

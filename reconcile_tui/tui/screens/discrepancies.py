@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -33,7 +33,9 @@ from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledge
 from reconcile_tui.tui.queries import OpenCounts, open_counts
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
-from reconcile_tui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile_tui.workspace import Workspace
 
 __all__ = ["DiscrepanciesScreen", "DiscrepancySource"]
 

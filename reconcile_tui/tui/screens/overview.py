@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from reconcile_tui import money
-from reconcile_tui.reconcile.overview import CurrencyFigures
+from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,

@@ -10,7 +10,7 @@ from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from reconcile_tui.reconcile.overview import BucketFigures
+from reconcile_tui.reconcile.figures import BucketFigures
 from reconcile_tui.tui.queries import as_amount
 
 __all__ = ["BalanceChart"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,7 +22,9 @@ from textual.worker import Worker, WorkerState
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import Look, plain
 from reconcile_tui.tui.failures import report_failure
-from reconcile_tui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile_tui.workspace import Workspace
 
 __all__ = ["Column", "PageSource", "PagedTable"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -12,7 +13,9 @@ from reconcile_tui.store.ledger import DuplicateRow, RecordFilter, RecordRow
 from reconcile_tui.tui.cells import Look, age_cell, amount_cell, plain, short_time
 from reconcile_tui.tui.queries import wallet_duplicates
 from reconcile_tui.tui.widgets.paged_table import Column
-from reconcile_tui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconcile_tui.workspace import Workspace
 
 __all__ = ["DuplicatesSource", "PendingItemsSource", "RecordsSource"]
 

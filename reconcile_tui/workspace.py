@@ -198,6 +198,13 @@ class Workspace:
         )
         return FetchOutcome(self.store_snapshot(snapshot, currencies), snapshot, from_cache=False)
 
+    def latest_snapshot_id(self) -> int | None:
+        """The id of the newest stored snapshot (cheap: nothing is parsed), or None."""
+        row = self.store.query_one(
+            "SELECT id FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1"
+        )
+        return int(row[0]) if row else None
+
     def latest_snapshot(self) -> tuple[int, GatewaySnapshot]:
         """The newest stored snapshot, or NotFound when nothing was ever fetched."""
         latest = snapshots.latest_snapshot(self.store)

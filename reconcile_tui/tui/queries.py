@@ -218,7 +218,7 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         return Overview(origin=None, record_count=record_count, record_files=files)
 
     run = _latest_run(workspace)
-    snapshot_id, snapshot = workspace.latest_snapshot()
+    snapshot_id = workspace.latest_snapshot_id()
     imported_at = _latest_import_time(workspace)
     stale = (
         run is None
@@ -227,7 +227,9 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
     )
     rechecked = False
     if stale and recheck_when_stale:
-        workspace.check(snapshot_id, snapshot)
+        # Only now is the snapshot itself read (parsing it costs more than the rest here).
+        stored_id, snapshot = workspace.latest_snapshot()
+        workspace.check(stored_id, snapshot)
         run = workspace.latest_run()
         rechecked = True
     assert run is not None  # a snapshot exists, so a check has just run if none had

@@ -22,23 +22,25 @@ then `records`), and it builds the unique reference index and the secondary inde
 validation statement alone costs more than the whole floor, so full validation into an
 indexed STRICT table cannot come within 1.5× of a bare `executemany` in this design.
 
-**What was tried** (on the staged rows of the 1,000,000-row file, each condition timed on
-its own): cheaper amount shape tests (`trim(x, '0123456789.') = ''` with a count of dots;
-one GLOB plus `instr`) cost the same as the four GLOBs, 0.8–0.9 s per million rows; no
-single condition costs more than a tenth of the statement — the cost is their number.
+**What was tried.** Row-by-row validation in Python (the careful reader, still used for
+unusual and bad files) costs about 13× the floor; the set-wise SQL validation of
+`ingest/fast.py` brought that to the figure above, held equal to the row parser by a
+differential property test. Then, on the staged rows of the 1,000,000-row file, each
+condition timed on its own: cheaper amount shape tests (`trim(x, '0123456789.') = ''` with
+a count of dots; one GLOB plus `instr`) cost the same as the four GLOBs, 0.8–0.9 s per
+million rows; no single condition costs more than a tenth of the statement — the cost is
+their number. Computing each text, decimal point and canonical amount once per row in
+nested co-routines (as `_fast_select` now does) did not move the statement's time either.
+Secondary indexes are rebuilt after a bulk insert rather than updated row by row, and the
+merge compares only references shared with earlier imports.
 
-**Suggested** (`ingest/fast.py`, `store/imports.py`), largest gain first, estimated
-together at about a third of the import:
+**Still open** (`ingest/fast.py`, `store/imports.py`), estimated together at a fifth to a
+third of the import:
 1. Validate while staging: bind each parsed row straight into the canonicalising SELECT
    (`INSERT INTO staged_checked SELECT … FROM (SELECT ? AS c0, …)`) with a computed
    `plain` flag, so a row is written once instead of staged raw and copied; hand only the
    rows with `plain = 0` to the row parser.
-2. Compute repeated sub-expressions once: `_fast_select` spells out
-   `coalesce(nullif(fee, ''), '0')` about ten times and `instr(amount, '.')` four times per
-   row, and SQLite does not share them; an inner subquery kept as a co-routine (the
-   `LIMIT -1 OFFSET 0` already used) can yield them once for the checks and the canonical
-   forms.
-3. When `records` is empty (a database's first import), insert straight from the checked
+2. When `records` is empty (a database's first import), insert straight from the checked
    rows and build the unique reference index after the load, as the secondary indexes
    already are after a bulk insert.
 
@@ -60,23 +62,21 @@ records, while the baseline's process imports only `sqlite3`. The work itself sc
 `group_totals`, `money.ExactTally.add_text` twice per record, the top of the profile) —
 so the ratio falls as the records grow (see the table).
 
-**Suggested** (`cli.py`, `reconcile_tui/__init__.py`): import what a command does not use
-only when it is used. `cli.py` imports the `sandbox` command group at module level
-(Starlette, uvicorn, the scenario generator: about a quarter of the import, for a command
-that `check` never runs): a lazy click group that imports `reconcile_tui.sandbox.commands`
-in `get_command` only for `sandbox`. `reconcile_tui/__init__.py` reads the version through
-`importlib.metadata` on every start: a constant (or a module `__getattr__`) saves that on
-every command.
+**What was done**: the `sandbox` command group (Starlette, uvicorn, the scenario
+generator) loads only when it is the command run, the version is read only when asked for,
+and sqlite-utils loads only when a database needs migrating. What remains of the start is
+pydantic (the settings and the response models) and the core itself, which every command
+uses: at 100,000 records the ratio stays around the target (2.9–3.4× across runs), and it
+falls with size.
 """
 
 _API: Final = """
-**Suggested** (`config.py`, `ApiSettings.concurrency`, default 4): a default of 20 fetches
-every history of a 20-currency account in one wave, two round trips in all, as the second
-line of the table measures; 10 would give three round trips, right at the target. The
-rate limit in the gateway's notes (100 requests a minute) allows the 21 requests of a
-snapshot at once, and the client's semaphore still holds retries to the same bound. Going
-further, the histories of the currencies known from the previous snapshot could start
-together with the balances request: one round trip for an unchanged account.
+**What limits it.** Round trips: the balances first, then the histories in waves of
+`api.concurrency` (default 20, which fetches every history of a 20-currency account in one
+wave; the rate limit in the gateway's notes, 100 requests a minute, allows the 21
+requests of a snapshot at once). Going further, the histories of the currencies known from
+the previous snapshot could start together with the balances request: one round trip for
+an unchanged account.
 """
 
 _TUI_LAUNCH: Final = """
@@ -88,21 +88,14 @@ and sqlite-utils with the click and pluggy machinery of its plugins). The overvi
 fills only after a worker has run `load_overview` (timed above), sharing the interpreter
 with the UI thread that renders the first frame meanwhile.
 
-**What was tried**: each phase measured (the probe's phases and the profile above). The
-overview's discrepancy counts already come from one grouped query (`store/runs.py`
-`counts_by_scope`); the record count before it is the largest statement left.
-
-**Suggested**:
-1. `tui/queries.py` `load_overview`: it starts by counting every record
-   (`workspace.records(RecordFilter(), limit=0)`, the largest statement above), which only
-   the no-gateway-data branch needs; with a run, its header already has the count.
-2. `tui/access.py`: import `Workspace` inside `WorkspaceAccess.open` (workers run after
-   the first frame), and in the screens import the query modules where the workers call
-   them, so the first frame needs Textual and the screens only.
-3. `store/db.py`: sqlite-utils is used to migrate; importing it inside the migration step
-   (or migrating with the standard `sqlite3` module) takes it and its plugin machinery
-   off every start. `reconcile_tui/__init__.py`: a version constant instead of
-   `importlib.metadata`.
+**What was done**: the core loads in the overview's worker, not before the first frame
+(`tui/access.py` imports `Workspace` when a worker opens one; the screens import only the
+plain figures of `reconcile/figures.py`); sqlite-utils loads only to migrate; the overview
+reads the latest snapshot's id instead of parsing the snapshot, takes its counts from one
+grouped query, and counts records only when there is no run yet. What remains is the
+settings (pydantic) and the core's import in the worker, which shares the interpreter with
+the UI thread drawing the first frame: the ratio stays around the target (2.0–2.4× across
+runs on a shared machine).
 """
 
 _TUI_KEYS: Final = """

@@ -82,11 +82,9 @@ an unchanged account.
 _TUI_LAUNCH: Final = """
 **What limits it.** Two parts (phases above): the imports before the first frame, and the
 overview's data arriving after it. The bare app imports Textual; `reconcile_tui.tui.app`
-imports the whole core at start through `tui/access.py` → `workspace.py` (the report
-writers, the importer, the reconciliation engine, the gateway snapshot, pydantic-settings,
-and sqlite-utils with the click and pluggy machinery of its plugins). The overview's table
-fills only after a worker has run `load_overview` (timed above), sharing the interpreter
-with the UI thread that renders the first frame meanwhile.
+adds the settings (pydantic-settings) and its screens. The overview's table fills only
+after a worker has imported the core and run `load_overview` (timed above), sharing the
+interpreter with the UI thread that renders the first frame meanwhile.
 
 **What was done**: the core loads in the overview's worker, not before the first frame
 (`tui/access.py` imports `Workspace` when a worker opens one; the screens import only the

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reconcile_tui import money
-from reconcile_tui.errors import ConfigError
+from reconcile_tui.errors import BadInput, ConfigError
+from reconcile_tui.files import read_input
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
 
 __all__ = [
@@ -220,11 +221,9 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 def _read_config(path: Path) -> dict[str, Any]:
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read ({error.strerror})") from None
+        raw = read_input(path, "configuration file")
+    except BadInput as error:
+        raise ConfigError(str(error)) from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

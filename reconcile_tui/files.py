@@ -1,14 +1,45 @@
-"""Writing files so that a crash or a full disk never leaves half a file behind."""
+"""Reading the files a user names, and writing files so that a crash or a full disk never
+leaves half a file behind; either way a problem is one line that names the file."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from reconcile_tui.errors import BadInput
 
-__all__ = ["write_atomically"]
+__all__ = ["open_input", "read_input", "write_atomically"]
+
+
+def _unreadable(path: Path, what: str, error: OSError) -> BadInput:
+    if isinstance(error, FileNotFoundError):
+        return BadInput(f"{path}: no such {what}")
+    if isinstance(error, IsADirectoryError):
+        return BadInput(f"{path}: is a directory, not a {what}")
+    return BadInput(f"{path}: cannot read this {what} ({error.strerror or error})")
+
+
+def open_input(path: Path, what: str = "file") -> tuple[BinaryIO, int]:
+    """`path` opened for reading in binary, with its size; or BadInput naming the file."""
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        raise _unreadable(path, what, error) from None
+    try:
+        return stream, os.fstat(stream.fileno()).st_size
+    except OSError as error:
+        stream.close()
+        raise _unreadable(path, what, error) from None
+
+
+def read_input(path: Path, what: str = "file") -> bytes:
+    """The whole of a small file the user named; or BadInput naming the file."""
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise _unreadable(path, what, error) from None
 
 
 def write_atomically(path: Path, content: bytes) -> None:

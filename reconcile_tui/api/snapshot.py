@@ -24,7 +24,7 @@ from reconcile_tui.api.models import (
     parse_history,
 )
 from reconcile_tui.errors import BadInput
-from reconcile_tui.files import write_atomically
+from reconcile_tui.files import read_input, write_atomically
 from reconcile_tui.times import TimeError, format_utc, parse_api_time
 
 __all__ = ["GatewaySnapshot", "load_saved", "save"]
@@ -52,12 +52,7 @@ class GatewaySnapshot:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read ({error.strerror})") from None
+    return read_input(path, "saved response")
 
 
 def load_saved(directory: Path) -> GatewaySnapshot:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reconcile_tui.errors import BadFile, BadInput, RowProblem
+from reconcile_tui.files import open_input
 from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
@@ -119,15 +120,7 @@ def import_file(
     now = now or utc_now()
     shown = str(path)
     scales = validation_scales or {}
-    try:
-        stream = path.open("rb")
-        total_bytes = path.stat().st_size
-    except FileNotFoundError:
-        raise BadInput(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{shown}: is a directory, not a CSV file") from None
-    except OSError as error:
-        raise BadInput(f"{shown}: cannot read ({error.strerror})") from None
+    stream, total_bytes = open_input(path, "CSV file")
 
     def progress(rows_read: int, bytes_read: int) -> None:
         if on_progress:

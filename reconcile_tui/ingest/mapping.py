@@ -34,6 +34,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconcile_tui.errors import BadInput
+from reconcile_tui.files import read_input
 from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.times import TimeError, zone
 
@@ -192,12 +193,7 @@ class Mapping(_Section):
 
 def load_mapping(path: Path) -> Mapping:
     """Read a TOML mapping file, or raise BadInput naming the file and the bad key."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"{path}: mapping file not found") from None
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read mapping ({error.strerror})") from None
+    raw = read_input(path, "mapping file")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

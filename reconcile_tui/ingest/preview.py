@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reconcile_tui.errors import BadFile, BadInput
+from reconcile_tui.errors import BadFile
+from reconcile_tui.files import open_input
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser, StagedRecord
@@ -45,15 +46,7 @@ def preview_file(
     """The header and the first `rows` rows of `path` as parsed; header problems raise."""
     layout = layout or Layout()
     shown = str(path)
-    try:
-        stream = path.open("rb")
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise BadInput(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise BadInput(f"{shown}: is a directory, not a CSV file") from None
-    except OSError as error:
-        raise BadInput(f"{shown}: cannot read ({error.strerror})") from None
+    stream, size = open_input(path, "CSV file")
     with stream:
         reader = iter(
             read_csv(

@@ -155,7 +155,7 @@ def test_dry_run_writes_nothing(cli, db_path):
         (("check", "--offline"), "holds no gateway data yet"),
         (("export", "--output", "x.csv"), "has no reconciliation yet"),
         (("ack", "abc", "--note", "n"), "has no reconciliation yet"),
-        (("import", "missing.csv"), "missing.csv: no such file"),
+        (("import", "missing.csv"), "missing.csv: no such CSV file"),
         (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
         (("check", "--format", "pdf"), "Invalid value for '--format'"),
         (("frobnicate",), "No such command 'frobnicate'"),

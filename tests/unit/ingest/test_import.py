@@ -265,7 +265,7 @@ def test_a_header_only_file_imports_nothing(store, write_csv):
 
 
 def test_a_missing_file_is_bad_input(store, tmp_path):
-    with pytest.raises(BadInput, match="no such file"):
+    with pytest.raises(BadInput, match=r"nope\.csv: no such CSV file"):
         run(store, tmp_path / "nope.csv")
 
 
@@ -423,3 +423,8 @@ def test_a_record_dated_within_a_day_ahead_is_clock_skew_not_an_error(store, wri
         DEFAULT_HEADER + f"S-1,{ahead:%Y-%m-%dT%H:%M:%SZ},ETH,{WALLET_A},deposit,1,0,confirmed,\n"
     )
     assert run(store, write_csv(text)).inserted == 1
+
+
+def test_a_directory_given_as_a_file_is_bad_input(store, tmp_path):
+    with pytest.raises(BadInput, match="is a directory, not a CSV file"):
+        run(store, tmp_path)

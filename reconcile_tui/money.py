@@ -281,9 +281,15 @@ def show(amount: Decimal, scale: int | None) -> str:
     return canonical(amount)
 
 
-def format_amount(amount: Decimal, scale: int | None = None, *, grouping: bool = False) -> str:
-    """Text for a person: `scale` places, optional thousands grouping with commas."""
-    text = canonical(amount, scale)
+def format_amount(
+    amount: Decimal, scale: int | None = None, *, grouping: bool = False, compact: bool = False
+) -> str:
+    """Text for a person: at `scale` places (as `show`; as written when None), or with
+    `compact` without trailing zeros; optionally with thousands grouping by commas."""
+    if compact:
+        text = canonical(trimmed(amount))
+    else:
+        text = canonical(amount) if scale is None else show(amount, scale)
     if not grouping:
         return text
     sign = "-" if text.startswith("-") else ""

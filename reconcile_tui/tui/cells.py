@@ -91,12 +91,7 @@ def amount_text(text: str | None, scale: int | None = None, *, compact: bool = F
     """
     if text is None:
         return ABSENT
-    amount = as_amount(text)
-    fits = scale is not None and money.places(amount) <= scale
-    shown = money.format_amount(amount, scale if fits else None, grouping=True)
-    if compact and "." in shown:
-        shown = shown.rstrip("0").rstrip(".")
-    return "0" if shown in {"-0", ""} else shown
+    return money.format_amount(as_amount(text), scale, grouping=True, compact=compact)
 
 
 def amount_cell(

@@ -190,3 +190,11 @@ def test_amounts_are_shown_at_their_scale_or_with_the_places_they_need():
     assert str(money.trimmed(Decimal("1000.000"))) == "1000"
     big = Decimal("123456789012345678901234567890.100000000000000000")
     assert money.show(big, None) == "123456789012345678901234567890.1"
+
+
+def test_amounts_for_people():
+    assert money.format_amount(Decimal("1234567.5"), 6, grouping=True) == "1,234,567.500000"
+    assert money.format_amount(Decimal("0.1234567"), 6) == "0.1234567"  # never rounded to fit
+    assert money.format_amount(Decimal("1234.500000"), 6, grouping=True, compact=True) == "1,234.5"
+    assert money.format_amount(Decimal("-0.000000"), 6, compact=True) == "0"
+    assert money.format_amount(Decimal("288.000000")) == "288.000000"  # no scale: as written

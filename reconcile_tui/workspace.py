@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
-from reconcile_tui.reconcile.model import Kind, Report
+from reconcile_tui.reconcile.model import Report, tally
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.store import acks, ledger, runs, snapshots
 from reconcile_tui.store.db import Store
@@ -254,16 +253,9 @@ class Workspace:
         found = runs.discrepancy_page(self.store, run.id)
         document["discrepancies"] = found
         document["notes"] = notes
-        summary = dict(document["summary"])
-        acknowledged = sum(1 for d in found if d["acknowledged"])
-        open_ = [d for d in found if not d["acknowledged"]]
-        summary["errors"] = sum(1 for d in open_ if d["severity"] == "error")
-        summary["warnings"] = sum(1 for d in open_ if d["severity"] == "warning")
-        summary["acknowledged"] = acknowledged
-        summary["status"] = "discrepancies" if open_ else "clean"
-        counts = Counter(d["kind"] for d in open_)
-        summary["by_kind"] = {kind.value: counts[kind.value] for kind in Kind if counts[kind.value]}
-        document["summary"] = summary
+        # Acknowledgements made since the run change its counts, never its findings.
+        now = tally((d["kind"], d["severity"], d["acknowledged"]) for d in found)
+        document["summary"] = {**document["summary"], **now}
         return document
 
     def discrepancy_page(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ __all__ = [
     "Report",
     "Severity",
     "discrepancy_id",
+    "tally",
 ]
 
 SCHEMA_VERSION = 1
@@ -160,6 +161,29 @@ class Discrepancy:
         }
 
 
+def tally(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+    """The report summary's counts from (kind, severity, acknowledged) of each discrepancy:
+    status, open errors, open warnings, acknowledged, and open ones by kind (in kind order)."""
+    errors = warnings = acknowledged = 0
+    by_kind: Counter[str] = Counter()
+    for kind, severity, is_acknowledged in found:
+        if is_acknowledged:
+            acknowledged += 1
+            continue
+        by_kind[kind] += 1
+        if severity == Severity.ERROR:
+            errors += 1
+        else:
+            warnings += 1
+    return {
+        "status": "discrepancies" if errors or warnings else "clean",
+        "errors": errors,
+        "warnings": warnings,
+        "acknowledged": acknowledged,
+        "by_kind": {kind.value: by_kind[kind.value] for kind in Kind if by_kind[kind.value]},
+    }
+
+
 @dataclass(frozen=True)
 class Note:
     """Something a report must say that is not a discrepancy (what was not compared)."""
@@ -190,25 +214,22 @@ class Report:
     #: Both sides of every currency, wallet and bucket (`overview.CurrencyFigures.to_dict`).
     overview: tuple[Mapping[str, Any], ...] = ()
 
-    @property
-    def open_discrepancies(self) -> list[Discrepancy]:
-        return [d for d in self.discrepancies if not d.acknowledged]
+    def _counts(self) -> dict[str, Any]:
+        return tally((d.kind.value, d.severity.value, d.acknowledged) for d in self.discrepancies)
 
     @property
     def errors(self) -> int:
-        return sum(1 for d in self.open_discrepancies if d.severity == Severity.ERROR)
+        """Open (not acknowledged) errors."""
+        return int(self._counts()["errors"])
 
     @property
     def warnings(self) -> int:
-        return sum(1 for d in self.open_discrepancies if d.severity == Severity.WARNING)
-
-    @property
-    def acknowledged(self) -> int:
-        return sum(1 for d in self.discrepancies if d.acknowledged)
+        """Open (not acknowledged) warnings."""
+        return int(self._counts()["warnings"])
 
     @property
     def status(self) -> str:
-        return "discrepancies" if self.open_discrepancies else "clean"
+        return str(self._counts()["status"])
 
     def first_divergence(self) -> dict[str, str]:
         """Per currency, the earliest history bucket that disagrees: where drift began."""
@@ -227,20 +248,13 @@ class Report:
         """Whether open discrepancies reach the `--fail-on` level (error, warning, never)."""
         if fail_on == "never":
             return False
+        counts = self._counts()
         if fail_on == "warning":
-            return bool(self.open_discrepancies)
-        return self.errors > 0
+            return bool(counts["errors"] or counts["warnings"])
+        return bool(counts["errors"])
 
     def summary(self) -> dict[str, Any]:
-        by_kind = Counter(d.kind.value for d in self.open_discrepancies)
-        return {
-            "status": self.status,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "acknowledged": self.acknowledged,
-            "by_kind": dict(sorted(by_kind.items(), key=lambda item: _KIND_ORDER[Kind(item[0])])),
-            "first_divergence": self.first_divergence(),
-        }
+        return {**self._counts(), "first_divergence": self.first_divergence()}
 
     def header(self) -> dict[str, Any]:
         """The report without its discrepancies (what the store keeps per run)."""

@@ -137,8 +137,7 @@ class Workspace:
 
     def printed_scales(self) -> dict[str, int]:
         """Decimal places the gateway prints per currency, from the latest snapshot."""
-        latest = snapshots.latest_snapshot(self.store)
-        return latest[1].balances.printed_scales() if latest else {}
+        return snapshots.latest_printed_scales(self.store)
 
     # -- gateway snapshots -----------------------------------------------------------
 
@@ -199,10 +198,8 @@ class Workspace:
 
     def latest_snapshot_id(self) -> int | None:
         """The id of the newest stored snapshot (cheap: nothing is parsed), or None."""
-        row = self.store.query_one(
-            "SELECT id FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1"
-        )
-        return int(row[0]) if row else None
+        origin = snapshots.latest_origin(self.store)
+        return origin[0] if origin else None
 
     def latest_snapshot(self) -> tuple[int, GatewaySnapshot]:
         """The newest stored snapshot, or NotFound when nothing was ever fetched."""
@@ -312,10 +309,8 @@ class Workspace:
 
     def data_age(self) -> tuple[str, datetime] | None:
         """Where and when the latest snapshot was fetched (for "data is N minutes old")."""
-        row = self.store.query_one(
-            "SELECT base_url, fetched_at FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1"
-        )
-        return (row[0], parse_api_time(row[1])) if row else None
+        origin = snapshots.latest_origin(self.store)
+        return (origin[1], origin[2]) if origin else None
 
     def import_log(self, limit: int = 50) -> list[dict[str, Any]]:
         """The latest imports, newest first."""

@@ -17,7 +17,14 @@ from reconcile_tui.money import canonical
 from reconcile_tui.store.db import Store
 from reconcile_tui.times import format_utc, parse_api_time, sql_bound
 
-__all__ = ["cached_snapshot", "latest_snapshot", "load_snapshot", "save_snapshot"]
+__all__ = [
+    "cached_snapshot",
+    "latest_origin",
+    "latest_printed_scales",
+    "latest_snapshot",
+    "load_snapshot",
+    "save_snapshot",
+]
 
 
 def _currency_key(currencies: Sequence[str] | None) -> str | None:
@@ -147,12 +154,32 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
     )
 
 
+_NEWEST = "SELECT id, base_url, fetched_at FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1"
+
+
+def latest_origin(store: Store) -> tuple[int, str, datetime] | None:
+    """(id, base URL, fetch time) of the newest snapshot, parsing nothing; None if none."""
+    row = store.query_one(_NEWEST)
+    return (int(row[0]), row[1], parse_api_time(row[2])) if row else None
+
+
 def latest_snapshot(store: Store) -> tuple[int, GatewaySnapshot] | None:
     """The newest stored snapshot (by fetch time), or None when nothing was ever fetched."""
-    row = store.query_one("SELECT id FROM snapshots ORDER BY fetched_at DESC, id DESC LIMIT 1")
-    if row is None:
-        return None
-    return int(row[0]), load_snapshot(store, int(row[0]))
+    origin = latest_origin(store)
+    return (origin[0], load_snapshot(store, origin[0])) if origin else None
+
+
+def latest_printed_scales(store: Store) -> dict[str, int]:
+    """Decimal places the gateway printed per currency in the newest snapshot (its balances
+    only: the histories are not needed for that)."""
+    origin = latest_origin(store)
+    if origin is None:
+        return {}
+    row = store.query_one("SELECT balances_raw FROM snapshots WHERE id = ?", (origin[0],))
+    try:
+        return parse_balances(row[0], f"stored snapshot #{origin[0]}").printed_scales()
+    except ResponseShapeError as error:
+        raise DatabaseError(f"database {store.path}: {error}") from None
 
 
 def cached_snapshot(

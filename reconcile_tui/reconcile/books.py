@@ -78,6 +78,8 @@ class WalletBooks:
     record_count: int = 0
     opening: Decimal | None = None
     opening_at: str | None = None
+    #: The total balance effect of the records dated before the opening (taken as inside it).
+    before_opening: Decimal = ZERO
     raw: set[RawWallet] = field(default_factory=set)
 
     @property
@@ -261,6 +263,9 @@ def _apply_openings(
             )
             for kind, status, amount, _count in before:
                 _apply(wallet, kind, status, Decimal(amount), sign=-1)
+                if status != "failed":
+                    effect = Decimal(amount) if kind == "deposit" else money.neg(Decimal(amount))
+                    wallet.before_opening = money.add(wallet.before_opening, effect)
 
 
 def _history_books(
@@ -279,7 +284,7 @@ def _history_books(
     # as the all-time figures), corrected for opening balances, which replace the records
     # dated before them.
     running = books.before_period
-    adjustment, known_from = _opening_adjustment(store, books)
+    adjustment, known_from = _opening_adjustment(books)
     running = money.add(running, adjustment)
 
     # Walk the period's movements once, closing buckets as time passes their ends.
@@ -316,7 +321,7 @@ def _close(
         bucket.balance = running
 
 
-def _opening_adjustment(store: Store, books: CurrencyBooks) -> tuple[Decimal, datetime | None]:
+def _opening_adjustment(books: CurrencyBooks) -> tuple[Decimal, datetime | None]:
     """What openings change in the currency's running total, and from when it is known.
 
     Before the latest opening of any wallet the total cannot be known from the records, so
@@ -328,18 +333,7 @@ def _opening_adjustment(store: Store, books: CurrencyBooks) -> tuple[Decimal, da
         if wallet.opening is None or wallet.opening_at is None:
             continue
         opened = parse_api_time(wallet.opening_at)
-        adjustment = money.add(adjustment, wallet.opening)
+        # The opening replaces the records before it: add it, take theirs out.
+        adjustment = money.add(adjustment, money.sub(wallet.opening, wallet.before_opening))
         known_from = opened if known_from is None else max(known_from, opened)
-        for wallet_id, wallet_name in wallet.raw:
-            for kind, status, amount, _count in ledger.wallet_flow_before(
-                store, books.currency, wallet_id, wallet_name, sql_bound(opened)
-            ):
-                if status == "failed":
-                    continue
-                effect = Decimal(amount)
-                adjustment = (
-                    money.sub(adjustment, effect)
-                    if kind == "deposit"
-                    else money.add(adjustment, effect)
-                )
     return adjustment, known_from

@@ -84,10 +84,6 @@ class Overview:
     rechecked: bool = False
     run_id: int | None = None
 
-    @property
-    def has_gateway_data(self) -> bool:
-        return self.origin is not None
-
     def usd_totals(self) -> tuple[Decimal | None, Decimal | None]:
         """(gateway USD value, USD difference) summed over the currencies that have one."""
         values = [as_amount(c.usd_value) for c in self.currencies if c.usd_value is not None]

@@ -48,18 +48,6 @@ _COLS: Final = ", ".join(RECORD_COLUMNS)
 #: A merge adding at least this share of the records table rebuilds its secondary indexes
 #: afterwards instead of updating them row by row (a sorted build is several times faster).
 REBUILD_SHARE: Final = 0.5
-_SECONDARY_INDEXES: Final = (
-    ("records_by_time", "CREATE INDEX records_by_time ON records(currency, occurred_at)"),
-    (
-        "records_by_wallet",
-        "CREATE INDEX records_by_wallet ON records(currency, wallet_id, wallet_name, occurred_at)",
-    ),
-    (
-        "records_pending",
-        "CREATE INDEX records_pending ON records(currency, wallet_id, occurred_at)"
-        " WHERE status = 'pending'",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -208,9 +196,18 @@ def merge_staged(
     )
 
     rebuild = inserted > 0 and inserted >= REBUILD_SHARE * (existing + inserted)
-    if rebuild:
-        for name, _ in _SECONDARY_INDEXES:
-            conn.execute(f"DROP INDEX IF EXISTS {name}")
+    # The definitions come from the database itself, so they are whatever the newest
+    # migration made them; the unique index on reference is the key and stays.
+    secondary = (
+        conn.execute(
+            """SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'
+               AND sql IS NOT NULL ORDER BY name"""
+        ).fetchall()
+        if rebuild
+        else []
+    )
+    for name, _ in secondary:
+        conn.execute(f'DROP INDEX "{name}"')
     # In reference order, so the unique index on reference grows at its end.
     conn.execute(
         f"""INSERT INTO records ({_COLS}, import_id, line)
@@ -219,9 +216,8 @@ def merge_staged(
             ORDER BY reference""",
         (import_id,),
     )
-    if rebuild:
-        for _, statement in _SECONDARY_INDEXES:
-            conn.execute(statement)
+    for _, statement in secondary:
+        conn.execute(statement)
 
     # The newest file that mentions a reference decides whether it is duplicated.
     conn.execute(

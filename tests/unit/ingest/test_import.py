@@ -428,3 +428,18 @@ def test_a_record_dated_within_a_day_ahead_is_clock_skew_not_an_error(store, wri
 def test_a_directory_given_as_a_file_is_bad_input(store, tmp_path):
     with pytest.raises(BadInput, match="is a directory, not a CSV file"):
         run(store, tmp_path)
+
+
+def test_a_bulk_import_leaves_every_index_as_the_schema_made_it(store, write_csv):
+    def indexes() -> list[tuple]:
+        return [
+            tuple(r)
+            for r in store.query(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+            )
+        ]
+
+    before = indexes()
+    assert run(store, write_csv(GOOD)).inserted == 3  # the first import rebuilds them
+    assert indexes() == before
+    assert store.integrity_problems() == []

@@ -63,6 +63,17 @@ _OPTIONAL = {"fee": "0", "tx_hash": None, "wallet_id": None, "wallet_name": None
 _MAY_BE_ABSENT = frozenset(_OPTIONAL) | {"type", "currency", "status"}
 
 
+def _delimiter_hint(names: list[str], delimiter: str) -> str:
+    """A hint when one header cell holds several names: the file uses another delimiter."""
+    if len(names) != 1:
+        return ""
+    for other in (";", "\t", "|", ","):
+        if other != delimiter and other in names[0]:
+            shown = "tab" if other == "\t" else repr(other)
+            return f"; the header looks {shown}-separated: declare `delimiter` in a mapping file"
+    return ""
+
+
 class RowParser:
     """Parses rows of one file under one mapping."""
 
@@ -119,7 +130,10 @@ class RowParser:
                 field in explicit or field not in _MAY_BE_ABSENT
             ):
                 found = ", ".join(repr(name) for name in names) or "none"
-                raise BadFile(f"{self._path}:1: missing column {wanted!r} (columns found: {found})")
+                raise BadFile(
+                    f"{self._path}:1: missing column {wanted!r} (columns found: {found})"
+                    + _delimiter_hint(names, self._layout.csv.delimiter)
+                )
         return index
 
     def _require_fields(self) -> None:

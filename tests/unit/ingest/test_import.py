@@ -252,6 +252,7 @@ def test_unreadable_rows_are_errors_with_their_line(store, write_csv, payload, r
             "reference,occurred_at,currency,type,amount,status\n",
             "needs a wallet_id or wallet_name column",
         ),
+        (DEFAULT_HEADER.replace(",", ";"), "looks ';'-separated: declare `delimiter` in a mapping"),
     ],
 )
 def test_header_problems_refuse_the_file(store, write_csv, text, message):

@@ -36,6 +36,24 @@ class TimeError(ValueError):
     """A text is not an acceptable time; the message says why."""
 
 
+#: The times the product holds: anything outside is a typo or a hostile value, refused
+#: where it is read (a record's file:line, a gateway response), so that adding a period,
+#: an interval or a stale threshold to a stored time can never overflow (docs/money.md).
+EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _held(moment: datetime, text: str) -> datetime:
+    """`moment` (aware) in UTC, or TimeError if it lies outside [EARLIEST, LATEST)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise TimeError(f"{text!r} is outside the years 1900 to 2999")
+    return utc
+
+
 def period_length(period: str) -> timedelta:
     """How long a history period lasts (24h, 7d, 30d)."""
     return _PERIOD_LENGTH[period]
@@ -78,7 +96,7 @@ def parse_api_time(text: str) -> datetime:
         raise TimeError(f"{text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
         raise TimeError(f"{text!r} has no UTC offset")
-    return moment.astimezone(UTC)
+    return _held(moment, text)
 
 
 def parse_record_time(text: str, where: tzinfo = UTC, date_format: str | None = None) -> datetime:
@@ -104,10 +122,12 @@ def parse_record_time(text: str, where: tzinfo = UTC, date_format: str | None = 
         raise TimeError(f"{stripped!r} is not a time{hint}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=where)
-        back = moment.astimezone(UTC).astimezone(where)
+        utc = _held(moment, stripped)
+        back = utc.astimezone(where)
         if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
             raise TimeError(f"{stripped!r} does not exist in {where} (a daylight-saving gap)")
-    return moment.astimezone(UTC)
+        return utc
+    return _held(moment, stripped)
 
 
 def format_utc(moment: datetime) -> str:

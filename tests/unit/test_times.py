@@ -99,3 +99,32 @@ def test_stored_times_sort_like_times_at_second_precision(a, b):
     assert (format_utc(a) < format_utc(b)) == (a < b)
     assert parse_api_time(format_utc(a)) == a
     assert a + timedelta(0) == a
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+05:00",  # before year 1 in UTC: Python overflows converting it
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-05:00",  # past year 9999 in UTC
+        "9999-12-31T00:00:00Z",
+        "1899-12-31T23:59:59Z",
+        "3000-01-01T00:00:00Z",
+    ],
+)
+def test_times_outside_the_held_years_are_refused_not_overflowed(text):
+    with pytest.raises(TimeError, match="outside the years 1900 to 2999"):
+        parse_api_time(text)
+    with pytest.raises(TimeError, match="outside the years 1900 to 2999"):
+        parse_record_time(text)
+
+
+def test_offset_less_times_at_the_edge_of_the_years_are_refused_in_any_zone():
+    with pytest.raises(TimeError, match="outside the years"):
+        parse_record_time("0001-01-01 00:00:00", zone("Asia/Tokyo"))
+    with pytest.raises(TimeError, match="outside the years"):
+        parse_record_time("9999-12-31 23:00:00", zone("America/New_York"))
+    # The first and last held instants are fine, and bucket arithmetic on them works.
+    first = parse_api_time("1900-01-01T00:00:00Z")
+    last = parse_api_time("2999-12-31T23:59:59Z")
+    assert bucket_end(last, "daily") > last > first

@@ -250,7 +250,7 @@ class AmountRule(_Section):
 #: The word a `[values.type]` entry maps to when the amount's sign decides the type.
 BY_SIGN = "sign"
 
-_TIME_OF_DAY = re.compile(r"%-?[HIMSXcTRfp]")
+TIME_OF_DAY = re.compile(r"%-?[HIMSXcTRfp]")
 EPOCH_FORMATS = {"epoch_seconds": 1, "epoch_milliseconds": 1000}
 
 
@@ -371,7 +371,7 @@ class Mapping(_Section):
             return
         if (
             date_format is not None
-            and not _TIME_OF_DAY.search(date_format)
+            and not TIME_OF_DAY.search(date_format)
             and not self.csv.dates_only
         ):
             raise ValueError(

@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,88 +33,49 @@ SAMPLE_ROWS = 400
 #: Header names (folded, without punctuation) that usually hold each field.
 _NAMES: dict[str, tuple[str, ...]] = {
     "reference": (
-        "reference",
-        "ref",
-        "refid",
-        "id",
-        "transaction id",
-        "transactionid",
-        "txn id",
-        "invoice id",
-        "invoiceid",
-        "order id",
-        "orderid",
-        "trade id",
-        "uuid",
-        "referenz",
-        "buchungsnummer",
-        "transaction",
-        "payment id",
+        "reference", "ref", "refid", "id", "transaction id", "txn id", "payment id",
+        "transfer id", "trade id", "invoice id", "order id", "uuid", "referenz",
+        "buchungsnummer", "transaction",
     ),
     "occurred_at": (
-        "occurred at",
-        "date",
-        "datetime",
-        "timestamp",
-        "time",
-        "created",
-        "created at",
-        "date utc",
-        "created utc",
-        "utc time",
-        "date time",
-        "buchungsdatum",
-        "datum",
-        "completed",
-        "settled",
-        "value date",
-        "booking date",
-        "posting date",
+        "occurred at", "date", "datetime", "timestamp", "time", "created", "created at",
+        "date utc", "created utc", "utc time", "date time", "received date", "buchungsdatum",
+        "datum", "completed", "settled", "booking date", "posting date", "value date",
     ),
     "time": ("time", "uhrzeit", "time utc"),
     "time_zone": ("time zone", "timezone", "zone", "tz"),
-    "currency": ("currency", "asset", "coin", "ccy", "symbol", "wahrung", "unit"),
+    "currency": (
+        "currency", "asset", "coin", "ccy", "symbol", "wahrung", "unit", "crypto code",
+        "amount currency", "amount unit", "amount balance unit",
+    ),
     "amount": (
-        "amount",
-        "net",
-        "change",
-        "quantity",
-        "betrag",
-        "value",
-        "total amount",
-        "net amount",
+        "amount", "net", "change", "quantity", "quantity transacted", "paid", "betrag",
+        "total amount", "net amount",
     ),
     "debit": ("debit", "money out", "paid out", "withdrawals", "soll", "out"),
     "credit": ("credit", "money in", "paid in", "deposits", "haben", "in"),
-    "fee": ("fee", "fees", "commission", "gebuhr", "fee amount", "network fee"),
-    "fee_currency": ("fee currency", "fee asset", "fee coin", "fee ccy", "commission asset"),
+    "fee": (
+        "fee", "fees", "commission", "gebuhr", "fee amount", "network fee", "fees and or spread",
+    ),
+    "fee_currency": (
+        "fee currency", "fee unit", "fee asset", "fee coin", "fee ccy", "commission asset",
+        "price currency",
+    ),
     "type": (
-        "type",
-        "kind",
-        "operation",
-        "transaction type",
-        "category",
-        "art",
-        "side",
-        "action",
+        "type", "kind", "operation", "transaction type", "category", "art", "side", "action",
     ),
-    "status": ("status", "state"),
+    "status": ("status", "state", "invoice status"),
     "tx_hash": (
-        "tx hash",
-        "txhash",
-        "transaction hash",
-        "hash",
-        "txid",
-        "tx id",
-        "blockchain id",
+        "tx hash", "txhash", "transaction hash", "hash", "txid", "tx id", "blockchain id",
     ),
-    "wallet_id": ("wallet id", "walletid", "wallet"),
-    "wallet_name": ("wallet name", "account", "account name", "store", "store id"),
-}
+    "wallet_id": ("wallet id",),
+    "wallet_name": ("wallet name", "wallet", "account", "account name"),
+}  # fmt: skip
 
 _FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S UTC",
     "%Y-%m-%d %H:%M",
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
@@ -136,7 +97,7 @@ _FORMATS = (
 _TIMES = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p")
 
 _DEPOSIT = re.compile(
-    r"deposit|receiv|credit|incoming|\bin\b|payment|sale|charge|invoice|settle|top.?up|"
+    r"deposit|receiv|recv|credit|incoming|\bin\b|payment|sale|charge|invoice|settle|top.?up|"
     r"gutschrift|eingang|buy",
     re.IGNORECASE,
 )
@@ -148,6 +109,8 @@ _WITHDRAWAL = re.compile(
 _CONFIRMED = re.compile(r"complet|success|done|settled|paid|booked|ok|confirm|gebucht|final")
 _PENDING = re.compile(r"pend|process|open|unconfirm|wait|new|vorgemerkt")
 _FAILED = re.compile(r"fail|cancel|reject|expire|error|invalid|storn|revers")
+#: Type words of moves inside one's own accounts: proposed as rows to skip.
+_INTERNAL = re.compile(r"transfer|internal|\bself\b|staking", re.IGNORECASE)
 _FOOTER = re.compile(r"^\s*(total|totals|summe|sum|closing|opening|ending|end)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"[-+]?[\d.,' ]*\d(?:[eE][-+]?\d+)?")
 _WITH_CODE = re.compile(r"[-+]?[\d.,]*\d\s+[A-Za-z][A-Za-z0-9]{1,19}")
@@ -172,12 +135,11 @@ class _Draft:
 
 
 def _fold(name: str) -> str:
-    plain = "".join(
-        char
-        for char in codecs.encode(name, "ascii", "ignore").decode()
-        if char.isalnum() or char == " "
-    )
-    return " ".join(plain.lower().replace("_", " ").split())
+    """`ReceivedDate`, `received_date` and `Received date` all as `received date`."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])|[_/\-]", " ", name)
+    ascii_only = codecs.encode(spaced, "ascii", "ignore").decode()
+    plain = "".join(char for char in ascii_only if char.isalnum() or char == " ")
+    return " ".join(plain.lower().split())
 
 
 def _decode(sample: bytes) -> tuple[str, str]:
@@ -260,7 +222,7 @@ def _date_format(values: list[str], times: list[str] | None) -> str | None:
         return "epoch_milliseconds"
     if times is not None:
         joined = [f"{day} {time.strip()}" for day, time in zip(values, times, strict=False)]
-        for day_format in _FORMATS:
+        for day_format in (f for f in _FORMATS if not TIME_OF_DAY.search(f)):
             for time_format in _TIMES:
                 if _all_parse(joined, f"{day_format} {time_format}"):
                     return f"{day_format} {time_format}"
@@ -284,7 +246,7 @@ def _all_parse(values: Iterable[str], date_format: str) -> bool:
     try:
         for value in values:
             datetime.strptime(value, date_format)
-    except ValueError:
+    except (ValueError, re.error):
         return False
     return True
 
@@ -319,11 +281,19 @@ def draft_mapping(path: Path) -> str:
     body = [row for row in body if row not in footer]
     columns = _match_columns(header)
 
+    def cells(name: str) -> list[str]:
+        position = header.index(name)
+        return [row[position].strip() for row in body]
+
     def values(field_name: str) -> list[str]:
         if field_name not in columns:
             return []
-        position = header.index(columns[field_name])
-        return [row[position].strip() for row in body if row[position].strip()]
+        return [cell for cell in cells(columns[field_name]) if cell]
+
+    first_of = _reference(columns, header, cells)
+    if values("fee") and not all(_NUMBER.fullmatch(fee) for fee in values("fee")):
+        del columns["fee"]  # e.g. `0.0005 BTC`: not a number this draft can read
+        columns.pop("fee_currency", None)
 
     amounts = values("amount") + values("debit") + values("credit") + values("fee")
     decimal_comma = any(re.fullmatch(r"[-+]?[\d.]*\d,\d+", amount) for amount in amounts)
@@ -366,7 +336,11 @@ def draft_mapping(path: Path) -> str:
     draft.add("[columns]  # our field = the file's header; a field not named is never read")
     for field_name, name in columns.items():
         draft.key(field_name, name)
-    if "reference" not in columns:
+    if first_of:
+        draft.add()
+        draft.add("[reference]  # the id is in one of these columns: the first not empty")
+        draft.key("first_of", first_of)
+    elif "reference" not in columns:
         draft.add()
         draft.add("[reference]  # no column with a unique id: a fingerprint of these cells")
         draft.key("fingerprint", [name for name in header if name])
@@ -383,6 +357,13 @@ def draft_mapping(path: Path) -> str:
     draft.add("# fee_on_top = true  # when the balance moves by the amount and then the fee")
 
     _value_maps(draft, values("type"), values("status"), signed=signed or no_type)
+    _currency_map(draft, values("currency"))
+    internal = sorted({word for word in values("type") if _INTERNAL.search(word)})
+    if internal:
+        draft.add()
+        draft.add("[[skip]]  # moves between your own accounts: remove if they count here")
+        draft.key("column", columns["type"])
+        draft.key("equals", internal)
     _defaults(draft, columns, header, in_cell)
 
     if footer:
@@ -392,6 +373,38 @@ def draft_mapping(path: Path) -> str:
         draft.key("column", first)
         draft.key("matches", "^(" + "|".join(sorted({row[0].split()[0] for row in footer})) + ")")
     return "\n".join(draft.lines) + "\n"
+
+
+def _reference(
+    columns: dict[str, str], header: list[str], cells: Callable[[str], list[str]]
+) -> list[str]:
+    """Id columns to take the first non-empty of, when the id column is sometimes empty;
+    drops a reference column whose cells are not unique (a fingerprint is proposed)."""
+    chosen = columns.get("reference")
+    if chosen is None:
+        return []
+    found = cells(chosen)
+    if all(found) and len(set(found)) == len(found):
+        return []
+    del columns["reference"]
+    if all(found):
+        return []
+    ids = [name for name in header if re.search(r"(^|\W|_)id$", _fold(name).replace(" ", "_"))]
+    ids = [name for name in ids if name not in columns.values()] or [chosen]
+    ids.sort(key=lambda name: name != chosen)
+    return ids
+
+
+def _currency_map(draft: _Draft, codes: list[str]) -> None:
+    """Exchange ledgers prefix codes (XXBT, XETH, ZEUR): propose the codes people use."""
+    seen = sorted({code for code in codes if re.fullmatch(r"[XZ][A-Z]{3}", code)})
+    if not seen or len(seen) != len(set(codes)):
+        return
+    draft.add()
+    draft.add("[values.currency]  # their code = ours")
+    for code in seen:
+        plain = code[1:]
+        draft.key(json.dumps(code), "BTC" if plain == "XBT" else plain)
 
 
 def _value_maps(draft: _Draft, types: list[str], statuses: list[str], *, signed: bool) -> None:

@@ -294,6 +294,7 @@ class Mapping(_Section):
             not self.csv.skip_lines
             and self.csv.header_contains is None
             and not self.csv.dates_only
+            and self.epoch_divisor is None
             and self.reference.kind is None
             and not self.skip
             and self.amount == AmountRule(signed=self.amount.signed)

@@ -51,7 +51,8 @@ def test_a_plain_renaming_mapping_may_still_take_the_fast_path():
         {"columns": {field: field.upper() for field in ("reference", "occurred_at", "currency",
                      "wallet_id", "type", "amount", "status")}}
     )  # fmt: skip
-    assert layout.explicit and layout.plain
+    assert layout.explicit
+    assert layout.plain
     assert layout.column("fee") is None  # not named, so never read
     assert fast.eligible(layout)
 

@@ -176,6 +176,35 @@ def _print_import(result: ImportResult) -> None:
             err.print(f"  … and {result.problem_count - ROWS_LISTED} more quarantined rows")
 
 
+@cli.group()
+def mapping() -> None:
+    """Mapping files: how a CSV layout other than the default is read."""
+
+
+@mapping.command("draft")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the drafted mapping to this file instead of printing it.",
+)
+def draft_mapping(file: Path, output: Path | None) -> int:
+    """Propose a mapping for FILE, as commented TOML to review before importing."""
+    from reconcile_tui.ingest.draft import draft_mapping as draft
+
+    text = draft(file)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomically(output, text.encode("utf-8"))
+        _stderr().print(
+            f"{output}: mapping drafted from {file}; review it, then import with "
+            f"--mapping {output}",
+            markup=False,
+        )
+    return 0
+
+
 @cli.command()
 @_history_options
 @click.option("--currency", "currencies", multiple=True, help="Only this currency (repeatable).")

@@ -163,10 +163,15 @@ class NumberStyle:
     thousands?) until a mapping file declares which it is.
     """
 
-    __slots__ = ("_pattern", "decimal_comma", "signed", "thousands")
+    __slots__ = ("_pattern", "decimal_comma", "exponent", "signed", "thousands")
 
     def __init__(
-        self, *, decimal_comma: bool = False, thousands: str | None = None, signed: bool = False
+        self,
+        *,
+        decimal_comma: bool = False,
+        thousands: str | None = None,
+        signed: bool = False,
+        exponent: bool = False,
     ) -> None:
         if thousands is not None and thousands not in {",", ".", " ", "'", "\u00a0", "\u202f"}:
             raise AmountError(f"unsupported thousands separator {thousands!r}")
@@ -176,12 +181,17 @@ class NumberStyle:
         self.decimal_comma = decimal_comma
         self.thousands = thousands
         self.signed = signed
+        # Opt-in only (docs/mapping.md): `-3.605E-05` is exact as a Decimal, but a bare
+        # `1e5` in a plain export is more likely a spreadsheet's damage than a real amount.
+        # Two exponent digits at most: nothing that is money needs more.
+        self.exponent = exponent
         sign = r"[-+]?" if signed else ""
         if thousands is None:
             integer = r"\d+"
         else:
             integer = r"(?:\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+|\d+)"
-        self._pattern = re.compile(sign + integer + r"(?:" + re.escape(point) + r"\d+)?")
+        power = r"(?:[eE][-+]?\d{1,2})?" if exponent else ""
+        self._pattern = re.compile(sign + integer + r"(?:" + re.escape(point) + r"\d+)?" + power)
 
     def normalise(self, text: str) -> str:
         """Turn `text` into plain `-123.45` form, or explain why it is not an amount."""
@@ -201,9 +211,15 @@ class NumberStyle:
         if lowered.lstrip("+-") in {"nan", "inf", "infinity", "snan"}:
             return f"{text!r} is not a number"
         if re.fullmatch(r"[-+]?[\d.,]*\d[eE][-+]?\d+", text):
-            return f"{text!r} uses exponent notation; write the amount out in full"
+            return (
+                f"{text!r} uses exponent notation; write the amount out in full "
+                "(or, in a mapping file, exponent = true under [amount])"
+            )
         if text[0] in "+-" and not self.signed:
-            return f"{text!r} has a sign; amounts here are positive (declare a signed column)"
+            return (
+                f"{text!r} has a sign; amounts here are positive "
+                "(in a mapping file, signed = true under [amount])"
+            )
         if not re.fullmatch(r"[-+]?[\d.,' \u00a0\u202f]+", text):
             return f"{text!r} is not an amount"
         mark = "," if self.decimal_comma else "."

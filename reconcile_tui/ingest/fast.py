@@ -53,7 +53,8 @@ def eligible(layout: Layout) -> bool:
     """Whether a layout writes only the plain shapes the fast path recognises."""
     csv_format = layout.csv
     return (
-        not layout.values
+        layout.plain
+        and not layout.values
         and not layout.defaults
         and not layout.amount.signed
         and not csv_format.decimal_comma

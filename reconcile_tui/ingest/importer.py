@@ -26,6 +26,7 @@ from typing import BinaryIO
 from reconcile_tui.errors import BadFile, BadInput, RowProblem
 from reconcile_tui.files import open_input
 from reconcile_tui.ingest import fast
+from reconcile_tui.ingest.header import read_header
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser
@@ -75,6 +76,10 @@ class ImportResult:
     earlier_import: tuple[int, str] | None = None
     problems: list[RowProblem] = field(default_factory=list)
     problem_count: int = 0
+    #: Rows the mapping's skip rules left out: the rule, in words -> how many.
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: What else the summary must say about how the rows were read (docs/mapping.md).
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for people."""
@@ -92,7 +97,10 @@ class ImportResult:
             parts.append(f"{self.duplicates} repeated references kept aside")
         if self.quarantined or (self.status == "dry_run" and self.problem_count):
             parts.append(f"{self.quarantined or self.problem_count} bad rows quarantined")
-        return f"{self.path}: {verb}: " + ", ".join(parts)
+        if self.skipped:
+            rules = "; ".join(f"{rule}: {count}" for rule, count in self.skipped.items())
+            parts.append(f"{sum(self.skipped.values())} rows skipped by the mapping ({rules})")
+        return f"{self.path}: {verb}: " + ", ".join(parts + self.notes)
 
 
 class _DryRun(Exception):
@@ -128,8 +136,8 @@ def import_file(
         if is_cancelled and is_cancelled():
             raise ImportCancelled(f"{shown}: import cancelled; nothing was written")
 
-    def parser_for(header: list[str]) -> RowParser:
-        return RowParser(layout, header, shown, validation_scales=scales, now=now)
+    def parser_for(header: list[str], line: int = 1) -> RowParser:
+        return RowParser(layout, header, shown, validation_scales=scales, now=now, line=line)
 
     conn = store.conn
     with store.errors(), stream:
@@ -171,6 +179,8 @@ class _Staged:
     sha256: str
     problems: list[RowProblem]
     problem_count: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _stage_carefully(
@@ -178,7 +188,7 @@ def _stage_carefully(
     stream: BinaryIO,
     layout: Layout,
     shown: str,
-    parser_for: Callable[[list[str]], RowParser],
+    parser_for: Callable[[list[str], int], RowParser],
     progress: Callable[[int, int], None],
 ) -> _Staged:
     """Row by row, every problem kept with its line: for unusual files and bad ones."""
@@ -189,12 +199,9 @@ def _stage_carefully(
         quotechar=layout.csv.quotechar,
     )
     rows = iter(reader)
-    header = next(rows, None)
-    if header is None:
-        raise BadFile(f"{shown}: the file is empty (no header line)")
-    if header.fields is None:
-        raise BadFile(f"{shown}:{header.line}: {header.problem}")
-    parser = parser_for(header.fields)
+    header = read_header(rows, layout, shown)
+    assert header.fields is not None
+    parser = parser_for(header.fields, header.line)
 
     problems: list[RowProblem] = []
     problem_count = 0
@@ -216,6 +223,8 @@ def _stage_carefully(
         reason = row.problem
         if reason is None:
             assert row.fields is not None
+            if parser.skip_reason(row.fields) is not None:
+                continue  # counted by the parser, reported in the summary
             try:
                 good.append((row.line, *parser.parse(row.fields)))
             except RowError as error:
@@ -228,7 +237,14 @@ def _stage_carefully(
         if len(good) + len(bad) >= BATCH_ROWS:
             flush()
     flush()
-    return _Staged(rows_read, reader.sha256, problems, problem_count)
+    return _Staged(
+        rows_read,
+        reader.sha256,
+        problems,
+        problem_count,
+        skipped=dict(parser.skipped),
+        notes=parser.notes(),
+    )
 
 
 def _merge(
@@ -257,6 +273,8 @@ def _merge(
         rows_read=staged.rows_read,
         problems=staged.problems,
         problem_count=staged.problem_count,
+        skipped=staged.skipped,
+        notes=staged.notes,
     )
     earlier = staging.find_earlier_import(conn, staged.sha256, layout.sha256)
     if earlier is not None:

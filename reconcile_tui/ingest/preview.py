@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reconcile_tui.errors import BadFile
 from reconcile_tui.files import open_input
+from reconcile_tui.ingest.header import read_header
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser, StagedRecord
@@ -56,17 +56,15 @@ def preview_file(
                 quotechar=layout.csv.quotechar,
             )
         )
-        header = next(reader, None)
-        if header is None:
-            raise BadFile(f"{shown}: the file is empty (no header line)")
-        if header.fields is None:
-            raise BadFile(f"{shown}:{header.line}: {header.problem}")
+        header = read_header(reader, layout, shown)
+        assert header.fields is not None
         parser = RowParser(
             layout,
             header.fields,
             shown,
             validation_scales=validation_scales or {},
             now=now or utc_now(),
+            line=header.line,
         )
         found: list[PreviewRow] = []
         for row in reader:
@@ -74,6 +72,10 @@ def preview_file(
                 break
             if row.fields is None:
                 found.append(PreviewRow(row.line, [row.text], None, row.problem))
+                continue
+            skipped = parser.skip_reason(row.fields)
+            if skipped is not None:
+                found.append(PreviewRow(row.line, row.fields, None, f"skipped: {skipped}"))
                 continue
             try:
                 found.append(PreviewRow(row.line, row.fields, parser.parse(row.fields), None))

@@ -177,7 +177,8 @@ def test_quarantine_keeps_the_good_rows_and_stores_the_bad_ones_with_reasons(sto
     assert kept == [
         (
             5,
-            "amount: '1e5' uses exponent notation; write the amount out in full",
+            "amount: '1e5' uses exponent notation; write the amount out in full "
+            "(or, in a mapping file, exponent = true under [amount])",
             f"BAD-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,",
         )
     ]

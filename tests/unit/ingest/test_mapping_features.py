@@ -1,0 +1,124 @@
+"""The mapping model: explicit columns, refusals at load, and the row parser for features."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconcile_tui.errors import BadInput
+from reconcile_tui.ingest import fast
+from reconcile_tui.ingest.mapping import Mapping, load_mapping
+from reconcile_tui.money import AmountError, NumberStyle, parse_amount
+
+BASE = {"columns": {"reference": "id", "occurred_at": "when", "amount": "amount"}}
+
+
+def _with(**sections: object) -> dict[str, object]:
+    data: dict[str, object] = {key: dict(value) for key, value in BASE.items()}
+    for name, section in sections.items():
+        if isinstance(section, dict):
+            section = {**data.get(name, {}), **section}  # type: ignore[dict-item]
+        data[name] = section
+    return data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _with(csv={"skip_lines": 2}),
+        _with(csv={"header_contains": "id"}),
+        _with(csv={"date_format": "%d.%m.%Y", "dates_only": True}),
+        _with(csv={"date_format": "epoch_seconds"}),
+        _with(columns={"reference": "", "time": "t"}, reference={"first_of": ["id", "alt"]}),
+        _with(columns={"reference": ""}, reference={"join": ["id", "alt"]}),
+        _with(columns={"reference": ""}, reference={"fingerprint": ["id", "alt"]}),
+        _with(skip=[{"column": "type", "equals": "transfer"}]),
+        _with(columns={"time_zone": "tz"}),
+        _with(columns={"fee_currency": "fee unit"}),
+        _with(columns={"amount": "", "debit": "out", "credit": "in"}),
+        _with(amount={"exponent": True}),
+        _with(amount={"currency_in_cell": True}),
+        _with(amount={"fee_on_top": True}),
+    ],
+)
+def test_every_mapping_feature_takes_the_row_parser(data):
+    layout = Mapping.model_validate(data)
+    assert not layout.plain
+    assert not fast.eligible(layout)
+
+
+def test_a_plain_renaming_mapping_may_still_take_the_fast_path():
+    layout = Mapping.model_validate(
+        {"columns": {field: field.upper() for field in ("reference", "occurred_at", "currency",
+                     "wallet_id", "type", "amount", "status")}}
+    )  # fmt: skip
+    assert layout.explicit
+    assert layout.plain
+    assert layout.column("fee") is None  # not named, so never read
+    assert fast.eligible(layout)
+
+
+def test_the_default_layout_reads_its_own_names():
+    assert not Mapping().explicit
+    assert Mapping().column("fee") == "fee"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[values.status]\n"ok" = "confirmed"\n"OK" = "failed"\n',
+            "values.status: 'ok' = 'confirmed' and 'OK' = 'failed' are the same word",
+        ),
+        (
+            '[columns]\noccurred_at = "d"\namount = "a"\n',
+            "columns.reference is required: the reference is a record's key; write reference",
+        ),
+        (
+            '[columns]\nreference = "r"\namount = "a"\n',
+            'columns.occurred_at is required; write occurred_at = "<date column>" under [columns]',
+        ),
+        (
+            '[columns]\nreference = "r"\noccurred_at = "d"\ndebit = "out"\n',
+            "columns.debit and columns.credit go together",
+        ),
+        (
+            '[values.type]\n"trade" = "sign"\n',
+            "lets the amount's sign decide, but amounts are not signed; write signed = true "
+            "under [amount]",
+        ),
+        (
+            '[csv]\ndate_format = "epoch_seconds"\n[columns]\nreference = "r"\n'
+            'occurred_at = "d"\namount = "a"\ntime = "t"\n',
+            "is a whole time; remove columns.time",
+        ),
+        ('[[skip]]\ncolumn = "type"\n', 'write equals = ["word", ...] or matches = "regex"'),
+        ('[[skip]]\ncolumn = "type"\nmatches = "(("\n', "skip.0.matches: not a regular expression"),
+        ("[amount]\nrounding = true\n", "amount.rounding: unknown key (the keys here are: signed"),
+    ],
+)
+def test_a_mapping_that_cannot_work_is_refused_when_it_loads_saying_what_to_write(
+    tmp_path, toml, message
+):
+    path = tmp_path / "m.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(BadInput) as refused:
+        load_mapping(path)
+    assert message in str(refused.value)
+    assert str(refused.value).startswith(f"{path}: ")
+
+
+def test_value_maps_with_the_same_word_twice_and_the_same_meaning_are_fine(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[values.status]\n"ok" = "confirmed"\n"OK" = "confirmed"\n', encoding="utf-8")
+    assert load_mapping(path).values["status"]["OK"] == "confirmed"
+
+
+def test_exponent_notation_is_read_exactly_only_when_asked():
+    with pytest.raises(AmountError, match="exponent = true under \\[amount\\]"):
+        parse_amount("-3.605E-05", 8, style=NumberStyle(signed=True))
+    style = NumberStyle(signed=True, exponent=True)
+    assert str(parse_amount("-3.605E-05", 8, style=style)) == "-0.00003605"
+    with pytest.raises(AmountError, match="more decimal places"):
+        parse_amount("1E-9", 8, style=style)
+    with pytest.raises(AmountError):
+        parse_amount("1E999", 8, style=style)  # more than two exponent digits

@@ -1,0 +1,93 @@
+"""Hostile use of the commands a CI script runs: empty or wildcard ids, commands run in the
+wrong order, odd `--output` targets, control characters in the records."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_cli import cli, scenario_check  # noqa: F401  (the fixture)
+
+
+def _acknowledgements(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT * FROM acknowledgements").fetchall()
+
+
+@pytest.mark.parametrize("given", ["", "%", "_%_", "%%%%%%%%", "________", "  "])
+def test_an_empty_or_wildcard_ack_accepts_nothing_and_fail_on_stays_red(cli, db_path, given):
+    assert scenario_check(cli, db_path).code == 1
+    result = cli("--db", db_path, "ack", given, "--note", "unset $ID in a script")
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert _acknowledgements(db_path) == []
+    again = cli("--db", db_path, "check", "--offline", "--format", "json")
+    assert again.code == 1
+    assert json.loads(again.out)["summary"]["acknowledged"] == 0
+
+
+def test_a_short_prefix_says_how_many_characters_to_give(cli, db_path):
+    scenario_check(cli, db_path)
+    some_id = json.loads(cli("--db", db_path, "check", "--offline", "--format", "json").out)[
+        "discrepancies"
+    ][0]["id"]
+    result = cli("--db", db_path, "ack", some_id[:5], "--note", "n")
+    assert result.code == 2
+    assert "give at least 6 characters of a discrepancy id" in result.err
+    assert cli("--db", db_path, "ack", some_id[:6], "--note", "n").code == 0
+    assert [row[1] for row in _acknowledgements(db_path)] == [some_id]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("export", "--output", "out.csv"), ("ack", "3f9c2a1b", "--note", "agreed")],
+    ids=["export", "ack"],
+)
+def test_export_and_ack_before_any_check_create_nothing_and_say_what_to_do(
+    cli, tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "not-yet" / "books.db"
+    result = cli("--db", db, *args)
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"error: no check has run yet: database {db} does not exist;"
+        " run `reconcile-tui check` first"
+    ]
+    assert not db.parent.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_export_and_ack_on_the_default_database_create_nothing(cli, tmp_path):
+    # The `cli` fixture points the default database into tmp_path/data-home.
+    for args in (("export", "--output", tmp_path / "x.csv"), ("ack", "abcdef", "--note", "n")):
+        result = cli(*args)
+        assert result.code == 2
+        assert "no check has run yet" in result.err
+    assert not (tmp_path / "data-home").exists()
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("given", ["", " "])
+def test_an_empty_db_option_says_to_give_a_path(cli, given, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", given, "check", "--offline")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "error: Invalid value for '--db': is empty: give the database file's path"
+        " (e.g. --db books.db), or leave --db out for the default"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_as_the_database_says_to_give_a_file(cli, tmp_path, monkeypatch):
+    assert "is a directory" in cli("--db", tmp_path, "check", "--offline").err
+    monkeypatch.setenv("RECONCILE_DB", str(tmp_path))
+    result = cli("check", "--offline")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"error: database {tmp_path} is a directory: give the database file's path"
+    )

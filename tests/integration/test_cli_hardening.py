@@ -4,12 +4,20 @@ wrong order, odd `--output` targets, control characters in the records."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import SCENARIO
 from tests.integration.test_cli import cli, scenario_check  # noqa: F401  (the fixture)
+
+SCRIPT = Path(sys.executable).parent / "reconcile-tui"
 
 
 def _acknowledgements(db: Path) -> list[tuple]:
@@ -91,3 +99,71 @@ def test_a_directory_as_the_database_says_to_give_a_file(cli, tmp_path, monkeypa
     assert result.err.strip() == (
         f"error: database {tmp_path} is a directory: give the database file's path"
     )
+
+
+# -- --output -------------------------------------------------------------------------
+
+
+def test_a_report_written_over_a_private_file_stays_private(cli, db_path, tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    report.chmod(0o600)
+    result = scenario_check(cli, db_path, "--format", "json", "--output", report)
+    assert result.code == 1
+    assert json.loads(report.read_text())["schema_version"]
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    exported = cli("--db", db_path, "export", "--output", report, "--format", "json")
+    assert exported.code == 0
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+
+
+def test_a_report_into_a_fifo_reaches_its_reader(cli, db_path, tmp_path):
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with fifo.open("rb") as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    result = scenario_check(cli, db_path, "--format", "json", "--output", fifo)
+    reader.join()
+    assert result.code == 1
+    assert len(json.loads(received[0])["discrepancies"]) == 17
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert f"report written to {fifo}" in result.err
+
+
+def _check_to_dev_stdout(db: Path, stdout) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CRYPTOFUSE")}
+    return subprocess.run(
+        [
+            SCRIPT, "--db", db, "--config", SCENARIO / "reconcile.toml", "check",
+            "--records", SCENARIO / "records.csv", "--api-dir", SCENARIO / "api",
+            "--format", "markdown", "--output", "/dev/stdout",
+        ],  # fmt: skip
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+    )
+
+
+def test_a_report_to_dev_stdout_reaches_the_pipe(tmp_path):
+    finished = _check_to_dev_stdout(tmp_path / "books.db", subprocess.PIPE)
+    assert finished.returncode == 1
+    assert finished.stdout.startswith(b"## ")
+    assert b"report written to /dev/stdout" in finished.stderr
+
+
+def test_a_report_to_dev_stdout_appends_to_a_job_summary(tmp_path):
+    summary = tmp_path / "step_summary.md"
+    summary.write_bytes(b"# earlier steps\n")
+    with summary.open("ab") as appended:  # as `>> "$GITHUB_STEP_SUMMARY"` opens it
+        finished = _check_to_dev_stdout(tmp_path / "books.db", appended)
+    assert finished.returncode == 1
+    written = summary.read_bytes()
+    assert written.startswith(b"# earlier steps\n## ")
+    assert written.count(b"# earlier steps") == 1

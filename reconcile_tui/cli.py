@@ -25,6 +25,7 @@ from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging, redact_secrets
+from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -355,7 +356,7 @@ def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) 
         found = workspace.acknowledge(discrepancy_id, note, by=by)
     difference = found["difference"]
     accepted = f" (difference {difference} accepted)" if difference is not None else ""
-    click.echo(f"acknowledged {found['id']}: {found['message']}{accepted}")
+    click.echo(f"acknowledged {found['id']}: {visible(found['message'])}{accepted}")
     return 0
 
 

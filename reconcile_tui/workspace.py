@@ -365,8 +365,7 @@ class Workspace:
             )
             more = " and more" if len(matches) > _CANDIDATES_SHOWN else ""
             raise BadInput(
-                f"{prefix!r} matches several discrepancies: {candidates}{more};"
-                " give more of the id"
+                f"{prefix!r} matches several discrepancies: {candidates}{more}; give more of the id"
             )
         found = (exact or matches)[0]
         found = matches[0]

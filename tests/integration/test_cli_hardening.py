@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCENARIO
+from tests.conftest import SCENARIO, WALLET_A
 from tests.integration.test_cli import cli, scenario_check  # noqa: F401  (the fixture)
 
 SCRIPT = Path(sys.executable).parent / "reconcile-tui"
@@ -140,9 +140,20 @@ def _check_to_dev_stdout(db: Path, stdout) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CRYPTOFUSE")}
     return subprocess.run(
         [
-            SCRIPT, "--db", db, "--config", SCENARIO / "reconcile.toml", "check",
-            "--records", SCENARIO / "records.csv", "--api-dir", SCENARIO / "api",
-            "--format", "markdown", "--output", "/dev/stdout",
+            SCRIPT,
+            "--db",
+            db,
+            "--config",
+            SCENARIO / "reconcile.toml",
+            "check",
+            "--records",
+            SCENARIO / "records.csv",
+            "--api-dir",
+            SCENARIO / "api",
+            "--format",
+            "markdown",
+            "--output",
+            "/dev/stdout",
         ],  # fmt: skip
         stdout=stdout,
         stderr=subprocess.PIPE,
@@ -167,3 +178,38 @@ def test_a_report_to_dev_stdout_appends_to_a_job_summary(tmp_path):
     written = summary.read_bytes()
     assert written.startswith(b"# earlier steps\n## ")
     assert written.count(b"# earlier steps") == 1
+
+
+# -- control characters -----------------------------------------------------------------
+
+HOSTILE_REFERENCE = "X-\x1b[2J\x07\u202eFDP.exe\u200b\x9b"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "junit", "json"])
+def test_control_characters_in_references_never_reach_the_reader_raw(cli, db_path, tmp_path, fmt):
+    records = tmp_path / "records.csv"
+    twice = (
+        f"{HOSTILE_REFERENCE},2025-01-10T10:00:00Z,USDTERC20,{WALLET_A},deposit,1,0,confirmed,\n"
+    )
+    records.write_text(
+        (SCENARIO / "records.csv").read_text(encoding="utf-8") + twice + twice,
+        encoding="utf-8",
+        newline="",
+    )
+    result = cli(
+        "--db", db_path, "--config", SCENARIO / "reconcile.toml", "check",
+        "--records", records, "--api-dir", SCENARIO / "api", "--format", fmt,
+    )  # fmt: skip
+    assert result.code == 1
+    for character in ("\x1b", "\x07", "\u202e", "\u200b", "\x9b"):
+        assert character not in result.out, character
+    if fmt == "json":
+        found = json.loads(result.out)["discrepancies"]
+        assert any(HOSTILE_REFERENCE in d["references"] for d in found)
+    else:
+        shown = result.out.replace("\\\\", "\\")  # Markdown doubles a backslash
+        assert "X-\\x1b" in shown
+        assert "2J\\x07\\u202eFDP.exe\\u200b\\x9b" in shown
+    exported = tmp_path / "export.csv"
+    assert cli("--db", db_path, "export", "--output", exported).code == 0
+    assert "\x1b" not in exported.read_text(encoding="utf-8")

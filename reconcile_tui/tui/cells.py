@@ -2,9 +2,9 @@
 
 Cells are `rich.text.Text`, never markup strings: a reference or a message out of a CSV
 file may contain `[` and must show as written, and its control characters (ESC, bidi
-overrides) show as escapes, as in every report (docs/report.md). Colours come from the running theme's
-variables (`Look.from_app`), and every colour is doubled by a symbol or a word, so the
-meaning survives a monochrome terminal.
+overrides) show as escapes, as in every report (docs/report.md). Colours come from the
+running theme's variables (`Look.from_app`), and every colour is doubled by a symbol or
+a word, so the meaning survives a monochrome terminal.
 """
 
 from __future__ import annotations

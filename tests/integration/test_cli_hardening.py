@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SCENARIO, WALLET_A
-from tests.integration.test_cli import cli, scenario_check  # noqa: F401  (the fixture)
+from tests.integration import test_cli
+
+# The `cli` fixture (in-process runs, a clean environment) and the scenario run, shared.
+cli = test_cli.cli
+scenario_check = test_cli.scenario_check
 
 SCRIPT = Path(sys.executable).parent / "reconcile-tui"
 
@@ -154,7 +158,7 @@ def _check_to_dev_stdout(db: Path, stdout) -> subprocess.CompletedProcess:
             "markdown",
             "--output",
             "/dev/stdout",
-        ],  # fmt: skip
+        ],
         stdout=stdout,
         stderr=subprocess.PIPE,
         env=env,

@@ -97,13 +97,15 @@ def test_the_terminal_report_sends_no_escape_of_the_data(hostile):
     console = Console(file=screen, width=200, force_terminal=True, color_system=None)
     render_text(hostile, console)
     shown = screen.getvalue()
-    assert "\x1b[2J" not in shown and "\x07" not in shown and "\u202e" not in shown
+    for character in ("\x1b[2J", "\x07", "\u202e"):
+        assert character not in shown
     assert "ORD-\\x1b\\x07" in shown
 
 
 def test_json_keeps_the_exact_text_with_its_own_escapes(hostile):
     written = render_bytes(hostile, "json").decode("utf-8")
-    assert "\\u202e" in written and "\\u001b" in written
+    assert "\\u202e" in written
+    assert "\\u001b" in written
     back = json.loads(written)
     assert back["discrepancies"][0]["references"] == [REFERENCE]
     assert back["discrepancies"][0]["message"] == MESSAGE

@@ -97,8 +97,8 @@ class Store:
         if not in_memory and self.path.is_dir():
             raise BadInput(f"database {self.path} is a directory: give the database file's path")
         if not in_memory and not create and not self.path.exists():
-            # Commands that only read the findings must not leave an empty database
-            # behind (docs/configuration.md, the database file).
+            # Commands that only work on an earlier check's findings must not leave an
+            # empty database behind (README, "Everyday use"; docs/reliability.md).
             raise NoDatabase(f"database {self.path} does not exist")
         try:
             if not in_memory:

@@ -25,6 +25,7 @@ from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging, redact_secrets
+from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -54,8 +55,10 @@ class Invocation:
         )
         return settings
 
-    def workspace(self, settings: Settings | None = None) -> Workspace:
-        return Workspace(settings or self.settings(), db_path=self.db)
+    def workspace(self, settings: Settings | None = None, *, create: bool = True) -> Workspace:
+        """The workspace on the chosen database; `create=False` for commands that only
+        work on an earlier check's findings and must not leave an empty database behind."""
+        return Workspace(settings or self.settings(), db_path=self.db, create=create)
 
 
 def _stderr() -> Console:
@@ -75,6 +78,18 @@ def _history_options(function: _F) -> _F:
         default=None,
         help="History period (default: 7d, or the config's).",
     )(function)
+
+
+def _database_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """`--db` as a path; an empty value (an unset variable in a script) says what to give."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter(
+            "is empty: give the database file's path (e.g. --db books.db),"
+            " or leave --db out for the default"
+        )
+    return Path(value)
 
 
 class _Commands(click.Group):
@@ -99,7 +114,8 @@ class _Commands(click.Group):
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
+    callback=_database_path,
     default=None,
     help="Database file (env RECONCILE_DB; default in your data directory).",
 )
@@ -352,7 +368,7 @@ def check(
 @click.pass_obj
 def export(invocation: Invocation, output: Path, fmt: str) -> int:
     """Export the latest check's discrepancies (for auditors)."""
-    with invocation.workspace() as workspace:
+    with invocation.workspace(create=False) as workspace:
         count = workspace.export(output, fmt)
     click.echo(f"{count} discrepancies written to {output}")
     return 0
@@ -365,11 +381,11 @@ def export(invocation: Invocation, output: Path, fmt: str) -> int:
 @click.pass_obj
 def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) -> int:
     """Acknowledge a discrepancy of the latest check (by id or unique id prefix)."""
-    with invocation.workspace() as workspace:
+    with invocation.workspace(create=False) as workspace:
         found = workspace.acknowledge(discrepancy_id, note, by=by)
     difference = found["difference"]
     accepted = f" (difference {difference} accepted)" if difference is not None else ""
-    click.echo(f"acknowledged {found['id']}: {found['message']}{accepted}")
+    click.echo(f"acknowledged {found['id']}: {visible(found['message'])}{accepted}")
     return 0
 
 

@@ -30,14 +30,19 @@ from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.reconcile.model import Report, tally
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.store import acks, ledger, runs, snapshots
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
 from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
 
-__all__ = ["CheckOutcome", "FetchOutcome", "Workspace"]
+__all__ = ["MIN_ID_PREFIX", "CheckOutcome", "FetchOutcome", "Workspace"]
 
 log = logging.getLogger(__name__)
+
+#: The fewest characters of a discrepancy id that `ack` accepts (docs/report.md).
+MIN_ID_PREFIX = 6
+#: Candidates an ambiguous id prefix lists.
+_CANDIDATES_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,22 @@ class Workspace:
         *,
         db_path: Path | None = None,
         clock: Callable[[], datetime] = utc_now,
+        create: bool = True,
     ) -> None:
+        """Open the workspace's database; `create=False` for the actions that only work on
+        the findings of an earlier `check` (ack, export), which must not create one."""
         self.settings = settings
         self.db_path = db_path or settings.db_path
         self.clock = clock
-        self.store = Store(self.db_path, busy_timeout=settings.store.busy_timeout)
+        try:
+            self.store = Store(
+                self.db_path, busy_timeout=settings.store.busy_timeout, create=create
+            )
+        except NoDatabase:
+            raise NotFound(
+                f"no check has run yet: database {self.db_path} does not exist;"
+                " run `reconcile-tui check` first"
+            ) from None
 
     def close(self) -> None:
         self.store.close()
@@ -238,7 +254,7 @@ class Workspace:
         run = runs.latest_run(self.store)
         if run is None:
             raise NotFound(
-                f"database {self.db_path} has no reconciliation yet: run `reconcile-tui check`"
+                f"no check has run yet on database {self.db_path}: run `reconcile-tui check` first"
             )
         return run
 
@@ -323,17 +339,35 @@ class Workspace:
     # -- acknowledge and export ------------------------------------------------------
 
     def acknowledge(self, id_or_prefix: str, note: str, *, by: str | None = None) -> dict[str, Any]:
-        """Accept a discrepancy of the latest run (by id or unique id prefix), with a note."""
+        """Accept a discrepancy of the latest run (by id or unique id prefix), with a note.
+
+        The prefix is taken literally, must be `MIN_ID_PREFIX` characters or more and must
+        name one discrepancy: an empty `$ID` in a script must never accept anything
+        (docs/reliability.md, acknowledgements)."""
         if not note.strip():
             raise BadInput("an acknowledgement needs a note saying why the difference is accepted")
-        run = self.latest_run()
-        matches = runs.find_discrepancy(self.store, run.id, id_or_prefix.strip())
-        if not matches:
-            raise NotFound(f"no discrepancy {id_or_prefix!r} in the latest check (run #{run.id})")
-        if len(matches) > 1 and matches[0]["id"] != id_or_prefix:
+        prefix = id_or_prefix.strip()
+        if len(prefix) < MIN_ID_PREFIX:
+            shown = f"{prefix!r} is too short" if prefix else "the id is empty"
             raise BadInput(
-                f"{id_or_prefix!r} matches {len(matches)} discrepancies; give more of the id"
+                f"{shown}: give at least {MIN_ID_PREFIX} characters of a discrepancy id"
+                " (the ids are in the report and the export)"
             )
+        run = self.latest_run()
+        matches = runs.find_discrepancy(self.store, run.id, prefix, limit=_CANDIDATES_SHOWN + 1)
+        exact = [found for found in matches if found["id"] == prefix]
+        if not matches:
+            raise NotFound(f"no discrepancy {prefix!r} in the latest check (run #{run.id})")
+        if len(matches) > 1 and not exact:
+            candidates = ", ".join(
+                f"{found['id']} ({found['kind']} {found['currency'] or 'summary'})"
+                for found in matches[:_CANDIDATES_SHOWN]
+            )
+            more = " and more" if len(matches) > _CANDIDATES_SHOWN else ""
+            raise BadInput(
+                f"{prefix!r} matches several discrepancies: {candidates}{more}; give more of the id"
+            )
+        found = (exact or matches)[0]
         found = matches[0]
         acknowledgement = acks.Acknowledgement(
             discrepancy_id=found["id"],

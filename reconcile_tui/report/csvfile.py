@@ -8,6 +8,10 @@ amount therefore reads `'-5.000000`; `read_csv` removes exactly that quote again
 The escape is reversible: a cell that already starts with `'` followed by one of those
 characters (or by another `'`) gets one more quote, so `read_csv` can always tell which
 quote it added and which belongs to the text.
+
+Control characters (ESC, bidi overrides, zero-width) are shown as escapes (`\x1b`,
+`\u202e`) and a backslash as two, so a reader sees them and `read_csv` still gives the
+exact text back (see `visible.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Final
 
 from reconcile_tui.errors import BadInput
 from reconcile_tui.money import FloatInMoneyError
+from reconcile_tui.report.visible import json_escaped, reveal, visible
 
 __all__ = ["COLUMNS", "neutralise", "read_csv", "restore", "to_csv"]
 
@@ -91,7 +96,7 @@ def to_csv(document: Mapping[str, Any]) -> bytes:
 def _cell(column: str, value: Any) -> str:
     if column == "references":
         # ensure_ascii=False keeps references readable; a JSON array starts with `[`.
-        return json.dumps(list(value or ()), ensure_ascii=False)
+        return json_escaped(json.dumps(list(value or ()), ensure_ascii=False))
     if column == "acknowledged":
         return "true" if value else "false"
     if value is None:
@@ -100,7 +105,7 @@ def _cell(column: str, value: Any) -> str:
         raise FloatInMoneyError(f"report field {column} is a float; amounts travel as text")
     if not isinstance(value, str):
         raise TypeError(f"report field {column} must be text, not {type(value).__name__}")
-    return neutralise(value)
+    return neutralise(visible(value, reversible=True))
 
 
 def read_csv(data: bytes) -> list[dict[str, Any]]:
@@ -138,4 +143,4 @@ def _value(column: str, cell: str, line: int) -> Any:
         return cell == "true"
     if cell == "" and column in NULLABLE:
         return None
-    return restore(cell)
+    return reveal(restore(cell))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from reconcile_tui.reconcile.model import Kind
+from reconcile_tui.report.visible import visible_document
 
 __all__ = ["SUITE_NAME", "SUMMARY_SCOPE", "to_junit"]
 
@@ -47,7 +48,9 @@ _DETAILS: Final = (
 
 
 def to_junit(document: Mapping[str, Any]) -> str:
-    """The report as JUnit XML text, with its XML declaration, indented."""
+    """The report as JUnit XML text, with its XML declaration, indented; control
+    characters from the data escaped as in every report a person reads."""
+    document = visible_document(document)
     cases = _cases(document)
     failing = sum(1 for found in cases.values() if any(not d["acknowledged"] for d in found))
     open_count = sum(1 for d in document["discrepancies"] if not d["acknowledged"])

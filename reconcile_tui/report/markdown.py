@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from reconcile_tui.report.visible import visible_document
+
 __all__ = ["MAX_ROWS", "escape", "to_markdown"]
 
 #: Discrepancy rows shown across all tables; a summary page is not an export.
@@ -50,7 +52,8 @@ def _escape_item(text: str) -> str:
 
 
 def to_markdown(document: Mapping[str, Any]) -> str:
-    """The report as a Markdown job summary."""
+    """The report as a Markdown job summary, control characters from the data escaped."""
+    document = visible_document(document)
     summary = document["summary"]
     parts = [f"## {_headline(summary)}", _source(document), _tolerances(document)]
     if summary["first_divergence"]:

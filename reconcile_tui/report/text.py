@@ -7,7 +7,8 @@ one right-aligned column stacking gateway, records, difference and USD, so long 
 carry them whole, and `ack` accepts a unique prefix.
 
 Everything from the data is printed as `Text`, never as console markup, so a message
-holding `[bold]` or `:smile:` is shown as written.
+holding `[bold]` or `:smile:` is shown as written; control characters (ESC, bidi
+overrides) are shown as escapes (`visible.py`), so no record can drive the terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from reconcile_tui.report.visible import visible_document
 from reconcile_tui.times import TimeError, age_text, parse_api_time
 
 __all__ = ["MAX_ROWS_PER_CURRENCY", "render_text", "to_text"]
@@ -56,7 +58,8 @@ def to_text(document: Mapping[str, Any], width: int = 100) -> str:
 
 
 def render_text(document: Mapping[str, Any], console: Console) -> None:
-    """Print the report on `console`."""
+    """Print the report on `console`, control characters from the data escaped."""
+    document = visible_document(document)
     summary = document["summary"]
     console.print(_summary_panel(document), highlight=False)
     discrepancies = document["discrepancies"]

@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Any, cast
 
 from reconcile_tui import money
-from reconcile_tui.errors import DatabaseError
+from reconcile_tui.errors import BadInput, DatabaseError, NotFound
 from reconcile_tui.store import schema
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "Store", "sqlite_failure"]
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "LIKE_LITERAL",
+    "NoDatabase",
+    "Store",
+    "literal_pattern",
+    "sqlite_failure",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,20 @@ DEFAULT_BUSY_TIMEOUT = 10.0
 
 #: Marks the file as ours in its header (`PRAGMA application_id`): "RCNT".
 APPLICATION_ID = 0x52434E54
+
+
+#: How every LIKE built from a user's text is written: `column LIKE_LITERAL` with the
+#: parameter `literal_pattern(text, ...)`, so `%` and `_` the user types are just characters.
+LIKE_LITERAL = "LIKE ? ESCAPE '\\'"
+
+
+def literal_pattern(text: str, *, prefix: bool = False) -> str:
+    """A LIKE pattern matching `text` literally: anywhere in the value, or at its start.
+
+    LIKE reads `%` and `_` as wildcards; a search for `50%` or an `ack %` must not match
+    everything (docs/reliability.md, acknowledgements)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if prefix else f"%{escaped}%"
 
 
 def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
@@ -55,6 +76,10 @@ def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
     return DatabaseError(f"database {path}: {text}")
 
 
+class NoDatabase(NotFound):
+    """The database file does not exist, and the command must not create it (exit 2)."""
+
+
 class Store:
     """One reconcile database file: migrated on open, written only in transactions."""
 
@@ -64,11 +89,19 @@ class Store:
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         migrate: bool = True,
+        create: bool = True,
     ) -> None:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.busy_timeout = busy_timeout
+        in_memory = str(path) == ":memory:"
+        if not in_memory and self.path.is_dir():
+            raise BadInput(f"database {self.path} is a directory: give the database file's path")
+        if not in_memory and not create and not self.path.exists():
+            # Commands that only work on an earlier check's findings must not leave an
+            # empty database behind (README, "Everyday use"; docs/reliability.md).
+            raise NoDatabase(f"database {self.path} does not exist")
         try:
-            if str(path) != ":memory:":
+            if not in_memory:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(
                 str(path),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconcile_tui.money import ExactTally, canonical
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 
 __all__ = [
     "DuplicateRow",
@@ -310,8 +310,8 @@ class RecordFilter:
             clauses.append("r.occurred_at < ?")
             parameters.append(self.until)
         if self.search:
-            clauses.append("(r.reference LIKE ? OR r.tx_hash LIKE ?)")
-            parameters += [f"%{self.search}%", f"%{self.search}%"]
+            clauses.append(f"(r.reference {LIKE_LITERAL} OR r.tx_hash {LIKE_LITERAL})")
+            parameters += [literal_pattern(self.search)] * 2
         return " AND ".join(clauses) or "1", parameters
 
 

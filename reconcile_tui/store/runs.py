@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 
 __all__ = [
     "DiscrepancyCounts",
@@ -81,9 +81,11 @@ class DiscrepancyFilter:
         if self.acknowledged is not None:
             clauses.append(_ACKNOWLEDGED if self.acknowledged else f"NOT {_ACKNOWLEDGED}")
         if self.search:
-            clauses.append("(r.message LIKE ? OR r.refs LIKE ? OR r.id LIKE ?)")
-            pattern = f"%{self.search}%"
-            parameters += [pattern, pattern, f"{self.search}%"]
+            clauses.append(
+                f"(r.message {LIKE_LITERAL} OR r.refs {LIKE_LITERAL} OR r.id {LIKE_LITERAL})"
+            )
+            pattern = literal_pattern(self.search)
+            parameters += [pattern, pattern, literal_pattern(self.search, prefix=True)]
         return (" AND ".join(clauses) or "1"), parameters
 
 
@@ -222,11 +224,14 @@ def counts_by_scope(
     return found
 
 
-def find_discrepancy(store: Store, run_id: int, id_or_prefix: str) -> list[dict[str, Any]]:
-    """Discrepancies of a run whose id starts with `id_or_prefix` (one, when unambiguous)."""
+def find_discrepancy(
+    store: Store, run_id: int, id_or_prefix: str, *, limit: int = 10
+) -> list[dict[str, Any]]:
+    """Discrepancies of a run whose id starts with `id_or_prefix`, taken literally (at
+    most `limit`; one when the prefix is unambiguous)."""
     rows = store.query(
         f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
-            WHERE r.run_id = ? AND r.id LIKE ? ORDER BY r.position LIMIT 10""",
-        (run_id, id_or_prefix.replace("%", "").replace("_", "") + "%"),
+            WHERE r.run_id = ? AND r.id {LIKE_LITERAL} ORDER BY r.position LIMIT ?""",
+        (run_id, literal_pattern(id_or_prefix, prefix=True), limit),
     )
     return [_as_dict(row) for row in rows]

@@ -1,9 +1,10 @@
 """Table cells for people: amounts, severity markers, ages and wallet names, styled from the theme.
 
 Cells are `rich.text.Text`, never markup strings: a reference or a message out of a CSV
-file may contain `[` and must show as written. Colours come from the running theme's
-variables (`Look.from_app`), and every colour is doubled by a symbol or a word, so the
-meaning survives a monochrome terminal.
+file may contain `[` and must show as written, and its control characters (ESC, bidi
+overrides) show as escapes, as in every report (docs/report.md). Colours come from the
+running theme's variables (`Look.from_app`), and every colour is doubled by a symbol or
+a word, so the meaning survives a monochrome terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from textual.app import App
 from textual.color import Color
 
 from reconcile_tui import money
+from reconcile_tui.report.visible import visible
 from reconcile_tui.times import age_text, format_utc, parse_api_time
 from reconcile_tui.tui.queries import OpenCounts, as_amount
 
@@ -79,8 +81,8 @@ class Look:
 
 
 def plain(value: object | None, style: Style | str = "") -> Text:
-    """Any value as literal text (no markup), `—` for None."""
-    return Text(ABSENT if value is None else str(value), style=style, no_wrap=True, end="")
+    """Any value as literal text (no markup, control characters escaped), `—` for None."""
+    return Text(ABSENT if value is None else visible(str(value)), style=style, no_wrap=True, end="")
 
 
 def amount_text(text: str | None, scale: int | None = None, *, compact: bool = False) -> str:
@@ -168,5 +170,5 @@ def short_time(text: str | None) -> str:
 
 def wallet_label(wallet_id: str, name: str | None, *, wide: bool = False) -> str:
     """A wallet as people know it: its name, with enough of the id to tell wallets apart."""
-    shown_id = wallet_id if wide else wallet_id[:8]
-    return f"{name} ({shown_id})" if name else shown_id
+    shown_id = visible(wallet_id if wide else wallet_id[:8])
+    return f"{visible(name)} ({shown_id})" if name else shown_id

@@ -153,8 +153,8 @@ def test_dry_run_writes_nothing(cli, db_path):
     ("args", "message"),
     [
         (("check", "--offline"), "holds no gateway data yet"),
-        (("export", "--output", "x.csv"), "has no reconciliation yet"),
-        (("ack", "abc", "--note", "n"), "has no reconciliation yet"),
+        (("export", "--output", "x.csv"), "no check has run yet"),
+        (("ack", "abcdef", "--note", "n"), "no check has run yet"),
         (("import", "missing.csv"), "missing.csv: no such CSV file"),
         (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
         (("check", "--format", "pdf"), "Invalid value for '--format'"),

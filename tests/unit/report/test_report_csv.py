@@ -99,7 +99,9 @@ def test_a_malicious_hyperlink_is_inert_in_message_wallet_and_references(documen
 def test_each_dangerous_first_character_gets_a_quote(make_document, first, column):
     value = f"{first}1+1"
     data = to_csv(make_document([row(**{column: value})]))
-    assert raw_cells(data)[1][COLUMNS.index(column)] == "'" + value
+    # A carriage return is shown as its escape, which no spreadsheet runs either.
+    expected = "\\x0d1+1" if first == "\r" else "'" + value
+    assert raw_cells(data)[1][COLUMNS.index(column)] == expected
     assert read_csv(data)[0][column] == value
 
 

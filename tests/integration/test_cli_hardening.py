@@ -1,0 +1,219 @@
+"""Hostile use of the commands a CI script runs: empty or wildcard ids, commands run in the
+wrong order, odd `--output` targets, control characters in the records."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIO, WALLET_A
+from tests.integration import test_cli
+
+# The `cli` fixture (in-process runs, a clean environment) and the scenario run, shared.
+cli = test_cli.cli
+scenario_check = test_cli.scenario_check
+
+SCRIPT = Path(sys.executable).parent / "reconcile-tui"
+
+
+def _acknowledgements(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT * FROM acknowledgements").fetchall()
+
+
+@pytest.mark.parametrize("given", ["", "%", "_%_", "%%%%%%%%", "________", "  "])
+def test_an_empty_or_wildcard_ack_accepts_nothing_and_fail_on_stays_red(cli, db_path, given):
+    assert scenario_check(cli, db_path).code == 1
+    result = cli("--db", db_path, "ack", given, "--note", "unset $ID in a script")
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert _acknowledgements(db_path) == []
+    again = cli("--db", db_path, "check", "--offline", "--format", "json")
+    assert again.code == 1
+    assert json.loads(again.out)["summary"]["acknowledged"] == 0
+
+
+def test_a_short_prefix_says_how_many_characters_to_give(cli, db_path):
+    scenario_check(cli, db_path)
+    some_id = json.loads(cli("--db", db_path, "check", "--offline", "--format", "json").out)[
+        "discrepancies"
+    ][0]["id"]
+    result = cli("--db", db_path, "ack", some_id[:5], "--note", "n")
+    assert result.code == 2
+    assert "give at least 6 characters of a discrepancy id" in result.err
+    assert cli("--db", db_path, "ack", some_id[:6], "--note", "n").code == 0
+    assert [row[1] for row in _acknowledgements(db_path)] == [some_id]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("export", "--output", "out.csv"), ("ack", "3f9c2a1b", "--note", "agreed")],
+    ids=["export", "ack"],
+)
+def test_export_and_ack_before_any_check_create_nothing_and_say_what_to_do(
+    cli, tmp_path, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "not-yet" / "books.db"
+    result = cli("--db", db, *args)
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"error: no check has run yet: database {db} does not exist;"
+        " run `reconcile-tui check` first"
+    ]
+    assert not db.parent.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_export_and_ack_on_the_default_database_create_nothing(cli, tmp_path):
+    # The `cli` fixture points the default database into tmp_path/data-home.
+    for args in (("export", "--output", tmp_path / "x.csv"), ("ack", "abcdef", "--note", "n")):
+        result = cli(*args)
+        assert result.code == 2
+        assert "no check has run yet" in result.err
+    assert not (tmp_path / "data-home").exists()
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("given", ["", " "])
+def test_an_empty_db_option_says_to_give_a_path(cli, given, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", given, "check", "--offline")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "error: Invalid value for '--db': is empty: give the database file's path"
+        " (e.g. --db books.db), or leave --db out for the default"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_as_the_database_says_to_give_a_file(cli, tmp_path, monkeypatch):
+    assert "is a directory" in cli("--db", tmp_path, "check", "--offline").err
+    monkeypatch.setenv("RECONCILE_DB", str(tmp_path))
+    result = cli("check", "--offline")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"error: database {tmp_path} is a directory: give the database file's path"
+    )
+
+
+# -- --output -------------------------------------------------------------------------
+
+
+def test_a_report_written_over_a_private_file_stays_private(cli, db_path, tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text("{}")
+    report.chmod(0o600)
+    result = scenario_check(cli, db_path, "--format", "json", "--output", report)
+    assert result.code == 1
+    assert json.loads(report.read_text())["schema_version"]
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    exported = cli("--db", db_path, "export", "--output", report, "--format", "json")
+    assert exported.code == 0
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+
+
+def test_a_report_into_a_fifo_reaches_its_reader(cli, db_path, tmp_path):
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with fifo.open("rb") as stream:
+            received.append(stream.read())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    result = scenario_check(cli, db_path, "--format", "json", "--output", fifo)
+    reader.join()
+    assert result.code == 1
+    assert len(json.loads(received[0])["discrepancies"]) == 17
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert f"report written to {fifo}" in result.err
+
+
+def _check_to_dev_stdout(db: Path, stdout) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CRYPTOFUSE")}
+    return subprocess.run(
+        [
+            SCRIPT,
+            "--db",
+            db,
+            "--config",
+            SCENARIO / "reconcile.toml",
+            "check",
+            "--records",
+            SCENARIO / "records.csv",
+            "--api-dir",
+            SCENARIO / "api",
+            "--format",
+            "markdown",
+            "--output",
+            "/dev/stdout",
+        ],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env=env,
+        check=False,
+    )
+
+
+def test_a_report_to_dev_stdout_reaches_the_pipe(tmp_path):
+    finished = _check_to_dev_stdout(tmp_path / "books.db", subprocess.PIPE)
+    assert finished.returncode == 1
+    assert finished.stdout.startswith(b"## ")
+    assert b"report written to /dev/stdout" in finished.stderr
+
+
+def test_a_report_to_dev_stdout_appends_to_a_job_summary(tmp_path):
+    summary = tmp_path / "step_summary.md"
+    summary.write_bytes(b"# earlier steps\n")
+    with summary.open("ab") as appended:  # as `>> "$GITHUB_STEP_SUMMARY"` opens it
+        finished = _check_to_dev_stdout(tmp_path / "books.db", appended)
+    assert finished.returncode == 1
+    written = summary.read_bytes()
+    assert written.startswith(b"# earlier steps\n## ")
+    assert written.count(b"# earlier steps") == 1
+
+
+# -- control characters -----------------------------------------------------------------
+
+HOSTILE_REFERENCE = "X-\x1b[2J\x07\u202eFDP.exe\u200b\x9b"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "junit", "json"])
+def test_control_characters_in_references_never_reach_the_reader_raw(cli, db_path, tmp_path, fmt):
+    records = tmp_path / "records.csv"
+    twice = (
+        f"{HOSTILE_REFERENCE},2025-01-10T10:00:00Z,USDTERC20,{WALLET_A},deposit,1,0,confirmed,\n"
+    )
+    records.write_text(
+        (SCENARIO / "records.csv").read_text(encoding="utf-8") + twice + twice,
+        encoding="utf-8",
+        newline="",
+    )
+    result = cli(
+        "--db", db_path, "--config", SCENARIO / "reconcile.toml", "check",
+        "--records", records, "--api-dir", SCENARIO / "api", "--format", fmt,
+    )  # fmt: skip
+    assert result.code == 1
+    for character in ("\x1b", "\x07", "\u202e", "\u200b", "\x9b"):
+        assert character not in result.out, character
+    if fmt == "json":
+        found = json.loads(result.out)["discrepancies"]
+        assert any(HOSTILE_REFERENCE in d["references"] for d in found)
+    else:
+        shown = result.out.replace("\\\\", "\\")  # Markdown doubles a backslash
+        assert "X-\\x1b" in shown
+        assert "2J\\x07\\u202eFDP.exe\\u200b\\x9b" in shown
+    exported = tmp_path / "export.csv"
+    assert cli("--db", db_path, "export", "--output", exported).code == 0
+    assert "\x1b" not in exported.read_text(encoding="utf-8")

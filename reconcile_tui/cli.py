@@ -24,7 +24,8 @@ from reconcile_tui.config import Settings, load_settings
 from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
-from reconcile_tui.logs import configure_logging, redact_secrets
+from reconcile_tui.logs import configure_logging
+from reconcile_tui.redaction import mask
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -47,12 +48,8 @@ class Invocation:
     debug: bool
 
     def settings(self) -> Settings:
-        settings = load_settings(self.config)
-        api = settings.api
-        redact_secrets(
-            secret.get_secret_value() for secret in (api.token, api.client_secret) if secret
-        )
-        return settings
+        # Loading registers every secret with the one mask (reconcile_tui.redaction).
+        return load_settings(self.config)
 
     def workspace(self, settings: Settings | None = None) -> Workspace:
         return Workspace(settings or self.settings(), db_path=self.db)
@@ -345,7 +342,9 @@ def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) 
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    _stderr().print(f"error: {message}", markup=False)
+    # Whatever the message quotes (a gateway's error body, a library's complaint about a
+    # header), no secret is shown: docs/configuration.md, "Secrets".
+    _stderr().print(f"error: {mask(message)}", markup=False)
     sys.exit(code)
 
 
@@ -362,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except BadFile as error:
         err = _stderr()
         for problem in error.problems[:ROWS_LISTED]:
-            err.print(str(problem), markup=False)
+            err.print(mask(str(problem)), markup=False)
         hidden = len(error.problems) - ROWS_LISTED
         if hidden > 0:
             err.print(f"… and {hidden} more listed rows", markup=False)

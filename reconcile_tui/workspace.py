@@ -29,6 +29,7 @@ from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.reconcile.model import Report, tally
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
+from reconcile_tui.redaction import mask_document
 from reconcile_tui.store import acks, ledger, runs, snapshots
 from reconcile_tui.store.db import Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
@@ -58,7 +59,9 @@ class CheckOutcome:
     snapshot_id: int
 
     def document(self) -> dict[str, Any]:
-        return self.report.to_dict()
+        """The report document, with any known secret masked (docs/configuration.md)."""
+        document: dict[str, Any] = mask_document(self.report.to_dict())
+        return document
 
 
 class Workspace:
@@ -223,7 +226,7 @@ class Workspace:
             generated_at=self.clock(),
             snapshot_id=snapshot_id,
         )
-        document = report.to_dict()
+        document = mask_document(report.to_dict())
         run_id = runs.save_run(
             self.store,
             report.header(),

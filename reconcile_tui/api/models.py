@@ -4,11 +4,17 @@ Amounts arrive as JSON strings and become exact Decimals; a number where an amou
 is refused (the gateway never sends one, so a number means something upstream rounded).
 Fields the page documents are required; fields it does not are ignored. A problem is
 reported by the field's path: `balances[0].wallets[1].balance: ...`.
+
+Values the product cannot hold are refused here, for live and saved responses alike
+(docs/api-client.md, "Bounds"): amounts beyond `money.check_held`, counts above
+MAX_COUNT, times outside the years 1900 to 2999, currency codes that are not
+CURRENCY_CODE.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -27,6 +33,8 @@ from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.times import Interval, Period, TimeError, format_utc, parse_api_time
 
 __all__ = [
+    "CURRENCY_CODE",
+    "MAX_COUNT",
     "BalancesResponse",
     "BalancesSummary",
     "CurrencyBalance",
@@ -43,6 +51,14 @@ __all__ = [
 
 _API_NUMBERS = NumberStyle(signed=True)
 
+#: The most transactions a count may say: far above any merchant's, far below SQLite's
+#: INTEGER (2^63 - 1) even summed over every bucket of a 30-day hourly history.
+MAX_COUNT = 10**15
+
+#: A currency code as the gateway prints them (USDTERC20, ETH): it names files of
+#: `fetch --save`, so nothing path-like (`../x`, `a/b`) is ever accepted.
+CURRENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
+
 
 class ResponseShapeError(ValueError):
     """A response body is not what the API page documents; the message names the field."""
@@ -56,9 +72,18 @@ def _amount_from_text(value: Any) -> Decimal:
     if not isinstance(value, str):
         raise ValueError(f"amount must be a JSON string, got {type(value).__name__}")
     try:
-        return money.parse_amount(value, style=_API_NUMBERS)
+        return money.check_held(money.parse_amount(value, style=_API_NUMBERS))
     except AmountError as error:
         raise ValueError(str(error)) from None
+
+
+def _currency_code(value: Any) -> Any:
+    if isinstance(value, str) and not CURRENCY_CODE.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValueError(
+            f"{shown!r} is not a currency code (A-Z, 0-9, _ and -, at most 32 characters)"
+        )
+    return value
 
 
 def _time_from_text(value: Any) -> datetime:
@@ -80,7 +105,8 @@ ApiTime = Annotated[
     BeforeValidator(_time_from_text),
     PlainSerializer(format_utc, return_type=str),
 ]
-Count = Annotated[int, Field(strict=True, ge=0)]
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+CurrencyCode = Annotated[str, BeforeValidator(_currency_code)]
 
 
 class _Shape(BaseModel):
@@ -99,7 +125,7 @@ class WalletBalance(_Shape):
 class CurrencyBalance(_Shape):
     """One currency's aggregate across wallets, with its all-time totals."""
 
-    currency: str
+    currency: CurrencyCode
     currency_name: str | None = None
     network: str | None = None
     total_balance: Amount
@@ -177,7 +203,7 @@ class HistorySummary(_Shape):
 class HistoryResponse(_Shape):
     """GET /user/balances/history/ for one currency."""
 
-    currency: str | None = None
+    currency: CurrencyCode | None = None
     period: Period
     interval: Interval
     history: list[HistoryBucket]

@@ -192,11 +192,13 @@ def fetch(
     refresh: bool,
 ) -> int:
     """Fetch balances and balance history from the gateway into the database."""
-    from reconcile_tui.api.snapshot import save as save_responses
-
     with invocation.workspace() as workspace:
         outcome = workspace.fetch(
-            period=period, interval=interval, currencies=list(currencies) or None, refresh=refresh
+            period=period,
+            interval=interval,
+            currencies=list(currencies) or None,
+            refresh=refresh,
+            save_to=save,
         )
         snapshot = outcome.snapshot
         age = age_text(workspace.clock() - snapshot.fetched_at)
@@ -208,8 +210,7 @@ def fetch(
             f" history {snapshot.period} {snapshot.interval} for {len(snapshot.histories)}"
         )
         if save is not None:
-            written = save_responses(snapshot, save)
-            click.echo(f"saved {len(written)} files to {save}")
+            click.echo(f"saved {len(outcome.saved)} files to {save}")
     return 0
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -146,6 +148,16 @@ class CurrencyBalance(_Shape):
             amounts += [wallet.balance, wallet.pending]
         return max(money.places(amount) for amount in amounts)
 
+    def repeated_wallets(self) -> dict[str, int]:
+        """Wallet ids listed more than once in this currency, with how often: the gateway
+        contradicting itself, so none of those entries can be compared with the books."""
+        return _repeated(wallet.wallet_id for wallet in self.wallets)
+
+
+def _repeated(keys: Iterable[str]) -> dict[str, int]:
+    counts = Counter(keys)
+    return {key: count for key, count in counts.items() if count > 1}
+
 
 class BalancesSummary(_Shape):
     """The `summary` block of GET /user/balances/."""
@@ -163,11 +175,24 @@ class BalancesResponse(_Shape):
     summary: BalancesSummary
 
     def currency(self, code: str) -> CurrencyBalance | None:
-        """The balance of `code`, or None when the gateway does not report it."""
+        """The balance of `code` (its first listing), or None when the gateway does not
+        report it."""
         for balance in self.balances:
             if balance.currency == code:
                 return balance
         return None
+
+    def listed(self) -> list[CurrencyBalance]:
+        """Each currency once, at its first listing: the one every comparison uses
+        (docs/reconciliation.md, "Listed twice")."""
+        first: dict[str, CurrencyBalance] = {}
+        for balance in self.balances:
+            first.setdefault(balance.currency, balance)
+        return list(first.values())
+
+    def repeated_currencies(self) -> dict[str, int]:
+        """Currency codes listed more than once, with how often."""
+        return _repeated(balance.currency for balance in self.balances)
 
     def printed_scales(self) -> dict[str, int]:
         """Each currency's printed scale: the scale of currencies not known in advance."""

@@ -1,7 +1,8 @@
 """A gateway on a real loopback socket that answers what each test scripts, per path.
 
-An answer is `(status, body)` or a function of the request's headers returning one, so a
-test can echo the Authorization header back, as a hostile or careless gateway might.
+An answer is `(status, body)` or a function of the request's headers and query returning
+one, so a test can echo the Authorization header back, as a hostile or careless gateway
+might, or spoil the answer for one currency only.
 Paths without a script answer the API page's examples (history for the currency asked).
 """
 
@@ -16,7 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import API_PAGE
 
-Answer = tuple[int, bytes] | Callable[[Mapping[str, str]], tuple[int, bytes]]
+Headers = Mapping[str, str]
+Query = Mapping[str, list[str]]
+Answer = tuple[int, bytes] | Callable[[Headers, Query], tuple[int, bytes]]
 
 BALANCES = (API_PAGE / "balances.json").read_bytes()
 HISTORY = (API_PAGE / "history_USDTERC20.json").read_bytes()
@@ -54,7 +57,8 @@ def scripted_gateway(script: Mapping[str, Answer]) -> Iterator[str]:
             if answer is None:
                 status, body = _default(parts.path, parse_qs(parts.query))
             elif callable(answer):
-                status, body = answer({k.lower(): v for k, v in self.headers.items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, body = answer(headers, parse_qs(parts.query))
             else:
                 status, body = answer
             self.send_response(status)
@@ -69,7 +73,13 @@ def scripted_gateway(script: Mapping[str, Answer]) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass  # the tests read the client's output, not the server's
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client that gave up mid-answer is what some tests provoke
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -75,7 +75,7 @@ def test_a_secret_with_control_characters_is_refused_naming_the_variable_not_the
 
 
 def echo_authorization(status: int):
-    def answer(headers):
+    def answer(headers, query):
         body = {
             "error": {
                 "code": "authentication_failed",
@@ -110,7 +110,7 @@ def test_a_gateway_echoing_the_bearer_token_shows_it_nowhere(tmp_path, status):
 def test_a_token_endpoint_echoing_the_basic_header_shows_neither_secret_nor_its_base64(
     tmp_path,
 ):
-    def echo_basic(headers):
+    def echo_basic(headers, query):
         header = headers.get("authorization", "")
         body = {"error": "invalid_client", "error_description": f"refused {header}"}
         return 401, json.dumps(body).encode()
@@ -136,7 +136,7 @@ def test_a_token_endpoint_echoing_the_basic_header_shows_neither_secret_nor_its_
 def test_an_issued_token_echoed_in_a_successful_body_is_stored_and_reported_masked(tmp_path):
     # A careless gateway names the wallet after the request's Authorization header: the
     # run succeeds, and neither the database nor the report holds the token.
-    def balances(headers):
+    def balances(headers, query):
         data = json.loads(
             (Path(__file__).parents[1] / "fixtures/api_page/balances.json").read_text()
         )

@@ -24,7 +24,8 @@ from reconcile_tui.config import Settings, load_settings
 from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
-from reconcile_tui.logs import configure_logging, redact_secrets
+from reconcile_tui.logs import configure_logging
+from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
@@ -48,12 +49,8 @@ class Invocation:
     debug: bool
 
     def settings(self) -> Settings:
-        settings = load_settings(self.config)
-        api = settings.api
-        redact_secrets(
-            secret.get_secret_value() for secret in (api.token, api.client_secret) if secret
-        )
-        return settings
+        # Loading registers every secret with the one mask (reconcile_tui.redaction).
+        return load_settings(self.config)
 
     def workspace(self, settings: Settings | None = None, *, create: bool = True) -> Workspace:
         """The workspace on the chosen database; `create=False` for commands that only
@@ -240,11 +237,13 @@ def fetch(
     refresh: bool,
 ) -> int:
     """Fetch balances and balance history from the gateway into the database."""
-    from reconcile_tui.api.snapshot import save as save_responses
-
     with invocation.workspace() as workspace:
         outcome = workspace.fetch(
-            period=period, interval=interval, currencies=list(currencies) or None, refresh=refresh
+            period=period,
+            interval=interval,
+            currencies=list(currencies) or None,
+            refresh=refresh,
+            save_to=save,
         )
         snapshot = outcome.snapshot
         age = age_text(workspace.clock() - snapshot.fetched_at)
@@ -256,8 +255,7 @@ def fetch(
             f" history {snapshot.period} {snapshot.interval} for {len(snapshot.histories)}"
         )
         if save is not None:
-            written = save_responses(snapshot, save)
-            click.echo(f"saved {len(written)} files to {save}")
+            click.echo(f"saved {len(outcome.saved)} files to {save}")
     return 0
 
 
@@ -390,7 +388,9 @@ def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) 
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    _stderr().print(f"error: {message}", markup=False)
+    # Whatever the message quotes (a gateway's error body, a library's complaint about a
+    # header), no secret is shown: docs/configuration.md, "Secrets".
+    _stderr().print(f"error: {visible(mask(message))}", markup=False)
     sys.exit(code)
 
 
@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except BadFile as error:
         err = _stderr()
         for problem in error.problems[:ROWS_LISTED]:
-            err.print(str(problem), markup=False)
+            err.print(visible(mask(str(problem))), markup=False)
         hidden = len(error.problems) - ROWS_LISTED
         if hidden > 0:
             err.print(f"… and {hidden} more listed rows", markup=False)

@@ -19,15 +19,23 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from reconcile_tui import money
+from reconcile_tui import money, redaction
 from reconcile_tui.errors import BadInput, ConfigError
 from reconcile_tui.files import read_input
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
@@ -49,6 +57,10 @@ DEFAULT_API_URL = "https://api.cryptofuse.io"
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
+#: The longest duration a threshold may name: ten years is already no threshold at all, and
+#: a bound keeps every time computed from one inside what a time can hold.
+LONGEST_DURATION = timedelta(days=3650)
+
 
 def default_db_path() -> Path:
     """Where the database lives unless told otherwise: the user's data directory."""
@@ -62,7 +74,31 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"{text!r} is not a duration like 90m, 24h or 3d")
     number, unit = match.groups()
-    return timedelta(**{_UNITS[unit]: float(number)})
+    seconds = Decimal(number) * Decimal(int(timedelta(**{_UNITS[unit]: 1}).total_seconds()))
+    if seconds > Decimal(int(LONGEST_DURATION.total_seconds())):
+        raise ValueError(f"{text!r} is longer than the longest duration allowed, 3650d")
+    return timedelta(seconds=float(seconds))
+
+
+def secret_problem(value: str) -> str | None:
+    """Why `value` cannot be a secret (a control character, such as a trailing newline from
+    a file, which no header can carry), or None. Never quotes the value."""
+    bad = next((char for char in value if ord(char) < 0x20 or ord(char) == 0x7F), None)
+    if bad is None:
+        return None
+    what = "a newline" if bad in "\r\n" else f"the control character U+{ord(bad):04X}"
+    return f"holds {what}; set it without one (the value is not shown)"
+
+
+def token_problem(value: str) -> str | None:
+    """Why `value` cannot be a bearer token (RFC 6750: printable ASCII, no spaces), or None."""
+    problem = secret_problem(value)
+    if problem is None and not all(0x21 <= ord(char) <= 0x7E for char in value):
+        problem = (
+            "holds a space or a non-ASCII character, which a bearer token never has"
+            " (the value is not shown)"
+        )
+    return problem
 
 
 def _exact(value: Any, what: str) -> Decimal:
@@ -81,6 +117,13 @@ def _exact(value: Any, what: str) -> Decimal:
     return amount
 
 
+def _held(value: Any, what: str) -> Decimal:
+    try:
+        return money.check_held(_exact(value, what))
+    except money.AmountError as error:
+        raise ValueError(f"{what}: {error}") from None
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,20 +139,20 @@ class ApiSettings(_Section):
     """OAuth client id for the client-credentials grant."""
     client_secret: SecretStr | None = None
     """OAuth client secret (prefer the CRYPTOFUSE_CLIENT_SECRET variable)."""
-    connect_timeout: float = Field(default=5.0, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0, le=600, allow_inf_nan=False)
     """Seconds to wait for a connection."""
-    read_timeout: float = Field(default=20.0, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds to wait for each response."""
-    deadline: float = Field(default=120.0, gt=0)
+    deadline: float = Field(default=120.0, gt=0, le=604800, allow_inf_nan=False)
     """Seconds a whole command may spend on the network, retries included."""
     max_attempts: int = Field(default=5, ge=1, le=20)
     """Attempts per request for retryable failures (connection errors, 429, 502-504)."""
-    retry_after_cap: float = Field(default=30.0, gt=0)
+    retry_after_cap: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
     """The longest Retry-After the client honours, in seconds."""
     concurrency: int = Field(default=20, ge=1, le=32)
     """History requests in flight at once. A full fetch of 20 currencies is 21 requests, well
     inside the gateway's 100 a minute, and a 429 is waited out anyway."""
-    cache_ttl: float = Field(default=300.0, ge=0)
+    cache_ttl: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False)
     """Seconds a fetched snapshot is reused before fetching again (the API page's advice)."""
     period: Period = DEFAULT_PERIOD
     """History period fetched by default."""
@@ -122,6 +165,22 @@ class ApiSettings(_Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token_text(cls, value: Any) -> Any:
+        problem = token_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("client_id", "client_secret", mode="before")
+    @classmethod
+    def _credential_text(cls, value: Any) -> Any:
+        problem = secret_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class RuleSettings(_Section):
@@ -139,7 +198,7 @@ class RuleSettings(_Section):
     def _amounts(cls, value: Any) -> dict[str, Decimal]:
         if not isinstance(value, dict):
             raise ValueError('expected a table of currency = "amount"')
-        return {str(code): _exact(amount, f"{code}") for code, amount in value.items()}
+        return {str(code): _held(amount, f"{code}") for code, amount in value.items()}
 
     @field_validator("stale_pending_after", mode="before")
     @classmethod
@@ -155,7 +214,7 @@ class RuleSettings(_Section):
 class StoreSettings(_Section):
     path: Path | None = None
     """The database file (RECONCILE_DB; default in the user's data directory)."""
-    busy_timeout: float = Field(default=10.0, gt=0)
+    busy_timeout: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds to wait for another process's write before giving up."""
 
 
@@ -198,11 +257,21 @@ class _EnvironmentSource(PydanticBaseSettingsSource):
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # everything is done in __call__
 
+    _CHECKS: ClassVar[dict[str, Callable[[str], str | None]]] = {
+        "CRYPTOFUSE_TOKEN": token_problem,
+        "CRYPTOFUSE_CLIENT_ID": secret_problem,
+        "CRYPTOFUSE_CLIENT_SECRET": secret_problem,
+    }
+
     def __call__(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for name, (section, key) in self._NAMES.items():
             value = self._environ.get(name)
             if value:
+                # Checked here, so the error names the variable the user set.
+                problem = self._CHECKS[name](value) if name in self._CHECKS else None
+                if problem:
+                    raise ConfigError(f"environment: {name} {problem}")
                 found.setdefault(section, {})[key] = value
         return found
 
@@ -273,4 +342,16 @@ def load_settings(
         if first["type"] == "extra_forbidden":
             message = "unknown setting"
         raise ConfigError(f"{where}: {key}: {message}") from None
+    _register_secrets(loaded.api)
     return loaded
+
+
+def _register_secrets(api: ApiSettings) -> None:
+    """Tell the one mask (reconcile_tui.redaction) every secret these settings hold."""
+    if api.token is not None:
+        redaction.register_secret(api.token.get_secret_value())
+    if api.client_secret is not None:
+        redaction.register_client_credentials(
+            api.client_id or "", api.client_secret.get_secret_value()
+        )
+    redaction.register_url_password(api.url)

@@ -1,41 +1,33 @@
 """Logging to stderr for the CLI, with every known secret masked in every record.
 
 The HTTP client never logs a token or client secret in the first place; this filter is
-the second lock on the door, in case a library (or a future change) ever does.
+the second lock on the door, in case a library (or a future change) ever does. Which
+values are secret, and in which forms, is known in one place: reconcile_tui.redaction.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
 from typing import TextIO
 
-__all__ = ["MASK", "SecretMask", "configure_logging", "redact_secrets", "remove_handlers"]
+from reconcile_tui.redaction import MASK, mask
 
-MASK = "********"
+__all__ = ["MASK", "SecretMask", "configure_logging", "remove_handlers"]
 
 
 class SecretMask(logging.Filter):
-    """Replaces each registered secret in a record's message and arguments with MASK."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._secrets: set[str] = set()
-
-    def add(self, secrets: Iterable[str]) -> None:
-        # Very short values would mask ordinary words; real secrets are long.
-        self._secrets.update(secret for secret in secrets if len(secret) >= 6)
+    """Masks every known secret (reconcile_tui.redaction) in a record's message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         message = record.getMessage()
-        masked = message
-        for secret in self._secrets:
-            masked = masked.replace(secret, MASK)
+        masked = mask(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # A traceback (--debug) repeats the exception's text: format it now, masked.
+            record.exc_text = mask(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 
@@ -66,11 +58,6 @@ def remove_handlers() -> None:
     for existing in list(root.handlers):
         if getattr(existing, "reconcile_tui", False):
             root.removeHandler(existing)
-
-
-def redact_secrets(secrets: Iterable[str]) -> None:
-    """Mask these values in everything logged from now on."""
-    _MASK.add(secrets)
 
 
 def configure_logging(verbosity: int) -> None:

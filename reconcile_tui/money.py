@@ -33,6 +33,7 @@ from typing import Final
 
 __all__ = [
     "MAX_SCALE",
+    "MAX_WHOLE_DIGITS",
     "MONEY",
     "ZERO",
     "AmountError",
@@ -42,6 +43,7 @@ __all__ = [
     "NumberStyle",
     "add",
     "canonical",
+    "check_held",
     "display_scale",
     "format_amount",
     "is_rounded_quotient",
@@ -87,6 +89,11 @@ ZERO: Final = Decimal(0)
 
 #: The most decimal places any currency may carry; the scale of a currency nobody knows.
 MAX_SCALE: Final = 18
+
+#: The most digits before the point an amount from outside may have (docs/money.md): far
+#: above any currency's supply, far below what could make a sum of many amounts round in
+#: MONEY's 80 digits beside 18 places.
+MAX_WHOLE_DIGITS: Final = 30
 
 _KNOWN_PREFIX_SCALES: Final = (("USDT", 6), ("USDC", 6), ("DAI", 6))
 _KNOWN_EXACT_SCALES: Final = {"ETH": 18, "WETH": 18, "BTC": 8}
@@ -256,6 +263,25 @@ def parse_amount(
     amount = Decimal(plain)
     if scale is not None:
         amount = _fit_scale(amount, scale, text.strip(), currency)
+    return amount
+
+
+def check_held(amount: Decimal) -> Decimal:
+    """`amount` if the product can hold it (MAX_WHOLE_DIGITS before the point, MAX_SCALE
+    places after, trailing zeros included), else AmountError: a value from outside larger
+    or finer than any ledger."""
+    _refuse_float(amount)
+    _, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite by construction
+    whole = len(digits) + exponent if amount else 0
+    if whole > MAX_WHOLE_DIGITS:
+        raise AmountError(
+            f"amount has {whole} digits before the point; at most {MAX_WHOLE_DIGITS} are held"
+        )
+    if places(amount) > MAX_SCALE:
+        raise AmountError(
+            f"amount has {places(amount)} decimal places; at most {MAX_SCALE} are held"
+        )
     return amount
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from reconcile_tui import report as reports
-from reconcile_tui.api.snapshot import GatewaySnapshot, load_saved
+from reconcile_tui.api.snapshot import GatewaySnapshot, check_savable, load_saved, requested_codes
+from reconcile_tui.api.snapshot import save as save_responses
 from reconcile_tui.config import Settings
 from reconcile_tui.errors import BadInput, NotFound
 from reconcile_tui.files import write_atomically
@@ -29,6 +30,7 @@ from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.reconcile.model import Report, tally
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
+from reconcile_tui.redaction import mask_document
 from reconcile_tui.store import acks, ledger, runs, snapshots
 from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
@@ -52,6 +54,8 @@ class FetchOutcome:
     snapshot_id: int
     snapshot: GatewaySnapshot
     from_cache: bool
+    saved: tuple[Path, ...] = ()
+    """The files `save_to` wrote (the `check --api-dir` layout)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,9 @@ class CheckOutcome:
     snapshot_id: int
 
     def document(self) -> dict[str, Any]:
-        return self.report.to_dict()
+        """The report document, with any known secret masked (docs/configuration.md)."""
+        document: dict[str, Any] = mask_document(self.report.to_dict())
+        return document
 
 
 class Workspace:
@@ -176,18 +182,20 @@ class Workspace:
         currencies: Sequence[str] | None = None,
         refresh: bool = False,
         transport: Any = None,
+        save_to: Path | None = None,
     ) -> FetchOutcome:
         """The gateway's balances and history: from the cache while fresh, else fetched.
 
         A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
         period, interval and currencies is reused (the API page advises a 5-minute cache);
-        `refresh` bypasses it.
+        `refresh` bypasses it. With `save_to`, the responses are also written there, once
+        everything is known to be writable: nothing is stored or written before that.
         """
         from reconcile_tui.api.client import fetch_snapshot_sync
 
         api = self.settings.api
         # The client asks for upper-case codes; the cache must match what it stored.
-        currencies = sorted({code.strip().upper() for code in currencies}) if currencies else None
+        currencies = sorted(requested_codes(currencies)) if currencies else None
         period = period or api.period
         interval = interval or api.interval
         now = self.clock()
@@ -201,7 +209,8 @@ class Workspace:
                 fetched_since=now - timedelta(seconds=api.cache_ttl),
             )
             if cached is not None:
-                return FetchOutcome(cached[0], cached[1], from_cache=True)
+                saved = _save(cached[1], save_to)
+                return FetchOutcome(cached[0], cached[1], from_cache=True, saved=saved)
         snapshot = fetch_snapshot_sync(
             api,
             period=period,
@@ -210,7 +219,10 @@ class Workspace:
             transport=transport,
             clock=self.clock,
         )
-        return FetchOutcome(self.store_snapshot(snapshot, currencies), snapshot, from_cache=False)
+        if save_to is not None:
+            check_savable(snapshot)
+        snapshot_id = self.store_snapshot(snapshot, currencies)
+        return FetchOutcome(snapshot_id, snapshot, from_cache=False, saved=_save(snapshot, save_to))
 
     def latest_snapshot_id(self) -> int | None:
         """The id of the newest stored snapshot (cheap: nothing is parsed), or None."""
@@ -239,7 +251,7 @@ class Workspace:
             generated_at=self.clock(),
             snapshot_id=snapshot_id,
         )
-        document = report.to_dict()
+        document = mask_document(report.to_dict())
         run_id = runs.save_run(
             self.store,
             report.header(),
@@ -390,6 +402,10 @@ class Workspace:
         document = self.latest_document()
         write_atomically(path, reports.render_bytes(document, fmt))
         return len(document["discrepancies"])
+
+
+def _save(snapshot: GatewaySnapshot, directory: Path | None) -> tuple[Path, ...]:
+    return tuple(save_responses(snapshot, directory)) if directory is not None else ()
 
 
 def _user() -> str:

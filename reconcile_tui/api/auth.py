@@ -34,6 +34,7 @@ from reconcile_tui.api.responses import ERROR_BODY_BYTES, read_error_body
 from reconcile_tui.api.retry import parse_retry_after
 from reconcile_tui.config import ApiSettings
 from reconcile_tui.errors import ApiError
+from reconcile_tui.redaction import register_secret
 from reconcile_tui.times import utc_now
 
 __all__ = [
@@ -253,6 +254,7 @@ class ClientCredentials(httpx.Auth):
                 "the token response has no usable expires_in; assuming %s s", DEFAULT_EXPIRES_IN
             )
             expires_in = DEFAULT_EXPIRES_IN
+        register_secret(value)  # an issued token is as secret as the client's own
         log.info("obtained an access token from %s, valid %s s", url, seconds_text(expires_in))
         return _Token(SecretStr(value), renewal_time(requested_at, expires_in))
 

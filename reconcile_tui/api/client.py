@@ -45,12 +45,17 @@ from reconcile_tui.api.retry import (
     call_with_retries,
     parse_retry_after,
 )
-from reconcile_tui.api.snapshot import GatewaySnapshot
+from reconcile_tui.api.snapshot import GatewaySnapshot, requested_codes
 from reconcile_tui.config import ApiSettings
-from reconcile_tui.errors import ApiError, BadInput
+from reconcile_tui.errors import ApiError, BadInput, ReconcileError
 from reconcile_tui.times import INTERVALS, PERIODS, utc_now
 
-__all__ = ["GatewayClient", "fetch_snapshot", "fetch_snapshot_sync", "timeouts"]
+__all__ = [
+    "GatewayClient",
+    "fetch_snapshot",
+    "fetch_snapshot_sync",
+    "timeouts",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +84,9 @@ def _check_choice(value: str, choices: Sequence[str], name: str) -> None:
 
 def _currencies_to_fetch(balances: BalancesResponse, requested: Sequence[str] | None) -> list[str]:
     """The requested codes (even those the balances omit), else every code reported."""
-    codes = (
-        [balance.currency for balance in balances.balances]
-        if requested is None
-        else [code.strip().upper() for code in requested]
-    )
-    return list(dict.fromkeys(code for code in codes if code))
+    if requested is not None:
+        return requested_codes(requested)
+    return list(dict.fromkeys(balance.currency for balance in balances.balances))
 
 
 class GatewayClient:
@@ -208,7 +210,7 @@ class GatewayClient:
         except ExceptionGroup as failures:
             # One currency failing stops the others; the user needs its one line, not
             # a group of them.
-            first = _first_api_error(failures)
+            first = _first_failure(failures)
             if first is None:
                 raise
             raise first from None
@@ -272,15 +274,20 @@ class GatewayClient:
         raise failure
 
 
-def _first_api_error(group: BaseExceptionGroup[BaseException]) -> ApiError | None:
-    for error in group.exceptions:
-        if isinstance(error, ApiError):
-            return error
-        if isinstance(error, BaseExceptionGroup):
-            nested = _first_api_error(error)
-            if nested is not None:
-                return nested
-    return None
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> ReconcileError | None:
+    """The first failure a user can act on (a bad answer, a refusal), ApiError first."""
+    found: list[ReconcileError] = []
+
+    def collect(inner: BaseExceptionGroup[BaseException]) -> None:
+        for error in inner.exceptions:
+            if isinstance(error, ReconcileError):
+                found.append(error)
+            elif isinstance(error, BaseExceptionGroup):
+                collect(error)
+
+    collect(group)
+    api = [error for error in found if isinstance(error, ApiError)]
+    return (api or found or [None])[0]
 
 
 async def fetch_snapshot(

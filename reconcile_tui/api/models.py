@@ -4,11 +4,19 @@ Amounts arrive as JSON strings and become exact Decimals; a number where an amou
 is refused (the gateway never sends one, so a number means something upstream rounded).
 Fields the page documents are required; fields it does not are ignored. A problem is
 reported by the field's path: `balances[0].wallets[1].balance: ...`.
+
+Values the product cannot hold are refused here, for live and saved responses alike
+(docs/api-client.md, "Bounds"): amounts beyond `money.check_held`, counts above
+MAX_COUNT, times outside the years 1900 to 2999, currency codes that are not
+CURRENCY_CODE.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -27,6 +35,8 @@ from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.times import Interval, Period, TimeError, format_utc, parse_api_time
 
 __all__ = [
+    "CURRENCY_CODE",
+    "MAX_COUNT",
     "BalancesResponse",
     "BalancesSummary",
     "CurrencyBalance",
@@ -43,6 +53,14 @@ __all__ = [
 
 _API_NUMBERS = NumberStyle(signed=True)
 
+#: The most transactions a count may say: far above any merchant's, far below SQLite's
+#: INTEGER (2^63 - 1) even summed over every bucket of a 30-day hourly history.
+MAX_COUNT = 10**15
+
+#: A currency code as the gateway prints them (USDTERC20, ETH): it names files of
+#: `fetch --save`, so nothing path-like (`../x`, `a/b`) is ever accepted.
+CURRENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
+
 
 class ResponseShapeError(ValueError):
     """A response body is not what the API page documents; the message names the field."""
@@ -56,9 +74,18 @@ def _amount_from_text(value: Any) -> Decimal:
     if not isinstance(value, str):
         raise ValueError(f"amount must be a JSON string, got {type(value).__name__}")
     try:
-        return money.parse_amount(value, style=_API_NUMBERS)
+        return money.check_held(money.parse_amount(value, style=_API_NUMBERS))
     except AmountError as error:
         raise ValueError(str(error)) from None
+
+
+def _currency_code(value: Any) -> Any:
+    if isinstance(value, str) and not CURRENCY_CODE.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise ValueError(
+            f"{shown!r} is not a currency code (A-Z, 0-9, _ and -, at most 32 characters)"
+        )
+    return value
 
 
 def _time_from_text(value: Any) -> datetime:
@@ -80,7 +107,8 @@ ApiTime = Annotated[
     BeforeValidator(_time_from_text),
     PlainSerializer(format_utc, return_type=str),
 ]
-Count = Annotated[int, Field(strict=True, ge=0)]
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_COUNT)]
+CurrencyCode = Annotated[str, BeforeValidator(_currency_code)]
 
 
 class _Shape(BaseModel):
@@ -99,7 +127,7 @@ class WalletBalance(_Shape):
 class CurrencyBalance(_Shape):
     """One currency's aggregate across wallets, with its all-time totals."""
 
-    currency: str
+    currency: CurrencyCode
     currency_name: str | None = None
     network: str | None = None
     total_balance: Amount
@@ -120,6 +148,16 @@ class CurrencyBalance(_Shape):
             amounts += [wallet.balance, wallet.pending]
         return max(money.places(amount) for amount in amounts)
 
+    def repeated_wallets(self) -> dict[str, int]:
+        """Wallet ids listed more than once in this currency, with how often: the gateway
+        contradicting itself, so none of those entries can be compared with the books."""
+        return _repeated(wallet.wallet_id for wallet in self.wallets)
+
+
+def _repeated(keys: Iterable[str]) -> dict[str, int]:
+    counts = Counter(keys)
+    return {key: count for key, count in counts.items() if count > 1}
+
 
 class BalancesSummary(_Shape):
     """The `summary` block of GET /user/balances/."""
@@ -137,11 +175,24 @@ class BalancesResponse(_Shape):
     summary: BalancesSummary
 
     def currency(self, code: str) -> CurrencyBalance | None:
-        """The balance of `code`, or None when the gateway does not report it."""
+        """The balance of `code` (its first listing), or None when the gateway does not
+        report it."""
         for balance in self.balances:
             if balance.currency == code:
                 return balance
         return None
+
+    def listed(self) -> list[CurrencyBalance]:
+        """Each currency once, at its first listing: the one every comparison uses
+        (docs/reconciliation.md, "Listed twice")."""
+        first: dict[str, CurrencyBalance] = {}
+        for balance in self.balances:
+            first.setdefault(balance.currency, balance)
+        return list(first.values())
+
+    def repeated_currencies(self) -> dict[str, int]:
+        """Currency codes listed more than once, with how often."""
+        return _repeated(balance.currency for balance in self.balances)
 
     def printed_scales(self) -> dict[str, int]:
         """Each currency's printed scale: the scale of currencies not known in advance."""
@@ -177,7 +228,7 @@ class HistorySummary(_Shape):
 class HistoryResponse(_Shape):
     """GET /user/balances/history/ for one currency."""
 
-    currency: str | None = None
+    currency: CurrencyCode | None = None
     period: Period
     interval: Interval
     history: list[HistoryBucket]

@@ -2,7 +2,10 @@
 
 Bodies are read chunk by chunk, so an enormous (or endless) answer is refused once it
 passes the limit instead of filling memory. The limit applies to the decoded bytes, so a
-small compressed body cannot unpack into gigabytes either.
+small compressed body cannot unpack into gigabytes either. A body that echoes a secret
+(a gateway quoting the Authorization header back) has it masked as it is read, so no
+message, stored snapshot or saved file built from it can show it
+(docs/configuration.md, "Secrets").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import httpx
 from reconcile_tui.api.failures import looks_like_html
 from reconcile_tui.api.models import ResponseShapeError
 from reconcile_tui.errors import ApiError
+from reconcile_tui.redaction import mask_bytes
 
 __all__ = ["ERROR_BODY_BYTES", "MAX_BODY_BYTES", "parse_data", "read_body", "read_error_body"]
 
@@ -47,7 +51,7 @@ async def read_body(response: httpx.Response, url: str, limit: int = MAX_BODY_BY
         body += chunk
         if len(body) > limit:
             raise too_large
-    return bytes(body)
+    return mask_bytes(bytes(body))
 
 
 async def read_error_body(response: httpx.Response, limit: int = ERROR_BODY_BYTES) -> bytes:
@@ -57,7 +61,7 @@ async def read_error_body(response: httpx.Response, limit: int = ERROR_BODY_BYTE
         body += chunk
         if len(body) >= limit:
             break
-    return bytes(body[:limit])
+    return mask_bytes(bytes(body[:limit]))
 
 
 def parse_data(

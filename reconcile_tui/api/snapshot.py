@@ -12,11 +12,13 @@ and write the directory layout `check --api-dir` takes and `fetch --save` writes
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from reconcile_tui.api.models import (
+    CURRENCY_CODE,
     BalancesResponse,
     HistoryResponse,
     ResponseShapeError,
@@ -25,11 +27,21 @@ from reconcile_tui.api.models import (
 )
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input, write_atomically
-from reconcile_tui.times import TimeError, format_utc, parse_api_time
+from reconcile_tui.times import INTERVALS, PERIODS, TimeError, format_utc, parse_api_time
 
-__all__ = ["GatewaySnapshot", "load_saved", "save"]
+__all__ = ["GatewaySnapshot", "check_savable", "load_saved", "requested_codes", "save"]
 
-_SAFE_CODE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+def requested_codes(requested: Sequence[str]) -> list[str]:
+    """The codes a user asked for, upper-cased, or BadInput for one that is no currency
+    code (the rule the gateway's answers follow too: docs/api-client.md, "Bounds")."""
+    codes = [code.strip().upper() for code in requested]
+    for code in codes:
+        if not CURRENCY_CODE.fullmatch(code):
+            raise BadInput(
+                f"--currency {code!r} is not a currency code (A-Z, 0-9, _ and -, at most 32)"
+            )
+    return list(dict.fromkeys(codes))
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ def load_saved(directory: Path) -> GatewaySnapshot:
     except ResponseShapeError as error:
         raise BadInput(str(error)) from None
 
+    meta_path = directory / "meta.json"
+    meta = _read_meta(meta_path)
     histories: dict[str, HistoryResponse] = {}
     histories_raw: dict[str, bytes] = {}
     history_dir = directory / "history"
@@ -76,13 +90,20 @@ def load_saved(directory: Path) -> GatewaySnapshot:
                 history = parse_history(raw, str(path))
             except ResponseShapeError as error:
                 raise BadInput(str(error)) from None
+            # As live: the answer must be for what was asked (the file's name), for the
+            # period and interval the snapshot says it holds.
             code = history.currency or path.stem
+            if code != path.stem:
+                raise BadInput(f"{path}: currency: {code!r}, but the file is named {path.stem}")
+            for key in ("period", "interval"):
+                said = getattr(history, key)
+                if meta.get(key, said) != said:
+                    raise BadInput(f"{path}: {key}: {said!r}, but {meta_path} says {meta[key]!r}")
             if history.currency is None:
                 history = history.model_copy(update={"currency": code})
             histories[code] = history
             histories_raw[code] = raw
 
-    meta = _read_meta(directory / "meta.json")
     first = next(iter(histories.values()), None)
     period = meta.get("period") or (first.period if first else "7d")
     interval = meta.get("interval") or (first.interval if first else "daily")
@@ -91,7 +112,7 @@ def load_saved(directory: Path) -> GatewaySnapshot:
         try:
             fetched_at = parse_api_time(meta["fetched_at"])
         except TimeError as error:
-            raise BadInput(f"{directory / 'meta.json'}: fetched_at: {error}") from None
+            raise BadInput(f"{meta_path}: fetched_at: {error}") from None
     return GatewaySnapshot(
         balances=balances,
         histories=histories,
@@ -105,6 +126,7 @@ def load_saved(directory: Path) -> GatewaySnapshot:
 
 
 def _read_meta(path: Path) -> dict[str, str]:
+    """meta.json's keys, each checked by the rules a live fetch follows."""
     if not path.exists():
         return {}
     try:
@@ -113,16 +135,34 @@ def _read_meta(path: Path) -> dict[str, str]:
         raise BadInput(f"{path}: not valid JSON") from None
     if not isinstance(data, dict):
         raise BadInput(f"{path}: expected a JSON object")
-    return {key: str(value) for key, value in data.items() if isinstance(value, str)}
+    meta: dict[str, str] = {}
+    for key in ("fetched_at", "base_url", "period", "interval"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadInput(f"{path}: {key}: expected a string")
+        meta[key] = value
+    for key, choices in (("period", PERIODS), ("interval", INTERVALS)):
+        if key in meta and meta[key] not in choices:
+            raise BadInput(f"{path}: {key}: {meta[key]!r} is not one of {', '.join(choices)}")
+    return meta
+
+
+def check_savable(snapshot: GatewaySnapshot) -> None:
+    """BadInput unless every file `save` would write has a safe name: checked before any
+    file is written or the snapshot stored (docs/api-client.md)."""
+    for code in snapshot.histories_raw:
+        if not CURRENCY_CODE.fullmatch(code):
+            raise BadInput(f"refusing to save history for currency code {code!r}")
 
 
 def save(snapshot: GatewaySnapshot, directory: Path) -> list[Path]:
     """Write the snapshot in the `check --api-dir` layout; returns the files written."""
+    check_savable(snapshot)
     written = [directory / "balances.json"]
     write_atomically(written[0], snapshot.balances_raw)
     for code, raw in sorted(snapshot.histories_raw.items()):
-        if not set(code) <= _SAFE_CODE:
-            raise BadInput(f"refusing to save history for currency code {code!r}")
         path = directory / "history" / f"{code}.json"
         write_atomically(path, raw)
         written.append(path)

@@ -37,8 +37,9 @@ def _show(ctx: CheckContext, currency: str, amount: Decimal) -> str:
 
 
 def _compared(ctx: CheckContext) -> Iterator[tuple[CurrencyBalance, CurrencyBooks]]:
-    """The currencies both sides know: the only ones whose figures can be compared."""
-    for balance in ctx.snapshot.balances.balances:
+    """The currencies both sides know: the only ones whose figures can be compared (each
+    at its first listing: docs/reconciliation.md, "Listed twice")."""
+    for balance in ctx.snapshot.balances.listed():
         books = ctx.books.currencies.get(balance.currency)
         if books is not None:
             yield balance, books
@@ -83,7 +84,7 @@ def check_coverage(ctx: CheckContext) -> Iterator[Discrepancy]:
                 " report"
             ),
         )
-    for balance in ctx.snapshot.balances.balances:
+    for balance in ctx.snapshot.balances.listed():
         code = balance.currency
         if code not in ctx.books.currencies and not balance.total_balance.is_zero():
             yield Discrepancy(
@@ -118,10 +119,17 @@ def check_coverage(ctx: CheckContext) -> Iterator[Discrepancy]:
 
 
 def check_wallets(ctx: CheckContext) -> Iterator[Discrepancy]:
-    """available_mismatch and pending_mismatch, per reported wallet."""
+    """available_mismatch and pending_mismatch, per reported wallet.
+
+    A wallet the gateway lists twice in one currency is not compared: which entry is right
+    is the gateway's to say, and `api_inconsistency` (`wallet_id=unique`) says so.
+    """
     for balance, books in _compared(ctx):
         code = balance.currency
+        repeated = balance.repeated_wallets()
         for wallet in balance.wallets:
+            if wallet.wallet_id in repeated:
+                continue
             mine = books.wallets.get(wallet.wallet_id) or WalletBooks(wallet.wallet_id)
             label = f"{code} wallet {wallet.wallet_name or wallet.wallet_id}"
             if not ctx.same(code, wallet.balance, mine.available):
@@ -303,13 +311,15 @@ def check_stale_pending(ctx: CheckContext) -> Iterator[Discrepancy]:
 
 
 def check_low_balance(ctx: CheckContext) -> Iterator[Discrepancy]:
-    """low_balance: a wallet's available balance below the configured threshold."""
-    for balance in ctx.snapshot.balances.balances:
+    """low_balance: a wallet's available balance below the configured threshold (a wallet
+    listed twice has no one balance to judge, as in `check_wallets`)."""
+    for balance in ctx.snapshot.balances.listed():
         threshold = ctx.rules.low_balance_threshold(balance.currency)
         if threshold is None:
             continue
+        repeated = balance.repeated_wallets()
         for wallet in balance.wallets:
-            if wallet.balance < threshold:
+            if wallet.balance < threshold and wallet.wallet_id not in repeated:
                 yield Discrepancy(
                     kind=Kind.LOW_BALANCE,
                     currency=balance.currency,

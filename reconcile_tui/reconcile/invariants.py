@@ -28,6 +28,7 @@ def _finding(
     message: str,
     *,
     currency: str | None = None,
+    wallet_id: str | None = None,
     bucket: datetime | None = None,
     scale: int | None = None,
 ) -> Discrepancy:
@@ -35,6 +36,7 @@ def _finding(
         kind=Kind.API_INCONSISTENCY,
         message=message,
         currency=currency,
+        wallet_id=wallet_id,
         bucket=bucket,
         field=field,
         api_value=reported,
@@ -50,7 +52,8 @@ def _show(amount: Decimal) -> str:
 def check_api_consistency(snapshot: GatewaySnapshot) -> Iterator[Discrepancy]:
     """Every invariant the balances and history responses break."""
     yield from _summary(snapshot.balances)
-    for balance in snapshot.balances.balances:
+    yield from _listed_twice(snapshot.balances)
+    for balance in snapshot.balances.listed():
         yield from _currency(balance)
     for code, history in sorted(snapshot.histories.items()):
         yield from _history(code, history, snapshot.balances.currency(code))
@@ -86,6 +89,32 @@ def _summary(response: BalancesResponse) -> Iterator[Discrepancy]:
             f"summary total_wallets {summary.total_wallets} but {wallets} distinct wallets"
             " are listed",
         )
+
+
+def _listed_twice(response: BalancesResponse) -> Iterator[Discrepancy]:
+    """A currency, or a wallet within one, listed more than once: which listing is right is
+    the gateway's to say (docs/reconciliation.md, "Listed twice")."""
+    for code, count in sorted(response.repeated_currencies().items()):
+        yield _finding(
+            "currency=unique",
+            Decimal(count),
+            Decimal(1),
+            f"{code} is listed {count} times in /user/balances/; only its first listing is"
+            " compared with the records",
+            currency=code,
+        )
+    for balance in response.listed():
+        for wallet_id, count in sorted(balance.repeated_wallets().items()):
+            yield _finding(
+                "wallet_id=unique",
+                Decimal(count),
+                Decimal(1),
+                f"{balance.currency}: wallet {wallet_id} is listed {count} times; its balance"
+                " and pending are not compared with the records until the gateway lists it"
+                " once",
+                currency=balance.currency,
+                wallet_id=wallet_id,
+            )
 
 
 def _currency(balance: CurrencyBalance) -> Iterator[Discrepancy]:

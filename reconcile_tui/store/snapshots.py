@@ -18,6 +18,7 @@ from reconcile_tui.store.db import Store
 from reconcile_tui.times import format_utc, parse_api_time, sql_bound
 
 __all__ = [
+    "DamagedSnapshot",
     "cached_snapshot",
     "latest_origin",
     "latest_printed_scales",
@@ -25,6 +26,17 @@ __all__ = [
     "load_snapshot",
     "save_snapshot",
 ]
+
+
+class DamagedSnapshot(DatabaseError):
+    """A stored snapshot this version cannot hold (stored by an older one that accepted
+    values now refused, docs/api-client.md "Bounds"): exit 4, saying how to get past it."""
+
+    def __init__(self, store: Store, problem: Exception) -> None:
+        super().__init__(
+            f"database {store.path}: {problem}; run `reconcile-tui fetch --refresh`"
+            " (or `check --api-dir DIR`) to store a snapshot that can be read"
+        )
 
 
 def _currency_key(currencies: Sequence[str] | None) -> str | None:
@@ -137,7 +149,7 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
             for code, raw in raw_histories.items()
         }
     except ResponseShapeError as error:
-        raise DatabaseError(f"database {store.path}: {error}") from None
+        raise DamagedSnapshot(store, error) from None
     histories = {
         code: history if history.currency else history.model_copy(update={"currency": code})
         for code, history in histories.items()
@@ -179,7 +191,7 @@ def latest_printed_scales(store: Store) -> dict[str, int]:
     try:
         return parse_balances(row[0], f"stored snapshot #{origin[0]}").printed_scales()
     except ResponseShapeError as error:
-        raise DatabaseError(f"database {store.path}: {error}") from None
+        raise DamagedSnapshot(store, error) from None
 
 
 def cached_snapshot(
@@ -203,5 +215,8 @@ def cached_snapshot(
     for row in rows:
         held = row["currencies"]
         if held is None or (wanted and wanted <= set(held.split(","))):
-            return int(row["id"]), load_snapshot(store, int(row["id"]))
+            try:
+                return int(row["id"]), load_snapshot(store, int(row["id"]))
+            except DamagedSnapshot:
+                continue  # what an older version stored and this one cannot hold: fetch anew
     return None

@@ -14,6 +14,7 @@ from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.errors import ApiError, BadInput, DatabaseError, ReconcileError
+from reconcile_tui.redaction import mask
 
 __all__ = ["failure_title", "report_failure"]
 
@@ -34,9 +35,10 @@ def failure_title(error: BaseException) -> str:
 
 
 def failure_message(error: BaseException) -> str:
+    """The notification's text, with every known secret masked (reconcile_tui.redaction)."""
     if isinstance(error, ReconcileError):
-        return str(error)
-    return (
+        return mask(str(error))
+    return mask(
         f"Unexpected {type(error).__name__}: {error}. This is a bug, not your data;"
         " please report it. Nothing was changed by the failed step."
     )

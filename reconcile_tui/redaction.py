@@ -1,0 +1,121 @@
+"""Every secret the product knows, in every form it can travel in, and the one mask for them.
+
+A secret reaches text in more shapes than its own: a `Bearer` header, the base64 of a
+Basic header (`id:secret`), URL- or JSON-escaped, a Python repr. Whatever the product
+prints (the CLI's error line, logs, the terminal app's notifications) or writes (reports)
+passes through `mask`, so a gateway or a library that echoes a header cannot show one
+(docs/configuration.md, "Secrets").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote, urlsplit
+
+__all__ = [
+    "MASK",
+    "mask",
+    "mask_bytes",
+    "mask_document",
+    "register_client_credentials",
+    "register_secret",
+    "register_url_password",
+]
+
+MASK = "********"
+
+#: Shorter values would mask ordinary words; real secrets are long.
+MIN_SECRET_LENGTH = 6
+
+_lock = threading.Lock()
+_forms: list[str] = []  # longest first, so a longer form is masked whole
+
+
+def _escaped(secret: str) -> Iterable[str]:
+    """The ways one value is written in URLs, JSON, reprs and logs."""
+    for value in {secret, secret.strip()}:
+        yield value
+        yield quote(value, safe="")
+        yield quote_plus(value)
+        yield json.dumps(value)[1:-1]
+        yield json.dumps(value, ensure_ascii=False)[1:-1]
+        yield repr(value)[1:-1]
+
+
+def _base64(text: str) -> Iterable[str]:
+    raw = text.encode("utf-8")
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        yield encoded.decode("ascii")
+        yield encoded.decode("ascii").rstrip("=")
+
+
+def _add(forms: Iterable[str]) -> None:
+    with _lock:
+        known = set(_forms)
+        known.update(form for form in forms if len(form) >= MIN_SECRET_LENGTH)
+        _forms[:] = sorted(known, key=len, reverse=True)
+
+
+def register_secret(secret: str) -> None:
+    """Mask `secret` (a token, a password) in every form from now on."""
+    if secret:
+        _add(_escaped(secret))
+
+
+def register_client_credentials(client_id: str, client_secret: str) -> None:
+    """Mask the client secret, and the Basic header built from the pair (both encodings
+    a client may use: form-encoded parts, as the product sends, and plain ones)."""
+    register_secret(client_secret)
+    pairs = {
+        f"{quote_plus(client_id)}:{quote_plus(client_secret)}",
+        f"{client_id}:{client_secret}",
+    }
+    _add(form for pair in pairs for form in _base64(pair))
+
+
+def register_url_password(url: str) -> None:
+    """Mask the password of a `scheme://user:password@host/...` URL (a database URL)."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if password:
+        register_secret(unquote(password))
+        register_secret(password)
+
+
+def mask(text: str) -> str:
+    """`text` with every known secret, in every known form, replaced by MASK."""
+    for form in _forms:
+        if form in text:
+            text = text.replace(form, MASK)
+    return text
+
+
+def mask_bytes(data: bytes) -> bytes:
+    """`mask` for UTF-8 bytes (a report about to be written); other bytes pass unchanged."""
+    if not _forms:
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    masked = mask(text)
+    return data if masked == text else masked.encode("utf-8")
+
+
+def mask_document(value: Any) -> Any:
+    """A report document (dicts, lists, strings) with `mask` applied to every string."""
+    if not _forms:
+        return value
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, dict):
+        return {key: mask_document(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_document(item) for item in value]
+    return value

@@ -189,7 +189,7 @@ def test_a_clean_export_shows_only_the_gateways_stuck_payments(tmp_path: Path) -
     stuck = [
         tx.reference
         for tx in transactions(CONFIG.ledger)
-        if tx.state is RecordStatus.PENDING and tx.at < clock - 86_400
+        if tx.state == RecordStatus.PENDING and tx.at < clock - 86_400
     ]
     assert stuck, "the ledger has payments stuck for days"
     assert {d["kind"] for d in found} == {"stale_pending"}

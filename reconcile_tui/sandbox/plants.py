@@ -115,7 +115,8 @@ class MerchantRow:
         name = NAMED_WALLETS.get(self.wallet_id)
         if name is None or self.wallet_name is not None:
             return self
-        return replace(self, wallet_name=name if self.type is RecordType.DEPOSIT else name.lower())
+        lowered = self.type is RecordType.WITHDRAWAL
+        return replace(self, wallet_name=name.lower() if lowered else name)
 
     @property
     def wallet(self) -> tuple[str | None, str | None]:

@@ -25,9 +25,12 @@ def test_generate_writes_a_scenario_and_says_what_a_check_must_find(tmp_path: Pa
         "--discrepancies", "9", "--period", "24h", "--interval", "hourly", "--bank-export",
     )  # fmt: skip
     assert result.exit_code == 0
-    assert "302 rows with 9 planted mistakes" in result.output  # 300 - 1 missing + 3 added
     assert "errors" in result.output
     scenario = json.loads((tmp_path / "scenario.json").read_text())
+    # 300 - 1 missing + 3 added, less the transactions before the opening, plus its rows.
+    opening = scenario["opening"]
+    rows = 302 - opening["transactions_left_out"] + len(opening["references"])
+    assert f"{rows} rows with 9 planted mistakes" in result.output
     assert scenario["ledger"]["seed"] == 9
     assert (scenario["period"], scenario["interval"]) == ("24h", "hourly")
     assert (tmp_path / "bank-export.toml").exists()

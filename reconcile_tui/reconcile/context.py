@@ -33,8 +33,9 @@ class CheckContext:
         self._printed = self.snapshot.balances.printed_scales()
 
     def scale(self, currency: str | None) -> int | None:
-        """Decimal places to print a currency's amounts with."""
-        return money.display_scale(currency, self._printed) if currency else None
+        """Decimal places to print a currency's amounts with: known, printed by the gateway,
+        else 18, the places such a currency is stored with (docs/money.md)."""
+        return money.scale_for(currency, self._printed) if currency else None
 
     def same(self, currency: str, api_value: Decimal, merchant_value: Decimal) -> bool:
         """Equal within the currency's tolerance (exact by default)."""

@@ -12,10 +12,12 @@ from decimal import Decimal
 from typing import Final
 
 from reconcile_tui import money
+from reconcile_tui.sandbox.spec import known_places
 
 __all__ = [
     "CATALOG",
     "DEFAULT_WALLET",
+    "FOREIGN_CURRENCIES",
     "FOREIGN_CURRENCY",
     "MARKETPLACE",
     "MAX_CURRENCIES",
@@ -26,6 +28,7 @@ __all__ = [
     "Currency",
     "Wallet",
     "currencies",
+    "written_places",
 ]
 
 
@@ -51,6 +54,9 @@ RETIRED_WALLET: Final = Wallet("990e8400-e29b-41d4-a716-446655440099", "Old Stor
 
 #: A currency the account does not hold: records in it are a planted `unknown_currency`.
 FOREIGN_CURRENCY: Final = "USDTTON"
+#: Currencies the account does not hold, with the places the merchant writes them with:
+#: USDTTON has a known scale by its name, TON none (a report shows it with 18 places).
+FOREIGN_CURRENCIES: Final = {FOREIGN_CURRENCY: 6, "TON": 9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +82,7 @@ class Currency:
     scale: int = field(init=False)
 
     def __post_init__(self) -> None:
-        scale = money.known_scale(self.code)
+        scale = known_places(self.code)
         assert scale is not None, f"{self.code} needs a known scale"
         object.__setattr__(self, "scale", scale)  # frozen: set once, here
 
@@ -201,3 +207,13 @@ MAX_CURRENCIES: Final = len(CATALOG)
 def currencies(count: int) -> tuple[Currency, ...]:
     """The first `count` currencies of the catalog: what a sandbox of that size holds."""
     return CATALOG[:count]
+
+
+def written_places(code: str) -> int:
+    """The places the sandbox writes a currency's amounts with (the gateway's or the
+    merchant's: a currency the account does not hold has places of its own)."""
+    if code in FOREIGN_CURRENCIES:
+        return FOREIGN_CURRENCIES[code]
+    places = known_places(code)
+    assert places is not None, f"{code} is not in the catalog"
+    return places

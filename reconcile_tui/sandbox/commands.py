@@ -56,6 +56,17 @@ def _ledger_options(
     return {name: value for name, value in given.items() if value is not None}
 
 
+def _per_currency(option: str, given: tuple[str, ...]) -> dict[str, str]:
+    """CODE=AMOUNT pairs of a repeatable option, as a table (the amounts checked later)."""
+    table: dict[str, str] = {}
+    for pair in given:
+        code, equals, text = pair.partition("=")
+        if not equals or not code.strip() or code.strip() in table:
+            raise BadInput(f"{option} takes CODE=AMOUNT once per currency, not {pair!r}")
+        table[code.strip()] = text.strip()
+    return table
+
+
 def _ledger(function: Any) -> Any:
     """The options that decide the synthetic ledger (shared by serve and generate)."""
     for option in reversed(
@@ -226,6 +237,20 @@ def serve(
     default=None,
     help="The scenario's API contradicts itself in one invariant.",
 )
+@click.option(
+    "--tolerance",
+    "tolerances",
+    multiple=True,
+    metavar="CODE=AMOUNT",
+    help="A tolerance the check is given (reconcile.toml), e.g. USDTERC20=0.5; repeatable.",
+)
+@click.option(
+    "--low-balance",
+    "low_balance",
+    multiple=True,
+    metavar="CODE=AMOUNT",
+    help="A low-balance threshold the check is given (reconcile.toml); repeatable.",
+)
 def generate(
     out: Path,
     seed: int | None,
@@ -238,6 +263,8 @@ def generate(
     interval: str,
     bank_export: bool,
     break_invariant: str | None,
+    tolerances: tuple[str, ...],
+    low_balance: tuple[str, ...],
 ) -> int:
     """Write a merchant CSV with planted mistakes and the report a check must give."""
     options = {"records": 500} | _ledger_options(seed, records, currencies, days, clock)
@@ -249,6 +276,8 @@ def generate(
         period=period,
         interval=interval,
         bank_export=bank_export,
+        tolerances=_per_currency("--tolerance", tolerances),
+        low_balance=_per_currency("--low-balance", low_balance),
     )
     summary = written.expected["summary"]
     click.echo(

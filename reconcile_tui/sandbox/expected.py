@@ -1,48 +1,120 @@
-"""What a correct reconciliation must report: an independent model of DESIGN's semantics.
+"""What a correct reconciliation must report: a model of the documented semantics, apart
+from the engine it checks.
 
-This is the cross-check of the reconciliation engine, so it does not call it: `RecordBooks`
-rebuilds the merchant's side from the rows the generator writes (as the importer must
-read them: first copy of a reference wins, gateway status words mapped onto ours), and
-`expected_report` compares that with the gateway's documents exactly as the sandbox serves
-them, following DESIGN's rules (default rules: tolerance 0, stale after 24 hours measured
-against `summary.last_update`). The result is written in the report schema with the
-engine's conventions (the `id` hash, amounts as text at the currency's scale, counts as
-integer text, `usd_difference` at the implied rate, the sort order) so the two compare
-field for field, `message` aside.
+`RecordBooks` rebuilds the merchant's side from the rows the generator writes (as the
+importer must read them: first copy of a reference wins, opening balances replace what
+came before them, gateway status words mapped onto ours), and `expected_report` compares
+that with the gateway's documents exactly as the sandbox serves them, under the scenario's
+rules (`ScenarioRules`: tolerances, low-balance thresholds; stale after 24 hours measured
+against `summary.last_update`). Wallets the file names are resolved through the names
+the balances document reports. The result is written in the report schema so the two
+compare field for field, `message` aside.
+
+It shares no code with the engine, the store or the importer (an import-linter contract
+holds it to that), and the rules it checks (status words, severities and kind order, each
+currency's places, the discrepancy id) are restated in `spec.py` from docs/. From the
+foundations it borrows only what is not under test here: `money`'s exact parsing,
+arithmetic and plain-digit writing of Decimals, and `times`' lengths of periods and
+intervals (the gateway's own facts, shared with the views that serve them). Tolerances
+and the USD rounding are computed with exact fractions of its own.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final
 
 from reconcile_tui import money
+from reconcile_tui.errors import BadInput
 from reconcile_tui.money import NumberStyle
-from reconcile_tui.reconcile.model import SCHEMA_VERSION, SEVERITY, Kind, Severity, discrepancy_id
+from reconcile_tui.sandbox import spec
+from reconcile_tui.sandbox.catalog import written_places
 from reconcile_tui.sandbox.ledger import HOUR, epoch_text
 from reconcile_tui.sandbox.plants import MerchantRow
 from reconcile_tui.sandbox.units import amount
-from reconcile_tui.times import days_in_period, interval_length, parse_api_time
-from reconcile_tui.vocabulary import RecordStatus, RecordType, record_status
+from reconcile_tui.times import days_in_period, interval_length
+from reconcile_tui.vocabulary import RecordType
 
-__all__ = ["Finding", "RecordBooks", "expected_report"]
+__all__ = ["Finding", "RecordBooks", "ScenarioRules", "expected_report"]
 
-#: Default rules of `check`: amounts must agree exactly; pending goes stale after a day.
-STALE_AFTER: Final = timedelta(hours=24)
+#: Default rule of `check`: pending goes stale after a day.
+STALE_AFTER_SECONDS: Final = 24 * HOUR
 #: How many references a currency- or wallet-level finding lists, oldest first.
 REFERENCES_LISTED: Final = 50
 
 _SIGNED: Final = NumberStyle(signed=True)
-_KIND_ORDER: Final = {kind: position for position, kind in enumerate(Kind)}
+_PLAIN_AMOUNT: Final = re.compile(r"\d+(?:\.\d+)?")
+
+RawWallet = tuple[str | None, str | None]
 
 
 def _decimal(text: str) -> Decimal:
     return money.parse_amount(text, style=_SIGNED)
+
+
+def _seconds(text: str) -> int:
+    """Epoch seconds of a gateway time (`2025-01-15T10:00:00Z`)."""
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _printed_places(text: str) -> int:
+    _, dot, fraction = text.partition(".")
+    return len(fraction) if dot else 0
+
+
+# -- the rules a scenario asks for ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioRules:
+    """Rules `check` is given for a scenario: per currency, a tolerance and a threshold
+    below which a wallet's available balance is a `low_balance` warning (amount texts)."""
+
+    tolerances: Mapping[str, str] = field(default_factory=dict)
+    low_balance: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tolerances: Mapping[str, str], low_balance: Mapping[str, str]) -> ScenarioRules:
+        for option, table in (("--tolerance", tolerances), ("--low-balance", low_balance)):
+            for code, text in table.items():
+                if not re.fullmatch(r"[A-Z0-9]+", code) or code == "DEFAULT":
+                    raise BadInput(f"{option}: {code!r} is not a currency code")
+                if not _PLAIN_AMOUNT.fullmatch(text) or text != money.canonical(Decimal(text)):
+                    raise BadInput(f"{option} {code}: {text!r} is not a plain amount such as 0.5")
+        return cls(dict(sorted(tolerances.items())), dict(sorted(low_balance.items())))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.tolerances or self.low_balance)
+
+    def tolerance(self, code: str) -> str:
+        return self.tolerances.get(code, "0")
+
+    def same(self, code: str, api_value: Decimal, merchant_value: Decimal) -> bool:
+        """Equal within the currency's tolerance: |api - merchant| <= tolerance."""
+        gap = abs(Fraction(api_value) - Fraction(merchant_value))
+        return gap <= Fraction(self.tolerance(code))
+
+    def describe(self) -> dict[str, dict[str, str]]:
+        return {"tolerance": dict(self.tolerances), "low_balance": dict(self.low_balance)}
+
+    def toml(self) -> str:
+        """The `[reconcile]` section of a config file that sets these rules."""
+        lines = ["# The rules expected.json assumes: reconcile-tui --config reconcile.toml check",
+                 "[reconcile]"]  # fmt: skip
+        for name, table in (("tolerance", self.tolerances), ("low_balance", self.low_balance)):
+            if table:
+                cells = ", ".join(f'{code} = "{text}"' for code, text in table.items())
+                lines.append(f"{name} = {{ {cells} }}")
+        return "\n".join(lines) + "\n"
 
 
 # -- the records' side ---------------------------------------------------------------------
@@ -61,36 +133,58 @@ class _Oldest:
         bisect.insort(self._kept, entry)
         del self._kept[REFERENCES_LISTED:]
 
+    def absorb(self, other: _Oldest) -> None:
+        for at, reference in other._kept:
+            self.offer(at, reference)
+
     def references(self) -> tuple[str, ...]:
         return tuple(reference for _, reference in self._kept)
 
 
 @dataclass
 class _WalletRecords:
+    """One wallet as the file writes it (by id or by name), in minor units."""
+
     confirmed_deposits: int = 0
     pending_deposits: int = 0
     live_withdrawals: int = 0
+    #: The latest opening balance and its time: what the wallet held then.
+    opening: int | None = None
+    opening_at: int | None = None
     oldest: _Oldest = field(default_factory=_Oldest)
 
     @property
     def available(self) -> int:
-        return self.confirmed_deposits - self.live_withdrawals
+        return (self.opening or 0) + self.confirmed_deposits - self.live_withdrawals
 
     @property
     def total(self) -> int:
         return self.available + self.pending_deposits
 
+    def absorb(self, other: _WalletRecords) -> None:
+        """Add another spelling of the same wallet (its id and its name, say)."""
+        assert other.opening is None or self.opening is None, "two spellings both opened"
+        self.confirmed_deposits += other.confirmed_deposits
+        self.pending_deposits += other.pending_deposits
+        self.live_withdrawals += other.live_withdrawals
+        if other.opening is not None:
+            self.opening, self.opening_at = other.opening, other.opening_at
+        self.oldest.absorb(other.oldest)
+
 
 @dataclass
 class _CurrencyRecords:
-    scale: int
-    wallets: dict[str, _WalletRecords] = field(default_factory=dict)
+    places: int
+    wallets: dict[RawWallet, _WalletRecords] = field(default_factory=dict)
     deposited: int = 0
     withdrawn: int = 0
     fees: int = 0
     count: int = 0
     oldest: _Oldest = field(default_factory=_Oldest)
-    #: Net movement before the hours kept; then per hour: deposits, count, withdrawals, count.
+    #: The latest opening of any wallet: history balances are known only from then on.
+    known_from: int | None = None
+    #: Net movement before the hours kept; then per hour: deposits, count, withdrawals,
+    #: count, and the jump openings make in the running total.
     before: int = 0
     hours: dict[int, list[int]] = field(default_factory=dict)
 
@@ -98,10 +192,15 @@ class _CurrencyRecords:
     def total(self) -> int:
         return sum(wallet.total for wallet in self.wallets.values())
 
+    def hour(self, at: int) -> list[int]:
+        return self.hours.setdefault(at - at % HOUR, [0, 0, 0, 0, 0])
+
 
 class RecordBooks:
     """The merchant's records as the importer must see them, summed in one pass.
 
+    Rows arrive in time order within each wallet (the generator writes them so), which
+    lets an opening replace everything its wallet held before it as it streams past.
     `hours_from` is the first hour kept hour by hour (earlier movements are only summed):
     it must reach back to the first history bucket compared.
     """
@@ -118,25 +217,30 @@ class RecordBooks:
             # The importer keeps the first copy of a reference and counts none of the others.
             self.repeats.append(row)
             return
-        state = record_status(row.status)
-        assert state is not None, f"{row.reference}: status {row.status!r} does not import"
+        state = spec.status_of(row.status)
         self.record_count += 1
-        scale = money.known_scale(row.currency)
-        assert scale is not None, f"{row.currency} has no fixed scale"
-        books = self.currencies.setdefault(row.currency, _CurrencyRecords(scale))
-        wallet = books.wallets.setdefault(row.wallet_id, _WalletRecords())
+        books = self.currencies.setdefault(
+            row.currency, _CurrencyRecords(written_places(row.currency))
+        )
+        wallet = books.wallets.setdefault(row.wallet, _WalletRecords())
         books.count += 1
         books.oldest.offer(row.at, row.reference)
         wallet.oldest.offer(row.at, row.reference)
-        if state is RecordStatus.PENDING:
+        if row.type is RecordType.OPENING:
+            self._open(books, wallet, row)
+            return
+        assert wallet.opening_at is None or row.at >= wallet.opening_at, (
+            f"{row.reference} is dated before its wallet's opening but written after it"
+        )
+        if state == spec.PENDING:
             self.pending.append(row)
-        if state is RecordStatus.FAILED:
+        if state == spec.FAILED:
             return
         books.fees += row.fee
         deposit = row.type is RecordType.DEPOSIT
         if deposit:
             books.deposited += row.amount
-            if state is RecordStatus.CONFIRMED:
+            if state == spec.CONFIRMED:
                 wallet.confirmed_deposits += row.amount
             else:
                 wallet.pending_deposits += row.amount
@@ -146,79 +250,25 @@ class RecordBooks:
         if row.at < self.hours_from:
             books.before += row.amount if deposit else -row.amount
         else:
-            figures = books.hours.setdefault(row.at - row.at % HOUR, [0, 0, 0, 0])
+            figures = books.hour(row.at)
             offset = 0 if deposit else 2
             figures[offset] += row.amount
             figures[offset + 1] += 1
 
+    def _open(self, books: _CurrencyRecords, wallet: _WalletRecords, row: MerchantRow) -> None:
+        """An opening sets what the wallet holds: what it held before is taken as inside it
+        (docs/reconciliation.md), and the currency's running total jumps by the gap."""
+        jump = row.amount - wallet.total
+        wallet.confirmed_deposits = wallet.pending_deposits = wallet.live_withdrawals = 0
+        wallet.opening, wallet.opening_at = row.amount, row.at
+        books.known_from = row.at if books.known_from is None else max(books.known_from, row.at)
+        if row.at < self.hours_from:
+            books.before += jump
+        else:
+            books.hour(row.at)[4] += jump
 
-# -- findings ------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One discrepancy the engine must report, with the engine's formatting rules."""
-
-    kind: Kind
-    message: str
-    currency: str | None = None
-    wallet_id: str | None = None
-    bucket: str | None = None
-    field: str | None = None
-    api_value: Decimal | None = None
-    merchant_value: Decimal | None = None
-    usd_difference: Decimal | None = None
-    references: tuple[str, ...] = ()
-    reference: str | None = None
-    scale: int | None = None
-
-    @property
-    def severity(self) -> Severity:
-        return SEVERITY[self.kind]
-
-    @property
-    def difference(self) -> Decimal | None:
-        if self.api_value is None or self.merchant_value is None:
-            return None
-        return money.sub(self.api_value, self.merchant_value)
-
-    def sort_key(self) -> tuple[Any, ...]:
-        return (
-            0 if self.severity is Severity.ERROR else 1,
-            self.currency or "",
-            _KIND_ORDER[self.kind],
-            self.wallet_id or "",
-            self.bucket or "",
-            self.field or "",
-            self.reference or "",
-        )
-
-    def _text(self, value: Decimal | None, scale: int | None) -> str | None:
-        if value is None:
-            return None
-        if scale is not None and money.places(value) <= scale:
-            return money.canonical(value, scale)
-        return money.canonical(value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": discrepancy_id(
-                self.kind, self.currency, self.wallet_id, self.bucket, self.field, self.reference
-            ),
-            "kind": self.kind.value,
-            "severity": self.severity.value,
-            "currency": self.currency,
-            "wallet_id": self.wallet_id,
-            "bucket": self.bucket,
-            "field": self.field,
-            "api_value": self._text(self.api_value, self.scale),
-            "merchant_value": self._text(self.merchant_value, self.scale),
-            "difference": self._text(self.difference, self.scale),
-            "usd_difference": self._text(self.usd_difference, 2),
-            "references": list(self.references),
-            "message": self.message,
-            "acknowledged": False,
-        }
+# -- the gateway's side --------------------------------------------------------------------
 
 
 class _Gateway:
@@ -228,21 +278,52 @@ class _Gateway:
         self.balances = {entry["currency"]: entry for entry in balances["balances"]}
         self.summary = balances["summary"]
         self.histories = histories
-        self.as_of = parse_api_time(self.summary["last_update"])
+        self.as_of = _seconds(self.summary["last_update"])
         self.printed = {
-            code: max(money.scale_of_text(text) for text in _amount_texts(entry))
+            code: max(_printed_places(text) for text in _amount_texts(entry))
             for code, entry in self.balances.items()
         }
+        # Wallet names, folded, onto the ids reported: per currency and across them all.
+        self._ids: dict[str, set[str]] = {}
+        self._named: dict[str, dict[str, set[str]]] = {}
+        self._named_anywhere: dict[str, set[str]] = {}
+        for code, entry in self.balances.items():
+            for wallet in entry["wallets"]:
+                self._ids.setdefault(code, set()).add(wallet["wallet_id"])
+                if wallet.get("wallet_name"):
+                    folded = wallet["wallet_name"].casefold()
+                    named = self._named.setdefault(code, {}).setdefault(folded, set())
+                    named.add(wallet["wallet_id"])
+                    self._named_anywhere.setdefault(folded, set()).add(wallet["wallet_id"])
 
     def scale(self, code: str) -> int:
-        return money.scale_for(code, self.printed)
+        return spec.places_of(code, self.printed)
 
-    def usd(self, code: str, difference: Decimal) -> Decimal | None:
+    def wallet_key(self, code: str, raw: RawWallet) -> str:
+        """The wallet a record means: its id, or the one wallet its name resolves to (first
+        among the currency's wallets, then anywhere), else the name as written."""
+        wallet_id, wallet_name = raw
+        if wallet_id:
+            return wallet_id
+        assert wallet_name is not None
+        folded = wallet_name.casefold()
+        for found in (self._named.get(code, {}).get(folded), self._named_anywhere.get(folded)):
+            if found and len(found) == 1:
+                return next(iter(found))
+        return wallet_name
+
+    def reports(self, code: str, wallet_key: str) -> bool:
+        return wallet_key in self._ids.get(code, set())
+
+    def usd_cents(self, code: str, difference: Decimal) -> int | None:
+        """difference x usd_value / total_balance, rounded half-even to cents."""
         entry = self.balances.get(code)
-        if entry is None:
+        if entry is None or Fraction(entry["total_balance"]) == 0:
             return None
-        rate_numerator = money.product(difference, _decimal(entry["usd_value"]))
-        return money.ratio(rate_numerator, _decimal(entry["total_balance"]), 2)
+        exact = (
+            Fraction(difference) * Fraction(entry["usd_value"]) / Fraction(entry["total_balance"])
+        )
+        return round(exact * 100)  # a Fraction rounds half to even
 
 
 def _amount_texts(entry: dict[str, Any]) -> list[str]:
@@ -262,9 +343,86 @@ def _amount_texts(entry: dict[str, Any]) -> list[str]:
     return texts
 
 
+# -- findings ------------------------------------------------------------------------------
+
+
+def _cents_text(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One discrepancy a correct check reports, written as the report schema writes it."""
+
+    kind: str
+    message: str
+    currency: str | None = None
+    wallet_id: str | None = None
+    bucket: str | None = None
+    field: str | None = None
+    api_value: Decimal | None = None
+    merchant_value: Decimal | None = None
+    usd_cents: int | None = None
+    references: tuple[str, ...] = ()
+    reference: str | None = None
+    scale: int | None = None
+
+    def __post_init__(self) -> None:
+        assert self.kind in spec.KINDS, self.kind
+
+    @property
+    def severity(self) -> str:
+        return spec.severity(self.kind)
+
+    @property
+    def difference(self) -> Decimal | None:
+        if self.api_value is None or self.merchant_value is None:
+            return None
+        return money.sub(self.api_value, self.merchant_value)
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            0 if self.severity == "error" else 1,
+            self.currency or "",
+            spec.kind_position(self.kind),
+            self.wallet_id or "",
+            self.bucket or "",
+            self.field or "",
+            self.reference or "",
+        )
+
+    def _text(self, value: Decimal | None) -> str | None:
+        if value is None:
+            return None
+        if self.scale is not None and money.places(value) <= self.scale:
+            return money.canonical(value, self.scale)
+        return money.canonical(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": spec.discrepancy_id(
+                self.kind, self.currency, self.wallet_id, self.bucket, self.field, self.reference
+            ),
+            "kind": self.kind,
+            "severity": self.severity,
+            "currency": self.currency,
+            "wallet_id": self.wallet_id,
+            "bucket": self.bucket,
+            "field": self.field,
+            "api_value": self._text(self.api_value),
+            "merchant_value": self._text(self.merchant_value),
+            "difference": self._text(self.difference),
+            "usd_difference": None if self.usd_cents is None else _cents_text(self.usd_cents),
+            "references": list(self.references),
+            "message": self.message,
+            "acknowledged": False,
+        }
+
+
 def _mismatch(
     gateway: _Gateway,
-    kind: Kind,
+    kind: str,
     code: str,
     api_value: Decimal,
     merchant_value: Decimal,
@@ -277,7 +435,7 @@ def _mismatch(
         currency=code,
         api_value=api_value,
         merchant_value=merchant_value,
-        usd_difference=gateway.usd(code, money.sub(api_value, merchant_value)),
+        usd_cents=gateway.usd_cents(code, money.sub(api_value, merchant_value)),
         scale=gateway.scale(code),
         **scope,
     )
@@ -291,7 +449,7 @@ def _api_findings(gateway: _Gateway) -> list[Finding]:
         if reported != implied:
             found.append(
                 Finding(
-                    Kind.API_INCONSISTENCY,
+                    "api_inconsistency",
                     f"the gateway breaks {name}: it prints {money.canonical(reported)}, its"
                     f" other figures imply {money.canonical(implied)}",
                     field=name,
@@ -386,21 +544,50 @@ def _api_findings(gateway: _Gateway) -> list[Finding]:
     return found
 
 
-def _records_findings(gateway: _Gateway, books: RecordBooks) -> list[Finding]:
+@dataclass
+class _Compared:
+    """The records of one currency the gateway reports, with wallets resolved."""
+
+    code: str
+    records: _CurrencyRecords
+    wallets: dict[str, _WalletRecords]
+
+
+def _resolve(gateway: _Gateway, code: str, records: _CurrencyRecords) -> dict[str, _WalletRecords]:
+    wallets: dict[str, _WalletRecords] = {}
+    for raw, wallet in sorted(
+        records.wallets.items(), key=lambda item: (item[0][0] or "", item[0][1] or "")
+    ):
+        key = gateway.wallet_key(code, raw)
+        if key in wallets:
+            wallets[key].absorb(wallet)
+        else:
+            merged = _WalletRecords()
+            merged.absorb(wallet)
+            wallets[key] = merged
+    return wallets
+
+
+def _records_findings(
+    gateway: _Gateway, books: RecordBooks, rules: ScenarioRules, notes: list[dict[str, Any]]
+) -> list[Finding]:
     found: list[Finding] = []
-    compared = [code for code in gateway.balances if code in books.currencies]
+    compared = [
+        _Compared(code, books.currencies[code], _resolve(gateway, code, books.currencies[code]))
+        for code in gateway.balances
+        if code in books.currencies
+    ]
 
     # currency_not_in_api / currency_not_in_records / wallet_not_in_api
     for code, records in sorted(books.currencies.items()):
         if code in gateway.balances:
             continue
-        value = amount(records.total, records.scale)
         found.append(
             Finding(
-                Kind.CURRENCY_NOT_IN_API,
+                "currency_not_in_api",
                 f"{records.count} records in {code}, which the gateway does not report",
                 currency=code,
-                merchant_value=value,
+                merchant_value=amount(records.total, records.places),
                 references=records.oldest.references(),
                 scale=gateway.scale(code),
             )
@@ -410,46 +597,41 @@ def _records_findings(gateway: _Gateway, books: RecordBooks) -> list[Finding]:
         if code not in books.currencies and not total.is_zero():
             found.append(
                 Finding(
-                    Kind.CURRENCY_NOT_IN_RECORDS,
+                    "currency_not_in_records",
                     f"the gateway holds {money.canonical(total)} {code}; no record mentions it",
                     currency=code,
                     api_value=total,
                     scale=gateway.scale(code),
                 )
             )
-    for code in compared:
-        reported = {wallet["wallet_id"] for wallet in gateway.balances[code]["wallets"]}
-        records = books.currencies[code]
-        for wallet_id, wallet in sorted(records.wallets.items()):
-            if wallet_id in reported:
+    for side in compared:
+        for key, wallet in sorted(side.wallets.items()):
+            if gateway.reports(side.code, key):
                 continue
             found.append(
                 Finding(
-                    Kind.WALLET_NOT_IN_API,
-                    f"{code} records in wallet {wallet_id}, which the gateway does not report"
-                    f" for {code}",
-                    currency=code,
-                    wallet_id=wallet_id,
-                    merchant_value=amount(wallet.total, records.scale),
+                    "wallet_not_in_api",
+                    f"{side.code} records in wallet {key}, which the gateway does not report"
+                    f" for {side.code}",
+                    currency=side.code,
+                    wallet_id=key,
+                    merchant_value=amount(wallet.total, side.records.places),
                     references=wallet.oldest.references(),
-                    scale=gateway.scale(code),
+                    scale=gateway.scale(side.code),
                 )
             )
 
-    # available_mismatch / pending_mismatch / total_mismatch / history_mismatch
-    for code in compared:
-        entry = gateway.balances[code]
-        records = books.currencies[code]
-        scale = records.scale
-        for wallet in entry["wallets"]:
-            mine = records.wallets.get(wallet["wallet_id"], _WalletRecords())
-            for name, reported, recorded in (
-                ("available", wallet["balance"], mine.available),
-                ("pending", wallet["pending"], mine.pending_deposits),
+    # available_mismatch / pending_mismatch
+    for side in compared:
+        code, places = side.code, side.records.places
+        for wallet in gateway.balances[code]["wallets"]:
+            mine = side.wallets.get(wallet["wallet_id"], _WalletRecords())
+            for kind, reported, recorded in (
+                ("available_mismatch", wallet["balance"], mine.available),
+                ("pending_mismatch", wallet["pending"], mine.pending_deposits),
             ):
-                api_value, merchant_value = _decimal(reported), amount(recorded, scale)
-                if api_value != merchant_value:
-                    kind = Kind.AVAILABLE_MISMATCH if name == "available" else Kind.PENDING_MISMATCH
+                api_value, merchant_value = _decimal(reported), amount(recorded, places)
+                if not rules.same(code, api_value, merchant_value):
                     found.append(
                         _mismatch(
                             gateway,
@@ -457,22 +639,35 @@ def _records_findings(gateway: _Gateway, books: RecordBooks) -> list[Finding]:
                             code,
                             api_value,
                             merchant_value,
-                            f"{code} wallet {wallet['wallet_name']}: {name} is {reported} at the"
-                            f" gateway, {money.canonical(merchant_value)} in the records",
+                            f"{code} wallet {wallet['wallet_name']}: {kind} ({reported} at the"
+                            f" gateway, {money.canonical(merchant_value)} in the records)",
                             wallet_id=wallet["wallet_id"],
                         )
                     )
+
+    # total_mismatch, unless the records start from an opening balance
+    for side in compared:
+        code, records, entry = side.code, side.records, gateway.balances[side.code]
+        if records.known_from is not None:
+            notes.append(
+                {
+                    "currency": code,
+                    "message": f"{code}: the records start from an opening balance, so the"
+                    " gateway's all-time totals are not compared",
+                }
+            )
+            continue
         for name, recorded in (
             ("total_deposited", records.deposited),
             ("total_withdrawn", records.withdrawn),
             ("total_fees_paid", records.fees),
         ):
-            api_value, merchant_value = _decimal(entry[name]), amount(recorded, scale)
-            if api_value != merchant_value:
+            api_value, merchant_value = _decimal(entry[name]), amount(recorded, records.places)
+            if not rules.same(code, api_value, merchant_value):
                 found.append(
                     _mismatch(
                         gateway,
-                        Kind.TOTAL_MISMATCH,
+                        "total_mismatch",
                         code,
                         api_value,
                         merchant_value,
@@ -481,9 +676,16 @@ def _records_findings(gateway: _Gateway, books: RecordBooks) -> list[Finding]:
                         field=name,
                     )
                 )
-        history = gateway.histories.get(code)
-        if history is not None:
-            found += _history_findings(gateway, code, history, records, books.hours_from)
+
+    # history_mismatch
+    for side in compared:
+        history = gateway.histories.get(side.code)
+        if history is None:
+            notes.append(
+                {"currency": side.code, "message": f"{side.code}: no history, not compared"}
+            )
+            continue
+        found += _history_findings(gateway, side.code, history, side.records, books, rules, notes)
 
     # duplicate_record / stale_pending (only in currencies the gateway reports)
     repeated = Counter(row.reference for row in books.repeats)
@@ -494,36 +696,52 @@ def _records_findings(gateway: _Gateway, books: RecordBooks) -> list[Finding]:
         seen.add(row.reference)
         found.append(
             Finding(
-                Kind.DUPLICATE_RECORD,
+                "duplicate_record",
                 f"reference {row.reference} appears {repeated[row.reference] + 1} times in the"
                 " file; only the first copy counts",
                 currency=row.currency,
-                wallet_id=row.wallet_id,
+                wallet_id=gateway.wallet_key(row.currency, row.wallet),
                 references=(row.reference,),
                 reference=row.reference,
                 scale=gateway.scale(row.currency),
             )
         )
-    stale_before = gateway.as_of - STALE_AFTER
+    stale_before = gateway.as_of - STALE_AFTER_SECONDS
     for row in books.pending:
-        if row.currency not in gateway.balances:
+        if row.currency not in gateway.balances or row.at >= stale_before:
             continue
-        if parse_api_time(epoch_text(row.at)) >= stale_before:
-            continue
-        scale = books.currencies[row.currency].scale
         found.append(
             Finding(
-                Kind.STALE_PENDING,
+                "stale_pending",
                 f"{row.type} {row.reference} has been pending since {epoch_text(row.at)},"
-                f" more than {STALE_AFTER} before the gateway's last update",
+                " more than a day before the gateway's last update",
                 currency=row.currency,
-                wallet_id=row.wallet_id,
-                merchant_value=amount(row.amount, scale),
+                wallet_id=gateway.wallet_key(row.currency, row.wallet),
+                merchant_value=amount(row.amount, written_places(row.currency)),
                 references=(row.reference,),
                 reference=row.reference,
                 scale=gateway.scale(row.currency),
             )
         )
+
+    # low_balance: a reported wallet's available below the currency's threshold
+    for code, entry in gateway.balances.items():
+        threshold = rules.low_balance.get(code)
+        if threshold is None:
+            continue
+        for wallet in entry["wallets"]:
+            if Fraction(wallet["balance"]) < Fraction(threshold):
+                found.append(
+                    Finding(
+                        "low_balance",
+                        f"{code} wallet {wallet['wallet_name']} holds {wallet['balance']},"
+                        f" below {threshold}",
+                        currency=code,
+                        wallet_id=wallet["wallet_id"],
+                        api_value=_decimal(wallet["balance"]),
+                        scale=gateway.scale(code),
+                    )
+                )
     return found
 
 
@@ -532,20 +750,23 @@ def _history_findings(
     code: str,
     history: dict[str, Any],
     records: _CurrencyRecords,
-    hours_from: int,
+    books: RecordBooks,
+    rules: ScenarioRules,
+    notes: list[dict[str, Any]],
 ) -> list[Finding]:
     found = []
-    scale = records.scale
+    places = records.places
     step = int(interval_length(history["interval"]).total_seconds())
     hours = sorted(records.hours)
     running = [records.before]
     for hour in hours:
         figures = records.hours[hour]
-        running.append(running[-1] + figures[0] - figures[2])
+        running.append(running[-1] + figures[0] - figures[2] + figures[4])
 
+    skipped = 0
     for bucket in sorted(history["history"], key=lambda b: b["timestamp"]):
-        start = int(parse_api_time(bucket["timestamp"]).timestamp())
-        assert start >= hours_from, f"{bucket['timestamp']} is before the hours kept"
+        start = _seconds(bucket["timestamp"])
+        assert start >= books.hours_from, f"{bucket['timestamp']} is before the hours kept"
         assert start % HOUR == 0, f"{bucket['timestamp']} is not a whole hour"
         end = start + step
         low, high = bisect.bisect_left(hours, start), bisect.bisect_left(hours, end)
@@ -557,14 +778,19 @@ def _history_findings(
             "withdrawal_count": sum(f[3] for f in inside),
             "balance": running[high],
         }
+        # Before the latest opening the records cannot say what the total was.
+        known = records.known_from is None or end >= records.known_from
+        skipped += 0 if known else 1
         when = bucket["timestamp"]
         for name in ("deposits", "withdrawals", "balance"):
-            api_value, merchant_value = _decimal(bucket[name]), amount(mine[name], scale)
-            if api_value != merchant_value:
+            if name == "balance" and not known:
+                continue
+            api_value, merchant_value = _decimal(bucket[name]), amount(mine[name], places)
+            if not rules.same(code, api_value, merchant_value):
                 found.append(
                     _mismatch(
                         gateway,
-                        Kind.HISTORY_MISMATCH,
+                        "history_mismatch",
                         code,
                         api_value,
                         merchant_value,
@@ -578,7 +804,7 @@ def _history_findings(
             if bucket[name] != mine[name]:
                 found.append(
                     Finding(
-                        Kind.HISTORY_MISMATCH,
+                        "history_mismatch",
                         f"{code} {when}: {name} is {bucket[name]} at the gateway,"
                         f" {mine[name]} in the records",
                         currency=code,
@@ -588,6 +814,14 @@ def _history_findings(
                         merchant_value=Decimal(mine[name]),
                     )
                 )
+    if skipped:
+        notes.append(
+            {
+                "currency": code,
+                "message": f"{code}: {skipped} history buckets end before an opening balance;"
+                " their balance is not compared",
+            }
+        )
     return found
 
 
@@ -595,6 +829,7 @@ def expected_report(
     balances: dict[str, Any],
     histories: dict[str, dict[str, Any]],
     books: RecordBooks,
+    rules: ScenarioRules | None = None,
     *,
     period: str,
     interval: str,
@@ -604,38 +839,40 @@ def expected_report(
     """The report document a correct `check` writes for these documents and records.
 
     `generated_at` and `fetched_at` are the gateway's clock; `base_url` and the file names
-    depend on where the check runs, so a comparison should leave them out.
+    depend on where the check runs, so a comparison should leave them out, like every
+    `message` (free text, the notes' included).
     """
+    rules = rules or ScenarioRules()
     gateway = _Gateway(balances, histories)
+    notes: list[dict[str, Any]] = []
     findings = sorted(
-        _api_findings(gateway) + _records_findings(gateway, books), key=Finding.sort_key
+        _api_findings(gateway) + _records_findings(gateway, books, rules, notes),
+        key=Finding.sort_key,
     )
-    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    errors = sum(1 for f in findings if f.severity == "error")
     by_kind = Counter(f.kind for f in findings)
     divergence: dict[str, str] = {}
     for finding in findings:
-        if finding.kind is Kind.HISTORY_MISMATCH and finding.currency and finding.bucket:
+        if finding.kind == "history_mismatch" and finding.currency and finding.bucket:
             known = divergence.get(finding.currency)
             if known is None or finding.bucket < known:
                 divergence[finding.currency] = finding.bucket
     in_scope = sorted(set(gateway.balances) | set(books.currencies))
     clock = gateway.summary["last_update"]
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": spec.REPORT_SCHEMA,
         "generated_at": clock,
         "api": {"base_url": base_url, "fetched_at": clock, "period": period, "interval": interval},
         "records": {"count": books.record_count, "files": record_files},
-        "tolerances": dict.fromkeys(in_scope, "0"),
+        "tolerances": {code: rules.tolerance(code) for code in in_scope},
         "summary": {
             "status": "discrepancies" if findings else "clean",
             "errors": errors,
             "warnings": len(findings) - errors,
             "acknowledged": 0,
-            "by_kind": {
-                kind.value: by_kind[kind] for kind in sorted(by_kind, key=_KIND_ORDER.__getitem__)
-            },
+            "by_kind": {kind: by_kind[kind] for kind in spec.KINDS if by_kind[kind]},
             "first_divergence": dict(sorted(divergence.items())),
         },
         "discrepancies": [finding.to_dict() for finding in findings],
-        "notes": [],
+        "notes": notes,
     }

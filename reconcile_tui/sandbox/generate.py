@@ -13,7 +13,7 @@ import csv
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,14 +22,17 @@ from typing import IO, Any, Final
 
 from reconcile_tui import money
 from reconcile_tui.errors import BadInput
+from reconcile_tui.sandbox.catalog import written_places
 from reconcile_tui.sandbox.config import SandboxConfig
-from reconcile_tui.sandbox.expected import RecordBooks, expected_report
+from reconcile_tui.sandbox.expected import RecordBooks, ScenarioRules, expected_report
 from reconcile_tui.sandbox.ledger import DAY, epoch, epoch_text, transactions
+from reconcile_tui.sandbox.openings import plan_opening
 from reconcile_tui.sandbox.plants import PLANT_MEANINGS, MerchantRow, Planter, choose_plants
+from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, PENDING, status_of
 from reconcile_tui.sandbox.units import amount, amount_text
 from reconcile_tui.sandbox.views import ViewBuilder
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, INTERVALS, PERIODS
-from reconcile_tui.vocabulary import RecordStatus, RecordType, record_status
+from reconcile_tui.vocabulary import RecordType
 
 __all__ = [
     "BANK_CSV",
@@ -37,6 +40,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "EXPECTED",
     "MERCHANT_CSV",
+    "RULES",
     "SCENARIO",
     "GeneratedScenario",
     "generate_scenario",
@@ -47,25 +51,28 @@ EXPECTED: Final = "expected.json"
 SCENARIO: Final = "scenario.json"
 BANK_CSV: Final = "bank-export.csv"
 BANK_MAPPING: Final = "bank-export.toml"
+#: The rules `check` must be given (`--config`) when a scenario asks for any.
+RULES: Final = "reconcile.toml"
 
 #: Where `sandbox serve` listens by default: the base_url expected.json names.
 DEFAULT_BASE_URL: Final = "http://127.0.0.1:8765"
 
 MERCHANT_HEADER: Final = (
-    "reference", "occurred_at", "currency", "wallet_id", "type", "amount", "fee", "status",
-    "tx_hash",
+    "reference", "occurred_at", "currency", "wallet_id", "wallet_name", "type", "amount", "fee",
+    "status", "tx_hash",
 )  # fmt: skip
 
 #: The bank layout: German headers, signed amounts, `;`, decimal comma, cp1252.
 BANK_HEADER: Final = (
-    "Buchungsdatum", "Referenz", "Währung", "Wallet-ID", "Betrag", "Gebühr", "Status",
-    "Transaktions-Hash",
+    "Buchungsdatum", "Referenz", "Währung", "Wallet-ID", "Wallet-Name", "Buchungsart", "Betrag",
+    "Gebühr", "Status", "Transaktions-Hash",
 )  # fmt: skip
 BANK_DATE_FORMAT: Final = "%d.%m.%Y %H:%M:%S"
-BANK_STATUS_WORDS: Final = {
-    RecordStatus.CONFIRMED: "gebucht",
-    RecordStatus.PENDING: "vorgemerkt",
-    RecordStatus.FAILED: "storniert",
+BANK_STATUS_WORDS: Final = {CONFIRMED: "gebucht", PENDING: "vorgemerkt", FAILED: "storniert"}
+BANK_TYPE_WORDS: Final = {
+    RecordType.DEPOSIT: "Zahlung",
+    RecordType.WITHDRAWAL: "Auszahlung",
+    RecordType.OPENING: "Anfangssaldo",
 }
 
 BANK_MAPPING_TEXT: Final = """\
@@ -88,14 +95,21 @@ reference = "Referenz"
 occurred_at = "Buchungsdatum"
 currency = "Währung"
 wallet_id = "Wallet-ID"
+wallet_name = "Wallet-Name"
+type = "Buchungsart"
 amount = "Betrag"
 fee = "Gebühr"
 status = "Status"
 tx_hash = "Transaktions-Hash"
 
-# No type column: a negative amount is a withdrawal, a positive one a deposit.
+# Payouts are written negative; the type column must agree with the sign.
 [amount]
 signed = true
+
+[values.type]
+"Zahlung" = "deposit"
+"Auszahlung" = "withdrawal"
+"Anfangssaldo" = "opening"
 
 [values.status]
 "gebucht" = "confirmed"
@@ -113,6 +127,8 @@ class GeneratedScenario:
     rows: int
     plants: list[dict[str, Any]]
     expected: dict[str, Any] = field(repr=False)
+    #: Where the export starts from opening balances (scenario.json's `opening`), or None.
+    opening: dict[str, Any] | None = None
 
 
 @contextmanager
@@ -144,13 +160,15 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def merchant_fields(row: MerchantRow) -> list[str]:
-    """A row in DESIGN's default layout (gateway status words: they import as ours)."""
-    scale = _scale(row.currency)
+    """A row in the default layout (gateway status words: they import as ours)."""
+    scale = written_places(row.currency)
+    wallet_id, wallet_name = row.wallet
     return [
         row.reference,
         epoch_text(row.at),
         row.currency,
-        row.wallet_id,
+        wallet_id or "",
+        wallet_name or "",
         row.type.value,
         amount_text(row.amount, scale),
         amount_text(row.fee, scale),
@@ -168,29 +186,24 @@ def _german(value: int, scale: int) -> str:
 
 
 def bank_fields(row: MerchantRow) -> list[str]:
-    """A row in the bank layout: withdrawals negative, fee positive, German status words."""
-    scale = _scale(row.currency)
-    state = record_status(row.status)
-    assert state is not None
+    """A row in the bank layout: withdrawals negative, fee positive, German words."""
+    scale = written_places(row.currency)
     signed = _german(row.amount, scale)
     if row.type is RecordType.WITHDRAWAL:
         signed = "-" + signed
+    wallet_id, wallet_name = row.wallet
     return [
         datetime.fromtimestamp(row.at, UTC).strftime(BANK_DATE_FORMAT),
         row.reference,
         row.currency,
-        row.wallet_id,
+        wallet_id or "",
+        wallet_name or "",
+        BANK_TYPE_WORDS[row.type],
         signed,
         _german(row.fee, scale),
-        BANK_STATUS_WORDS[state],
+        BANK_STATUS_WORDS[status_of(row.status)],
         row.tx_hash or "",
     ]
-
-
-def _scale(currency: str) -> int:
-    scale = money.known_scale(currency)
-    assert scale is not None, currency
-    return scale
 
 
 def _json_text(document: object) -> str:
@@ -206,13 +219,17 @@ def generate_scenario(
     interval: str = DEFAULT_INTERVAL,
     bank_export: bool = False,
     base_url: str = DEFAULT_BASE_URL,
+    tolerances: Mapping[str, str] | None = None,
+    low_balance: Mapping[str, str] | None = None,
 ) -> GeneratedScenario:
     """Write a scenario for the ledger of `config` into directory `out`.
 
     merchant.csv (default layout, planted mistakes), expected.json (what `check` with
-    default rules and this period/interval must report), scenario.json (what
-    `sandbox serve --scenario` needs, and the plants), and with `bank_export` the same
-    records as bank-export.csv plus its mapping bank-export.toml.
+    this period/interval must report), scenario.json (what `sandbox serve --scenario`
+    needs, and the plants), and with `bank_export` the same records as bank-export.csv
+    plus its mapping bank-export.toml. `tolerances` and `low_balance` (currency ->
+    amount text) are rules `check` is to apply: they are written into reconcile.toml,
+    which the check must then be given with `--config`.
     """
     config = config or SandboxConfig()
     if period not in PERIODS:
@@ -221,14 +238,16 @@ def generate_scenario(
         raise BadInput(f"--interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
     if out.exists() and not out.is_dir():
         raise BadInput(f"{out}: exists and is not a directory")
+    rules = ScenarioRules.of(tolerances or {}, low_balance or {})
     spec = config.ledger
     plants = choose_plants(spec, discrepancies, period, interval)
+    opening = plan_opening(spec)
 
     clock = epoch(spec.clock)
     # Hour by hour from a month before today's midnight: every period's first bucket.
     books = RecordBooks(hours_from=clock - clock % DAY - 31 * DAY)
     builder = ViewBuilder(spec)
-    planter = Planter(plants)
+    planter = Planter(plants, opening)
     rows = 0
     files = [out / MERCHANT_CSV]
     with _atomic_text(out / MERCHANT_CSV, "utf-8") as merchant_stream:
@@ -261,12 +280,21 @@ def generate_scenario(
         balances,
         histories,
         books,
+        rules,
         period=period,
         interval=interval,
         base_url=base_url,
         record_files=[MERCHANT_CSV],
     )
     described = [plant.describe() for plant in plants]
+    opened = None
+    if opening is not None:
+        opened = {
+            "currency": opening.currency,
+            "occurred_at": epoch_text(opening.at),
+            "references": [row.reference for row in planter.opening_rows],
+            "transactions_left_out": planter.left_out,
+        }
     scenario = {
         "scenario_version": 1,
         "ledger": config.describe(),
@@ -278,18 +306,24 @@ def generate_scenario(
         "files": {
             "records": MERCHANT_CSV,
             "expected": EXPECTED,
+            **({"rules": RULES} if rules.configured else {}),
             **({"bank_export": BANK_CSV, "bank_mapping": BANK_MAPPING} if bank_export else {}),
         },
+        "rules": rules.describe(),
+        "opening": opened,
         "plant_kinds": {kind.value: meaning for kind, meaning in PLANT_MEANINGS.items()},
         "plants": described,
     }
     _write_text(out / EXPECTED, _json_text(expected))
     _write_text(out / SCENARIO, _json_text(scenario))
     files += [out / EXPECTED, out / SCENARIO]
+    if rules.configured:
+        _write_text(out / RULES, rules.toml())
+        files.append(out / RULES)
     if bank_export:
         _write_text(out / BANK_MAPPING, BANK_MAPPING_TEXT.format(date_format=BANK_DATE_FORMAT))
         files += [out / BANK_CSV, out / BANK_MAPPING]
-    return GeneratedScenario(out, files, rows, described, expected)
+    return GeneratedScenario(out, files, rows, described, expected, opened)
 
 
 @contextmanager

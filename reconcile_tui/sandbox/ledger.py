@@ -27,8 +27,9 @@ from typing import Final
 from reconcile_tui.errors import BadInput
 from reconcile_tui.sandbox.catalog import Currency
 from reconcile_tui.sandbox.config import LedgerSpec
+from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, status_of
 from reconcile_tui.times import format_utc
-from reconcile_tui.vocabulary import STATUS_WORDS, RecordStatus, RecordType
+from reconcile_tui.vocabulary import RecordType
 
 __all__ = ["DAY", "Transaction", "epoch", "epoch_text", "transactions"]
 
@@ -74,9 +75,9 @@ class Transaction:
     tx_hash: str | None
 
     @property
-    def state(self) -> RecordStatus:
+    def state(self) -> str:
         """Confirmed, pending or failed: the gateway status word in the product's terms."""
-        return STATUS_WORDS[self.status]
+        return status_of(self.status)
 
     @property
     def occurred_at(self) -> str:
@@ -224,7 +225,7 @@ def _one_day(
             counters[0] += 1
             payment = _payment(rng, currency, age, was_stuck)
             units, fee, status = payment
-            if STATUS_WORDS[status] is RecordStatus.CONFIRMED:
+            if status_of(status) == CONFIRMED:
                 wallets[wallet_index] += units
             yield Transaction(
                 reference=f"ORD-{counters[0]:06d}",
@@ -240,7 +241,7 @@ def _one_day(
         else:
             counters[1] += 1
             status, fee = _payout_status(rng, currency, payout, age)
-            if STATUS_WORDS[status] is not RecordStatus.FAILED:
+            if status_of(status) != FAILED:
                 wallets[wallet_index] -= payout
             broadcast = status not in {"pending", "approved", "rejected", "cancelled"}
             yield Transaction(

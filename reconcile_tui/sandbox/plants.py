@@ -21,7 +21,7 @@ from typing import Final
 from reconcile_tui.errors import BadInput
 from reconcile_tui.sandbox.catalog import (
     DEFAULT_WALLET,
-    FOREIGN_CURRENCY,
+    FOREIGN_CURRENCIES,
     MARKETPLACE,
     ONLINE_STORE,
     RETIRED_WALLET,
@@ -29,11 +29,21 @@ from reconcile_tui.sandbox.catalog import (
 )
 from reconcile_tui.sandbox.config import LedgerSpec
 from reconcile_tui.sandbox.ledger import DAY, Transaction, epoch, transactions, units_for_cents
+from reconcile_tui.sandbox.openings import OpeningPlan, plan_opening
+from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, PENDING
 from reconcile_tui.sandbox.units import amount_text
 from reconcile_tui.sandbox.views import bucket_starts
 from reconcile_tui.vocabulary import RecordType
 
-__all__ = ["PLANT_MEANINGS", "MerchantRow", "Plant", "PlantKind", "Planter", "choose_plants"]
+__all__ = [
+    "NAMED_WALLETS",
+    "PLANT_MEANINGS",
+    "MerchantRow",
+    "Plant",
+    "PlantKind",
+    "Planter",
+    "choose_plants",
+]
 
 
 class PlantKind(StrEnum):
@@ -60,14 +70,18 @@ PLANT_MEANINGS: Final = {
     PlantKind.STATUS_LAG: "a payment the gateway completed within the last day is still"
     " pending in the records",
     PlantKind.DUPLICATE_ROW: "a row appears twice in the file (same reference)",
-    PlantKind.UNKNOWN_CURRENCY: f"the records hold a payment in {FOREIGN_CURRENCY}, a currency"
-    " the account does not hold",
+    PlantKind.UNKNOWN_CURRENCY: "the records hold a payment in a currency the account does not"
+    f" hold ({' and '.join(FOREIGN_CURRENCIES)} in turn)",
     PlantKind.FEE_MISMATCH: "a payment's fee is recorded twice as high as the gateway's",
     PlantKind.STALE_PENDING: "a payment the gateway completed days ago is still pending in"
     " the records",
 }
 
 _STATUS_PENDING_WORD: Final = "confirming"
+
+#: Wallets the merchant's file names (`wallet_name`) instead of giving their id: payments
+#: as the gateway spells the name, payouts in lower case (names resolve case-insensitively).
+NAMED_WALLETS: Final = {MARKETPLACE.wallet_id: MARKETPLACE.name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ class MerchantRow:
     tx_hash: str | None
     #: A second copy of an earlier row's reference (the importer keeps the first).
     repeat: bool = False
+    #: The name the file gives instead of `wallet_id` (the column is then left empty).
+    wallet_name: str | None = None
 
     @classmethod
     def of(cls, tx: Transaction) -> MerchantRow:
@@ -93,6 +109,21 @@ class MerchantRow:
             tx.reference, tx.at, tx.currency, tx.wallet_id, tx.type, tx.amount, tx.fee,
             tx.status, tx.tx_hash,
         )  # fmt: skip
+
+    def as_written(self) -> MerchantRow:
+        """The row with its wallet named instead of identified where the file does that."""
+        name = NAMED_WALLETS.get(self.wallet_id)
+        if name is None or self.wallet_name is not None:
+            return self
+        lowered = self.type is RecordType.WITHDRAWAL
+        return replace(self, wallet_name=name.lower() if lowered else name)
+
+    @property
+    def wallet(self) -> tuple[str | None, str | None]:
+        """(wallet_id, wallet_name) as the file writes them: one of the two is None."""
+        if self.wallet_name is not None:
+            return None, self.wallet_name
+        return self.wallet_id, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +266,10 @@ def choose_plants(spec: LedgerSpec, count: int, period: str, interval: str) -> l
     if count == 0:
         return []
     pools = _pools(spec, count, period, interval)
+    opening = plan_opening(spec)
     for tx in transactions(spec):
+        if opening is not None and tx.currency == opening.currency:
+            continue  # its totals are not compared: a mistake there could leave no mark
         hashed = zlib.crc32(f"{spec.seed}/{tx.reference}".encode())
         for pool in pools.values():
             pool.offer(tx, hashed)
@@ -324,12 +358,13 @@ def _plant(
         )
     if kind is PlantKind.UNKNOWN_CURRENCY:
         row = _foreign_payment(tx, occurrence, rng)
+        places = FOREIGN_CURRENCIES[row.currency]
         return Plant(
             number,
             kind,
             tx,
             row,
-            f"payment {row.reference} of {amount_text(row.amount, 6)} {FOREIGN_CURRENCY} is"
+            f"payment {row.reference} of {amount_text(row.amount, places)} {row.currency} is"
             " recorded in a currency the account does not hold",
         )
     assert kind is PlantKind.FEE_MISMATCH
@@ -397,12 +432,16 @@ def _extra_payout(
 
 
 def _foreign_payment(host: Transaction, occurrence: int, rng: random.Random) -> MerchantRow:
-    """A $10-$500 payment in a currency the account does not hold (scale 6, a USDT)."""
-    units = (10 + rng.randrange(491)) * 1_000_000 + rng.randrange(100) * 10_000
+    """A payment of 10-500 whole units in a currency the account does not hold, the
+    foreign currencies in turn (USDTTON at 6 places, TON at 9)."""
+    codes = tuple(FOREIGN_CURRENCIES)
+    code = codes[occurrence % len(codes)]
+    places = FOREIGN_CURRENCIES[code]
+    units = (10 + rng.randrange(491)) * 10**places + rng.randrange(10**places)
     return MerchantRow(
         reference=f"ORD-M{occurrence + 1:05d}",
         at=host.at,
-        currency=FOREIGN_CURRENCY,
+        currency=code,
         wallet_id=DEFAULT_WALLET.wallet_id,
         type=RecordType.DEPOSIT,
         amount=units,
@@ -418,18 +457,34 @@ def _foreign_payment(host: Transaction, occurrence: int, rng: random.Random) -> 
 class Planter:
     """Turns ledger transactions, in order, into the rows of the merchant's file."""
 
-    def __init__(self, plants: list[Plant]) -> None:
+    def __init__(self, plants: list[Plant], opening: OpeningPlan | None = None) -> None:
         self._by_target = {plant.target.reference: plant for plant in plants}
         self._repeats: list[MerchantRow] = []
         self._day: int | None = None
+        self._opening = opening
+        #: Per wallet of the opening currency: what it holds at the opening (minor units).
+        self._held: dict[str, int] = {}
+        self.opening_rows: list[MerchantRow] = []
+        #: Transactions of the opening currency before it, left out of the file.
+        self.left_out = 0
 
     def rows_for(self, tx: Transaction) -> Iterator[MerchantRow]:
         """The rows for `tx`, after any repeated rows of earlier days that are now due."""
         day = tx.at // DAY
         if day != self._day:
             # A repeated row shows up at the end of its day, like an overlapping re-export.
-            yield from self.finish()
+            yield from self._due_repeats()
             self._day = day
+        opening = self._opening
+        if opening is not None and not self.opening_rows and tx.at >= opening.at:
+            yield from self._open()
+        if opening is not None and tx.currency == opening.currency and tx.at < opening.at:
+            self._hold(tx)
+            return
+        for row in self._rows(tx):
+            yield row.as_written()
+
+    def _rows(self, tx: Transaction) -> Iterator[MerchantRow]:
         plant = self._by_target.get(tx.reference)
         if plant is None:
             yield MerchantRow.of(tx)
@@ -442,11 +497,49 @@ class Planter:
             yield plant.row
         elif plant.kind is PlantKind.DUPLICATE_ROW:
             yield MerchantRow.of(tx)
-            self._repeats.append(plant.row)
+            self._repeats.append(plant.row.as_written())
         else:
             yield plant.row
 
-    def finish(self) -> Iterator[MerchantRow]:
-        """Rows still held back (repeats of the last day)."""
+    def _hold(self, tx: Transaction) -> None:
+        """Sum a transaction the export leaves out into what its wallet holds at the opening."""
+        self.left_out += 1
+        state = tx.state
+        held = self._held.setdefault(tx.wallet_id, 0)
+        # The opening is placed where nothing is pending (see openings.py).
+        assert state != PENDING or tx.type is RecordType.WITHDRAWAL, tx.reference
+        if state == FAILED:
+            return
+        if tx.type is RecordType.DEPOSIT:
+            self._held[tx.wallet_id] = held + tx.amount
+        else:
+            self._held[tx.wallet_id] = held - tx.amount
+
+    def _open(self) -> Iterator[MerchantRow]:
+        """One opening row per wallet of the opening currency: what it holds at that time."""
+        opening = self._opening
+        assert opening is not None
+        for index, wallet in enumerate(opening.wallets):
+            row = MerchantRow(
+                reference=f"OPEN-{opening.currency}-{index + 1}",
+                at=opening.at,
+                currency=opening.currency,
+                wallet_id=wallet,
+                type=RecordType.OPENING,
+                amount=self._held.get(wallet, 0),
+                fee=0,
+                status=CONFIRMED,
+                tx_hash=None,
+            ).as_written()
+            self.opening_rows.append(row)
+            yield row
+
+    def _due_repeats(self) -> Iterator[MerchantRow]:
         repeats, self._repeats = self._repeats, []
         yield from repeats
+
+    def finish(self) -> Iterator[MerchantRow]:
+        """Rows still held back (repeats of the last day; the openings of a short ledger)."""
+        yield from self._due_repeats()
+        if self._opening is not None and not self.opening_rows:
+            yield from self._open()

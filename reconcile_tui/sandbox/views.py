@@ -25,9 +25,10 @@ from reconcile_tui import money
 from reconcile_tui.sandbox.catalog import Currency
 from reconcile_tui.sandbox.config import LedgerSpec
 from reconcile_tui.sandbox.ledger import HOUR, Transaction, epoch, epoch_text, transactions
+from reconcile_tui.sandbox.spec import CONFIRMED, FAILED
 from reconcile_tui.sandbox.units import amount, amount_text
 from reconcile_tui.times import INTERVALS, PERIODS, days_in_period, interval_length, period_length
-from reconcile_tui.vocabulary import RecordStatus, RecordType
+from reconcile_tui.vocabulary import RecordType
 
 __all__ = ["GatewayViews", "ViewBuilder", "bucket_starts", "compute_views"]
 
@@ -93,13 +94,13 @@ class ViewBuilder:
         if tally.last_at is None or tx.at > tally.last_at:
             tally.last_at = tx.at
         state = tx.state
-        if state is RecordStatus.FAILED:
+        if state == FAILED:
             return
         wallet = self._wallet_index[tx.currency][tx.wallet_id]
         hour = (tx.at - self.first_hour) // HOUR
         tally.fees += tx.fee
         if tx.type is RecordType.DEPOSIT:
-            if state is RecordStatus.CONFIRMED:
+            if state == CONFIRMED:
                 tally.available[wallet] += tx.amount
             else:
                 tally.pending[wallet] += tx.amount

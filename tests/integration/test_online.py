@@ -79,30 +79,59 @@ def client_env(sandbox: RunningSandbox, secret: str | None = None) -> dict[str, 
 
 
 def comparable(document: dict) -> dict:
+    """Everything but what depends on the run, and `message` (free text) wherever it is."""
     kept = {key: value for key, value in document.items() if key not in RUN_FIELDS}
-    kept["discrepancies"] = [
-        {key: value for key, value in d.items() if key != "message"}
-        for d in document["discrepancies"]
-    ]
+    for part in ("discrepancies", "notes"):
+        kept[part] = [
+            {key: value for key, value in entry.items() if key != "message"}
+            for entry in document[part]
+        ]
     return kept
 
 
-@pytest.mark.parametrize("seed", [3, 17, 41, 2026])
+# (seed, tolerances, low-balance thresholds): some scenarios ask `check` for rules. Seed 17's
+# USDTERC20 fees differ by exactly 1.5 (a tolerance holds its edge) and one DAIERC20 and
+# the ETH wallet hold less than the thresholds; seed 2026's ETH pending gap (0.014...) is
+# within 0.02 but its available gap (0.037...) is not, and one USDTERC20 wallet holds 537.37.
+SCENARIOS = [
+    (3, {}, {}),
+    (17, {"USDTERC20": "1.5"}, {"ETH": "2", "DAIERC20": "120"}),
+    (41, {}, {}),
+    (2026, {"USDCERC20": "5", "ETH": "0.02"}, {"USDTERC20": "540"}),
+]
+
+
+@pytest.mark.parametrize(("seed", "tolerances", "low_balance"), SCENARIOS)
 def test_generate_import_check_reports_exactly_the_expected_discrepancies(
-    cli, sandbox_factory, tmp_path, seed
+    cli, sandbox_factory, tmp_path, seed, tolerances, low_balance
 ):
+    folder = tmp_path / "scenario"
     scenario = generate_scenario(
-        tmp_path / "scenario", SandboxConfig(seed=seed, records=600), discrepancies=9
+        folder,
+        SandboxConfig(seed=seed, records=600),
+        discrepancies=9,
+        tolerances=tolerances,
+        low_balance=low_balance,
     )
-    sandbox = sandbox_factory(SandboxConfig.from_scenario(tmp_path / "scenario" / "scenario.json"))
-    assert cli("import", tmp_path / "scenario" / "merchant.csv").code == 0
-    result = cli("check", "--format", "json", env=token_env(sandbox))
+    rules = ["--config", folder / "reconcile.toml"] if tolerances or low_balance else []
+    assert (folder / "reconcile.toml").exists() == bool(rules)
+    sandbox = sandbox_factory(SandboxConfig.from_scenario(folder / "scenario.json"))
+    assert cli(*rules, "import", folder / "merchant.csv").code == 0
+    result = cli(*rules, "check", "--format", "json", env=token_env(sandbox))
     assert result.code == 1, result.err
     document = json.loads(result.out)
-    expected = json.loads((tmp_path / "scenario" / "expected.json").read_text())
+    expected = json.loads((folder / "expected.json").read_text())
     assert comparable(document) == comparable(expected)
     assert document["api"]["base_url"] == sandbox.url
     assert len(scenario.plants) == 9
+    assert [note["currency"] for note in expected["notes"]] == ["USDTTRC20"]  # its opening
+    assert document["tolerances"]["USDTERC20"] == tolerances.get("USDTERC20", "0")
+    assert ("low_balance" in document["summary"]["by_kind"]) == bool(low_balance)
+    # Offline, from the saved responses, the same report.
+    assert cli(*rules, "fetch", "--save", tmp_path / "saved").code == 0
+    offline = cli(*rules, "check", "--api-dir", tmp_path / "saved", "--format", "json")
+    assert offline.code == 1, offline.err
+    assert comparable(json.loads(offline.out)) == comparable(expected)
 
 
 def test_client_credentials_fetch_and_the_cache(cli, sandbox_server):

@@ -25,9 +25,12 @@ def test_generate_writes_a_scenario_and_says_what_a_check_must_find(tmp_path: Pa
         "--discrepancies", "9", "--period", "24h", "--interval", "hourly", "--bank-export",
     )  # fmt: skip
     assert result.exit_code == 0
-    assert "302 rows with 9 planted mistakes" in result.output  # 300 - 1 missing + 3 added
     assert "errors" in result.output
     scenario = json.loads((tmp_path / "scenario.json").read_text())
+    # 300 - 1 missing + 3 added, less the transactions before the opening, plus its rows.
+    opening = scenario["opening"]
+    rows = 302 - opening["transactions_left_out"] + len(opening["references"])
+    assert f"{rows} rows with 9 planted mistakes" in result.output
     assert scenario["ledger"]["seed"] == 9
     assert (scenario["period"], scenario["interval"]) == ("24h", "hourly")
     assert (tmp_path / "bank-export.toml").exists()
@@ -41,9 +44,31 @@ def test_generate_defaults_to_500_records_and_ten_plants(tmp_path: Path) -> None
     assert not (tmp_path / "bank-export.csv").exists()
 
 
+def test_generate_writes_the_rules_a_check_is_to_be_given(tmp_path: Path) -> None:
+    result = run(
+        "generate", "--out", str(tmp_path), "--records", "300", "--discrepancies", "9",
+        "--tolerance", "USDTERC20=0.5", "--low-balance", "ETH=2", "--low-balance", "DAIERC20=10",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert (tmp_path / "reconcile.toml").read_text() == (
+        "# The rules expected.json assumes: reconcile-tui --config reconcile.toml check\n"
+        "[reconcile]\n"
+        'tolerance = { USDTERC20 = "0.5" }\n'
+        'low_balance = { DAIERC20 = "10", ETH = "2" }\n'
+    )
+    expected = json.loads((tmp_path / "expected.json").read_text())
+    assert expected["tolerances"]["USDTERC20"] == "0.5"
+    assert expected["tolerances"]["ETH"] == "0"
+    scenario = json.loads((tmp_path / "scenario.json").read_text())
+    assert scenario["rules"]["low_balance"] == {"DAIERC20": "10", "ETH": "2"}
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
+        (["--tolerance", "USDTERC20"], "--tolerance takes CODE=AMOUNT"),
+        (["--tolerance", "USDTERC20=-1"], "not a plain amount"),
+        (["--low-balance", "ETH=1e3"], "not a plain amount"),
         (["--records", "-1"], "--records"),
         (["--currencies", "21"], "--currencies"),
         (["--days", "0"], "--days"),

@@ -87,10 +87,10 @@ def test_no_wallet_ever_goes_below_zero() -> None:
     available: dict[tuple[str, str], int] = defaultdict(int)
     for tx in ledger(seed=8, records=5_000):
         key = (tx.currency, tx.wallet_id)
-        if tx.state is RecordStatus.FAILED:
+        if tx.state == RecordStatus.FAILED:
             continue
         if tx.type is RecordType.DEPOSIT:
-            if tx.state is RecordStatus.CONFIRMED:
+            if tx.state == RecordStatus.CONFIRMED:
                 available[key] += tx.amount
         else:
             available[key] -= tx.amount
@@ -104,7 +104,7 @@ def test_statuses_look_like_a_real_gateway() -> None:
     assert statuses["completed"] > 0.85 * len(txs)
     assert min(statuses["expired"], statuses["failed"], statuses["partially_completed"]) > 0
     assert all(word in STATUS_WORDS for word in statuses)
-    pending = [tx for tx in txs if tx.state is RecordStatus.PENDING]
+    pending = [tx for tx in txs if tx.state == RecordStatus.PENDING]
     recent = [tx for tx in pending if clock - tx.at < 6 * 3600]
     stuck = [tx for tx in pending if clock - tx.at > 2 * DAY]
     assert recent, "the last hours' transactions are still on their way"

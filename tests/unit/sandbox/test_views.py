@@ -62,7 +62,7 @@ def test_the_engine_finds_no_broken_invariant(
 
 
 def live(tx) -> bool:
-    return tx.state is not RecordStatus.FAILED
+    return tx.state != RecordStatus.FAILED
 
 
 def signed(tx) -> Decimal:
@@ -107,7 +107,7 @@ def test_every_figure_matches_the_ledger_summed_by_hand(
                 (
                     signed(tx)
                     for tx in own
-                    if tx.type == "withdrawal" or tx.state is RecordStatus.CONFIRMED
+                    if tx.type == "withdrawal" or tx.state == RecordStatus.CONFIRMED
                 ),
                 Decimal(0),
             )
@@ -115,7 +115,7 @@ def test_every_figure_matches_the_ledger_summed_by_hand(
                 (
                     signed(tx)
                     for tx in own
-                    if tx.type == "deposit" and tx.state is RecordStatus.PENDING
+                    if tx.type == "deposit" and tx.state == RecordStatus.PENDING
                 ),
                 Decimal(0),
             )

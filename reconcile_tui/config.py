@@ -267,6 +267,13 @@ class _EnvironmentSource(PydanticBaseSettingsSource):
         found: dict[str, Any] = {}
         for name, (section, key) in self._NAMES.items():
             value = self._environ.get(name)
+            if name == "RECONCILE_DB" and value is not None and not value.strip():
+                # An unset variable in a script (RECONCILE_DB=$DB) must not silently pick
+                # the default database: docs/configuration.md.
+                raise ConfigError(
+                    "environment: RECONCILE_DB is set but empty: give the database file's"
+                    " path, or unset it for the default"
+                )
             if value:
                 # Checked here, so the error names the variable the user set.
                 problem = self._CHECKS[name](value) if name in self._CHECKS else None

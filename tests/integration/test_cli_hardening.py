@@ -95,6 +95,24 @@ def test_an_empty_db_option_says_to_give_a_path(cli, given, tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("given", ["", " "])
+def test_an_empty_reconcile_db_variable_is_refused_not_the_default(
+    cli, given, tmp_path, monkeypatch
+):
+    # An unset variable in a CI script (RECONCILE_DB=$DB) must not fall back to the
+    # default database in the user's home.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    monkeypatch.setenv("RECONCILE_DB", given)
+    result = cli("check", "--offline")
+    assert result.code == 2
+    assert result.err.strip() == (
+        "error: environment: RECONCILE_DB is set but empty: give the database file's path,"
+        " or unset it for the default"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_directory_as_the_database_says_to_give_a_file(cli, tmp_path, monkeypatch):
     assert "is a directory" in cli("--db", tmp_path, "check", "--offline").err
     monkeypatch.setenv("RECONCILE_DB", str(tmp_path))

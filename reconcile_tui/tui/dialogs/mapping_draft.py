@@ -54,7 +54,8 @@ class ReplaceFileDialog(ModalScreen[bool]):
                 Content.from_markup(
                     "[b]Replace $path?[/b]\nThe file exists; replacing it loses what it holds.",
                     path=str(self.path),
-                )
+                ),
+                id="replace-what",
             )
             with Horizontal(classes="buttons"):
                 yield Button("Keep it", compact=True, id="replace-keep")

@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from reconcile_tui.errors import ApiError, BadInput, DatabaseError, ReconcileError
 from reconcile_tui.redaction import mask
 
-__all__ = ["failure_title", "report_failure"]
+__all__ = ["failure_message", "failure_title", "report_failure"]
 
 log = logging.getLogger(__name__)
 

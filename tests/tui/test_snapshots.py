@@ -6,6 +6,7 @@ SVG before committing it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,6 +17,8 @@ from textual.widgets import Input
 
 from tests.conftest import WALLET_A, WALLET_B
 from tests.tui.conftest import settle
+
+EXPORTS = Path(__file__).parent.parent / "data" / "exports"
 
 Steps = Callable[[Pilot[Any]], Awaitable[None]]
 
@@ -114,6 +117,10 @@ class _Screens:
 
     def test_import_rejected_rows(self, snap_compare, make_app):
         self._compare(snap_compare, make_app(), keys("i", *"bad.csv", "ctrl+s"))
+
+    def test_mapping_draft_dialog(self, snap_compare, make_app, tmp_path):
+        shutil.copy(EXPORTS / "paypal-activity.csv", tmp_path / "paypal.csv")
+        self._compare(snap_compare, make_app(), keys("i", *"paypal.csv", "ctrl+t"))
 
     def test_export_dialog(self, snap_compare, make_app):
         self._compare(snap_compare, make_app(), keys("e"))

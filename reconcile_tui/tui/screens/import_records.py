@@ -27,11 +27,13 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.errors import BadFile, RowProblem
+from reconcile_tui.ingest.draft import draft_mapping
 from reconcile_tui.ingest.importer import ImportCancelled, ImportProgress
 from reconcile_tui.ingest.preview import Preview
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import ERROR, MATCHED, Look, amount_cell, plain, short_time
-from reconcile_tui.tui.failures import report_failure
+from reconcile_tui.tui.dialogs.mapping_draft import MappingDraftDialog
+from reconcile_tui.tui.failures import failure_message, report_failure
 from reconcile_tui.tui.queries import ImportOutcome, check_latest
 from reconcile_tui.tui.screens.base import ReconcileScreen
 
@@ -96,6 +98,14 @@ class ImportScreen(ReconcileScreen):
             tooltip="Import the file (all or nothing), then re-check against the latest snapshot.",
         ),
         Binding(
+            "ctrl+t",
+            "draft_mapping",
+            "Draft mapping",
+            id="import.draft",
+            tooltip="Propose a mapping for the file from its header and first rows; review it,"
+            " save it, and preview with it.",
+        ),
+        Binding(
             "x",
             "cancel_import",
             "Cancel import",
@@ -108,6 +118,12 @@ class ImportScreen(ReconcileScreen):
         def __init__(self, preview: Preview) -> None:
             super().__init__()
             self.preview = preview
+
+    class Drafted(Message):
+        def __init__(self, path: Path, text: str) -> None:
+            super().__init__()
+            self.path = path
+            self.text = text
 
     class Progressed(Message):
         def __init__(self, progress: ImportProgress) -> None:
@@ -153,6 +169,7 @@ class ImportScreen(ReconcileScreen):
         with Horizontal(classes="buttons"):
             yield Button("Preview", compact=True, id="preview")
             yield Button("Import", variant="primary", compact=True, id="import")
+            yield Button("Draft mapping", compact=True, id="draft")
             yield Button("Cancel import", variant="error", compact=True, id="cancel", disabled=True)
         yield ProgressBar(show_eta=False, id="import-progress")
         yield Static(id="import-status")
@@ -296,6 +313,34 @@ class ImportScreen(ReconcileScreen):
                 )
             )
 
+    # -- drafting a mapping ----------------------------------------------------------------
+
+    @on(Button.Pressed, "#draft")
+    def action_draft_mapping(self) -> None:
+        paths = self._paths()
+        if paths is not None and not self.importing:
+            self._status("[$text-muted]Drafting a mapping from $path…[/]", path=str(paths[0]))
+            self._draft(paths[0])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="draft")
+    def _draft(self, path: Path) -> None:
+        self.post_message(self.Drafted(path, draft_mapping(path)))
+
+    @on(Drafted)
+    def _drafted(self, message: Drafted) -> None:
+        self._status(
+            "Mapping drafted from $path: review it, then save it to use it.",
+            path=str(message.path),
+        )
+        self.app.push_screen(MappingDraftDialog(message.path, message.text), self._draft_saved)
+
+    def _draft_saved(self, saved: Path | None) -> None:
+        if saved is None:
+            self._status("[$text-muted]The drafted mapping was not saved.[/]")
+            return
+        self.query_one("#mapping-path", Input).value = str(saved)
+        self.action_preview()
+
     # -- importing -------------------------------------------------------------------------
 
     @on(Button.Pressed, "#import")
@@ -313,7 +358,14 @@ class ImportScreen(ReconcileScreen):
 
     def _set_importing(self, importing: bool) -> None:
         self.importing = importing
-        for selector in ("#csv-path", "#mapping-path", "#quarantine", "#preview", "#import"):
+        for selector in (
+            "#csv-path",
+            "#mapping-path",
+            "#quarantine",
+            "#preview",
+            "#import",
+            "#draft",
+        ):
             self.query_one(selector).disabled = importing
         cancel = self.query_one("#cancel", Button)
         cancel.disabled = not importing
@@ -406,6 +458,10 @@ class ImportScreen(ReconcileScreen):
         error = event.worker.error
         if not isinstance(error, ImportCancelled):
             report_failure(self, event)
+        if event.worker.group in ("draft", "preview") and error is not None:
+            # The notification says it too; the status line must not keep saying "Reading…".
+            self._status(f"[$text-error]{ERROR} $message[/]", message=failure_message(error))
+            return
         if event.worker.group != "import" or event.state not in (
             WorkerState.ERROR,
             WorkerState.CANCELLED,
@@ -432,6 +488,6 @@ class ImportScreen(ReconcileScreen):
             return self.importing
         if action == "back":
             return None if self.importing else super().check_action(action, parameters)
-        if action in {"preview", "start_import"}:
+        if action in {"preview", "start_import", "draft_mapping"}:
             return not self.importing
         return super().check_action(action, parameters)

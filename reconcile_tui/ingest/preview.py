@@ -19,12 +19,16 @@ __all__ = ["Preview", "PreviewRow", "preview_file"]
 
 @dataclass(frozen=True)
 class PreviewRow:
-    """One row: its line, its raw fields, and the record it becomes or why it cannot."""
+    """One row: its line, its raw fields, and the record it becomes or why it cannot.
+
+    `skipped` holds the mapping's skip rule that leaves the row out (not a problem: the
+    import counts it as skipped, docs/mapping.md)."""
 
     line: int
     fields: list[str]
     record: StagedRecord | None
     problem: str | None
+    skipped: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def preview_file(
                 continue
             skipped = parser.skip_reason(row.fields)
             if skipped is not None:
-                found.append(PreviewRow(row.line, row.fields, None, f"skipped: {skipped}"))
+                found.append(PreviewRow(row.line, row.fields, None, None, skipped=skipped))
                 continue
             try:
                 found.append(PreviewRow(row.line, row.fields, parser.parse(row.fields), None))

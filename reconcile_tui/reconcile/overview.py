@@ -118,6 +118,10 @@ def build_overview(
         )
         wallets: dict[str, WalletFigures] = {}
         for wallet in balance.wallets if balance else []:
+            if wallet.wallet_id in wallets:
+                # Listed twice: the first listing counts, as in the checks
+                # (docs/reconciliation.md, "Listed twice").
+                continue
             recorded = mine.wallets.get(wallet.wallet_id) if mine else None
             wallets[wallet.wallet_id] = WalletFigures(
                 wallet_id=wallet.wallet_id,

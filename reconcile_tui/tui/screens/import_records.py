@@ -247,9 +247,18 @@ class ImportScreen(ReconcileScreen):
             "Problem",
         ):
             table.add_column(label)
-        bad = 0
+        bad = skipped = 0
         for row in preview.rows:
             record = row.record
+            if row.skipped is not None:
+                skipped += 1
+                table.add_row(
+                    Text(str(row.line), justify="right"),
+                    Text("– skip", style=look.muted),
+                    *(plain("", look.muted) for _ in range(8)),
+                    plain(f"skipped by the mapping: {row.skipped}", look.muted),
+                )
+                continue
             if record is None:
                 bad += 1
                 table.add_row(
@@ -282,9 +291,10 @@ class ImportScreen(ReconcileScreen):
                 path=preview.path,
             )
         else:
+            left_out = f", {skipped} skipped by the mapping" if skipped else ""
             self._status(
                 f"$path ({size}): [$text-success]{MATCHED} the first {len(preview.rows)} rows"
-                " read cleanly.[/] Import when ready.",
+                f" read cleanly{left_out}.[/] Import when ready.",
                 path=preview.path,
             )
 
@@ -296,7 +306,15 @@ class ImportScreen(ReconcileScreen):
             detail.update("")
             return
         row = rows[event.cursor_row]
-        if row.problem is not None:
+        if row.skipped is not None:
+            detail.update(
+                Content.from_markup(
+                    "Line $line: skipped by the mapping ($why)",
+                    line=str(row.line),
+                    why=row.skipped,
+                )
+            )
+        elif row.problem is not None:
             detail.update(
                 Content.from_markup(
                     f"Line $line: [$text-error]{ERROR} $problem[/]",

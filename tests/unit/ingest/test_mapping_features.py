@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reconcile_tui.errors import BadInput
 from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.mapping import Mapping, load_mapping
+from reconcile_tui.ingest.preview import preview_file
 from reconcile_tui.money import AmountError, NumberStyle, parse_amount
 
 BASE = {"columns": {"reference": "id", "occurred_at": "when", "amount": "amount"}}
@@ -122,3 +125,14 @@ def test_exponent_notation_is_read_exactly_only_when_asked():
         parse_amount("1E-9", 8, style=style)
     with pytest.raises(AmountError):
         parse_amount("1E999", 8, style=style)  # more than two exponent digits
+
+
+def test_the_preview_shows_a_row_the_mapping_skips_as_skipped_not_as_a_problem():
+    exports = Path(__file__).parents[2] / "data" / "exports"
+    layout = load_mapping(exports / "kraken-ledgers.toml")
+    preview = preview_file(exports / "kraken-ledgers.csv", layout)
+    skipped = [row for row in preview.rows if row.skipped is not None]
+    assert len(skipped) == 1
+    assert skipped[0].problem is None and skipped[0].record is None
+    assert "transfer" in skipped[0].skipped
+    assert all(row.problem is None for row in preview.rows)

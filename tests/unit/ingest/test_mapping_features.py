@@ -133,6 +133,7 @@ def test_the_preview_shows_a_row_the_mapping_skips_as_skipped_not_as_a_problem()
     preview = preview_file(exports / "kraken-ledgers.csv", layout)
     skipped = [row for row in preview.rows if row.skipped is not None]
     assert len(skipped) == 1
-    assert skipped[0].problem is None and skipped[0].record is None
+    assert skipped[0].problem is None
+    assert skipped[0].record is None
     assert "transfer" in skipped[0].skipped
     assert all(row.problem is None for row in preview.rows)

@@ -196,7 +196,7 @@ class RowParser:
         if not wallet_id and not wallet_name:
             raise RowError("wallet_id is empty (and there is no wallet_name)")
 
-        storage_scale = money.known_scale(currency) or money.MAX_SCALE
+        storage_scale = money.storage_scale(currency, self._validation_scales)
         return StagedRecord(
             reference=reference,
             occurred_at=occurred_at,

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Final
 
 from reconcile_tui import money
 from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
 from reconcile_tui.ingest.rows import CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
 from reconcile_tui.times import EARLIEST, LATEST, format_utc
@@ -70,13 +71,15 @@ _LONE_CR: Final = re.compile(rb"\r(?!\n)")
 class _Watched(io.RawIOBase):
     """The file's bytes on their way to the decoder: hashed, counted, and checked for what
     the fast path cannot take (NUL bytes; a carriage return that is not part of CRLF,
-    which Python's text layer would count as a line break and the careful reader not)."""
+    which Python's text layer would count as a line break and the careful reader not; a
+    line longer than the careful reader's limit, which the text layer would hold whole)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.sha256 = hashlib.sha256()
         self.bytes_read = 0
         self._ends_with_cr = False
+        self._since_line_feed = 0
 
     def readable(self) -> bool:
         return True
@@ -97,6 +100,13 @@ class _Watched(io.RawIOBase):
         if _LONE_CR.search(block[:-1] if block.endswith(b"\r") else block):
             raise NotFast("a carriage return without a line feed")
         self._ends_with_cr = block.endswith(b"\r")
+        line_feed = block.rfind(b"\n")
+        self._since_line_feed = (
+            self._since_line_feed + count if line_feed < 0 else count - line_feed - 1
+        )
+        if self._since_line_feed > LINE_SIZE_LIMIT:
+            # The text layer would hold the whole line: the careful reader bounds it.
+            raise NotFast("a line longer than the limit")
         return int(count)
 
 
@@ -162,7 +172,9 @@ _TIME_SHAPE: Final = "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5]
 
 #: Months shorter than 31 days, from the calendar module (February apart: leap years).
 _SHORT_MONTHS: Final = {
-    month: days for month, days in enumerate(calendar.mdays) if month not in (0, 2) and days < 31
+    month: days
+    for month in range(1, 13)
+    if month != 2 and (days := calendar.monthrange(2001, month)[1]) < 31
 }
 
 

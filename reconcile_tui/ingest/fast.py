@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Final
 from reconcile_tui import money
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
-from reconcile_tui.ingest.rows import CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
+from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
 from reconcile_tui.times import EARLIEST, LATEST, format_utc
 from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
@@ -37,6 +37,10 @@ from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
 __all__ = ["FastStaged", "NotFast", "eligible", "stage_fast"]
 
 _REQUIRED: Final = ("reference", "occurred_at", "currency", "wallet_id", "type", "amount", "status")
+
+
+#: The parser's UUID pattern as a GLOB: each `[class]{n}` written out n times.
+_UUID_GLOB: Final = re.sub(r"(\[[^]]+\])\{(\d+)\}", lambda m: m[1] * int(m[2]), _UUID.pattern)
 
 
 class NotFast(Exception):
@@ -236,9 +240,8 @@ def _fast_select(columns: Mapping[str, int]) -> str:
         _real_time(when),
         f"{when} <= :latest",
         f"{wid} <> '' AND {trimmed(wid)}",
-        # The parser lower-cases UUIDs only: ids already in lower case read the same either
-        # way (any other goes to the parser, which alone knows a UUID's shape).
-        f"{wid} = lower({wid})",
+        # The parser lower-cases UUIDs only: take ids already in lower case, and UUIDs.
+        f"({wid} = lower({wid}) OR {wid} GLOB '{_UUID_GLOB}')",
         f"{kind} IN ({', '.join(repr(w) for w in sorted(types))})",
         f"{state} IN ({', '.join(repr(w) for w in sorted(statuses))})",
     ]
@@ -265,7 +268,7 @@ def _fast_select(columns: Mapping[str, int]) -> str:
                    {canonical_amount} AS amount, {canonical_fee} AS fee
             FROM (
                 SELECT r.line AS line, {ref} AS reference, {when} AS occurred_at,
-                       {cur} AS currency, {wid} AS wallet_id,
+                       {cur} AS currency, lower({wid}) AS wallet_id,
                        {_case(kind, types)} AS type, {_case(state, statuses)} AS status,
                        {f"nullif({tx}, '')" if tx else "NULL"} AS tx_hash,
                        sc.validate AS v, sc.store AS s,

@@ -171,8 +171,9 @@ def _whole_digits(text: str, dot: str) -> str:
 
 
 #: The one shape of a time the fast path takes: what `times.format_utc` writes for a whole
-#: second, so the stored text is the text read. Anything else goes to the parser.
-_TIME_SHAPE: Final = "[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z"
+#: second (each digit a `[0-9]`), so the stored text is the text read. Anything else goes
+#: to the parser.
+_TIME_SHAPE: Final = re.sub(r"[0-9]", "[0-9]", format_utc(EARLIEST))
 
 #: Months shorter than 31 days, from the calendar module (February apart: leap years).
 _SHORT_MONTHS: Final = {
@@ -186,7 +187,9 @@ def _real_time(when: str) -> str:
     """SQL that holds for a real calendar date and time of `_TIME_SHAPE` within the years
     the product holds: plain text and integer arithmetic on the digits, nothing that
     depends on how SQLite was built (its date functions echo `2024-02-30` on some)."""
-    month, day, hour = (f"substr({when}, {start}, 2)" for start in (6, 9, 12))
+    month, day, hour, minute, second = (
+        f"substr({when}, {start}, 2)" for start in (6, 9, 12, 15, 18)
+    )
     year = f"CAST(substr({when}, 1, 4) AS INTEGER)"
     leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
     short = " ".join(f"WHEN '{m:02d}' THEN '{d:02d}'" for m, d in sorted(_SHORT_MONTHS.items()))
@@ -194,7 +197,8 @@ def _real_time(when: str) -> str:
     last_day = f"(CASE {month} WHEN '02' THEN {february} {short} ELSE '31' END)"
     return (
         f"{when} GLOB '{_TIME_SHAPE}'"
-        f" AND {month} BETWEEN '01' AND '12' AND {hour} < '24'"
+        f" AND {month} BETWEEN '01' AND '12'"
+        f" AND {hour} < '24' AND {minute} < '60' AND {second} < '60'"
         f" AND {day} >= '01' AND {day} <= {last_day}"
         f" AND {when} >= '{format_utc(EARLIEST)}' AND {when} < '{format_utc(LATEST)}'"
     )

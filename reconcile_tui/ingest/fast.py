@@ -166,8 +166,9 @@ def _plain_amount(column: str) -> str:
 
 
 def _whole_digits(text: str, dot: str) -> str:
-    """SQL for how many digits a plain amount has before its point, leading zeros aside."""
-    return f"length(ltrim(CASE WHEN {dot} THEN substr({text}, 1, {dot} - 1) ELSE {text} END, '0'))"
+    """SQL for how many digits a plain amount has before its point, leading zeros counted:
+    a text with more than money allows, even if only by its zeros, goes to the parser."""
+    return f"(CASE WHEN {dot} THEN {dot} - 1 ELSE length({text}) END)"
 
 
 #: The one shape of a time the fast path takes: what `times.format_utc` writes for a whole

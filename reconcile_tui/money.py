@@ -32,6 +32,7 @@ from decimal import (
 from typing import Final
 
 __all__ = [
+    "MAX_PLACES",
     "MAX_SCALE",
     "MAX_WHOLE_DIGITS",
     "MONEY",
@@ -60,13 +61,15 @@ __all__ = [
     "scale_for",
     "scale_of_text",
     "show",
+    "storage_scale",
     "sub",
     "to_minor_units",
     "total",
     "trimmed",
 ]
 
-#: Exact arithmetic: 80 digits hold a 60-digit integer part beside 18 decimal places.
+#: Exact arithmetic: 80 digits hold the largest amount (MAX_WHOLE_DIGITS before the point,
+#: MAX_PLACES after it) with twenty digits to spare for sums of many of them.
 MONEY: Final = Context(
     prec=80,
     rounding=ROUND_HALF_EVEN,
@@ -87,12 +90,16 @@ _ROUNDING: Final = Context(
 
 ZERO: Final = Decimal(0)
 
-#: The most decimal places any currency may carry; the scale of a currency nobody knows.
+#: The scale of a currency nobody knows (no table entry, no scale printed by the gateway),
+#: and the fewest places an unknown currency is stored with (docs/money.md).
 MAX_SCALE: Final = 18
 
-#: The most digits before the point an amount from outside may have (docs/money.md): far
-#: above any currency's supply, far below what could make a sum of many amounts round in
-#: MONEY's 80 digits beside 18 places.
+#: The most decimal places any amount may carry: a scale printed above it counts as this.
+MAX_PLACES: Final = 30
+
+#: The most digits before the point an amount from outside may have: 10**30 of any unit is
+#: more than any ledger holds, and far below what could make a sum of many amounts round in
+#: MONEY's 80 digits; a longer amount is a broken export or response (docs/money.md).
 MAX_WHOLE_DIGITS: Final = 30
 
 _KNOWN_PREFIX_SCALES: Final = (("USDT", 6), ("USDC", 6), ("DAI", 6))
@@ -136,13 +143,24 @@ def trimmed(amount: Decimal) -> Decimal:
 
 
 def scale_for(currency: str, printed_by_api: Mapping[str, int] | None = None) -> int:
-    """The scale of `currency`: known table first, then what the API prints, else 18."""
+    """The scale of `currency`: known table first, then what the API prints (at most
+    MAX_PLACES), else 18. An amount with more significant places is refused."""
     scale = known_scale(currency)
     if scale is not None:
         return scale
     if printed_by_api and currency in printed_by_api:
-        return printed_by_api[currency]
+        return min(printed_by_api[currency], MAX_PLACES)
     return MAX_SCALE
+
+
+def storage_scale(currency: str, printed_by_api: Mapping[str, int] | None = None) -> int:
+    """The places a record's amounts are stored with: the known scale, else 18, or the
+    places the gateway prints when it prints more. Never below `scale_for`, so storing
+    an accepted amount never cuts a digit (docs/money.md)."""
+    scale = known_scale(currency)
+    if scale is not None:
+        return scale
+    return max(MAX_SCALE, scale_for(currency, printed_by_api))
 
 
 def _refuse_float(value: object) -> None:
@@ -261,13 +279,18 @@ def parse_amount(
         raise TypeError(f"amounts are parsed from text, not {type(text).__name__}")
     plain = (style or _PLAIN).normalise(text)
     amount = Decimal(plain)
+    if not amount.is_zero() and amount.adjusted() >= MAX_WHOLE_DIGITS:
+        raise AmountError(
+            f"{_shown(text)} is too large to be money"
+            f" (more than {MAX_WHOLE_DIGITS} digits before the point)"
+        )
     if scale is not None:
-        amount = _fit_scale(amount, scale, text.strip(), currency)
+        amount = _fit_scale(amount, scale, _shown(text), currency)
     return amount
 
 
 def check_held(amount: Decimal) -> Decimal:
-    """`amount` if the product can hold it (MAX_WHOLE_DIGITS before the point, MAX_SCALE
+    """`amount` if the product can hold it (MAX_WHOLE_DIGITS before the point, MAX_PLACES
     places after, trailing zeros included), else AmountError: a value from outside larger
     or finer than any ledger."""
     _refuse_float(amount)
@@ -278,11 +301,17 @@ def check_held(amount: Decimal) -> Decimal:
         raise AmountError(
             f"amount has {whole} digits before the point; at most {MAX_WHOLE_DIGITS} are held"
         )
-    if places(amount) > MAX_SCALE:
+    if places(amount) > MAX_PLACES:
         raise AmountError(
-            f"amount has {places(amount)} decimal places; at most {MAX_SCALE} are held"
+            f"amount has {places(amount)} decimal places; at most {MAX_PLACES} are held"
         )
     return amount
+
+
+def _shown(text: str) -> str:
+    """An amount as written, cut short for a message (a field may be 128 KiB long)."""
+    stripped = text.strip()
+    return stripped if len(stripped) <= 48 else f"{stripped[:40]}...({len(stripped)} characters)"
 
 
 def _fit_scale(amount: Decimal, scale: int, shown: str, currency: str | None) -> Decimal:

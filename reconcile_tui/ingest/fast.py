@@ -14,6 +14,7 @@ wrong (a bad row, an undecodable byte, a ragged row), the fast path gives up wit
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import csv
 import hashlib
@@ -27,15 +28,19 @@ from typing import Any, BinaryIO, Final
 
 from reconcile_tui import money
 from reconcile_tui.ingest.mapping import Mapping as Layout
-from reconcile_tui.ingest.rows import CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
+from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
+from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
-from reconcile_tui.times import format_utc
+from reconcile_tui.times import EARLIEST, LATEST, format_utc
 from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
 
 __all__ = ["FastStaged", "NotFast", "eligible", "stage_fast"]
 
-_UUID_SHAPE: Final = "-".join("[0-9a-fA-F]" * n for n in (8, 4, 4, 4, 12))
 _REQUIRED: Final = ("reference", "occurred_at", "currency", "wallet_id", "type", "amount", "status")
+
+
+#: The parser's UUID pattern as a GLOB: each `[class]{n}` written out n times.
+_UUID_GLOB: Final = re.sub(r"(\[[^]]+\])\{(\d+)\}", lambda m: m[1] * int(m[2]), _UUID.pattern)
 
 
 class NotFast(Exception):
@@ -71,13 +76,15 @@ _LONE_CR: Final = re.compile(rb"\r(?!\n)")
 class _Watched(io.RawIOBase):
     """The file's bytes on their way to the decoder: hashed, counted, and checked for what
     the fast path cannot take (NUL bytes; a carriage return that is not part of CRLF,
-    which Python's text layer would count as a line break and the careful reader not)."""
+    which Python's text layer would count as a line break and the careful reader not; a
+    line longer than the careful reader's limit, which the text layer would hold whole)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.sha256 = hashlib.sha256()
         self.bytes_read = 0
         self._ends_with_cr = False
+        self._since_line_feed = 0
 
     def readable(self) -> bool:
         return True
@@ -98,6 +105,13 @@ class _Watched(io.RawIOBase):
         if _LONE_CR.search(block[:-1] if block.endswith(b"\r") else block):
             raise NotFast("a carriage return without a line feed")
         self._ends_with_cr = block.endswith(b"\r")
+        line_feed = block.rfind(b"\n")
+        self._since_line_feed = (
+            self._since_line_feed + count if line_feed < 0 else count - line_feed - 1
+        )
+        if self._since_line_feed > LINE_SIZE_LIMIT:
+            # The text layer would hold the whole line: the careful reader bounds it.
+            raise NotFast("a line longer than the limit")
         return int(count)
 
 
@@ -136,7 +150,7 @@ def _fraction(text: str, dot: str) -> str:
 
 def _joined(whole: str, fraction: str, scale: str) -> str:
     """SQL for the canonical text of an amount from its parts, at `scale` places."""
-    padded = f"substr({fraction} || '{'0' * money.MAX_SCALE}', 1, {scale})"
+    padded = f"substr({fraction} || '{'0' * money.MAX_PLACES}', 1, {scale})"
     return f"{whole} || CASE WHEN {scale} > 0 THEN '.' || {padded} ELSE '' END"
 
 
@@ -149,6 +163,46 @@ def _plain_amount(column: str) -> str:
     return (
         f"({column} GLOB '[0-9]*' AND {column} NOT GLOB '*[^0-9.]*'"
         f" AND {column} NOT GLOB '*.*.*' AND {column} NOT GLOB '*.')"
+    )
+
+
+def _whole_digits(text: str, dot: str) -> str:
+    """SQL for how many digits a plain amount has before its point, leading zeros counted:
+    a text with more than money allows, even if only by its zeros, goes to the parser."""
+    return f"(CASE WHEN {dot} THEN {dot} - 1 ELSE length({text}) END)"
+
+
+#: The one shape of a time the fast path takes: what `times.format_utc` writes for a whole
+#: second (each digit a `[0-9]`), so the stored text is the text read. Anything else goes
+#: to the parser.
+_TIME_SHAPE: Final = re.sub(r"[0-9]", "[0-9]", format_utc(EARLIEST))
+
+#: Months shorter than 31 days, from the calendar module (February apart: leap years).
+_SHORT_MONTHS: Final = {
+    month: days
+    for month in range(1, 13)
+    if month != 2 and (days := calendar.monthrange(2001, month)[1]) < 31
+}
+
+
+def _real_time(when: str) -> str:
+    """SQL that holds for a real calendar date and time of `_TIME_SHAPE` within the years
+    the product holds: plain text and integer arithmetic on the digits, nothing that
+    depends on how SQLite was built (its date functions echo `2024-02-30` on some)."""
+    month, day, hour, minute, second = (
+        f"substr({when}, {start}, 2)" for start in (6, 9, 12, 15, 18)
+    )
+    year = f"CAST(substr({when}, 1, 4) AS INTEGER)"
+    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
+    short = " ".join(f"WHEN '{m:02d}' THEN '{d:02d}'" for m, d in sorted(_SHORT_MONTHS.items()))
+    february = f"(CASE WHEN {leap} THEN '29' ELSE '28' END)"
+    last_day = f"(CASE {month} WHEN '02' THEN {february} {short} ELSE '31' END)"
+    return (
+        f"{when} GLOB '{_TIME_SHAPE}'"
+        f" AND {month} BETWEEN '01' AND '12'"
+        f" AND {hour} < '24' AND {minute} < '60' AND {second} < '60'"
+        f" AND {day} >= '01' AND {day} <= {last_day}"
+        f" AND {when} >= '{format_utc(EARLIEST)}' AND {when} < '{format_utc(LATEST)}'"
     )
 
 
@@ -189,12 +243,11 @@ def _fast_select(columns: Mapping[str, int]) -> str:
     fee_text = f"coalesce(nullif({fee}, ''), '0')" if fee else "'0'"
     shape = [
         f"{ref} <> '' AND {trimmed(ref)}",
-        # strftime writes exactly this shape, so equality proves shape and a real date.
-        f"strftime('%Y-%m-%dT%H:%M:%SZ', {when}) = {when}",
-        f"{when} >= '0001' AND {when} <= :latest",
+        _real_time(when),
+        f"{when} <= :latest",
         f"{wid} <> '' AND {trimmed(wid)}",
-        # Python lower-cases UUIDs only: take ids that are lower case already, or UUIDs.
-        f"({wid} = lower({wid}) OR {wid} GLOB '{_UUID_SHAPE}')",
+        # The parser lower-cases UUIDs only: take ids already in lower case, and UUIDs.
+        f"({wid} = lower({wid}) OR {wid} GLOB '{_UUID_GLOB}')",
         f"{kind} IN ({', '.join(repr(w) for w in sorted(types))})",
         f"{state} IN ({', '.join(repr(w) for w in sorted(statuses))})",
     ]
@@ -205,6 +258,8 @@ def _fast_select(columns: Mapping[str, int]) -> str:
     amounts = [
         f"{_plain_amount('a')} AND a GLOB '*[1-9]*' AND {_places('a', 'ad')} <= v",
         f"{_plain_amount('f')} AND {_places('f', 'fd')} <= v",
+        f"{_whole_digits('a', 'ad')} <= {money.MAX_WHOLE_DIGITS}",
+        f"{_whole_digits('f', 'fd')} <= {money.MAX_WHOLE_DIGITS}",
     ]
     # Nested co-routines (LIMIT -1 OFFSET 0 keeps SQLite from flattening them), so that
     # each text, decimal point and canonical amount is computed once per row, not once per
@@ -323,7 +378,7 @@ def _stage_scales(conn: sqlite3.Connection, index: int, printed: Mapping[str, in
     conn.executemany(
         "INSERT INTO staged_scales VALUES (?, ?, ?)",
         [
-            (code, money.scale_for(code, printed), money.known_scale(code) or money.MAX_SCALE)
+            (code, money.scale_for(code, printed), money.storage_scale(code, printed))
             for code in codes
             if isinstance(code, str) and CURRENCY_CODE.fullmatch(code)
         ],

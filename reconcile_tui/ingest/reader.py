@@ -2,7 +2,8 @@
 
 The file is read in binary and split into physical lines before decoding, so an
 undecodable byte or a NUL byte is reported with its own line number instead of failing
-the whole stream somewhere unknown. Memory stays constant whatever the file's size.
+the whole stream somewhere unknown. Memory stays constant whatever the file's size, and
+whatever a line's: no more than LINE_SIZE_LIMIT bytes of one line are ever held.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-__all__ = ["FIELD_SIZE_LIMIT", "CsvRow", "read_csv"]
+__all__ = ["FIELD_SIZE_LIMIT", "LINE_SIZE_LIMIT", "CsvRow", "read_csv"]
 
 #: The csv module's default: a field longer than this is a bad row, not a memory hazard.
 FIELD_SIZE_LIMIT = csv.field_size_limit()
+
+#: The longest physical line read, in bytes: a longer one is a bad row (its line number,
+#: the rest of it skipped unread), or refuses the file when it is the header. Without it
+#: a file with no line break (or a stream of zeros) would be held whole before any field
+#: limit applies.
+LINE_SIZE_LIMIT = 4 << 20
+
+#: What a quarantined over-long line keeps of its text.
+_KEPT_OF_LONG_LINE = 200
+
+#: The rest of an over-long line is skipped in blocks of this many bytes.
+_SKIP_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +57,31 @@ class _Lines:
         self.raw: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
-        for chunk in self._stream:
+        while chunk := self._read(LINE_SIZE_LIMIT + 1):
             self.number += 1
-            self.bytes_read += len(chunk)
-            self.sha256.update(chunk)
+            if len(chunk) > LINE_SIZE_LIMIT:
+                self.problems[self.number] = f"the line is longer than {LINE_SIZE_LIMIT} bytes"
+                self.raw.append(chunk[:_KEPT_OF_LONG_LINE].decode(self._encoding, "replace"))
+                ended = chunk.endswith(b"\n")
+                chunk = b""  # not held while the rest is skipped
+                yield "\n"
+                if self.number == 1:
+                    return  # the header: the file is refused, nothing more to read
+                while not ended and (part := self._read(_SKIP_BLOCK)):
+                    ended = part.endswith(b"\n")  # skipped unkept, still hashed and counted
+                continue
             if self.number == 1:
                 chunk = self._strip_bom(chunk)
             text, raw = self._decode_line(chunk)
             self.raw.append(raw)
             yield text
+
+    def _read(self, limit: int) -> bytes:
+        """At most `limit` bytes of the current line, hashed and counted."""
+        chunk = self._stream.readline(limit)
+        self.bytes_read += len(chunk)
+        self.sha256.update(chunk)
+        return chunk
 
     def _strip_bom(self, chunk: bytes) -> bytes:
         if chunk.startswith(codecs.BOM_UTF8):

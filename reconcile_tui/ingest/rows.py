@@ -313,7 +313,7 @@ class RowParser:
         if other_fee is not None:
             code, value = other_fee
             self.other_fees[code] = self.other_fees.get(code, Decimal(0)) + value
-        storage_scale = money.known_scale(currency) or money.MAX_SCALE
+        storage_scale = money.storage_scale(currency, self._validation_scales)
         return StagedRecord(
             reference=reference,
             occurred_at=occurred_at,

@@ -8,11 +8,14 @@ the caller. Times are compared through `times.sql_bound`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile_tui.money import ExactTally, canonical
+from reconcile_tui.errors import DatabaseError
+from reconcile_tui.money import AmountError, ExactTally, canonical, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
+from reconcile_tui.times import TimeError, format_utc, parse_record_time
 
 __all__ = [
     "DuplicateRow",
@@ -28,6 +31,7 @@ __all__ = [
     "openings",
     "pending_records",
     "quarantined_rows",
+    "readable_records",
     "record_count",
     "record_files",
     "record_history",
@@ -357,3 +361,55 @@ def record_history(store: Store, reference: str) -> list[tuple[str, str, str | N
         (reference,),
     )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def _unreadable(occurred_at: object, amount: object, fee: object) -> str | None:
+    """Why a stored record cannot be read by this version's rule book, or None."""
+    try:
+        if not isinstance(occurred_at, str) or format_utc(parse_record_time(occurred_at)) != (
+            occurred_at
+        ):
+            return f"occurred_at {occurred_at!r} is not a stored time"
+        for name, text in (("amount", amount), ("fee", fee)):
+            if not isinstance(text, str):
+                return f"{name} {text!r} is not a stored amount"
+            parse_amount(text)
+    except (TimeError, AmountError) as error:
+        return str(error)
+    return None
+
+
+def first_unreadable_record(store: Store) -> str | None:
+    """`reference X (file:line: reason)` of the first record the rule book cannot read.
+
+    A full scan: only called once reading the records has already failed.
+    """
+    with store.errors():
+        cursor = store.conn.execute(
+            """SELECT r.reference, r.occurred_at, r.amount, r.fee, i.path, r.line
+               FROM records r LEFT JOIN imports i ON i.id = r.import_id ORDER BY r.id"""
+        )
+        for reference, occurred_at, amount, fee, path, line in cursor:
+            reason = _unreadable(occurred_at, amount, fee)
+            if reason is not None:
+                where = f"{path}:{line}: " if path else ""
+                return f"reference {reference} ({where}{reason})"
+    return None
+
+
+@contextmanager
+def readable_records(store: Store) -> Iterator[None]:
+    """Turn a failure to read a stored record (one an older version let in: an impossible
+    date, an amount too large to be money) into one line naming it (exit 4), instead of
+    a crash; see docs/money.md. Any other failure is left alone: it is a bug."""
+    try:
+        yield
+    except (ArithmeticError, ValueError, DatabaseError) as error:
+        # A SQL aggregate that fails on a stored amount surfaces as a DatabaseError.
+        found = first_unreadable_record(store)
+        if found is None:
+            raise
+        raise DatabaseError(
+            f"{store.path}: the database holds a record that cannot be read: {found};"
+            " correct that row and import the file again"
+        ) from error

@@ -117,7 +117,7 @@ UNHOLDABLE_BALANCES = {
         ("balances", 0, "last_transaction"), "9999-12-31T23:00:00-05:00"
     ),
     "75-digit balance": set_balances(("balances", 0, "wallets", 0, "balance"), "9" * 75),
-    "19 decimal places": set_balances(("balances", 0, "pending_balance"), "0." + "1" * 19),
+    "31 decimal places": set_balances(("balances", 0, "pending_balance"), "0." + "1" * 31),
     "count of 10^25": set_balances(("summary", "total_wallets"), 10**25),
     "path-like currency code": set_balances(("balances", 0, "currency"), "../x"),
 }

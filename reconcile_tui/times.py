@@ -9,7 +9,7 @@ UTC), never in the machine's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,15 +99,25 @@ def parse_api_time(text: str) -> datetime:
     return _held(moment, text)
 
 
-def parse_record_time(text: str, where: tzinfo = UTC, date_format: str | None = None) -> datetime:
+def parse_record_time(
+    text: str, where: tzinfo = UTC, date_format: str | None = None, *, dates_only: bool = False
+) -> datetime:
     """A merchant's timestamp as aware UTC; without an offset it is read in `where`.
 
     Refuses impossible dates and wall-clock times that do not exist in `where` (skipped by
     a daylight-saving change). An ambiguous time (clocks turned back) is the first one.
+    An ISO date without a time of day is refused unless `dates_only` (a mapping that says
+    its export has no times): midnight is never invented silently (docs/mapping.md).
     """
     stripped = text.strip()
     if not stripped:
         raise TimeError("time is empty")
+    if not date_format and not dates_only and _is_date_only(stripped):
+        raise TimeError(
+            f"{stripped!r} is a date without a time of day; if the export has no times,"
+            " write `dates_only = true` under [csv] in a mapping (records are then stored"
+            " at midnight and the import says times are unknown)"
+        )
     try:
         moment = (
             datetime.strptime(stripped, date_format)
@@ -128,6 +138,14 @@ def parse_record_time(text: str, where: tzinfo = UTC, date_format: str | None = 
             raise TimeError(f"{stripped!r} does not exist in {where} (a daylight-saving gap)")
         return utc
     return _held(moment, stripped)
+
+
+def _is_date_only(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def format_utc(moment: datetime) -> str:

@@ -528,7 +528,12 @@ class RowParser:
         if not text:
             raise RowError("occurred_at is empty")
         try:
-            moment = parse_record_time(text, where or self._zone, self._date_format)
+            moment = parse_record_time(
+                text,
+                where or self._zone,
+                self._date_format,
+                dates_only=self._layout.csv.dates_only,
+            )
         except TimeError as error:
             raise RowError(f"occurred_at: {error}") from None
         if moment > self._latest:

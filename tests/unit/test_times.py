@@ -129,3 +129,13 @@ def test_offset_less_times_at_the_edge_of_the_years_are_refused_in_any_zone():
     first = parse_api_time("1900-01-01T00:00:00Z")
     last = parse_api_time("2999-12-31T23:59:59Z")
     assert bucket_end(last, "daily") > last > first
+
+
+@pytest.mark.parametrize("text", ["2024-06-01", "20240601", " 2024-06-01 "])
+def test_an_iso_date_without_a_time_of_day_is_not_read_as_midnight_silently(text):
+    with pytest.raises(TimeError, match="dates_only = true"):
+        parse_record_time(text)
+    # Said explicitly (a mapping's `dates_only`), it is that day's midnight in the zone.
+    assert parse_record_time(text, zone("Europe/Berlin"), dates_only=True) == datetime(
+        2024, 5, 31, 22, 0, tzinfo=UTC
+    )

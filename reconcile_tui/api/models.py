@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -41,14 +41,18 @@ __all__ = [
     "BalancesSummary",
     "CurrencyBalance",
     "GatewayErrorBody",
+    "GatewayTransaction",
     "HistoryBucket",
     "HistoryResponse",
     "HistorySummary",
     "ResponseShapeError",
+    "TransactionMetadata",
+    "TransactionsPage",
     "WalletBalance",
     "parse_balances",
     "parse_error_body",
     "parse_history",
+    "parse_transactions",
 ]
 
 _API_NUMBERS = NumberStyle(signed=True)
@@ -235,6 +239,65 @@ class HistoryResponse(_Shape):
     summary: HistorySummary
 
 
+def _identifier(value: Any) -> Any:
+    """Ids and references arrive as text or as JSON integers; both are kept as text."""
+    if isinstance(value, bool):
+        raise ValueError("must be text or an integer, got a boolean")
+    if isinstance(value, int):
+        if abs(value) > MAX_COUNT:
+            raise ValueError("is an integer too large to be an id")
+        return str(value)
+    if isinstance(value, str) and len(value) > MAX_IDENTIFIER:
+        raise ValueError(f"is longer than {MAX_IDENTIFIER} characters")
+    return value
+
+
+#: The longest id, reference or hash the product keeps from a gateway transaction.
+MAX_IDENTIFIER: Final = 256
+
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+
+
+class TransactionMetadata(_Shape):
+    """What the gateway keeps about a transaction beside its own fields."""
+
+    order_id: Identifier | None = None
+    confirmations: Count | None = None
+
+
+class GatewayTransaction(_Shape):
+    """One item of GET /transactions/transactions/ (docs/api-client.md, "Transactions").
+
+    Its effect on its wallet's balance is `net_amount` (the fee is inside it): credited by
+    a `payment`, debited by a `withdrawal`. The listing documents no wallet."""
+
+    id: Identifier
+    type: Literal["payment", "withdrawal"]
+    transaction_id: Identifier | None = None
+    withdrawal_id: Identifier | None = None
+    amount: Amount
+    currency: CurrencyCode
+    status: str
+    created_at: ApiTime
+    updated_at: ApiTime | None = None
+    reference: Identifier | None = None
+    blockchain_address: Identifier | None = None
+    transaction_hash: Identifier | None = None
+    fee_amount: Amount
+    net_amount: Amount
+    metadata: TransactionMetadata = TransactionMetadata()
+
+
+class TransactionsPage(_Shape):
+    """A page of the listing (`next`/`previous` are URLs or null), or a saved listing
+    (`transactions.json`: every page's items in the order served, no links)."""
+
+    count: Count
+    next: str | None = None
+    previous: str | None = None
+    results: list[GatewayTransaction]
+
+
 class GatewayErrorDetail(_Shape):
     code: str = "error"
     message: str = ""
@@ -290,6 +353,12 @@ def parse_balances(body: bytes | str, what: str = "balances response") -> Balanc
 def parse_history(body: bytes | str, what: str = "history response") -> HistoryResponse:
     """Parse a GET /user/balances/history/ body, or raise ResponseShapeError."""
     return _parse(HistoryResponse, body, what)
+
+
+def parse_transactions(body: bytes | str, what: str = "transactions response") -> TransactionsPage:
+    """Parse a GET /transactions/transactions/ page (or a saved `transactions.json`), or
+    raise ResponseShapeError naming the bad field."""
+    return _parse(TransactionsPage, body, what)
 
 
 def parse_error_body(body: bytes | str) -> GatewayErrorBody | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from reconcile_tui.api.models import (
     CURRENCY_CODE,
     BalancesResponse,
+    GatewayTransaction,
     HistoryResponse,
     ResponseShapeError,
     parse_balances,
@@ -56,6 +57,12 @@ class GatewaySnapshot:
     interval: str
     balances_raw: bytes = field(repr=False)
     histories_raw: dict[str, bytes] = field(repr=False)
+    #: The gateway's transaction listing (GET /transactions/transactions/), every page's
+    #: items in the order served; None when it was not fetched or the gateway refused it
+    #: (then `transactions_note` says why, and causes fall back to the balance level:
+    #: docs/reconciliation.md).
+    transactions: tuple[GatewayTransaction, ...] | None = None
+    transactions_note: str | None = None
 
     @property
     def as_of(self) -> datetime:

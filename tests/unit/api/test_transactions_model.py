@@ -1,0 +1,65 @@
+"""The transaction listing's shape: documented fields, ids as text, bounds like every response."""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+
+from reconcile_tui.api.models import ResponseShapeError, parse_transactions
+
+ITEM = {
+    "id": 5,
+    "type": "payment",
+    "transaction_id": "tx-1",
+    "amount": "100.00",
+    "currency": "USDTERC20",
+    "status": "completed",
+    "created_at": "2025-01-09T10:00:00Z",
+    "updated_at": "2025-01-09T10:05:00+00:00",
+    "reference": "ORD-1",
+    "blockchain_address": "0xabc",
+    "transaction_hash": "0xdef",
+    "fee_amount": "0.50",
+    "net_amount": "99.50",
+    "metadata": {"order_id": "ORD-1", "confirmations": 12},
+}
+
+
+def page(*items, **links):
+    return json.dumps({"count": len(items), "next": None, "previous": None, **links,
+                       "results": list(items)})  # fmt: skip
+
+
+def test_a_documented_page_parses_with_ids_as_text_and_exact_amounts():
+    parsed = parse_transactions(page(ITEM, next="https://x/transactions/transactions/?page=2"))
+    (item,) = parsed.results
+    assert item.id == "5"
+    assert item.net_amount == Decimal("99.50")
+    assert item.fee_amount == Decimal("0.50")
+    assert item.metadata.order_id == "ORD-1"
+    assert parsed.next == "https://x/transactions/transactions/?page=2"
+
+
+def test_a_saved_listing_without_links_parses():
+    saved = json.dumps({"count": 1, "results": [ITEM]})
+    assert parse_transactions(saved).results[0].reference == "ORD-1"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("type", "refund", "results[0].type"),
+        ("net_amount", 99.5, "results[0].net_amount"),
+        ("net_amount", "9" * 31, "results[0].net_amount"),
+        ("created_at", "0001-01-01T00:00:00+05:00", "results[0].created_at"),
+        ("currency", "../x", "results[0].currency"),
+        ("id", True, "results[0].id"),
+        ("reference", "R" * 257, "results[0].reference"),
+    ],
+)
+def test_an_item_the_product_cannot_hold_is_a_bad_response_naming_the_field(field, value, said):
+    with pytest.raises(ResponseShapeError, match=rf"transactions response: {re.escape(said)}"):
+        parse_transactions(page({**ITEM, field: value}))

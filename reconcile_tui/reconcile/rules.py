@@ -24,6 +24,7 @@ class Rules:
     stale_after: Mapping[str, timedelta] = field(default_factory=dict)
     default_stale_after: timedelta = DEFAULT_STALE_AFTER
     low_balance: Mapping[str, Decimal] = field(default_factory=dict)
+    default_low_balance: Decimal | None = None
 
     def tolerance(self, currency: str) -> Decimal:
         """How far apart two amounts may be and still count as equal (default exact)."""
@@ -34,4 +35,4 @@ class Rules:
 
     def low_balance_threshold(self, currency: str) -> Decimal | None:
         """Available below this is a `low_balance` warning; None: not checked."""
-        return self.low_balance.get(currency)
+        return self.low_balance.get(currency, self.default_low_balance)

@@ -269,3 +269,17 @@ def test_a_tolerance_absorbs_small_differences_and_is_printed(db_path, tmp_path)
     assert ("total_mismatch", "total_fees_paid") not in fields  # 0.40 is within 0.5
     assert ("total_mismatch", "total_deposited") in fields  # 18 is not
     assert document["tolerances"][USDT] == "0.5"
+
+
+def test_a_default_low_balance_applies_to_every_currency_without_its_own(db_path, tmp_path):
+    # `default` once loaded and was silently ignored: each wallet under 300 is flagged,
+    # except ETH's, which has its own (lower) threshold.
+    config = tmp_path / "rules.toml"
+    config.write_text('[reconcile]\nlow_balance = { default = "300", ETH = "0.1" }\n')
+    with Workspace(
+        load_settings(config, environ={}), db_path=db_path, clock=lambda: PAGE_CLOCK
+    ) as workspace:
+        document = check(workspace, "records.csv", "api")
+    low = {(d["currency"], d["api_value"]) for d in document["discrepancies"]
+           if d["kind"] == "low_balance"}  # fmt: skip
+    assert low == {("USDCERC20", "250.000000")}

@@ -130,8 +130,8 @@ def test_a_bad_csv_lists_every_bad_row_then_one_summary_line(cli, db_path, tmp_p
     bad = tmp_path / "bad.csv"
     bad.write_text(
         DEFAULT_HEADER
-        + f"B-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
-        + f"B-2,2025-01-09,USDTERC20,{WALLET_A},deposit,5,0,settled,\n"
+        + f"B-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
+        + f"B-2,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,5,0,settled,\n"
     )
     result = cli("--db", db_path, "import", bad)
     assert result.code == 2

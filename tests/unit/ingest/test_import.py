@@ -127,21 +127,21 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(store, w
     run(store, write_csv(GOOD, "earlier.csv"))
     before = dump(store)
     bad = DEFAULT_HEADER + (
-        f"B-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
-        f"B-2,2025-01-09,USDTERC20,{WALLET_A},deposit,12.1234567,0,confirmed,\n"
-        f"B-3,2025-02-30,USDTERC20,{WALLET_A},deposit,1,0,confirmed,\n"
-        f'B-4,2025-01-09,USDTERC20,{WALLET_A},deposit,"1,5",0,confirmed,\n'
-        f"B-5,2025-01-09,USDTERC20,{WALLET_A},refund,1,0,confirmed,\n"
-        f"B-6,2025-01-09,USDTERC20,{WALLET_A},deposit,1,0,settled,\n"
-        f"B-7,2025-01-09,USDTERC20,{WALLET_A},deposit,0,0,confirmed,\n"
-        f"B-8,2025-01-09,USDTERC20,{WALLET_A},deposit,-3,0,confirmed,\n"
-        f"B-9,2031-01-09,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
-        f"B-10,2025-01-09,USDTERC20,{WALLET_A},deposit,3\n"
-        f",2025-01-09,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
-        f"B-12,2025-01-09,usd tether,{WALLET_A},deposit,3,0,confirmed,\n"
-        f"B-13,2025-01-09,USDTERC20,,deposit,3,0,confirmed,\n"
-        f"B-14,2025-01-09,USDTERC20,{WALLET_A},deposit,3,4,confirmed,\n"
-        f"OK-1,2025-01-09,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
+        f"B-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
+        f"B-2,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,12.1234567,0,confirmed,\n"
+        f"B-3,2025-02-30T10:00:00Z,USDTERC20,{WALLET_A},deposit,1,0,confirmed,\n"
+        f'B-4,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,"1,5",0,confirmed,\n'
+        f"B-5,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},refund,1,0,confirmed,\n"
+        f"B-6,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1,0,settled,\n"
+        f"B-7,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,0,0,confirmed,\n"
+        f"B-8,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,-3,0,confirmed,\n"
+        f"B-9,2031-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
+        f"B-10,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,3\n"
+        f",2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
+        f"B-12,2025-01-09T10:00:00Z,usd tether,{WALLET_A},deposit,3,0,confirmed,\n"
+        f"B-13,2025-01-09T10:00:00Z,USDTERC20,,deposit,3,0,confirmed,\n"
+        f"B-14,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,3,4,confirmed,\n"
+        f"OK-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,3,0,confirmed,\n"
     )
     path = write_csv(bad, "bad.csv")
     with pytest.raises(BadFile, match=r"bad.csv: 14 bad rows; nothing was imported") as caught:
@@ -170,7 +170,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(store, w
 
 
 def test_quarantine_keeps_the_good_rows_and_stores_the_bad_ones_with_reasons(store, write_csv):
-    text = GOOD + f"BAD-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
+    text = GOOD + f"BAD-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,\n"
     result = run(store, write_csv(text), quarantine=True)
     assert (result.inserted, result.quarantined, result.problem_count) == (3, 1, 1)
     kept = [tuple(r) for r in store.query("SELECT line, reason, raw FROM quarantine")]
@@ -179,7 +179,7 @@ def test_quarantine_keeps_the_good_rows_and_stores_the_bad_ones_with_reasons(sto
             5,
             "amount: '1e5' uses exponent notation; write the amount out in full "
             "(or, in a mapping file, exponent = true under [amount])",
-            f"BAD-1,2025-01-09,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,",
+            f"BAD-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,",
         )
     ]
 
@@ -222,12 +222,12 @@ def test_a_utf8_bom_is_stripped(store, write_csv):
     ("payload", "reason"),
     [
         (
-            b"ORD-9,2025-01-09,USDTERC20,w,deposit,1\xff0,0,confirmed,\n",
-            "byte 0xff at column 39 is not valid utf-8",
+            b"ORD-9,2025-01-09T10:00:00Z,USDTERC20,w,deposit,1\xff0,0,confirmed,\n",
+            "byte 0xff at column 49 is not valid utf-8",
         ),
-        (b"ORD-9,2025-01-09,USDTERC20,w,deposit,1\x000,0,confirmed,\n", "NUL byte at column 39"),
+        (b"ORD-9,2025-01-09T10:00:00Z,USDTERC20,w,deposit,1\x000,0,confirmed,\n", "NUL byte at column 49"),
         (
-            b'ORD-9,2025-01-09,USDTERC20,w,deposit,"' + b"9" * 140_000 + b'",0,confirmed,\n',
+            b'ORD-9,2025-01-09T10:00:00Z,USDTERC20,w,deposit,"' + b"9" * 140_000 + b'",0,confirmed,\n',
             "longer than 131072",
         ),
     ],
@@ -236,7 +236,7 @@ def test_unreadable_rows_are_errors_with_their_line(store, write_csv, payload, r
     path = write_csv(
         GOOD.encode()
         + payload
-        + f"ORD-10,2025-01-09,ETH,{WALLET_A},deposit,1,0,confirmed,\n".encode()
+        + f"ORD-10,2025-01-09T10:00:00Z,ETH,{WALLET_A},deposit,1,0,confirmed,\n".encode()
     )
     with pytest.raises(BadFile) as caught:
         run(store, path)

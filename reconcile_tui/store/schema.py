@@ -187,9 +187,38 @@ _V1: Final = [
     "PRAGMA application_id = 1380142676",
 ]
 
+#: The gateway's transaction listing, stored with the snapshot it was fetched for
+#: (docs/api-client.md, "Transactions"). `transactions_count` is NULL when the listing was
+#: not fetched (refused, absent, or a saved snapshot without it); `transactions_note` says
+#: why. Each item keeps its JSON as served (`raw`, the source of truth, as for balances);
+#: the other columns exist for SQL.
+_SNAPSHOT_TRANSACTIONS: Final = [
+    "ALTER TABLE snapshots ADD COLUMN transactions_count INTEGER",
+    "ALTER TABLE snapshots ADD COLUMN transactions_note TEXT",
+    """CREATE TABLE snapshot_transactions (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        fee_amount TEXT NOT NULL,
+        net_amount TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT,
+        reference TEXT,
+        order_id TEXT,
+        transaction_hash TEXT,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, position)
+    ) STRICT""",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
+    ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -7,10 +7,19 @@ SQL (the TUI's pages, ad-hoc audit queries).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from reconcile_tui.api.models import ResponseShapeError, parse_balances, parse_history
+from pydantic import TypeAdapter, ValidationError
+
+from reconcile_tui.api.models import (
+    GatewayTransaction,
+    ResponseShapeError,
+    describe,
+    parse_balances,
+    parse_history,
+)
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import canonical
@@ -58,7 +67,8 @@ def save_snapshot(
     with store.write() as conn:
         snapshot_id = conn.execute(
             """INSERT INTO snapshots (fetched_at, as_of, base_url, period, interval, source,
-                   currencies, balances_raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   currencies, balances_raw, transactions_count, transactions_note)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 format_utc(snapshot.fetched_at),
                 format_utc(snapshot.as_of),
@@ -68,6 +78,8 @@ def save_snapshot(
                 source,
                 _currency_key(currencies),
                 snapshot.balances_raw,
+                None if snapshot.transactions is None else len(snapshot.transactions),
+                snapshot.transactions_note,
             ),
         ).lastrowid
         assert snapshot_id is not None
@@ -123,13 +135,78 @@ def save_snapshot(
                     for bucket in history.history
                 ],
             )
+        if snapshot.transactions is not None:
+            _insert_transactions(conn, int(snapshot_id), snapshot)
     return int(snapshot_id)
+
+
+def _insert_transactions(
+    conn: sqlite3.Connection, snapshot_id: int, snapshot: GatewaySnapshot
+) -> None:
+    """One executemany for the whole listing, inside the snapshot's transaction."""
+    assert snapshot.transactions is not None
+    raw_items = snapshot.transactions_raw
+    if raw_items is None:  # built in code, not fetched: its items as the models print them
+        raw_items = tuple(item.model_dump_json().encode() for item in snapshot.transactions)
+    conn.executemany(
+        "INSERT INTO snapshot_transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                snapshot_id,
+                position,
+                item.id,
+                item.type,
+                item.currency,
+                item.status,
+                canonical(item.amount),
+                canonical(item.fee_amount),
+                canonical(item.net_amount),
+                format_utc(item.created_at),
+                format_utc(item.updated_at) if item.updated_at else None,
+                item.reference,
+                item.metadata.order_id,
+                item.transaction_hash,
+                raw.decode("utf-8"),
+            )
+            for position, (item, raw) in enumerate(
+                zip(snapshot.transactions, raw_items, strict=True)
+            )
+        ),
+    )
+
+
+_LISTING = TypeAdapter(list[GatewayTransaction])
+
+
+def _load_transactions(
+    store: Store, snapshot_id: int, count: int | None
+) -> tuple[tuple[GatewayTransaction, ...] | None, tuple[bytes, ...] | None]:
+    """The stored listing re-read from each item's raw JSON, validated in one pass."""
+    if count is None:
+        return None, None
+    rows = store.query(
+        "SELECT raw FROM snapshot_transactions WHERE snapshot_id = ? ORDER BY position",
+        (snapshot_id,),
+    )
+    raw = tuple(row[0].encode("utf-8") for row in rows)
+    if len(raw) != count:
+        raise DatabaseError(
+            f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
+            f" transactions, holds {len(raw)}"
+        )
+    try:
+        listing = _LISTING.validate_json(b"[" + b",".join(raw) + b"]")
+    except ValidationError as error:
+        what = f"stored transactions of snapshot #{snapshot_id}"
+        raise ResponseShapeError(describe(error, what)) from None
+    return tuple(listing), raw
 
 
 def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
     """Re-read a stored snapshot from its raw bodies."""
     row = store.query_one(
-        "SELECT fetched_at, base_url, period, interval, balances_raw FROM snapshots WHERE id = ?",
+        """SELECT fetched_at, base_url, period, interval, balances_raw, transactions_count,
+                  transactions_note FROM snapshots WHERE id = ?""",
         (snapshot_id,),
     )
     if row is None:
@@ -148,6 +225,9 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
             code: parse_history(raw, f"stored history {code} of snapshot #{snapshot_id}")
             for code, raw in raw_histories.items()
         }
+        transactions, transactions_raw = _load_transactions(
+            store, snapshot_id, row["transactions_count"]
+        )
     except ResponseShapeError as error:
         raise DamagedSnapshot(store, error) from None
     histories = {
@@ -163,6 +243,9 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
         interval=row["interval"],
         balances_raw=bytes(row["balances_raw"]),
         histories_raw=raw_histories,
+        transactions=transactions,
+        transactions_raw=transactions_raw,
+        transactions_note=row["transactions_note"],
     )
 
 

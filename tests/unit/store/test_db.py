@@ -28,7 +28,7 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
         }
     # Opening again migrates nothing twice.
     with Store(db_path) as store:
-        assert len(store.query("SELECT * FROM _sqlite_migrations")) == 1
+        assert len(store.query("SELECT * FROM _sqlite_migrations")) == 2
 
 
 def test_a_database_from_a_newer_version_is_refused_with_exit_4(db_path):

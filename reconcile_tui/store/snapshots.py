@@ -10,13 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-
-from pydantic import TypeAdapter, ValidationError
+from decimal import Decimal
 
 from reconcile_tui.api.models import (
     GatewayTransaction,
     ResponseShapeError,
-    describe,
+    TransactionMetadata,
     parse_balances,
     parse_history,
 )
@@ -24,7 +23,7 @@ from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import canonical
 from reconcile_tui.store.db import Store
-from reconcile_tui.times import format_utc, parse_api_time, sql_bound
+from reconcile_tui.times import TimeError, format_utc, parse_api_time, sql_bound
 
 __all__ = [
     "DamagedSnapshot",
@@ -140,6 +139,29 @@ def save_snapshot(
     return int(snapshot_id)
 
 
+#: The columns of `snapshot_transactions` before `raw`, in the order of its migration.
+_COLUMNS = (
+    "snapshot_id",
+    "position",
+    "id",
+    "type",
+    "transaction_id",
+    "withdrawal_id",
+    "currency",
+    "status",
+    "amount",
+    "fee_amount",
+    "net_amount",
+    "created_at",
+    "updated_at",
+    "reference",
+    "blockchain_address",
+    "transaction_hash",
+    "order_id",
+    "confirmations",
+)
+
+
 def _insert_transactions(
     conn: sqlite3.Connection, snapshot_id: int, snapshot: GatewaySnapshot
 ) -> None:
@@ -149,13 +171,16 @@ def _insert_transactions(
     if raw_items is None:  # built in code, not fetched: its items as the models print them
         raw_items = tuple(item.model_dump_json().encode() for item in snapshot.transactions)
     conn.executemany(
-        "INSERT INTO snapshot_transactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO snapshot_transactions ({', '.join(_COLUMNS)}, raw)"
+        f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
         (
             (
                 snapshot_id,
                 position,
                 item.id,
                 item.type,
+                item.transaction_id,
+                item.withdrawal_id,
                 item.currency,
                 item.status,
                 canonical(item.amount),
@@ -164,8 +189,10 @@ def _insert_transactions(
                 format_utc(item.created_at),
                 format_utc(item.updated_at) if item.updated_at else None,
                 item.reference,
-                item.metadata.order_id,
+                item.blockchain_address,
                 item.transaction_hash,
+                item.metadata.order_id,
+                item.metadata.confirmations,
                 raw.decode("utf-8"),
             )
             for position, (item, raw) in enumerate(
@@ -175,31 +202,71 @@ def _insert_transactions(
     )
 
 
-_LISTING = TypeAdapter(list[GatewayTransaction])
-
-
 def _load_transactions(
     store: Store, snapshot_id: int, count: int | None
 ) -> tuple[tuple[GatewayTransaction, ...] | None, tuple[bytes, ...] | None]:
-    """The stored listing re-read from each item's raw JSON, validated in one pass."""
+    """The stored listing, rebuilt from its columns: every value was validated by the
+    response models before it was stored, and is only converted back here."""
     if count is None:
         return None, None
     rows = store.query(
-        "SELECT raw FROM snapshot_transactions WHERE snapshot_id = ? ORDER BY position",
+        f"SELECT {', '.join(_COLUMNS[2:])}, raw FROM snapshot_transactions"
+        " WHERE snapshot_id = ? ORDER BY position",
         (snapshot_id,),
     )
-    raw = tuple(row[0].encode("utf-8") for row in rows)
-    if len(raw) != count:
+    if len(rows) != count:
         raise DatabaseError(
             f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
-            f" transactions, holds {len(raw)}"
+            f" transactions, holds {len(rows)}"
         )
+    transactions = tuple(_stored_transaction(row) for row in rows)
+    return transactions, tuple(row[-1].encode("utf-8") for row in rows)
+
+
+def _stored_transaction(row: sqlite3.Row) -> GatewayTransaction:
+    # Unpacked by position (the SELECT lists _COLUMNS[2:] then raw): a million rows read
+    # by column name cost seconds.
+    (
+        id_,
+        type_,
+        transaction_id,
+        withdrawal_id,
+        currency,
+        status,
+        amount,
+        fee_amount,
+        net_amount,
+        created_at,
+        updated_at,
+        reference,
+        blockchain_address,
+        transaction_hash,
+        order_id,
+        confirmations,
+        _raw,
+    ) = row
     try:
-        listing = _LISTING.validate_json(b"[" + b",".join(raw) + b"]")
-    except ValidationError as error:
-        what = f"stored transactions of snapshot #{snapshot_id}"
-        raise ResponseShapeError(describe(error, what)) from None
-    return tuple(listing), raw
+        return GatewayTransaction.model_construct(
+            id=id_,
+            type=type_,
+            transaction_id=transaction_id,
+            withdrawal_id=withdrawal_id,
+            amount=Decimal(amount),
+            currency=currency,
+            status=status,
+            created_at=parse_api_time(created_at),
+            updated_at=parse_api_time(updated_at) if updated_at is not None else None,
+            reference=reference,
+            blockchain_address=blockchain_address,
+            transaction_hash=transaction_hash,
+            fee_amount=Decimal(fee_amount),
+            net_amount=Decimal(net_amount),
+            metadata=TransactionMetadata.model_construct(
+                order_id=order_id, confirmations=confirmations
+            ),
+        )
+    except (ArithmeticError, TimeError) as error:
+        raise ResponseShapeError(f"stored transaction {id_!r}: {error}") from None
 
 
 def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:

@@ -231,7 +231,7 @@ async def test_a_next_that_links_back_to_a_page_seen_never_ends_the_fetch(
     gateway: FakeGateway,
 ) -> None:
     listing(gateway, 300, links=lambda page, pages: f"{TRANSACTIONS_PATH}?page=2")
-    with pytest.raises(ApiError, match="the transaction listing never ends: .*page=2 is linked"):
+    with pytest.raises(ApiError, match=r"the transaction listing never ends: .*page=2 is linked"):
         await fetch(gateway)
 
 
@@ -244,7 +244,7 @@ async def test_a_next_always_to_one_page_more_is_refused_past_what_the_count_fil
         return httpx.Response(200, content=body)
 
     gateway.script(TRANSACTIONS_PATH, *[forever] * 50)
-    with pytest.raises(ApiError, match="never ends: .* is page 7, more than its count of 5"):
+    with pytest.raises(ApiError, match=r"never ends: .* is page 7, more than its count of 5"):
         await fetch(gateway)
     assert len(gateway.calls(TRANSACTIONS_PATH)) == 6
 
@@ -265,7 +265,7 @@ async def test_a_next_to_another_host_is_refused_without_sending_anything_there(
     gateway: FakeGateway,
 ) -> None:
     listing(gateway, 150, links=lambda page, pages: "https://elsewhere.test/steal?page=2")
-    with pytest.raises(ApiError, match="next links to https://elsewhere.test/steal.*another host"):
+    with pytest.raises(ApiError, match=r"next links to https://elsewhere\.test/steal.*another host"):
         await fetch(gateway)
     assert {r.url.host for r in gateway.requests} == {"gw.test"}
 

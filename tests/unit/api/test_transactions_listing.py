@@ -265,7 +265,9 @@ async def test_a_next_to_another_host_is_refused_without_sending_anything_there(
     gateway: FakeGateway,
 ) -> None:
     listing(gateway, 150, links=lambda page, pages: "https://elsewhere.test/steal?page=2")
-    with pytest.raises(ApiError, match=r"next links to https://elsewhere\.test/steal.*another host"):
+    with pytest.raises(
+        ApiError, match=r"next links to https://elsewhere\.test/steal.*another host"
+    ):
         await fetch(gateway)
     assert {r.url.host for r in gateway.requests} == {"gw.test"}
 

@@ -1,10 +1,11 @@
 """Fetch: the gateway's transaction listing, 10,000 transactions in 100 pages, 100 ms a request.
 
-`python -m benchmarks.fetch_speed [REPEAT]` serves the listing from a loopback HTTP server
-in this process (threads, so concurrent requests wait their 100 ms together), fetches it
-with the product's client and default settings, and compares that with the same run's
-baseline: a listing of one page from the same server. Fetched one page after another, 100
-pages would take about 100 times as long; the target is 3 times.
+A loopback HTTP server in this process (threads, so concurrent requests wait their 100 ms
+together) serves the listing; the product's client fetches it with the default settings,
+against the same run's baseline: a listing of one page from the same server. Fetched one
+page after another, 100 pages would take about 100 times as long; the target is 3 times.
+Part of `python -m benchmarks` (the API section); `python -m benchmarks.fetch_speed
+[REPEAT]` runs it alone.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr
 
+from benchmarks.context import RunContext
+from benchmarks.figures import Figure, Target
 from reconcile_tui.api.client import GatewayClient
 from reconcile_tui.config import ApiSettings
 
-__all__ = ["LATENCY_MS", "TRANSACTIONS", "measure_fetch"]
+__all__ = ["LATENCY_MS", "TRANSACTIONS", "measure_fetch", "measure_listing"]
 
 TRANSACTIONS = 10_000
 LATENCY_MS = 100
@@ -71,7 +74,7 @@ def _listing_server(total: int) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        def do_GET(self) -> None:
             time.sleep(LATENCY_MS / 1000)
             number = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
             body = bodies[number]
@@ -119,6 +122,29 @@ def measure_fetch(repeat: int = 3, concurrency: int | None = None) -> dict[str, 
                     raise RuntimeError(f"fetched {fetched} of {total} transactions")
                 seconds[key].append(elapsed)
     return seconds
+
+
+def measure_listing(ctx: RunContext) -> list[Figure]:
+    """The listing's figure for the suite's API section."""
+    seconds = measure_fetch(ctx.repeat)
+    ctx.log(f"api listing: {seconds['listing']}, one page {seconds['one_page']}")
+    in_flight = ApiSettings().concurrency
+    return [
+        Figure(
+            section="API",
+            key="api.listing",
+            name=(
+                f"{TRANSACTIONS:,} transactions in {TRANSACTIONS // PAGE} pages,"
+                f" {LATENCY_MS} ms latency, default settings ({in_flight} in flight)"
+            ),
+            size=None,
+            unit="s",
+            samples=seconds["listing"],
+            baseline_name="a one-page listing, same server and settings",
+            baseline_samples=seconds["one_page"],
+            target=Target(TARGET, "ratio", "≤ 3× one page"),
+        )
+    ]
 
 
 def main() -> int:

@@ -69,6 +69,15 @@ class GatewaySnapshot:
     #: Each transaction's JSON exactly as the gateway wrote it, beside `transactions`.
     transactions_raw: tuple[bytes, ...] | None = field(default=None, repr=False)
 
+    def transaction_items(self) -> tuple[bytes, ...] | None:
+        """Each transaction's JSON: as the gateway wrote it, or (for a snapshot built in
+        code, without raw items) as the model prints it; None when none were fetched."""
+        if self.transactions is None:
+            return None
+        if self.transactions_raw is not None:
+            return self.transactions_raw
+        return tuple(item.model_dump_json().encode() for item in self.transactions)
+
     @property
     def as_of(self) -> datetime:
         """The gateway's own clock for this data (`summary.last_update`)."""
@@ -204,10 +213,14 @@ def save(snapshot: GatewaySnapshot, directory: Path) -> list[Path]:
         path = directory / "history" / f"{code}.json"
         write_atomically(path, raw)
         written.append(path)
-    if snapshot.transactions_raw is not None:
-        path = directory / "transactions.json"
-        write_atomically(path, transactions_document(snapshot.transactions_raw))
-        written.append(path)
+    listing = directory / "transactions.json"
+    items = snapshot.transaction_items()
+    if items is not None:
+        write_atomically(listing, transactions_document(items))
+        written.append(listing)
+    else:
+        # An older save's listing must not be read back with this snapshot's balances.
+        listing.unlink(missing_ok=True)
     meta = {
         "fetched_at": format_utc(snapshot.fetched_at),
         "base_url": snapshot.base_url,

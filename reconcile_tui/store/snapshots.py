@@ -166,10 +166,9 @@ def _insert_transactions(
     conn: sqlite3.Connection, snapshot_id: int, snapshot: GatewaySnapshot
 ) -> None:
     """One executemany for the whole listing, inside the snapshot's transaction."""
+    raw_items = snapshot.transaction_items()
     assert snapshot.transactions is not None
-    raw_items = snapshot.transactions_raw
-    if raw_items is None:  # built in code, not fetched: its items as the models print them
-        raw_items = tuple(item.model_dump_json().encode() for item in snapshot.transactions)
+    assert raw_items is not None
     conn.executemany(
         f"INSERT INTO snapshot_transactions ({', '.join(_COLUMNS)}, raw)"
         f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from reconcile_tui.api.models import parse_transactions
 from reconcile_tui.api.raw_items import raw_results
-from reconcile_tui.api.snapshot import load_saved
+from reconcile_tui.api.snapshot import load_saved, save
 from reconcile_tui.store.snapshots import latest_snapshot, load_snapshot, save_snapshot
 from tests.conftest import API_PAGE
 
@@ -101,3 +101,20 @@ def test_a_hundred_thousand_transactions_store_and_load_in_one_piece(store):
         "SELECT transactions_count FROM snapshots WHERE id = ?", (snapshot_id,)
     )[0]
     assert count == 100_000
+
+
+def test_saved_and_loaded_again_the_listing_is_the_same_bytes(tmp_path):
+    snapshot = with_listing(5)
+    written = save(snapshot, tmp_path)
+    assert tmp_path / "transactions.json" in written
+    loaded = load_saved(tmp_path)
+    assert loaded.transactions == snapshot.transactions
+    assert loaded.transactions_raw == snapshot.transactions_raw
+    assert loaded.transactions_note is None
+
+
+def test_saving_a_snapshot_without_a_listing_removes_an_older_transactions_json(tmp_path):
+    save(with_listing(5), tmp_path)
+    save(replace(saved_page(), transactions_note="transactions not fetched: 403"), tmp_path)
+    assert not (tmp_path / "transactions.json").exists()
+    assert load_saved(tmp_path).transactions is None

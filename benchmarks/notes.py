@@ -85,6 +85,15 @@ the previous snapshot could start together with the balances request: one round 
 an unchanged account.
 """
 
+_LISTING: Final = """
+**What limits it.** Round trips, then CPU. The first page says how many pages there are,
+so the rest follow in waves of `api.concurrency` (default 20): 1 + 5 round trips of 100 ms
+against one, a floor of about 6×; within 3× would need 50 pages in flight, past the
+setting's bound of 32 and the gateway's documented 100 requests a minute. Then the
+validation of every item (exact parsing and bounds of three amounts each, in the money
+module) runs on the event loop's one core, about as long again as the waits.
+"""
+
 _TUI_LAUNCH: Final = """
 **What limits it.** Two parts (phases above): the imports before the first frame, and the
 overview's data arriving after it. The bare app imports Textual; `reconcile_tui.tui.app`
@@ -151,6 +160,7 @@ LIMITS: Final[dict[str, str]] = {
     "import.memory": _IMPORT_MEMORY,
     "reconcile.check": _RECONCILE,
     "api.snapshot": _API,
+    "api.listing": _LISTING,
     "tui.launch": _TUI_LAUNCH,
     "tui.keys": _TUI_KEYS,
 }

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from benchmarks import api_speed, books, import_speed, reconcile_speed, tui_speed
+from benchmarks import api_speed, books, fetch_speed, import_speed, reconcile_speed, tui_speed
 from benchmarks.figures import Figure
 from benchmarks.machine import Machine
 from benchmarks.notes import LIMITS
@@ -21,7 +21,7 @@ __all__ = ["SECTIONS", "Report", "render_markdown", "write_report"]
 SECTIONS: dict[str, tuple[ModuleType, ...]] = {
     "Import": (import_speed,),
     "Reconcile": (reconcile_speed,),
-    "API": (api_speed,),
+    "API": (api_speed, fetch_speed),
     "TUI": (tui_speed, books),
 }
 

@@ -14,6 +14,7 @@ from typing import Any
 from benchmarks.api_speed import measure_api
 from benchmarks.books import attach_snapshot, browsed_books
 from benchmarks.context import RunContext
+from benchmarks.fetch_speed import measure_listing
 from benchmarks.figures import Figure
 from benchmarks.import_speed import import_once, measure_import
 from benchmarks.profiles import explain_api, profile_missed
@@ -33,7 +34,7 @@ def run_suite(
     facts: dict[str, Any] = {"scenarios": []}
     if "api" in sections:
         found = measure_api(ctx)
-        figures += found
+        figures += found + measure_listing(ctx)
         if any(figure.met is False for figure in found):
             evidence["api.snapshot@None"] = explain_api(found)
     for size in sizes:

@@ -20,6 +20,7 @@ import click
 from rich.console import Console
 
 from reconcile_tui import report as reports
+from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, load_settings
 from reconcile_tui.errors import BadFile, ReconcileError
 from reconcile_tui.files import write_atomically
@@ -236,7 +237,7 @@ def fetch(
     save: Path | None,
     refresh: bool,
 ) -> int:
-    """Fetch balances and balance history from the gateway into the database."""
+    """Fetch balances, balance history and transactions from the gateway into the database."""
     with invocation.workspace() as workspace:
         outcome = workspace.fetch(
             period=period,
@@ -252,11 +253,20 @@ def fetch(
         click.echo(
             f"snapshot #{outcome.snapshot_id} from {snapshot.base_url} ({source}):"
             f" {len(snapshot.balances.balances)} currencies ({codes}),"
-            f" history {snapshot.period} {snapshot.interval} for {len(snapshot.histories)}"
+            f" history {snapshot.period} {snapshot.interval} for {len(snapshot.histories)},"
+            f" {_transactions_text(snapshot)}"
         )
+        if snapshot.transactions_note:
+            # Not a failure: causes fall back to the balance level (docs/api-client.md).
+            click.echo(f"note: {snapshot.transactions_note}")
         if save is not None:
             click.echo(f"saved {len(outcome.saved)} files to {save}")
     return 0
+
+
+def _transactions_text(snapshot: GatewaySnapshot) -> str:
+    listed = snapshot.transactions
+    return "transactions not fetched" if listed is None else f"{len(listed)} transactions"
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""The gateway client: fetches balances and each currency's history within one deadline.
+"""The gateway client: fetches balances, each currency's history and the transaction
+listing within one deadline.
 
 `fetch_snapshot` is what the rest of the product calls; `GatewayClient` is the same work
 one request at a time, for callers that need finer control (and for tests, which inject a
@@ -22,15 +23,26 @@ from reconcile_tui.api.failures import (
     RETRYABLE_STATUSES,
     RetryableError,
     display_url,
+    first_failure,
     status_error,
     transport_error,
+)
+from reconcile_tui.api.listing import (
+    PAGE_SIZE,
+    TRANSACTIONS_PATH,
+    ListedPage,
+    Listing,
+    ListingRefused,
+    list_transactions,
 )
 from reconcile_tui.api.models import (
     BalancesResponse,
     HistoryResponse,
     parse_balances,
     parse_history,
+    parse_transactions,
 )
+from reconcile_tui.api.raw_items import raw_results
 from reconcile_tui.api.responses import (
     MAX_BODY_BYTES,
     parse_data,
@@ -47,7 +59,7 @@ from reconcile_tui.api.retry import (
 )
 from reconcile_tui.api.snapshot import GatewaySnapshot, requested_codes
 from reconcile_tui.config import ApiSettings
-from reconcile_tui.errors import ApiError, BadInput, ReconcileError
+from reconcile_tui.errors import ApiError, BadInput
 from reconcile_tui.times import INTERVALS, PERIODS, utc_now
 
 __all__ = [
@@ -187,6 +199,30 @@ class GatewayClient:
         log.info("fetched %d %s history buckets from %s", len(history.history), currency, url)
         return history, body
 
+    async def transactions(self) -> Listing:
+        """GET /transactions/transactions/, every page (docs/api-client.md, "Transactions").
+
+        Raises ListingRefused when the gateway refuses or lacks the listing (401, 403 or
+        404 on its first page), ApiError for anything else that goes wrong on any page."""
+        http, _, _ = self._opened()
+        first = http.build_request("GET", TRANSACTIONS_PATH, params={"page_size": PAGE_SIZE})
+        listing = await list_transactions(first.url, self._transactions_page)
+        log.info("fetched %d transactions in %d pages", len(listing.transactions), listing.pages)
+        return listing
+
+    async def _transactions_page(self, url: httpx.URL) -> ListedPage:
+        response, body, shown = await self._get(url)
+        page = parse_data(parse_transactions, body, response, shown)
+        return ListedPage(url=url, page=page, items=raw_results(body))
+
+    async def _transactions_or_note(self) -> tuple[Listing | None, str | None]:
+        """The listing, or None and why when the gateway does not offer it to us."""
+        try:
+            return await self.transactions(), None
+        except ListingRefused as refused:
+            log.info("no transaction listing: %s", refused.error)
+            return None, f"transactions not fetched: {refused.error}"
+
     async def snapshot(
         self,
         *,
@@ -194,7 +230,8 @@ class GatewayClient:
         interval: str,
         currencies: Sequence[str] | None = None,
     ) -> GatewaySnapshot:
-        """The balances, then every currency's history concurrently, as one snapshot."""
+        """The balances, then every currency's history and the transaction listing
+        concurrently, as one snapshot."""
         _check_choice(period, PERIODS, "period")
         _check_choice(interval, INTERVALS, "interval")
         fetched_at = self._clock()
@@ -207,15 +244,17 @@ class GatewayClient:
                 tasks = {
                     code: group.create_task(self.history(code, period, interval)) for code in codes
                 }
+                listing_task = group.create_task(self._transactions_or_note())
         except ExceptionGroup as failures:
             # One currency failing stops the others; the user needs its one line, not
             # a group of them.
-            first = _first_failure(failures)
+            first = first_failure(failures)
             if first is None:
                 raise
             raise first from None
         for code, task in tasks.items():
             histories[code], histories_raw[code] = task.result()
+        listing, note = listing_task.result()
         return GatewaySnapshot(
             balances=balances,
             histories=histories,
@@ -225,6 +264,9 @@ class GatewayClient:
             interval=interval,
             balances_raw=balances_raw,
             histories_raw=histories_raw,
+            transactions=listing.transactions if listing else None,
+            transactions_raw=listing.raw_items if listing else None,
+            transactions_note=note,
         )
 
     def _opened(self) -> tuple[httpx.AsyncClient, Deadline, asyncio.Semaphore]:
@@ -233,7 +275,7 @@ class GatewayClient:
         return self._http, self._deadline, self._slots
 
     async def _get(
-        self, path: str, params: dict[str, str] | None = None
+        self, path: str | httpx.URL, params: dict[str, str] | None = None
     ) -> tuple[httpx.Response, bytes, str]:
         http, deadline, slots = self._opened()
         request = http.build_request("GET", path, params=params)
@@ -272,22 +314,6 @@ class GatewayClient:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
             raise RetryableError(failure, retry_after)
         raise failure
-
-
-def _first_failure(group: BaseExceptionGroup[BaseException]) -> ReconcileError | None:
-    """The first failure a user can act on (a bad answer, a refusal), ApiError first."""
-    found: list[ReconcileError] = []
-
-    def collect(inner: BaseExceptionGroup[BaseException]) -> None:
-        for error in inner.exceptions:
-            if isinstance(error, ReconcileError):
-                found.append(error)
-            elif isinstance(error, BaseExceptionGroup):
-                collect(error)
-
-    collect(group)
-    api = [error for error in found if isinstance(error, ApiError)]
-    return (api or found or [None])[0]
 
 
 async def fetch_snapshot(

@@ -12,12 +12,13 @@ from __future__ import annotations
 import httpx
 
 from reconcile_tui.api.models import parse_error_body
-from reconcile_tui.errors import ApiError
+from reconcile_tui.errors import ApiError, ReconcileError
 
 __all__ = [
     "RETRYABLE_STATUSES",
     "RetryableError",
     "display_url",
+    "first_failure",
     "looks_like_html",
     "seconds_text",
     "status_error",
@@ -163,3 +164,19 @@ def transport_error(
     else:  # an unsupported scheme, a proxy refusing us: the same next time
         return ApiError(f"{url}: {_reason(error)}", url=url)
     return RetryableError(ApiError(message, url=url))
+
+
+def first_failure(group: BaseExceptionGroup[BaseException]) -> ReconcileError | None:
+    """The first failure a user can act on (a bad answer, a refusal), ApiError first."""
+    found: list[ReconcileError] = []
+
+    def collect(inner: BaseExceptionGroup[BaseException]) -> None:
+        for error in inner.exceptions:
+            if isinstance(error, ReconcileError):
+                found.append(error)
+            elif isinstance(error, BaseExceptionGroup):
+                collect(error)
+
+    collect(group)
+    api = [error for error in found if isinstance(error, ApiError)]
+    return (api or found or [None])[0]

@@ -6,6 +6,7 @@ and write the directory layout `check --api-dir` takes and `fetch --save` writes
 
     DIR/balances.json
     DIR/history/<CURRENCY>.json
+    DIR/transactions.json    (optional: {"count": N, "results": [...]}, every item as served)
     DIR/meta.json            (optional: where and when it was fetched)
 """
 
@@ -25,7 +26,9 @@ from reconcile_tui.api.models import (
     ResponseShapeError,
     parse_balances,
     parse_history,
+    parse_transactions,
 )
+from reconcile_tui.api.raw_items import raw_results
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input, write_atomically
 from reconcile_tui.times import INTERVALS, PERIODS, TimeError, format_utc, parse_api_time
@@ -63,6 +66,17 @@ class GatewaySnapshot:
     #: docs/reconciliation.md).
     transactions: tuple[GatewayTransaction, ...] | None = None
     transactions_note: str | None = None
+    #: Each transaction's JSON exactly as the gateway wrote it, beside `transactions`.
+    transactions_raw: tuple[bytes, ...] | None = field(default=None, repr=False)
+
+    def transaction_items(self) -> tuple[bytes, ...] | None:
+        """Each transaction's JSON: as the gateway wrote it, or (for a snapshot built in
+        code, without raw items) as the model prints it; None when none were fetched."""
+        if self.transactions is None:
+            return None
+        if self.transactions_raw is not None:
+            return self.transactions_raw
+        return tuple(item.model_dump_json().encode() for item in self.transactions)
 
     @property
     def as_of(self) -> datetime:
@@ -111,6 +125,7 @@ def load_saved(directory: Path) -> GatewaySnapshot:
             histories[code] = history
             histories_raw[code] = raw
 
+    transactions, transactions_raw, note = _read_transactions(directory / "transactions.json")
     first = next(iter(histories.values()), None)
     period = meta.get("period") or (first.period if first else "7d")
     interval = meta.get("interval") or (first.interval if first else "daily")
@@ -129,7 +144,32 @@ def load_saved(directory: Path) -> GatewaySnapshot:
         interval=interval,
         balances_raw=balances_raw,
         histories_raw=histories_raw,
+        transactions=transactions,
+        transactions_raw=transactions_raw,
+        transactions_note=note,
     )
+
+
+def _read_transactions(
+    path: Path,
+) -> tuple[tuple[GatewayTransaction, ...] | None, tuple[bytes, ...] | None, str | None]:
+    """A saved listing, validated like a live page; None and a note when there is none."""
+    if not path.exists():
+        return None, None, f"transactions not fetched: no {path.name} in {path.parent}"
+    raw = _read(path)
+    try:
+        listing = parse_transactions(raw, str(path))
+        items = raw_results(raw)
+    except ValueError as error:  # ResponseShapeError names the file and the field
+        raise BadInput(str(error)) from None
+    if listing.count != len(listing.results):
+        raise BadInput(f"{path}: count: {listing.count}, but results holds {len(listing.results)}")
+    seen: set[str] = set()
+    for position, transaction in enumerate(listing.results):
+        if transaction.id in seen:
+            raise BadInput(f"{path}: results[{position}].id: {transaction.id!r} is listed twice")
+        seen.add(transaction.id)
+    return tuple(listing.results), tuple(items), None
 
 
 def _read_meta(path: Path) -> dict[str, str]:
@@ -173,6 +213,14 @@ def save(snapshot: GatewaySnapshot, directory: Path) -> list[Path]:
         path = directory / "history" / f"{code}.json"
         write_atomically(path, raw)
         written.append(path)
+    listing = directory / "transactions.json"
+    items = snapshot.transaction_items()
+    if items is not None:
+        write_atomically(listing, transactions_document(items))
+        written.append(listing)
+    else:
+        # An older save's listing must not be read back with this snapshot's balances.
+        listing.unlink(missing_ok=True)
     meta = {
         "fetched_at": format_utc(snapshot.fetched_at),
         "base_url": snapshot.base_url,
@@ -183,3 +231,9 @@ def save(snapshot: GatewaySnapshot, directory: Path) -> list[Path]:
     write_atomically(meta_path, json.dumps(meta, indent=2).encode() + b"\n")
     written.append(meta_path)
     return written
+
+
+def transactions_document(items: Sequence[bytes]) -> bytes:
+    """`{"count": N, "results": [...]}` with each item's bytes as the gateway wrote them."""
+    head = b'{"count": %d, "results": [' % len(items)
+    return head + b",\n".join(items) + b"]}\n"

@@ -187,9 +187,43 @@ _V1: Final = [
     "PRAGMA application_id = 1380142676",
 ]
 
+#: The gateway's transaction listing, stored with the snapshot it was fetched for
+#: (docs/api-client.md, "Transactions"). `transactions_count` is NULL when the listing was
+#: not fetched (refused, absent, or a saved snapshot without it); `transactions_note` says
+#: why. Each item keeps its JSON as served (`raw`, for saving and audit); the columns hold
+#: every documented field as validated when stored, and are what a load reads back (a
+#: million items re-parsed from JSON would take far too long to load).
+_SNAPSHOT_TRANSACTIONS: Final = [
+    "ALTER TABLE snapshots ADD COLUMN transactions_count INTEGER",
+    "ALTER TABLE snapshots ADD COLUMN transactions_note TEXT",
+    """CREATE TABLE snapshot_transactions (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('payment', 'withdrawal')),
+        transaction_id TEXT,
+        withdrawal_id TEXT,
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        fee_amount TEXT NOT NULL,
+        net_amount TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT,
+        reference TEXT,
+        blockchain_address TEXT,
+        transaction_hash TEXT,
+        order_id TEXT,
+        confirmations INTEGER,
+        raw TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, position)
+    ) STRICT""",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
+    ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

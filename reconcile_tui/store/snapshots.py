@@ -7,15 +7,23 @@ SQL (the TUI's pages, ad-hoc audit queries).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
-from reconcile_tui.api.models import ResponseShapeError, parse_balances, parse_history
+from reconcile_tui.api.models import (
+    GatewayTransaction,
+    ResponseShapeError,
+    TransactionMetadata,
+    parse_balances,
+    parse_history,
+)
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import canonical
 from reconcile_tui.store.db import Store
-from reconcile_tui.times import format_utc, parse_api_time, sql_bound
+from reconcile_tui.times import TimeError, format_utc, parse_api_time, sql_bound
 
 __all__ = [
     "DamagedSnapshot",
@@ -58,7 +66,8 @@ def save_snapshot(
     with store.write() as conn:
         snapshot_id = conn.execute(
             """INSERT INTO snapshots (fetched_at, as_of, base_url, period, interval, source,
-                   currencies, balances_raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   currencies, balances_raw, transactions_count, transactions_note)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 format_utc(snapshot.fetched_at),
                 format_utc(snapshot.as_of),
@@ -68,6 +77,8 @@ def save_snapshot(
                 source,
                 _currency_key(currencies),
                 snapshot.balances_raw,
+                None if snapshot.transactions is None else len(snapshot.transactions),
+                snapshot.transactions_note,
             ),
         ).lastrowid
         assert snapshot_id is not None
@@ -123,13 +134,145 @@ def save_snapshot(
                     for bucket in history.history
                 ],
             )
+        if snapshot.transactions is not None:
+            _insert_transactions(conn, int(snapshot_id), snapshot)
     return int(snapshot_id)
+
+
+#: The columns of `snapshot_transactions` before `raw`, in the order of its migration.
+_COLUMNS = (
+    "snapshot_id",
+    "position",
+    "id",
+    "type",
+    "transaction_id",
+    "withdrawal_id",
+    "currency",
+    "status",
+    "amount",
+    "fee_amount",
+    "net_amount",
+    "created_at",
+    "updated_at",
+    "reference",
+    "blockchain_address",
+    "transaction_hash",
+    "order_id",
+    "confirmations",
+)
+
+
+def _insert_transactions(
+    conn: sqlite3.Connection, snapshot_id: int, snapshot: GatewaySnapshot
+) -> None:
+    """One executemany for the whole listing, inside the snapshot's transaction."""
+    raw_items = snapshot.transaction_items()
+    assert snapshot.transactions is not None
+    assert raw_items is not None
+    conn.executemany(
+        f"INSERT INTO snapshot_transactions ({', '.join(_COLUMNS)}, raw)"
+        f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+        (
+            (
+                snapshot_id,
+                position,
+                item.id,
+                item.type,
+                item.transaction_id,
+                item.withdrawal_id,
+                item.currency,
+                item.status,
+                canonical(item.amount),
+                canonical(item.fee_amount),
+                canonical(item.net_amount),
+                format_utc(item.created_at),
+                format_utc(item.updated_at) if item.updated_at else None,
+                item.reference,
+                item.blockchain_address,
+                item.transaction_hash,
+                item.metadata.order_id,
+                item.metadata.confirmations,
+                raw.decode("utf-8"),
+            )
+            for position, (item, raw) in enumerate(
+                zip(snapshot.transactions, raw_items, strict=True)
+            )
+        ),
+    )
+
+
+def _load_transactions(
+    store: Store, snapshot_id: int, count: int | None
+) -> tuple[tuple[GatewayTransaction, ...] | None, tuple[bytes, ...] | None]:
+    """The stored listing, rebuilt from its columns: every value was validated by the
+    response models before it was stored, and is only converted back here."""
+    if count is None:
+        return None, None
+    rows = store.query(
+        f"SELECT {', '.join(_COLUMNS[2:])}, raw FROM snapshot_transactions"
+        " WHERE snapshot_id = ? ORDER BY position",
+        (snapshot_id,),
+    )
+    if len(rows) != count:
+        raise DatabaseError(
+            f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
+            f" transactions, holds {len(rows)}"
+        )
+    transactions = tuple(_stored_transaction(row) for row in rows)
+    return transactions, tuple(row[-1].encode("utf-8") for row in rows)
+
+
+def _stored_transaction(row: sqlite3.Row) -> GatewayTransaction:
+    # Unpacked by position (the SELECT lists _COLUMNS[2:] then raw): a million rows read
+    # by column name cost seconds.
+    (
+        id_,
+        type_,
+        transaction_id,
+        withdrawal_id,
+        currency,
+        status,
+        amount,
+        fee_amount,
+        net_amount,
+        created_at,
+        updated_at,
+        reference,
+        blockchain_address,
+        transaction_hash,
+        order_id,
+        confirmations,
+        _raw,
+    ) = row
+    try:
+        return GatewayTransaction.model_construct(
+            id=id_,
+            type=type_,
+            transaction_id=transaction_id,
+            withdrawal_id=withdrawal_id,
+            amount=Decimal(amount),
+            currency=currency,
+            status=status,
+            created_at=parse_api_time(created_at),
+            updated_at=parse_api_time(updated_at) if updated_at is not None else None,
+            reference=reference,
+            blockchain_address=blockchain_address,
+            transaction_hash=transaction_hash,
+            fee_amount=Decimal(fee_amount),
+            net_amount=Decimal(net_amount),
+            metadata=TransactionMetadata.model_construct(
+                order_id=order_id, confirmations=confirmations
+            ),
+        )
+    except (ArithmeticError, TimeError) as error:
+        raise ResponseShapeError(f"stored transaction {id_!r}: {error}") from None
 
 
 def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
     """Re-read a stored snapshot from its raw bodies."""
     row = store.query_one(
-        "SELECT fetched_at, base_url, period, interval, balances_raw FROM snapshots WHERE id = ?",
+        """SELECT fetched_at, base_url, period, interval, balances_raw, transactions_count,
+                  transactions_note FROM snapshots WHERE id = ?""",
         (snapshot_id,),
     )
     if row is None:
@@ -148,6 +291,9 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
             code: parse_history(raw, f"stored history {code} of snapshot #{snapshot_id}")
             for code, raw in raw_histories.items()
         }
+        transactions, transactions_raw = _load_transactions(
+            store, snapshot_id, row["transactions_count"]
+        )
     except ResponseShapeError as error:
         raise DamagedSnapshot(store, error) from None
     histories = {
@@ -163,6 +309,9 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
         interval=row["interval"],
         balances_raw=bytes(row["balances_raw"]),
         histories_raw=raw_histories,
+        transactions=transactions,
+        transactions_raw=transactions_raw,
+        transactions_note=row["transactions_note"],
     )
 
 

@@ -114,6 +114,8 @@ async def test_concurrency_bound_is_respected_and_all_histories_fetched() -> Non
         nonlocal in_flight, most_in_flight
         if request.url.path == BALANCES_PATH:
             return httpx.Response(200, content=BALANCES, headers=JSON)
+        if request.url.path != HISTORY_PATH:
+            return httpx.Response(404, json={"detail": "Not found."})
         in_flight += 1
         most_in_flight = max(most_in_flight, in_flight)
         # The gate: stay in flight over several turns of the loop, so that every request

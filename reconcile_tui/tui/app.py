@@ -34,6 +34,9 @@ class ReconcileApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "reconcile-tui"
     COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
+    #: Under 32 rows every screen is `-short`: headers condense so lists keep their rows
+    #: (docs/tui.md, "Small terminals").
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",

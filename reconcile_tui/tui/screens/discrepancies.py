@@ -316,6 +316,8 @@ class DiscrepanciesScreen(ReconcileScreen):
         self.where = DiscrepancyFilter()
         self._set_filter_widgets(self.where)
         self._filter_changed()
+        # Whatever had the focus (a filter), the list takes it: Enter then goes to a row.
+        self.query_one("#findings").focus()
 
     # -- the highlighted discrepancy -----------------------------------------------------
 

@@ -193,10 +193,12 @@ class ReconcileApp(App[int]):
             if outcome.from_cache
             else (f"fetched {outcome.currencies} currencies")
         )
+        counts = outcome.open
+        # The counts every screen shows (open, acknowledged aside), not the report's totals.
         verdict = (
             "clean"
-            if report.status == "clean"
-            else f"{report.errors:,} errors, {report.warnings:,} warnings"
+            if not counts.open
+            else f"{counts.errors:,} open errors, {counts.warnings:,} open warnings"
         )
         self.notify(
             f"{outcome.base_url}: {source}; checked: {verdict}.",

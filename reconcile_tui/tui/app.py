@@ -36,7 +36,7 @@ class ReconcileApp(App[int]):
     COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
     #: Under 32 rows every screen is `-short`: headers condense so lists keep their rows
     #: (docs/tui.md, "Small terminals").
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -153,8 +153,8 @@ class ReconcileApp(App[int]):
         """Fetch (or, without `refresh`, reuse a snapshot under 5 minutes old) and re-check."""
         if self.offline:
             self.notify(
-                "Offline: the figures are the last stored snapshot. Start without --offline"
-                " to fetch from the gateway.",
+                "Offline: the figures are the last stored snapshot; this session never"
+                " fetches from the gateway.",
                 title="Offline",
                 severity="warning",
                 markup=False,

@@ -60,7 +60,8 @@ def _more_records(db_path: Path, count: int) -> None:
     folder = db_path.parent
     lines = ["reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash"]
     lines += [
-        f"M-{n:03},2025-01-14T{n % 24:02}:00:00Z,USDTERC20,{WALLET_A},deposit,1.5,0,confirmed,0xm{n}"
+        f"M-{n:03},2025-01-14T{n % 24:02}:00:00Z,USDTERC20,{WALLET_A},"
+        f"deposit,1.5,0,confirmed,0xm{n}"
         for n in range(count)
     ]
     (folder / "more.csv").write_text("\n".join(lines) + "\n")

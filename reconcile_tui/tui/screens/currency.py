@@ -175,7 +175,7 @@ class CurrencyScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Findings",
+            "Discrepancies here",
             id="currency.findings",
             tooltip="The discrepancies of this currency.",
         ),

@@ -65,7 +65,7 @@ class WalletScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Findings",
+            "Discrepancies here",
             id="wallet.findings",
             tooltip="The discrepancies of this wallet.",
         ),

@@ -36,7 +36,7 @@ class ReconcileApp(App[int]):
     COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
     #: Under 32 rows every screen is `-short`: headers condense so lists keep their rows
     #: (docs/tui.md, "Small terminals").
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 (typed by Textual)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",

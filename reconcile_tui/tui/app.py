@@ -34,6 +34,9 @@ class ReconcileApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "reconcile-tui"
     COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
+    #: Under 32 rows every screen is `-short`: headers condense so lists keep their rows
+    #: (docs/tui.md, "Small terminals").
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012 (typed by Textual)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "r",
@@ -150,8 +153,8 @@ class ReconcileApp(App[int]):
         """Fetch (or, without `refresh`, reuse a snapshot under 5 minutes old) and re-check."""
         if self.offline:
             self.notify(
-                "Offline: the figures are the last stored snapshot. Start without --offline"
-                " to fetch from the gateway.",
+                "Offline: the figures are the last stored snapshot; this session never"
+                " fetches from the gateway.",
                 title="Offline",
                 severity="warning",
                 markup=False,
@@ -190,10 +193,12 @@ class ReconcileApp(App[int]):
             if outcome.from_cache
             else (f"fetched {outcome.currencies} currencies")
         )
+        counts = outcome.open
+        # The counts every screen shows (open, acknowledged aside), not the report's totals.
         verdict = (
             "clean"
-            if report.status == "clean"
-            else f"{report.errors:,} errors, {report.warnings:,} warnings"
+            if not counts.open
+            else f"{counts.errors:,} open errors, {counts.warnings:,} open warnings"
         )
         self.notify(
             f"{outcome.base_url}: {source}; checked: {verdict}.",

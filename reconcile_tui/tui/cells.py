@@ -33,6 +33,7 @@ __all__ = [
     "amount_cell",
     "amount_text",
     "counts_cell",
+    "kind_words",
     "plain",
     "short_time",
     "wallet_label",
@@ -44,6 +45,26 @@ MATCHED = "✔"
 ACKNOWLEDGED = "☑"
 #: What an empty side of a comparison shows (the gateway or the records know nothing).
 ABSENT = "—"
+
+#: Each kind of discrepancy in words, for the filter and the table (the ids stay in exports).
+KIND_WORDS = {
+    "api_inconsistency": "Gateway summary inconsistent",
+    "currency_not_in_api": "Currency not at gateway",
+    "currency_not_in_records": "Currency not in records",
+    "wallet_not_in_api": "Wallet not at gateway",
+    "available_mismatch": "Available balance differs",
+    "pending_mismatch": "Pending balance differs",
+    "total_mismatch": "Total balance differs",
+    "history_mismatch": "History differs",
+    "duplicate_record": "Repeated reference",
+    "stale_pending": "Stale pending item",
+    "low_balance": "Low balance",
+}
+
+
+def kind_words(kind: str) -> str:
+    """A discrepancy kind as people say it (an unknown id shows as written)."""
+    return KIND_WORDS.get(kind, kind)
 
 
 @dataclass(frozen=True)

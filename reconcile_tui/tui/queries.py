@@ -141,6 +141,8 @@ class RefreshOutcome:
     from_cache: bool
     currencies: int
     check: CheckOutcome
+    #: Open errors and warnings of the new run, as every screen counts them.
+    open: OpenCounts = field(default_factory=DiscrepancyCounts)
 
 
 @dataclass(frozen=True)
@@ -208,17 +210,21 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
     A run is out of date when a newer snapshot was stored or records were imported after
     it (say by the CLI); the check then runs here, in the worker, before anything shows.
     """
-    if workspace.data_age() is None:
+    newest = workspace.data_age()
+    if newest is None:
         record_count, _ = workspace.records(RecordFilter(), limit=0)
         files = tuple(dict.fromkeys(str(row["path"]) for row in workspace.import_log()))
         return Overview(origin=None, record_count=record_count, record_files=files)
 
     run = _latest_run(workspace)
-    snapshot_id = workspace.latest_snapshot_id()
     imported_at = _latest_import_time(workspace)
+    # Out of date only when something arrived after the run: a snapshot fetched later, or
+    # an import. A run on an older snapshot made after the newest was fetched (a period or
+    # interval switch that reused a cached snapshot) is the one the user chose, and every
+    # screen shows it (docs/tui.md, "One state").
     stale = (
         run is None
-        or run.snapshot_id != snapshot_id
+        or newest[1] > parse_api_time(run.header["generated_at"])
         or (imported_at is not None and imported_at > run.header["generated_at"])
     )
     rechecked = False
@@ -351,4 +357,5 @@ def refresh_and_check(
         from_cache=fetched.from_cache,
         currencies=len(fetched.snapshot.balances.balances),
         check=checked,
+        open=open_counts(workspace),
     )

@@ -59,8 +59,8 @@ async def test_drill_from_overview_to_a_wallets_pending_items(make_app):
         assert "4h" in listed  # 06:00 to the gateway's 10:00, not stale yet
         summary = shown_text(wallet.query_one("#wallet-summary", Static))
         # The gateway shows nothing pending; the records still hold D-8's 40 as pending.
-        assert "1 pending item sum 40.000000" in summary
-        assert "gateway pending 0.000000, gap -40.000000" in summary
+        assert "1 pending item, sum 40.000000" in summary
+        assert "gap to gateway pending -40.000000" in summary
         detail = shown_text(wallet.query_one("#record-detail"))
         assert "records.csv:10" in detail  # the header is line 1
 

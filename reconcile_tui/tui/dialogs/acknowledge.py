@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from reconcile_tui.tui.cells import amount_text
+from reconcile_tui.tui.cells import amount_text, kind_words
 
 __all__ = ["AcknowledgeDialog", "Acknowledgement", "os_user"]
 
@@ -74,7 +74,7 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
                 Content.from_markup(
                     "[b]Acknowledge$again[/b]\n$kind · $currency · $difference\n$message",
                     again=again,
-                    kind=finding["kind"],
+                    kind=kind_words(finding["kind"]),
                     currency=finding["currency"] or "summary",
                     difference=difference,
                     message=finding["message"],

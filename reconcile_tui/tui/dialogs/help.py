@@ -22,7 +22,8 @@ Where the figures come from
   the line under the title says when the gateway data was fetched, from where, and whether
   it is a stored snapshot. Refresh fetches balances and history from the gateway, stores
   them, and re-checks; if the gateway cannot be reached the stored figures stay on screen
-  and a notification says why. Started with --offline, the app never fetches.
+  and a notification says why. Opened offline (the status line says so), the app
+  never fetches and refresh explains why.
   Importing records re-runs the check against the latest stored snapshot.
 
 Markers

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -174,7 +175,7 @@ class CurrencyScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Findings",
+            "Discrepancies here",
             id="currency.findings",
             tooltip="The discrepancies of this currency.",
         ),
@@ -203,7 +204,7 @@ class CurrencyScreen(ReconcileScreen):
                 yield history
             with TabPane("Chart", id="chart"):
                 yield BalanceChart(id="balance-chart")
-            with TabPane("Volume", id="volume"):
+            with TabPane("Volume", id="volume"), VerticalScroll(id="volume-view"):
                 yield Static(id="volume-figures")
 
     def on_mount(self) -> None:
@@ -406,8 +407,20 @@ class CurrencyScreen(ReconcileScreen):
 
     # -- actions -------------------------------------------------------------------------
 
+    #: The widget that takes the focus when a view is shown, so the arrows move in it.
+    VIEW_FOCUS: ClassVar[dict[str, str]] = {
+        "wallets": "#wallet-table",
+        "history": "#history-table",
+        "chart": "#balance-chart",
+        "volume": "#volume-view",
+    }
+
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        # A click on a tab leaves the focus on the tab bar; the view's list wants it.
+        pane = event.pane.id or ""
+        if pane in self.VIEW_FOCUS:
+            self.query_one(self.VIEW_FOCUS[pane]).focus()
         self.refresh_bindings()
 
     def on_descendant_focus(self) -> None:
@@ -415,9 +428,7 @@ class CurrencyScreen(ReconcileScreen):
 
     def action_view(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
-        focus = {"wallets": "#wallet-table", "history": "#history-table", "chart": "#balance-chart"}
-        if pane in focus:
-            self.query_one(focus[pane]).focus()
+        self.query_one(self.VIEW_FOCUS[pane]).focus()
 
     @on(DataTable.RowSelected, "#wallet-table")
     def _wallet_chosen(self) -> None:

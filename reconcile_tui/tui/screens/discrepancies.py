@@ -25,6 +25,7 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_text,
     difference_cell,
+    kind_words,
     plain,
     severity_marker,
     short_time,
@@ -69,12 +70,14 @@ class DiscrepancySource:
     empty_text: str = "No discrepancy matches these filters."
 
     def columns(self) -> Sequence[Column]:
-        # The message is shown in full under the table for the highlighted row.
+        # The message is shown in full under the table for the highlighted row; narrow
+        # terminals drop "About" (it is in that message) so no amount is ever cut.
+        about = (Column("About", width=15),) if self.wide else ()
         columns = (
             Column(""),
             Column("Kind"),
             Column("Currency"),
-            Column("About", width=15),
+            *about,
             Column("Difference"),
             Column("USD"),
         )
@@ -84,11 +87,12 @@ class DiscrepancySource:
         return workspace.discrepancy_page(self.where, offset=offset, limit=limit)
 
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
+        about = (plain(where_text(row)),) if self.wide else ()
         cells = (
             severity_marker(row["severity"], row["acknowledged"], look),
-            plain(row["kind"]),
+            plain(kind_words(row["kind"])),
             plain(row["currency"] or "summary", look.strong),
-            plain(where_text(row)),
+            *about,
             difference_cell(row["difference"], None, look, compact=True),
             difference_cell(row["usd_difference"], 2, look),
         )
@@ -153,7 +157,7 @@ class DiscrepanciesScreen(ReconcileScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="filters"):
             yield Select[str](
-                [(kind.value, kind.value) for kind in Kind],
+                [(kind_words(kind.value), kind.value) for kind in Kind],
                 prompt="Any kind",
                 compact=True,
                 id="filter-kind",
@@ -316,6 +320,8 @@ class DiscrepanciesScreen(ReconcileScreen):
         self.where = DiscrepancyFilter()
         self._set_filter_widgets(self.where)
         self._filter_changed()
+        # Whatever had the focus (a filter), the list takes it: Enter then goes to a row.
+        self.query_one("#findings").focus()
 
     # -- the highlighted discrepancy -----------------------------------------------------
 
@@ -394,7 +400,7 @@ class DiscrepanciesScreen(ReconcileScreen):
     def _acknowledged(self, message: Acknowledged) -> None:
         finding = message.finding
         self.notify(
-            f"Acknowledged {finding['kind']} {finding['currency'] or 'summary'}"
+            f"Acknowledged {kind_words(finding['kind'])} {finding['currency'] or 'summary'}"
             f" ({finding['id'][:8]}): it no longer counts as open.",
             title="Acknowledged",
             markup=False,

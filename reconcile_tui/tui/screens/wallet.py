@@ -65,7 +65,7 @@ class WalletScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Findings",
+            "Discrepancies here",
             id="wallet.findings",
             tooltip="The discrepancies of this wallet.",
         ),
@@ -119,7 +119,7 @@ class WalletScreen(ReconcileScreen):
         self.query_one("#wallet-summary", Static).update(self._summary(view, look))
         findings = self.query_one("#wallet-findings", Static)
         findings.update(self._findings(view, look))
-        findings.display = bool(view.findings)
+        findings.set_class(not view.findings, "-empty")
         self._show_lists(view)
         self.loaded()
 
@@ -132,9 +132,16 @@ class WalletScreen(ReconcileScreen):
         grid.add_column(no_wrap=True)
         grid.add_column()
         heading = Text.assemble(
-            (wallet_label(wallet.wallet_id, wallet.wallet_name, wide=True), look.strong),
-            (f" · {figures.currency}", look.muted),
+            (
+                wallet_label(wallet.wallet_id, wallet.wallet_name, wide=self.size.width >= 100),
+                look.strong,
+            ),
+            (f" · {figures.currency} · {view.duplicate_count} repeated", look.muted),
         )
+        if view.findings:
+            # Short terminals hide the findings' lines; their number stays in the heading.
+            shown = len(view.findings)
+            heading.append(f" · {shown:,} discrepanc{'ies' if shown != 1 else 'y'} (f)", look.muted)
         sides = comparison(
             ("Available", "Pending"),
             [
@@ -151,14 +158,16 @@ class WalletScreen(ReconcileScreen):
             scale,
             look,
         )
+        # Four short lines beside the four rows of the table, so the header stays five
+        # rows high at 80 columns (docs/tui.md, "Small terminals").
         count = view.pending_count
-        facts = Text()
+        facts = Text(no_wrap=True, overflow="ellipsis")
         facts.append(f"{count:,} pending item{'s' if count != 1 else ''}", look.strong)
-        facts.append(f" sum {amount_text(view.pending_sum or '0', scale)}\n")
+        facts.append(f", sum {amount_text(view.pending_sum or '0', scale)}\n")
         if wallet.api_pending is None:
-            facts.append(f"{ERROR} not reported by the gateway\n", look.error)
+            facts.append(f"{ERROR} pending not reported by the gateway\n", look.error)
         else:
-            facts.append(f"gateway pending {amount_text(wallet.api_pending, scale)}, gap ")
+            facts.append("gap to gateway pending ")
             facts.append_text(difference_cell(view.pending_gap, scale, look))
             facts.append("\n")
         clock = short_time(format_utc(view.gateway_clock)) if view.gateway_clock else "unknown"
@@ -168,8 +177,7 @@ class WalletScreen(ReconcileScreen):
             else "history agrees"
         )
         facts.append(
-            f"gateway clock {clock} · stale after {age_text(view.stale_after)}\n"
-            f"{drift} · {view.duplicate_count} repeated",
+            f"gateway clock {clock}\n{drift} · stale after {age_text(view.stale_after)}",
             look.muted,
         )
         grid.add_row(sides, facts)
@@ -265,6 +273,7 @@ class WalletScreen(ReconcileScreen):
     def _list_changed(self) -> None:
         active = self.query_one(TabbedContent).active
         table: PagedTable[Any] = self.query_one(f"#list-{active}", PagedTable)
+        table.focus()  # a click on a tab leaves the focus on the tab bar; the list wants it
         if self.view is not None:
             self._show_row(table.current_row)
 

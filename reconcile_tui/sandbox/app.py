@@ -265,7 +265,6 @@ class _Gateway:
         )
         return Response(body, media_type="application/json")
 
-
     async def transactions(self, request: Request) -> Response:
         mode = self.config.transactions
         if mode == "absent":

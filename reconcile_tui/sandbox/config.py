@@ -19,11 +19,11 @@ from reconcile_tui.times import TimeError, format_utc, parse_api_time
 
 __all__ = [
     "BREAKERS",
-    "LISTING_MODES",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_CLOCK",
     "DEFAULT_STATIC_TOKEN",
+    "LISTING_MODES",
     "LedgerSpec",
     "SandboxConfig",
 ]

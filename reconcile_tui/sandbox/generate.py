@@ -285,6 +285,8 @@ def generate_scenario(
         interval=interval,
         base_url=base_url,
         record_files=[MERCHANT_CSV],
+        plants=plants,
+        breaker=breaker,
     )
     described = [plant.describe() for plant in plants]
     opened = None

@@ -34,10 +34,10 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "PAYMENT_STATUSES",
     "WITHDRAWAL_STATUSES",
-    "compute_listing",
     "Listing",
     "ListingQuery",
     "QueryError",
+    "compute_listing",
     "gateway_id",
     "listing_type",
 ]

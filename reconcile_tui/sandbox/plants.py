@@ -368,9 +368,7 @@ def _fits(kind: PlantKind, group: frozenset[PlantKind] | None) -> bool:
         return True
     if kind in _MISSING:
         return group == _MISSING
-    if kind in _MISBOOKED:
-        return False
-    return True
+    return kind not in _MISBOOKED
 
 
 # -- what each plant writes ----------------------------------------------------------------

@@ -838,6 +838,7 @@ def expected_report(
     record_files: list[str],
     plants: Sequence[Plant] = (),
     breaker: str | None = None,
+    effects: dict[str, model.Effect] | None = None,
 ) -> dict[str, Any]:
     """The report document a correct `check` writes for these documents and records.
 
@@ -863,7 +864,7 @@ def expected_report(
     in_scope = sorted(set(gateway.balances) | set(books.currencies))
     clock = gateway.summary["last_update"]
     discrepancies = [finding.to_dict() for finding in findings]
-    causes = _causes(gateway, books, findings, discrepancies, plants, breaker, interval)
+    causes = _causes(gateway, books, findings, discrepancies, plants, breaker, interval, effects)
     open_causes = [cause for cause in causes if not cause["acknowledged"]]
     cause_kinds = Counter(cause["kind"] for cause in open_causes)
     unexplained: dict[str, Fraction] = {code: Fraction(0) for code in in_scope}
@@ -937,8 +938,10 @@ def _causes(
     plants: Sequence[Plant],
     breaker: str | None,
     interval: str,
+    effects: dict[str, model.Effect] | None,
 ) -> list[dict[str, Any]]:
-    """The causes of the expected report, and each discrepancy's `causes` filled in."""
+    """The causes of the expected report, and each discrepancy's `causes` filled in;
+    `effects`, when given, receives each cause's effect by its id (for the tests)."""
     step = int(interval_length(interval).total_seconds())
     reported = set(gateway.balances)
     matched, missing = model.planted_causes(plants, reported)
@@ -1046,8 +1049,10 @@ def _causes(
         cause.explains = sorted(set(cause.explains), key=position.__getitem__)
         for explained in cause.explains:
             by_discrepancy.setdefault(explained, []).append(cause.id)
-        scale = None if cause.currency is None else gateway.scale(cause.currency)
-        written.append(cause.to_dict(scale))
+        places = None if cause.currency is None else gateway.scale(cause.currency)
+        written.append(cause.to_dict(places))
+        if effects is not None:
+            effects[cause.id] = cause.effect
     for shown in discrepancies:
         shown["causes"] = by_discrepancy.get(shown["id"], [])
     return written

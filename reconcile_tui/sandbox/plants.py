@@ -96,6 +96,15 @@ PLANT_MEANINGS: Final = {
 #: a currency holds plants of one group only.
 _MISSING: Final = frozenset({PlantKind.MISSING_DEPOSIT})
 _MISBOOKED: Final = frozenset({PlantKind.WRONG_WALLET, PlantKind.WALLET_NOT_IN_API})
+#: Plants whose pools are small or ordered by time: they choose their targets first.
+_SCARCE: Final = frozenset(
+    {
+        PlantKind.WRONG_WALLET,
+        PlantKind.STATUS_LAG,
+        PlantKind.STATUS_AHEAD,
+        PlantKind.STALE_PENDING,
+    }
+)
 #: What a wrong wallet gives way to when no currency can take one any more.
 _GAPLESS: Final = (PlantKind.AMOUNT_OFF_BY_ONE, PlantKind.FEE_MISMATCH, PlantKind.TIME_SHIFT)
 
@@ -242,8 +251,10 @@ def _pools(spec: LedgerSpec, count: int, period: str, interval: str) -> dict[str
             return None
         return 0 if tx.at >= fortnight else 1
 
-    def any_in_period(tx: Transaction) -> int:
-        return in_period(tx)
+    # A host lends only its time, wallet and currency; a pending one is left to the plants
+    # that need one (status_ahead), whatever the period.
+    def any_in_period(tx: Transaction) -> int | None:
+        return None if tx.state == PENDING else in_period(tx)
 
     def confirming_payment(tx: Transaction) -> int | None:
         return 0 if tx.type is RecordType.DEPOSIT and tx.status == "confirming" else None
@@ -261,8 +272,8 @@ def _pools(spec: LedgerSpec, count: int, period: str, interval: str) -> dict[str
         first_seen.add(tx.currency)
         return 0 if tx.status == "completed" else None
 
-    def anything(tx: Transaction) -> int:
-        return 0
+    def anything(tx: Transaction) -> int | None:
+        return None if tx.state == PENDING else 0
 
     chooser: dict[str, tuple[Callable[[Transaction], int | None], bool]] = {
         "payment_in_period": (payment_in_period, False),
@@ -324,8 +335,11 @@ def choose_plants(spec: LedgerSpec, count: int, period: str, interval: str) -> l
     taken: set[str] = set()
     #: Per currency, the group of gap-leaving plants it holds (see _MISSING, _MISBOOKED).
     groups: dict[str, frozenset[PlantKind]] = {}
-    plants = []
-    for index in range(count):
+    chosen: dict[int, Plant] = {}
+    # The plants with few candidates choose first, so that which of them a host or a
+    # missing payment takes never depends on the period (a status lag must stay recent).
+    order = sorted(range(count), key=lambda i: (kinds[i % len(kinds)] not in _SCARCE, i))
+    for index in order:
         occurrence = index // len(kinds)
         # A wrong wallet that no currency can take any more (see _fits) gives way to the
         # next kind that leaves no gap to place.
@@ -358,8 +372,8 @@ def choose_plants(spec: LedgerSpec, count: int, period: str, interval: str) -> l
         rng = random.Random(f"sandbox/{spec.seed}/plant/{index}")
         currency = next(c for c in spec.currency_table if c.code == target.currency)
         plant = _plant(index + 1, kind, occurrence, target, currency, rng)
-        plants.append(replace(plant, gateway_id=gateway_id(spec.seed, target)))
-    return plants
+        chosen[index] = replace(plant, gateway_id=gateway_id(spec.seed, target))
+    return [chosen[index] for index in range(count)]
 
 
 def _fits(kind: PlantKind, group: frozenset[PlantKind] | None) -> bool:

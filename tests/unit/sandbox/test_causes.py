@@ -185,7 +185,7 @@ def test_cause_ids_follow_the_written_recipe(scenarios: dict) -> None:
     assert (
         cause_id("missing_in_records", "USDTERC20", None, ("ORD-000042",), ("g-1",))
         == hashlib.sha256(
-            "cause\x1fmissing_in_records\x1fUSDTERC20\x1f\x1fORD-000042\x1fg-1".encode()
+            b"cause\x1fmissing_in_records\x1fUSDTERC20\x1f\x1fORD-000042\x1fg-1"
         ).hexdigest()[:16]
     )
 

@@ -176,6 +176,10 @@ def assert_report_matches(document: dict[str, Any], expected: dict[str, Any]) ->
     only_wanted = [d for d in wanted if d not in found]
     assert (only_found, only_wanted) == ([], []), "the engine and expected.json disagree"
     assert found == wanted, "same discrepancies, different order"
+    # Schema 2: the same causes, each explaining the same discrepancies (docs/causes.md).
+    assert sorted(without_message(document["causes"]), key=lambda c: c["id"]) == sorted(
+        without_message(expected["causes"]), key=lambda c: c["id"]
+    ), "the engine and expected.json disagree on the causes"
     assert document["summary"] == expected["summary"]
     assert document["tolerances"] == expected["tolerances"]
     assert document["records"]["count"] == expected["records"]["count"]

@@ -3,6 +3,7 @@
     POST /o/token/                 client credentials -> bearer token (scope read/write)
     GET  /user/balances/           balances of every currency, with wallets and summary
     GET  /user/balances/history/   ?currency=&period=24h|7d|30d&interval=hourly|daily
+    GET  /transactions/transactions/  ?page=&page_size=&type=&status=&currency=&date_from=&date_to=
 
 Every error answers `{"error": {"code", "message", "details"}}` (the documented shape),
 the token endpoint's included. A data request goes through, in order: the configured
@@ -10,7 +11,8 @@ latency (which every request gets), the rate limit, the injected failures, then
 authentication (401 `authentication_failed`, 403 `permission_denied` without the read
 scope). `history` without `currency` answers the account's first currency (the one
 /user/balances/ lists first), naming it in the response; a currency the account does not
-hold is 404 `not_found`.
+hold is 404 `not_found`. The transaction listing pages with `page`/`page_size` (docs/sandbox.md,
+"The transaction listing"); a page past the last is 404 `not_found`, a bad parameter 400.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from reconcile_tui.sandbox.auth import (
 )
 from reconcile_tui.sandbox.config import SandboxConfig
 from reconcile_tui.sandbox.faults import Fault, FaultInjector
+from reconcile_tui.sandbox.listing import Listing, ListingQuery, QueryError, compute_listing
 from reconcile_tui.sandbox.views import GatewayViews, compute_views
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, INTERVALS, PERIODS, format_utc
 from reconcile_tui.times import utc_now as wall_clock
@@ -94,6 +97,7 @@ class _Gateway:
         self._sleep = sleep
         self._views: GatewayViews | None = None
         self._views_lock = threading.Lock()
+        self._listing: Listing | None = None
         self._rendered: dict[tuple[str, ...], bytes] = {}
 
     # -- shared steps ------------------------------------------------------------------
@@ -146,6 +150,16 @@ class _Gateway:
     def _compute_views(self) -> GatewayViews:
         with self._views_lock:
             return compute_views(self.config.ledger)
+
+    async def listing(self) -> Listing:
+        """The ledger's transaction listing, built once, off the event loop."""
+        if self._listing is None:
+            self._listing = await anyio.to_thread.run_sync(self._compute_listing)
+        return self._listing
+
+    def _compute_listing(self) -> Listing:
+        with self._views_lock:
+            return compute_listing(self.config.ledger)
 
     def _cached(self, key: tuple[str, ...], render: Callable[[], dict[str, Any]]) -> bytes:
         body = self._rendered.get(key)
@@ -251,6 +265,47 @@ class _Gateway:
         )
         return Response(body, media_type="application/json")
 
+    async def transactions(self, request: Request) -> Response:
+        mode = self.config.transactions
+        if mode == "absent":
+            # As if this gateway had no such endpoint: the router's own 404.
+            raise HTTPException(404)
+        refused = await self._admit(request)
+        if refused is not None:
+            return refused
+        if mode == "refused":
+            return error_response(
+                403,
+                "permission_denied",
+                "You do not have permission to list transactions.",
+                {"path": request.url.path},
+            )
+        try:
+            query = ListingQuery.parse(request.query_params)
+        except QueryError as error:
+            problems = error.details
+            return error_response(
+                400,
+                "invalid_request",
+                f"Invalid query parameter{'s' if len(problems) > 1 else ''}:"
+                f" {', '.join(problems)}.",
+                problems,
+            )
+        listing = await self.listing()
+
+        def url_of_page(number: int) -> str:
+            return str(request.url.include_query_params(page=number))
+
+        page = listing.page(query, url_of_page)
+        if page is None:
+            return error_response(
+                404,
+                "not_found",
+                "Invalid page.",
+                {"page": query.page, "last_page": listing.last_page(query)},
+            )
+        return Response(_json(page), media_type="application/json")
+
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
@@ -287,6 +342,7 @@ def create_app(
             Route("/o/token/", gateway.token, methods=["POST"]),
             Route("/user/balances/", gateway.balances, methods=["GET"]),
             Route("/user/balances/history/", gateway.history, methods=["GET"]),
+            Route("/transactions/transactions/", gateway.transactions, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from reconcile_tui.errors import BadInput
-from reconcile_tui.sandbox.config import BREAKERS, SandboxConfig
+from reconcile_tui.sandbox.config import BREAKERS, LISTING_MODES, SandboxConfig
 from reconcile_tui.sandbox.generate import SCENARIO, generate_scenario
 from reconcile_tui.sandbox.server import bind, serve_forever, url_of
 from reconcile_tui.times import (
@@ -137,6 +137,13 @@ def sandbox() -> None:
     help="Make the API contradict itself in one invariant.",
 )
 @click.option(
+    "--transactions",
+    type=click.Choice(LISTING_MODES),
+    default="served",
+    show_default=True,
+    help="How the transaction listing answers: served, absent (404) or refused (403).",
+)
+@click.option(
     "--allow-remote", is_flag=True, help="Allow a non-loopback --host (the credentials are public)."
 )
 def serve(
@@ -156,6 +163,7 @@ def serve(
     fail_status: int,
     fail_always: int | None,
     break_invariant: str | None,
+    transactions: str,
     allow_remote: bool,
 ) -> int:
     """Serve the simulated gateway over HTTP until Ctrl-C."""
@@ -168,6 +176,7 @@ def serve(
         "fail_first": fail_first,
         "fail_status": fail_status,
         "fail_always": fail_always,
+        "transactions": transactions,
     }
     if break_invariant is not None:
         behaviour["break_invariant"] = break_invariant

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_CLIENT_SECRET",
     "DEFAULT_CLOCK",
     "DEFAULT_STATIC_TOKEN",
+    "LISTING_MODES",
     "LedgerSpec",
     "SandboxConfig",
 ]
@@ -43,6 +44,10 @@ BREAKERS: Final = {
     "history_balance": "the first currency's last history bucket balance is one unit too"
     " high, so balance = previous + deposits - withdrawals fails",
 }
+
+#: How the transaction listing answers: served, absent (404) or refused (403), the last
+#: two for a client's fallback to balance-level causes.
+LISTING_MODES: Final = ("served", "absent", "refused")
 
 MAX_RECORDS: Final = 10_000_000
 MAX_DAYS: Final = 3_650
@@ -101,6 +106,8 @@ class SandboxConfig:
     retry_after_http_date: bool = False
     #: Break one invariant of the API (a key of BREAKERS), for the "API is wrong" scenario.
     break_invariant: str | None = None
+    #: How GET /transactions/transactions/ answers (one of LISTING_MODES).
+    transactions: str = "served"
 
     def __post_init__(self) -> None:
         _check_range("--records", self.records, 0, MAX_RECORDS)
@@ -130,6 +137,11 @@ class SandboxConfig:
             raise BadInput(
                 f"--break-invariant {self.break_invariant!r} is not one of "
                 + ", ".join(sorted(BREAKERS))
+            )
+
+        if self.transactions not in LISTING_MODES:
+            raise BadInput(
+                f"--transactions {self.transactions!r} is not one of {', '.join(LISTING_MODES)}"
             )
 
     @property

@@ -25,7 +25,7 @@ import bisect
 import itertools
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -35,10 +35,11 @@ from typing import Any, Final
 from reconcile_tui import money
 from reconcile_tui.errors import BadInput
 from reconcile_tui.money import NumberStyle
+from reconcile_tui.sandbox import causes as model
 from reconcile_tui.sandbox import spec
 from reconcile_tui.sandbox.catalog import written_places
 from reconcile_tui.sandbox.ledger import HOUR, epoch_text
-from reconcile_tui.sandbox.plants import MerchantRow
+from reconcile_tui.sandbox.plants import MerchantRow, Plant, PlantKind
 from reconcile_tui.sandbox.units import amount
 from reconcile_tui.times import days_in_period, interval_length
 from reconcile_tui.vocabulary import RecordType
@@ -835,6 +836,9 @@ def expected_report(
     interval: str,
     base_url: str,
     record_files: list[str],
+    plants: Sequence[Plant] = (),
+    breaker: str | None = None,
+    effects: dict[str, model.Effect] | None = None,
 ) -> dict[str, Any]:
     """The report document a correct `check` writes for these documents and records.
 
@@ -859,6 +863,14 @@ def expected_report(
                 divergence[finding.currency] = finding.bucket
     in_scope = sorted(set(gateway.balances) | set(books.currencies))
     clock = gateway.summary["last_update"]
+    discrepancies = [finding.to_dict() for finding in findings]
+    causes = _causes(gateway, books, findings, discrepancies, plants, breaker, interval, effects)
+    open_causes = [cause for cause in causes if not cause["acknowledged"]]
+    cause_kinds = Counter(cause["kind"] for cause in open_causes)
+    unexplained: dict[str, Fraction] = {code: Fraction(0) for code in in_scope}
+    for cause in causes:
+        if cause["kind"] == "unexplained" and cause["amount"] is not None:
+            unexplained[cause["currency"]] += Fraction(cause["amount"])
     return {
         "schema_version": spec.REPORT_SCHEMA,
         "generated_at": clock,
@@ -872,7 +884,175 @@ def expected_report(
             "acknowledged": 0,
             "by_kind": {kind: by_kind[kind] for kind in spec.KINDS if by_kind[kind]},
             "first_divergence": dict(sorted(divergence.items())),
+            "causes": {
+                "errors": sum(1 for cause in open_causes if cause["severity"] == "error"),
+                "warnings": sum(1 for cause in open_causes if cause["severity"] == "warning"),
+                "acknowledged": len(causes) - len(open_causes),
+                "by_kind": {
+                    kind: cause_kinds[kind] for kind in spec.CAUSE_KINDS if cause_kinds[kind]
+                },
+            },
+            "unexplained": {
+                code: _remainder_text(remainder, gateway.scale(code))
+                for code, remainder in unexplained.items()
+            },
         },
-        "discrepancies": [finding.to_dict() for finding in findings],
+        "discrepancies": discrepancies,
+        "causes": causes,
         "notes": notes,
     }
+
+
+# -- causes (docs/causes.md) ---------------------------------------------------------------
+
+#: Discrepancy kinds that are one cause each (docs/causes.md, "The other kinds").
+_ONE_CAUSE_EACH: Final = frozenset(
+    {
+        "duplicate_record",
+        "currency_not_in_api",
+        "wallet_not_in_api",
+        "api_inconsistency",
+        "stale_pending",
+        "low_balance",
+        "currency_not_in_records",
+    }
+)
+_FIGURED: Final = frozenset(
+    {"available_mismatch", "pending_mismatch", "total_mismatch", "history_mismatch"}
+)
+
+
+def _remainder_text(remainder: Fraction, scale: int) -> str:
+    """A currency's unexplained total: "0" when all is explained, else at its scale."""
+    if remainder == 0:
+        return "0"
+    exact = money.MONEY.divide(Decimal(remainder.numerator), Decimal(remainder.denominator))
+    return money.canonical(exact, scale)
+
+
+def _causes(
+    gateway: _Gateway,
+    books: RecordBooks,
+    findings: list[Finding],
+    discrepancies: list[dict[str, Any]],
+    plants: Sequence[Plant],
+    breaker: str | None,
+    interval: str,
+    effects: dict[str, model.Effect] | None,
+) -> list[dict[str, Any]]:
+    """The causes of the expected report, and each discrepancy's `causes` filled in;
+    `effects`, when given, receives each cause's effect by its id (for the tests)."""
+    step = int(interval_length(interval).total_seconds())
+    reported = set(gateway.balances)
+    matched, missing = model.planted_causes(plants, reported)
+    matched = [cause for cause in matched if cause.currency in reported]
+    facts = {plant.gateway_id: plant.target for plant in plants}
+
+    # One cause per discrepancy of the other kinds, with the figures a broken API moves.
+    standing: list[model.Cause] = []
+    codes = list(gateway.balances)
+    for finding, shown in zip(findings, discrepancies, strict=True):
+        if finding.kind not in _ONE_CAUSE_EACH:
+            continue
+        cause = model.Cause(
+            finding.kind,
+            finding.currency,
+            finding.wallet_id,
+            finding.references,
+            (),
+            message=finding.message,
+            severity=finding.severity,
+            stands_for=(shown["id"],),
+            fixed_amount=shown["difference"],
+        )
+        if finding.kind == "api_inconsistency" and codes and finding.currency == codes[0]:
+            first = gateway.balances[codes[0]]["wallets"][0]["wallet_id"]
+            if (
+                breaker == "wallet_balance"
+                and finding.field == "available_balance=sum(wallets.balance)"
+            ):
+                cause.effect[("available", first)] += 1
+            if (
+                breaker == "history_balance"
+                and finding.field == "balance=previous+deposits-withdrawals"
+            ):
+                cause.effect[("balance", gateway.as_of - gateway.as_of % HOUR)] += 1
+        standing.append(cause)
+
+    # Placing what the records miss, then the wrong wallets (docs/causes.md).
+    gaps = model.Gaps({})
+    for code, entry in gateway.balances.items():
+        records = books.currencies.get(code)
+        if records is None:
+            continue
+        scale = gateway.scale(code)
+        wallets = _resolve(gateway, code, records)
+        gaps.wallets[code] = {}
+        for wallet in entry["wallets"]:
+            mine = wallets.get(wallet["wallet_id"], _WalletRecords())
+            gaps.wallets[code][wallet["wallet_id"]] = {
+                "available": model.units(wallet["balance"], scale) - mine.available,
+                "pending": model.units(wallet["pending"], scale) - mine.pending_deposits,
+            }
+    known = matched + standing
+    misbooked: dict[str, list[tuple[tuple[int, str], model.Cause, str]]] = {}
+    for plant in plants:
+        if plant.kind not in {PlantKind.WRONG_WALLET, PlantKind.WALLET_NOT_IN_API}:
+            continue
+        assert plant.row is not None
+        tx, wallet = plant.target, plant.row.wallet_id
+        template = model.Cause(
+            "wrong_wallet",
+            tx.currency,
+            wallet,
+            (plant.reference,),
+            (plant.gateway_id,),
+            model.effect(model.Movement.of(tx, wallet)),
+            f"{plant.reference}: {plant.what}",
+        )
+        misbooked.setdefault(tx.currency, []).append(
+            ((plant.row.at, plant.reference), template, wallet)
+        )
+    wrong: list[model.Cause] = []
+    for code in gaps.wallets:
+        model.place(code, missing, known, gaps, facts)
+        wrong += model.wrong_wallets(code, misbooked.get(code, []), known + missing, gaps)
+    causes = known + missing + wrong
+
+    # Each figured discrepancy explained exactly, or an unexplained remainder.
+    figured = []
+    for finding, shown in zip(findings, discrepancies, strict=True):
+        if finding.kind not in _FIGURED or finding.currency is None:
+            continue
+        counted = finding.field in {"deposit_count", "withdrawal_count"}
+        start = None if finding.bucket is None else _seconds(finding.bucket)
+        figured.append(
+            model.Figured(
+                shown["id"],
+                finding.kind,
+                finding.currency,
+                finding.wallet_id,
+                start,
+                None if start is None else start + step,
+                finding.field,
+                model.units(shown["difference"], 0 if counted else gateway.scale(finding.currency)),
+            )
+        )
+    causes += model.explain(figured, causes)
+    for cause in causes:
+        cause.explains = list(cause.stands_for) + cause.explains
+    causes.sort(key=model.Cause.sort_key)
+    position = {shown["id"]: index for index, shown in enumerate(discrepancies)}
+    by_discrepancy: dict[str, list[str]] = {}
+    written = []
+    for cause in causes:
+        cause.explains = sorted(set(cause.explains), key=position.__getitem__)
+        for explained in cause.explains:
+            by_discrepancy.setdefault(explained, []).append(cause.id)
+        places = None if cause.currency is None else gateway.scale(cause.currency)
+        written.append(cause.to_dict(places))
+        if effects is not None:
+            effects[cause.id] = cause.effect
+    for shown in discrepancies:
+        shown["causes"] = by_discrepancy.get(shown["id"], [])
+    return written

@@ -129,6 +129,8 @@ class GeneratedScenario:
     expected: dict[str, Any] = field(repr=False)
     #: Where the export starts from opening balances (scenario.json's `opening`), or None.
     opening: dict[str, Any] | None = None
+    #: Each expected cause's effect on every figure, by cause id (docs/causes.md).
+    effects: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @contextmanager
@@ -272,6 +274,7 @@ def generate_scenario(
 
     views = builder.finish()
     breaker = config.break_invariant
+    effects: dict[str, Any] = {}
     balances = views.balances_document(breaker)
     histories = {
         code: views.history_document(code, period, interval, breaker) for code in views.codes
@@ -285,6 +288,9 @@ def generate_scenario(
         interval=interval,
         base_url=base_url,
         record_files=[MERCHANT_CSV],
+        plants=plants,
+        breaker=breaker,
+        effects=effects,
     )
     described = [plant.describe() for plant in plants]
     opened = None
@@ -323,7 +329,7 @@ def generate_scenario(
     if bank_export:
         _write_text(out / BANK_MAPPING, BANK_MAPPING_TEXT.format(date_format=BANK_DATE_FORMAT))
         files += [out / BANK_CSV, out / BANK_MAPPING]
-    return GeneratedScenario(out, files, rows, described, expected, opened)
+    return GeneratedScenario(out, files, rows, described, expected, opened, effects)
 
 
 @contextmanager

@@ -1,10 +1,14 @@
 """Planted merchant-side errors: which ledger transactions they hit, and the rows they produce.
 
 The merchant's books are the gateway's ledger with `n` mistakes planted in them, cycling
-through every kind of mistake a merchant's export makes (`PlantKind`). Targets are chosen
-in one streaming pass over the ledger (`choose_plants`): each kind of target keeps a
-small pool of its best-ranked candidates (a seeded hash of the reference, or recency),
-and the plants then take distinct targets from their pools. `Planter` replays the ledger a
+through every kind of mistake a merchant's export makes (`PlantKind`), so that every kind
+of cause (docs/causes.md) has one to find. Targets are chosen in one streaming pass over
+the ledger (`choose_plants`): each kind of target keeps a small pool of its best-ranked
+candidates (a seeded hash of the reference, or recency, or age), and the plants then take
+distinct targets from their pools. Each mistake is kept unambiguous under docs/causes.md:
+a transaction the records miss and a booking to the wrong wallet never share a currency
+(placing the one in a wallet would read the other's gaps), and two wrong wallets never
+share one either. `Planter` replays the ledger a
 second time and turns each transaction into the rows the merchant's file holds for it.
 """
 
@@ -29,6 +33,7 @@ from reconcile_tui.sandbox.catalog import (
 )
 from reconcile_tui.sandbox.config import LedgerSpec
 from reconcile_tui.sandbox.ledger import DAY, Transaction, epoch, transactions, units_for_cents
+from reconcile_tui.sandbox.listing import gateway_id
 from reconcile_tui.sandbox.openings import OpeningPlan, plan_opening
 from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, PENDING
 from reconcile_tui.sandbox.units import amount_text
@@ -51,22 +56,25 @@ class PlantKind(StrEnum):
 
     MISSING_DEPOSIT = "missing_deposit"
     EXTRA_WITHDRAWAL = "extra_withdrawal"
-    AMOUNT_TYPO = "amount_typo"
+    AMOUNT_OFF_BY_ONE = "amount_off_by_one"
     WRONG_WALLET = "wrong_wallet"
     STATUS_LAG = "status_lag"
     DUPLICATE_ROW = "duplicate_row"
     UNKNOWN_CURRENCY = "unknown_currency"
     FEE_MISMATCH = "fee_mismatch"
     STALE_PENDING = "stale_pending"
+    STATUS_AHEAD = "status_ahead"
+    TIME_SHIFT = "time_shift"
+    WALLET_NOT_IN_API = "wallet_not_in_api"
 
 
 #: What each kind means, for scenario.json readers and the docs.
 PLANT_MEANINGS: Final = {
     PlantKind.MISSING_DEPOSIT: "a completed payment is missing from the records",
     PlantKind.EXTRA_WITHDRAWAL: "the records hold a payout the gateway never made",
-    PlantKind.AMOUNT_TYPO: "a completed payment's amount has two digits swapped",
-    PlantKind.WRONG_WALLET: "a payment is booked to a wallet the gateway does not report"
-    " for its currency",
+    PlantKind.AMOUNT_OFF_BY_ONE: "a completed payment's amount is one minor unit too high",
+    PlantKind.WRONG_WALLET: "a currency's first completed payment is booked to another wallet"
+    " the gateway reports for that currency",
     PlantKind.STATUS_LAG: "a payment the gateway completed within the last day is still"
     " pending in the records",
     PlantKind.DUPLICATE_ROW: "a row appears twice in the file (same reference)",
@@ -75,7 +83,30 @@ PLANT_MEANINGS: Final = {
     PlantKind.FEE_MISMATCH: "a payment's fee is recorded twice as high as the gateway's",
     PlantKind.STALE_PENDING: "a payment the gateway completed days ago is still pending in"
     " the records",
+    PlantKind.STATUS_AHEAD: "the records say completed for a payment the gateway is still"
+    " confirming",
+    PlantKind.TIME_SHIFT: "a completed payment is dated a day early in the records (another"
+    " hour, another day)",
+    PlantKind.WALLET_NOT_IN_API: "a payment is booked to a wallet the gateway does not report"
+    " for its currency",
 }
+
+#: Plants that leave a wallet's gap for matching to place (docs/causes.md, "Placing a
+#: transaction in a wallet", "Wrong wallet"): one of each group per currency at most, and
+#: a currency holds plants of one group only.
+_MISSING: Final = frozenset({PlantKind.MISSING_DEPOSIT})
+_MISBOOKED: Final = frozenset({PlantKind.WRONG_WALLET, PlantKind.WALLET_NOT_IN_API})
+#: Plants whose pools are small or ordered by time: they choose their targets first.
+_SCARCE: Final = frozenset(
+    {
+        PlantKind.WRONG_WALLET,
+        PlantKind.STATUS_LAG,
+        PlantKind.STATUS_AHEAD,
+        PlantKind.STALE_PENDING,
+    }
+)
+#: What a wrong wallet gives way to when no currency can take one any more.
+_GAPLESS: Final = (PlantKind.AMOUNT_OFF_BY_ONE, PlantKind.FEE_MISMATCH, PlantKind.TIME_SHIFT)
 
 _STATUS_PENDING_WORD: Final = "confirming"
 
@@ -136,6 +167,8 @@ class Plant:
     #: The row written instead of (or, for insertions, after) the target; None: left out.
     row: MerchantRow | None
     what: str
+    #: The target's `id` in the gateway's transaction listing.
+    gateway_id: str = ""
 
     @property
     def reference(self) -> str:
@@ -150,6 +183,7 @@ class Plant:
             "kind": self.kind.value,
             "reference": self.reference,
             "gateway_reference": self.target.reference,
+            "gateway_id": self.gateway_id,
             "currency": row.currency,
             "wallet_id": row.wallet_id,
             "occurred_at": self.target.occurred_at,
@@ -217,11 +251,29 @@ def _pools(spec: LedgerSpec, count: int, period: str, interval: str) -> dict[str
             return None
         return 0 if tx.at >= fortnight else 1
 
-    def any_in_period(tx: Transaction) -> int:
-        return in_period(tx)
+    # A host lends only its time, wallet and currency; a pending one is left to the plants
+    # that need one (status_ahead), whatever the period.
+    def any_in_period(tx: Transaction) -> int | None:
+        return None if tx.state == PENDING else in_period(tx)
 
-    def anything(tx: Transaction) -> int:
-        return 0
+    def confirming_payment(tx: Transaction) -> int | None:
+        return 0 if tx.type is RecordType.DEPOSIT and tx.status == "confirming" else None
+
+    several_wallets = {c.code for c in spec.currency_table if len(c.wallets) > 1}
+    first_seen: set[str] = set()
+
+    def first_confirmed_payment(tx: Transaction) -> int | None:
+        # The currency's first confirmed payment: no pair before it in matching order can
+        # show the same gaps, so the wrong wallet is found on this one (docs/causes.md).
+        if tx.type is not RecordType.DEPOSIT or tx.state != CONFIRMED:
+            return None
+        if tx.currency in first_seen or tx.currency not in several_wallets:
+            return None
+        first_seen.add(tx.currency)
+        return 0 if tx.status == "completed" else None
+
+    def anything(tx: Transaction) -> int | None:
+        return None if tx.state == PENDING else 0
 
     chooser: dict[str, tuple[Callable[[Transaction], int | None], bool]] = {
         "payment_in_period": (payment_in_period, False),
@@ -230,11 +282,13 @@ def _pools(spec: LedgerSpec, count: int, period: str, interval: str) -> dict[str
         "payment_with_fee": (payment_with_fee, False),
         "recent_payment": (recent_payment, True),
         "old_payment": (old_payment, False),
+        "confirming_payment": (confirming_payment, True),
+        "first_confirmed_payment": (first_confirmed_payment, False),
         "host_in_period": (any_in_period, False),
         "host": (anything, False),
     }
     return {
-        name: _Pool(zlib.crc32(name.encode()), accepts, newest_first, count, [])
+        name: _Pool(zlib.crc32(name.encode()), accepts, newest_first, 4 * count + 8, [])
         for name, (accepts, newest_first) in chooser.items()
     }
 
@@ -243,10 +297,13 @@ def _pool_of(kind: PlantKind, occurrence: int) -> str:
     alternate = "payment_in_period" if occurrence % 2 == 0 else "payment_before_period"
     return {
         PlantKind.MISSING_DEPOSIT: alternate,
-        PlantKind.AMOUNT_TYPO: alternate,
+        PlantKind.AMOUNT_OFF_BY_ONE: alternate,
         PlantKind.EXTRA_WITHDRAWAL: "host_in_period",
         PlantKind.UNKNOWN_CURRENCY: "host_in_period",
-        PlantKind.WRONG_WALLET: "payment",
+        PlantKind.WRONG_WALLET: "first_confirmed_payment",
+        PlantKind.WALLET_NOT_IN_API: "payment",
+        PlantKind.STATUS_AHEAD: "confirming_payment",
+        PlantKind.TIME_SHIFT: "payment_in_period",
         PlantKind.FEE_MISMATCH: "payment_with_fee",
         PlantKind.STATUS_LAG: "recent_payment",
         PlantKind.DUPLICATE_ROW: "host",
@@ -276,22 +333,56 @@ def choose_plants(spec: LedgerSpec, count: int, period: str, interval: str) -> l
 
     kinds = tuple(PlantKind)
     taken: set[str] = set()
-    plants = []
-    for index in range(count):
-        kind = kinds[index % len(kinds)]
+    #: Per currency, the group of gap-leaving plants it holds (see _MISSING, _MISBOOKED).
+    groups: dict[str, frozenset[PlantKind]] = {}
+    chosen: dict[int, Plant] = {}
+    # The plants with few candidates choose first, so that which of them a host or a
+    # missing payment takes never depends on the period (a status lag must stay recent).
+    order = sorted(range(count), key=lambda i: (kinds[i % len(kinds)] not in _SCARCE, i))
+    for index in order:
         occurrence = index // len(kinds)
-        name = _pool_of(kind, occurrence)
-        target = next((tx for _, tx in pools[name].ranked if tx.reference not in taken), None)
+        # A wrong wallet that no currency can take any more (see _fits) gives way to the
+        # next kind that leaves no gap to place.
+        wanted = kinds[index % len(kinds)]
+        choices = [wanted] if wanted not in _MISBOOKED else [wanted, *_GAPLESS]
+        kind, target = wanted, None
+        for kind in choices:
+            name = _pool_of(kind, occurrence)
+            target = next(
+                (
+                    tx
+                    for _, tx in pools[name].ranked
+                    if tx.reference not in taken and _fits(kind, groups.get(tx.currency))
+                ),
+                None,
+            )
+            if target is not None:
+                break
         if target is None:
             raise BadInput(
-                f"{spec.records} records are too few to plant {count} discrepancies (no"
-                f" transaction left for a {kind.value}); generate more records"
+                f"{spec.records} records in {len(spec.codes)} currencies are too few to plant"
+                f" {count} discrepancies (no transaction left for a {kind.value}); generate"
+                " more records or currencies"
             )
         taken.add(target.reference)
+        if kind in _MISSING:
+            groups[target.currency] = _MISSING
+        elif kind in _MISBOOKED:
+            groups[target.currency] = _MISBOOKED | {kind}  # taken: one per currency
         rng = random.Random(f"sandbox/{spec.seed}/plant/{index}")
         currency = next(c for c in spec.currency_table if c.code == target.currency)
-        plants.append(_plant(index + 1, kind, occurrence, target, currency, rng))
-    return plants
+        plant = _plant(index + 1, kind, occurrence, target, currency, rng)
+        chosen[index] = replace(plant, gateway_id=gateway_id(spec.seed, target))
+    return [chosen[index] for index in range(count)]
+
+
+def _fits(kind: PlantKind, group: frozenset[PlantKind] | None) -> bool:
+    """Whether a plant of `kind` may go into a currency already holding `group`."""
+    if group is None:
+        return True
+    if kind in _MISSING:
+        return group == _MISSING
+    return kind not in _MISBOOKED
 
 
 # -- what each plant writes ----------------------------------------------------------------
@@ -320,8 +411,8 @@ def _plant(
             f"payout {row.reference} of {amount_text(row.amount, scale)} {tx.currency} is"
             " recorded, but the gateway never made it",
         )
-    if kind is PlantKind.AMOUNT_TYPO:
-        typo = _swapped_digits(tx.amount, tx.fee, scale)
+    if kind is PlantKind.AMOUNT_OFF_BY_ONE:
+        typo = tx.amount + 1
         return Plant(
             number,
             kind,
@@ -330,6 +421,35 @@ def _plant(
             f"payment {tx.reference} of {shown} is recorded as {amount_text(typo, scale)}",
         )
     if kind is PlantKind.WRONG_WALLET:
+        listed = [wallet.wallet_id for wallet in currency.wallets]
+        other = listed[(listed.index(tx.wallet_id) + 1) % len(listed)]
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, wallet_id=other),
+            f"payment {tx.reference} of {shown} is booked to wallet {other}; the gateway"
+            f" credited {tx.wallet_id}",
+        )
+    if kind is PlantKind.STATUS_AHEAD:
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, status="completed"),
+            f"payment {tx.reference} of {shown} is completed in the records but still"
+            f" {tx.status} at the gateway",
+        )
+    if kind is PlantKind.TIME_SHIFT:
+        return Plant(
+            number,
+            kind,
+            tx,
+            replace(exact, at=tx.at - DAY),
+            f"payment {tx.reference} of {shown} is dated a day before the gateway's"
+            f" {tx.occurred_at}",
+        )
+    if kind is PlantKind.WALLET_NOT_IN_API:
         wallet = _wrong_wallet(currency)
         return Plant(
             number,
@@ -376,23 +496,6 @@ def _plant(
         f"payment {tx.reference}'s fee {amount_text(tx.fee, scale)} is recorded as"
         f" {amount_text(tx.fee * 2, scale)}",
     )
-
-
-def _swapped_digits(units: int, fee: int, scale: int) -> int:
-    """The amount with its first two differing neighbouring digits swapped (129.5 -> 192.5).
-
-    Falls back to one whole unit more when a swap would leave the fee larger than the
-    amount (the importer would refuse such a row, and the typo would not be planted).
-    """
-    digits = list(str(units))
-    for index in range(len(digits) - 1):
-        if digits[index] != digits[index + 1]:
-            digits[index], digits[index + 1] = digits[index + 1], digits[index]
-            break
-    typo = int("".join(digits))
-    if typo == units or typo < max(fee, 1):
-        typo = units + 10**scale
-    return typo
 
 
 def _wrong_wallet(currency: Currency) -> str:

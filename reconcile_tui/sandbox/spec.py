@@ -12,7 +12,9 @@ from docs/ (docs/sandbox.md, "The rules the sandbox restates", quotes them):
   18 when the gateway prints none;
 - the discrepancy id (docs/report.md, docs/sandbox.md): the first 16 hex digits of the
   sha256 of kind, currency, wallet, bucket, field and reference, joined by the unit
-  separator U+001F, an absent part written empty.
+  separator U+001F, an absent part written empty;
+- the cause kinds and the cause id (docs/causes.md): the same hash of `cause`, kind,
+  currency, wallet, the references joined by `,` and the gateway ids joined by `,`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Mapping
 from typing import Final
 
 __all__ = [
+    "CAUSE_KINDS",
     "CONFIRMED",
     "FAILED",
     "KINDS",
@@ -29,6 +32,8 @@ __all__ = [
     "PENDING",
     "REPORT_SCHEMA",
     "WARNING_KINDS",
+    "cause_id",
+    "cause_kind_position",
     "discrepancy_id",
     "kind_position",
     "known_places",
@@ -38,7 +43,7 @@ __all__ = [
 ]
 
 #: The report document's schema version the expectation is written in.
-REPORT_SCHEMA: Final = 1
+REPORT_SCHEMA: Final = 2
 
 CONFIRMED: Final = "confirmed"
 PENDING: Final = "pending"
@@ -71,6 +76,26 @@ WARNING_KINDS: Final = frozenset({"currency_not_in_records", "stale_pending", "l
 
 _POSITION: Final = {kind: position for position, kind in enumerate(KINDS)}
 
+#: Every kind of cause (docs/causes.md), in the order the expected report lists them.
+CAUSE_KINDS: Final = (
+    "missing_in_records",
+    "missing_at_gateway",
+    "amount_differs",
+    "fee_differs",
+    "status_differs",
+    "time_differs",
+    "wrong_wallet",
+    "duplicate_record",
+    "currency_not_in_api",
+    "wallet_not_in_api",
+    "api_inconsistency",
+    "unexplained",
+    "stale_pending",
+    "low_balance",
+    "currency_not_in_records",
+)
+_CAUSE_POSITION: Final = {kind: position for position, kind in enumerate(CAUSE_KINDS)}
+
 #: The most places any currency carries, and the places of one the gateway does not print.
 MOST_PLACES: Final = 18
 _PREFIX_PLACES: Final = (("USDT", 6), ("USDC", 6), ("DAI", 6))
@@ -88,6 +113,10 @@ def severity(kind: str) -> str:
 
 def kind_position(kind: str) -> int:
     return _POSITION[kind]
+
+
+def cause_kind_position(kind: str) -> int:
+    return _CAUSE_POSITION[kind]
 
 
 def known_places(code: str) -> int | None:
@@ -116,5 +145,18 @@ def discrepancy_id(
 ) -> str:
     """The stable id of what a discrepancy is about (never of its values)."""
     parts = (kind, currency, wallet_id, bucket, field, reference)
+    text = "\x1f".join(part or "" for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def cause_id(
+    kind: str,
+    currency: str | None,
+    wallet_id: str | None,
+    references: tuple[str, ...],
+    gateway_ids: tuple[str, ...],
+) -> str:
+    """The stable id of a cause (never of its effect)."""
+    parts = ("cause", kind, currency, wallet_id, ",".join(references), ",".join(gateway_ids))
     text = "\x1f".join(part or "" for part in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -19,7 +19,7 @@ __all__ = ["SAMPLE", "prepare_demo", "run_app", "run_demo"]
 
 #: The scenario of sample_data/ (its README gives the same numbers): the demo generates it
 #: afresh, so it works from an installed copy too, and a test keeps the two identical.
-SAMPLE = {"seed": 2025, "records": 400, "discrepancies": 10}
+SAMPLE = {"seed": 2025, "records": 400, "discrepancies": 12}
 
 
 class _NotifyingHandler(logging.Handler):

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconcile_tui.api.models import parse_balances, parse_history
+from reconcile_tui.api.models import parse_balances, parse_history, parse_transactions
 from reconcile_tui.api.snapshot import GatewaySnapshot, save
 from reconcile_tui.config import load_settings
 from reconcile_tui.errors import BadInput
@@ -103,6 +103,27 @@ def test_the_rate_limit_over_http(sandbox_factory: Factory) -> None:
     assert 1 <= int(statuses[2].headers["retry-after"]) <= 60
 
 
+def test_the_transaction_listing_pages_over_http(sandbox_factory: Factory) -> None:
+    """Following `next` as served (absolute URLs on the real host and port) lists every
+    transaction once; the product's parser accepts every page."""
+    running = sandbox_factory(SandboxConfig(records=450))
+    seen: list[str] = []
+    with httpx.Client(headers=bearer(running.token)) as client:
+        url: str | None = f"{running.url}/transactions/transactions/?page_size=100"
+        while url is not None:
+            response = client.get(url)
+            assert response.status_code == 200, response.text
+            page = parse_transactions(response.content)
+            assert page.count == 450
+            seen += [item.id for item in page.results]
+            url = page.next
+            assert url is None or url.startswith(running.url)
+        past = client.get(f"{running.url}/transactions/transactions/?page=6&page_size=100")
+    assert len(seen) == len(set(seen)) == 450
+    assert past.status_code == 404
+    assert past.json()["error"]["code"] == "not_found"
+
+
 def test_only_loopback_is_served() -> None:
     with pytest.raises(BadInput, match="loopback"):
         start_sandbox(SandboxConfig(records=10), host="0.0.0.0")
@@ -155,6 +176,10 @@ def assert_report_matches(document: dict[str, Any], expected: dict[str, Any]) ->
     only_wanted = [d for d in wanted if d not in found]
     assert (only_found, only_wanted) == ([], []), "the engine and expected.json disagree"
     assert found == wanted, "same discrepancies, different order"
+    # Schema 2: the same causes, each explaining the same discrepancies (docs/causes.md).
+    assert sorted(without_message(document["causes"]), key=lambda c: c["id"]) == sorted(
+        without_message(expected["causes"]), key=lambda c: c["id"]
+    ), "the engine and expected.json disagree on the causes"
     assert document["summary"] == expected["summary"]
     assert document["tolerances"] == expected["tolerances"]
     assert document["records"]["count"] == expected["records"]["count"]

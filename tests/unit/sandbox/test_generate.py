@@ -26,7 +26,7 @@ CONFIG = SandboxConfig(seed=31, records=900)
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("scenario")
-    generate_scenario(out, CONFIG, discrepancies=11, bank_export=True)
+    generate_scenario(out, CONFIG, discrepancies=14, bank_export=True)
     return out
 
 
@@ -82,11 +82,22 @@ def test_each_plant_leaves_its_mark_in_expected(scenario: Path) -> None:
             [row] = [row for row in rows if row["reference"] == reference]
             assert row["type"] == "withdrawal"
             assert having("total_mismatch", currency=currency, field="total_withdrawn")
-        elif kind == "amount_typo":
+        elif kind == "amount_off_by_one":
             assert having("total_mismatch", currency=currency, field="total_deposited")
         elif kind == "wrong_wallet":
+            [row] = [row for row in rows if row["reference"] == reference]
+            assert (row["wallet_id"] or row["wallet_name"]) != ""
+            assert len(having("available_mismatch", currency=currency)) >= 2, "equal, opposite"
+        elif kind == "wallet_not_in_api":
             [wallet] = having("wallet_not_in_api", currency=currency, wallet_id=plant["wallet_id"])
             assert reference in wallet["references"]
+        elif kind == "status_ahead":
+            [row] = [row for row in rows if row["reference"] == reference]
+            assert row["status"] == "completed"
+            assert having("pending_mismatch", currency=currency)
+        elif kind == "time_shift":
+            [row] = [row for row in rows if row["reference"] == reference]
+            assert row["occurred_at"] < plant["occurred_at"]
         elif kind == "status_lag":
             assert not having("stale_pending", references=[reference])
             assert having("pending_mismatch", currency=currency)
@@ -148,7 +159,7 @@ def test_ids_follow_the_written_recipe(parts: tuple[str | None, ...], pinned: st
 
 def test_expected_speaks_the_report_schema(scenario: Path) -> None:
     document = read_json(scenario / "expected.json")
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["api"]["period"] == "7d"
     assert document["api"]["interval"] == "daily"
     scales = {
@@ -201,13 +212,13 @@ def test_expected_speaks_the_report_schema(scenario: Path) -> None:
 
 
 def test_generating_again_gives_byte_identical_files(scenario: Path, tmp_path: Path) -> None:
-    generate_scenario(tmp_path, CONFIG, discrepancies=11, bank_export=True)
+    generate_scenario(tmp_path, CONFIG, discrepancies=14, bank_export=True)
     for path in scenario.iterdir():
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_another_seed_gives_another_scenario(scenario: Path, tmp_path: Path) -> None:
-    generate_scenario(tmp_path, CONFIG.with_changes(seed=32), discrepancies=11)
+    generate_scenario(tmp_path, CONFIG.with_changes(seed=32), discrepancies=14)
     assert (tmp_path / "merchant.csv").read_bytes() != (scenario / "merchant.csv").read_bytes()
 
 
@@ -224,7 +235,7 @@ def test_scenario_json_brings_back_the_same_sandbox(scenario: Path) -> None:
     assert (document["period"], document["interval"], document["discrepancies"]) == (
         "7d",
         "daily",
-        11,
+        14,
     )
 
 

@@ -31,6 +31,7 @@ from reconcile_tui.api.models import (
 from reconcile_tui.api.raw_items import raw_results
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input, write_atomically
+from reconcile_tui.redaction import mask_bytes
 from reconcile_tui.times import INTERVALS, PERIODS, TimeError, format_utc, parse_api_time
 
 __all__ = ["GatewaySnapshot", "check_savable", "load_saved", "requested_codes", "save"]
@@ -85,7 +86,9 @@ class GatewaySnapshot:
 
 
 def _read(path: Path) -> bytes:
-    return read_input(path, "saved response")
+    # Masked as it is read, like a live body (docs/configuration.md, "Secrets"): a saved
+    # response that quotes a secret cannot carry it into a message, the store or a report.
+    return mask_bytes(read_input(path, "saved response"))
 
 
 def load_saved(directory: Path) -> GatewaySnapshot:

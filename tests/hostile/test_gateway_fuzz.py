@@ -119,6 +119,29 @@ def secret_known():
     register_secret(SECRET)
 
 
+@pytest.mark.parametrize("where", ["currency", "wallet_id"])
+def test_a_saved_response_quoting_a_secret_is_refused_without_showing_it(tmp_path, where):
+    # Found by the test below: a saved body is masked as it is read, like a live one.
+    balances = json.loads(json.dumps(BALANCES))
+    if where == "currency":
+        balances["balances"][0]["currency"] = SECRET
+    else:
+        balances["balances"][0]["wallets"][0]["wallet_id"] = SECRET
+    (tmp_path / "history").mkdir()
+    (tmp_path / "balances.json").write_text(json.dumps(balances))
+    (tmp_path / "history" / "USDTERC20.json").write_text(json.dumps(HISTORY))
+    try:
+        reconcile_saved(tmp_path)
+    except BadInput as error:
+        assert_one_clean_line(error)
+    with Workspace(load_settings(environ={}), db_path=tmp_path / "r.db") as workspace:
+        try:
+            workspace.load_saved_responses(tmp_path)
+        except BadInput as error:
+            assert SECRET not in str(error)
+    assert SECRET.encode() not in (tmp_path / "r.db").read_bytes()
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(balances=mutated(BALANCES), history=mutated(HISTORY), meta=metas)
 def test_saved_responses_load_and_reconcile_or_fail_with_one_line_exit_2(balances, history, meta):

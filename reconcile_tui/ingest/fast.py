@@ -45,7 +45,7 @@ __all__ = ["FastStaged", "NotFast", "eligible", "real_time", "stage_fast"]
 _REQUIRED: Final = ("reference", "occurred_at", "currency", "wallet_id", "type", "amount", "status")
 
 #: Bytes read per block (whole lines): bounds memory, and how often progress is reported.
-BLOCK_BYTES: Final = 4 << 20
+BLOCK_BYTES: Final = 1 << 20
 
 
 class NotFast(Exception):

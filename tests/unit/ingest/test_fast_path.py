@@ -145,7 +145,10 @@ PLAIN_ROW = f"R-1,2024-06-01T10:00:00Z,ETH,{WALLET_A},deposit,1.5,0,confirmed,0x
     ("body", "fast_rows"),
     [
         (f'{PLAIN_ROW}\n"R-2",2024-06-01T11:00:00Z,ETH,{WALLET_A},deposit,"2.5",0,confirmed,\n', 2),
-        (f"\n{PLAIN_ROW}\r\n\r\nR-2,2024-06-01T11:00:00Z,BTC,{WALLET_A},deposit,3,,pending,\n\n", 2),
+        (
+            f"\n{PLAIN_ROW}\r\n\r\nR-2,2024-06-01T11:00:00Z,BTC,{WALLET_A},deposit,3,,pending,\n\n",
+            2,
+        ),
         (
             f'{PLAIN_ROW}\nR-2,2024-06-01T11:00:00Z,ETH,{WALLET_A},deposit,1,0,confirmed,"a\nb"\n',
             None,

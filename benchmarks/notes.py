@@ -45,8 +45,9 @@ mapped from disk) and its import for about 0.3 s of a fresh process.
 _IMPORT_MEMORY: Final = """
 **What limits it.** The import streams: blocks of 1 MiB of lines on the fast path,
 batches of 5,000 rows on the careful one, and TEMP tables in SQLite's page cache; the
-polars library's code, mapped from disk, is about 60 MB of the peak. A growing peak would mean a batch, a problem list or a query result held
-whole in Python; the profile of the import shows where.
+polars library's code, mapped from disk, is about 60 MB of the peak. A growing peak would
+mean a batch, a problem list or a query result held whole in Python; the profile of the
+import shows where.
 """
 
 _RECONCILE: Final = """

@@ -12,52 +12,42 @@ __all__ = ["LIMITS"]
 
 _IMPORT_SPEED: Final = """
 **What limits it.** The floor only parses text and appends it to an untyped table. The
-import's first pass does the same (`ingest/fast.py`, `stage_fast`: csv.reader and
-executemany into `temp.staged_raw`, plus hashing and line numbers), and then does what the
-floor does not, each visible in the profile: it validates and canonicalises every row in
-one SQL statement (`INSERT INTO staged SELECT …`: some forty string functions per row —
-shape GLOBs on amount and fee, the time's shape and a real calendar date proven by text
-comparisons and integer arithmetic on its digits (SQLite's date functions answer
-differently between builds), the canonical amount built with `instr`/`substr` for amount
-and fee), it writes every row twice more (`staged`, then `records`), and it builds the
-unique reference index and the secondary indexes. The validation statement alone costs
-more than the whole floor, so full validation into an indexed STRICT table cannot come
-within 1.5× of a bare `executemany` in this design.
+import's first pass (`ingest/fast.py`, `stage_fast`) reads the file in blocks of whole
+lines (hashed, counted, checked for NUL bytes, lone carriage returns and long lines),
+splits each block with polars (every column as text, quoting off when the block holds no
+quote character; the csv module otherwise), and checks the plain shapes as column
+expressions (the time's shape and a strict calendar parse, amount and fee shapes, places
+against the currency's scale, digits before the point, our own words, fee <= amount on the
+canonical text), then inserts the canonical rows into `temp.staged` with executemany.
+Then it does what the floor does not: every row is written once more (`records`), and the
+unique reference index and the secondary indexes are built; in a profile those statements
+(the merge in `store/imports.py`) cost about twice the floor on their own.
 
 **What was tried.** Row-by-row validation in Python (the careful reader, still used for
-unusual and bad files) costs about 13× the floor; the set-wise SQL validation of
-`ingest/fast.py` brought that to the figure above, held equal to the row parser by a
-differential test on mostly valid files (most of which it stages; the test counts them).
-Replacing the `strftime` round trip by digit arithmetic on the time costs about 0.3 s per
-million rows more when timed alone; the whole validation statement over the 1,000,000-row
-file, the code before and after alternating in one process, took 7.0–9.3 s either way.
-Then, on the staged rows of the 1,000,000-row file, each condition timed on its own:
-cheaper amount shape tests (`trim(x, '0123456789.') = ''` with a count of dots; one GLOB
-plus `instr`) cost the same as the four GLOBs, 0.8–0.9 s per million rows; no single
-condition costs more than a tenth of the statement — the cost is their number. Computing
-each text, decimal point and canonical amount once per row in nested co-routines (as
-`_fast_select` now does) did not move the statement's time either. Secondary indexes are
-rebuilt after a bulk insert rather than updated row by row, and the merge compares only
-references shared with earlier imports.
+unusual and bad files) costs about 13× the floor. A set-wise SQL validation (csv.reader
+and executemany into a raw TEMP table, then one `INSERT INTO staged SELECT …` of some
+forty string functions per row) cost 5.6–5.8× the floor: the statement alone took 7–9 s
+per million rows, more than the whole floor, and no single condition in it more than a
+tenth of that. Column expressions in polars replaced it: staging the 1,000,000-record file
+took 6.7–6.9 s against 21–28 s for the SQL path in the same run on a busy machine (load
+average above 5 on 2 cores). Blocks of 4 MiB peaked at 174 MB; blocks of 1 MiB at 133 MB,
+and were faster. The polars library itself accounts for about 60 MB of the peak (its code,
+mapped from disk) and its import for about 0.3 s of a fresh process.
 
-**Still open** (`ingest/fast.py`, `store/imports.py`), estimated together at a fifth to a
-third of the import:
-1. Validate while staging: bind each parsed row straight into the canonicalising SELECT
-   (`INSERT INTO staged_checked SELECT … FROM (SELECT ? AS c0, …)`) with a computed
-   `plain` flag, so a row is written once instead of staged raw and copied; hand only the
-   rows with `plain = 0` to the row parser.
-2. When `records` is empty (a database's first import), insert straight from the checked
+**Still open** (`store/imports.py`), the larger part of what remains:
+1. When `records` is empty (a database's first import), insert straight from the staged
    rows and build the unique reference index after the load, as the secondary indexes
    already are after a bulk insert.
-
-Reaching 1.5× would need the validation inside the parser at C speed (a compiled
-validator, or SQLite's CSV virtual table feeding the same SELECT).
+2. Insert the canonical rows with fewer Python objects per row (`iter_rows` and
+   executemany are about a third of the fast path's own time).
 """
 
 _IMPORT_MEMORY: Final = """
-**What limits it.** The import streams: batches of 5,000 rows and TEMP tables in SQLite's
-page cache. A growing peak would mean a batch, a problem list or a query result held
-whole in Python; the profile of the import shows where.
+**What limits it.** The import streams: blocks of 1 MiB of lines on the fast path,
+batches of 5,000 rows on the careful one, and TEMP tables in SQLite's page cache; the
+polars library's code, mapped from disk, is about 60 MB of the peak. A growing peak would
+mean a batch, a problem list or a query result held whole in Python; the profile of the
+import shows where.
 """
 
 _RECONCILE: Final = """

@@ -1,20 +1,24 @@
-"""The fast path of an import: stage raw fields at C speed, validate them set-wise in SQL.
+"""The fast path of an import: the plain rows of a file recognised by column expressions.
 
 Validating a million rows one by one in Python costs ten times what reading and storing
 them does. Most exports are plain: ISO times in UTC, dot-decimal amounts, our own words.
-So the file is first stored as raw text (csv.reader -> executemany, the speed floor), and
-one SQL statement recognises the rows of that plain shape and writes their canonical form.
+So the file is read in blocks of whole lines; each block becomes a column of lines that
+polars splits into fields and checks with the rule book's plain shapes as expressions,
+writing each plain row's canonical form at once. Every other row goes to the row parser.
 
-The Python row parser stays the single judge of what is valid: SQL only accepts a strict
-subset that the parser would accept with the same result (a differential test holds them
-together), and every other row is handed to the parser. Whenever anything is actually
-wrong (a bad row, an undecodable byte, a ragged row), the fast path gives up with
-`NotFast` and the careful reader redoes the file, reporting each problem with its line.
+The Python row parser stays the single judge of what is valid: the expressions only accept
+a strict subset that the parser would accept with the same result (a differential test
+holds them together row by row, docs/money.md), and every other row is handed to the
+parser. Whenever anything is actually wrong (a bad row, an undecodable byte, a ragged row,
+a field that spans lines), the fast path gives up with `NotFast` and the careful reader
+redoes the file, reporting each problem with its line.
+
+A line is a row here: a field holding a line break gives up (the careful reader counts its
+lines), so a row's line number is its position among the file's lines.
 """
 
 from __future__ import annotations
 
-import calendar
 import codecs
 import csv
 import hashlib
@@ -24,7 +28,9 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, BinaryIO, Final
+from typing import BinaryIO, Final
+
+import polars as pl
 
 from reconcile_tui import money
 from reconcile_tui.ingest.mapping import Mapping as Layout
@@ -34,13 +40,12 @@ from reconcile_tui.store import imports as staging
 from reconcile_tui.times import EARLIEST, LATEST, format_utc
 from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
 
-__all__ = ["FastStaged", "NotFast", "eligible", "stage_fast"]
+__all__ = ["FastStaged", "NotFast", "eligible", "real_time", "stage_fast"]
 
 _REQUIRED: Final = ("reference", "occurred_at", "currency", "wallet_id", "type", "amount", "status")
 
-
-#: The parser's UUID pattern as a GLOB: each `[class]{n}` written out n times.
-_UUID_GLOB: Final = re.sub(r"(\[[^]]+\])\{(\d+)\}", lambda m: m[1] * int(m[2]), _UUID.pattern)
+#: Bytes read per block (whole lines): bounds memory, and how often progress is reported.
+BLOCK_BYTES: Final = 1 << 20
 
 
 class NotFast(Exception):
@@ -66,6 +71,7 @@ def eligible(layout: Layout) -> bool:
         and csv_format.thousands_separator is None
         and csv_format.date_format is None
         and csv_format.timezone.upper() in {"UTC", "Z"}
+        and codecs.lookup(csv_format.encoding).name == "utf-8"
         and all(layout.column(field) for field in _REQUIRED)
     )
 
@@ -73,222 +79,188 @@ def eligible(layout: Layout) -> bool:
 _LONE_CR: Final = re.compile(rb"\r(?!\n)")
 
 
-class _Watched(io.RawIOBase):
-    """The file's bytes on their way to the decoder: hashed, counted, and checked for what
-    the fast path cannot take (NUL bytes; a carriage return that is not part of CRLF,
-    which Python's text layer would count as a line break and the careful reader not; a
-    line longer than the careful reader's limit, which the text layer would hold whole)."""
+class _Blocks:
+    """The file's bytes in blocks of whole lines, each with the number of its first line:
+    hashed, counted, and checked for what the fast path cannot take (a NUL byte; a
+    carriage return that is not part of CRLF, which the careful reader would not count as
+    a line break; a line longer than the careful reader's limit; a byte that is not UTF-8;
+    a UTF-16 byte order mark)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.sha256 = hashlib.sha256()
         self.bytes_read = 0
-        self._ends_with_cr = False
-        self._since_line_feed = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        count = self._stream.readinto(buffer)  # type: ignore[attr-defined]
-        if not count:
-            if self._ends_with_cr:
-                raise NotFast("a carriage return without a line feed")
-            return 0
-        block = bytes(memoryview(buffer)[:count])
-        self.sha256.update(block)
-        self.bytes_read += count
-        if b"\x00" in block:
-            raise NotFast("a NUL byte")
-        if self._ends_with_cr and not block.startswith(b"\n"):
-            raise NotFast("a carriage return without a line feed")
-        if _LONE_CR.search(block[:-1] if block.endswith(b"\r") else block):
-            raise NotFast("a carriage return without a line feed")
-        self._ends_with_cr = block.endswith(b"\r")
-        line_feed = block.rfind(b"\n")
-        self._since_line_feed = (
-            self._since_line_feed + count if line_feed < 0 else count - line_feed - 1
-        )
-        if self._since_line_feed > LINE_SIZE_LIMIT:
-            # The text layer would hold the whole line: the careful reader bounds it.
-            raise NotFast("a line longer than the limit")
-        return int(count)
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        rest = b""
+        line = 1
+        first = True
+        while True:
+            data = self._stream.read(BLOCK_BYTES)
+            self.sha256.update(data)
+            self.bytes_read += len(data)
+            if first:
+                first = False
+                if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    raise NotFast("a UTF-16 byte order mark")
+                data = data.removeprefix(codecs.BOM_UTF8)  # as the careful reader does
+            block = rest + data
+            end = len(block) if not data else block.rfind(b"\n") + 1
+            whole, rest = block[:end], block[end:]
+            if len(rest) > LINE_SIZE_LIMIT:
+                raise NotFast("a line longer than the limit")
+            if whole:
+                _check(whole)
+                yield line, whole
+                line += whole.count(b"\n")
+            if not data:
+                return
 
 
-def _text(stream: BinaryIO, encoding: str) -> tuple[_Watched, io.TextIOWrapper]:
-    start = stream.read(4)
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise NotFast("a UTF-16 byte order mark")
-    if start.startswith(codecs.BOM_UTF8) and encoding != "utf-8":
-        raise NotFast("a UTF-8 byte order mark in a file declared otherwise")
-    stream.seek(0)
-    watched = _Watched(stream)
-    # utf-8-sig drops a leading byte order mark, as the careful reader does.
-    text = io.TextIOWrapper(
-        io.BufferedReader(watched, 1 << 20),
-        encoding="utf-8-sig" if encoding == "utf-8" else encoding,
-        errors="strict",
-        newline="",
-    )
-    return watched, text
+def _check(whole: bytes) -> None:
+    if b"\x00" in whole:
+        raise NotFast("a NUL byte")
+    if _LONE_CR.search(whole):
+        raise NotFast("a carriage return without a line feed")
+    try:
+        whole.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NotFast("an undecodable byte") from None
+    if max(map(len, whole.split(b"\n"))) >= LINE_SIZE_LIMIT:
+        raise NotFast("a line longer than the limit")
 
 
-def _q(name: str) -> str:
-    return f'"{name}"'
-
-
-def _whole(text: str, dot: str) -> str:
-    """SQL for the integer part of a plain amount, without leading zeros ("0" at least)."""
-    part = f"(CASE WHEN {dot} THEN substr({text}, 1, {dot} - 1) ELSE {text} END)"
-    return f"coalesce(nullif(ltrim({part}, '0'), ''), '0')"
-
-
-def _fraction(text: str, dot: str) -> str:
-    """SQL for the digits after the point of a plain amount ('' without one)."""
-    return f"(CASE WHEN {dot} THEN substr({text}, {dot} + 1) ELSE '' END)"
-
-
-def _joined(whole: str, fraction: str, scale: str) -> str:
-    """SQL for the canonical text of an amount from its parts, at `scale` places."""
-    padded = f"substr({fraction} || '{'0' * money.MAX_PLACES}', 1, {scale})"
-    return f"{whole} || CASE WHEN {scale} > 0 THEN '.' || {padded} ELSE '' END"
-
-
-def _places(text: str, dot: str) -> str:
-    return f"(CASE WHEN {dot} THEN length({text}) - {dot} ELSE 0 END)"
-
-
-def _plain_amount(column: str) -> str:
-    """Digits, at most one dot, digits on both sides of it (what NumberStyle() accepts)."""
-    return (
-        f"({column} GLOB '[0-9]*' AND {column} NOT GLOB '*[^0-9.]*'"
-        f" AND {column} NOT GLOB '*.*.*' AND {column} NOT GLOB '*.')"
-    )
-
-
-def _whole_digits(text: str, dot: str) -> str:
-    """SQL for how many digits a plain amount has before its point, leading zeros counted:
-    a text with more than money allows, even if only by its zeros, goes to the parser."""
-    return f"(CASE WHEN {dot} THEN {dot} - 1 ELSE length({text}) END)"
-
+# -- the rule book's plain shapes, as column expressions --------------------------------
 
 #: The one shape of a time the fast path takes: what `times.format_utc` writes for a whole
-#: second (each digit a `[0-9]`), so the stored text is the text read. Anything else goes
-#: to the parser.
-_TIME_SHAPE: Final = re.sub(r"[0-9]", "[0-9]", format_utc(EARLIEST))
+#: second, so the stored text is the text read. Anything else goes to the parser.
+_TIME_SHAPE: Final = "^" + re.sub(r"[0-9]", "[0-9]", format_utc(EARLIEST)) + "$"
+_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 
-#: Months shorter than 31 days, from the calendar module (February apart: leap years).
-_SHORT_MONTHS: Final = {
-    month: days
-    for month in range(1, 13)
-    if month != 2 and (days := calendar.monthrange(2001, month)[1]) < 31
-}
+_AMOUNT_SHAPE: Final = r"^[0-9]+(\.[0-9]+)?$"  # what NumberStyle() accepts, unsigned
+_UUID_SHAPE: Final = "^" + _UUID.pattern + "$"
 
 
-def _real_time(when: str) -> str:
-    """SQL that holds for a real calendar date and time of `_TIME_SHAPE` within the years
-    the product holds: plain text and integer arithmetic on the digits, nothing that
-    depends on how SQLite was built (its date functions echo `2024-02-30` on some)."""
-    month, day, hour, minute, second = (
-        f"substr({when}, {start}, 2)" for start in (6, 9, 12, 15, 18)
-    )
-    year = f"CAST(substr({when}, 1, 4) AS INTEGER)"
-    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
-    short = " ".join(f"WHEN '{m:02d}' THEN '{d:02d}'" for m, d in sorted(_SHORT_MONTHS.items()))
-    february = f"(CASE WHEN {leap} THEN '29' ELSE '28' END)"
-    last_day = f"(CASE {month} WHEN '02' THEN {february} {short} ELSE '31' END)"
+def real_time(when: pl.Expr) -> pl.Expr:
+    """True for a real calendar date and time of `_TIME_SHAPE` within the years the
+    product holds: the strict parse is null for a date the calendar does not have, and
+    hours, minutes and seconds are held below 24 and 60 by their digits (no leap second)."""
+    parsed = when.str.strptime(pl.Datetime("us"), _TIME_FORMAT, strict=False)
     return (
-        f"{when} GLOB '{_TIME_SHAPE}'"
-        f" AND {month} BETWEEN '01' AND '12'"
-        f" AND {hour} < '24' AND {minute} < '60' AND {second} < '60'"
-        f" AND {day} >= '01' AND {day} <= {last_day}"
-        f" AND {when} >= '{format_utc(EARLIEST)}' AND {when} < '{format_utc(LATEST)}'"
+        when.str.contains(_TIME_SHAPE)
+        & parsed.is_not_null()
+        & (when.str.slice(11, 2) < "24")
+        & (when.str.slice(14, 2) < "60")
+        & (when.str.slice(17, 2) < "60")
+        & (when >= format_utc(EARLIEST))
+        & (when < format_utc(LATEST))
     )
 
 
-def _case(column: str, words: Mapping[str, str]) -> str:
-    branches = " ".join(f"WHEN '{word}' THEN '{value}'" for word, value in sorted(words.items()))
-    return f"(CASE {column} {branches} END)"
+def _trimmed(text: pl.Expr) -> pl.Expr:
+    """Printable ASCII at both ends: not empty, and nothing `str.strip()` would remove."""
+    return text.str.slice(0, 1).is_between(pl.lit("!"), pl.lit("~")) & text.str.slice(
+        -1, 1
+    ).is_between(pl.lit("!"), pl.lit("~"))
+
+
+def _places(text: pl.Expr) -> pl.Expr:
+    """Digits after the point of a plain amount (0 without one)."""
+    return (
+        text.str.len_bytes()
+        - text.str.find(".", literal=True).fill_null(text.str.len_bytes() - 1)
+        - 1
+    )
+
+
+def _whole_digits(text: pl.Expr) -> pl.Expr:
+    """Digits before the point of a plain amount, leading zeros counted: a text with more
+    than money allows, even if only by its zeros, goes to the parser."""
+    return text.str.find(".", literal=True).fill_null(text.str.len_bytes())
+
+
+def _canonical(text: pl.Expr, scale: pl.Expr) -> pl.Expr:
+    """The canonical text of a plain amount at `scale` places (never fewer than it has:
+    places were held to the validation scale, which the storage scale never is below)."""
+    dot = _whole_digits(text)
+    whole = text.str.slice(0, dot).str.strip_chars_start("0")
+    whole = pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
+    fraction = text.str.slice(dot + 1)
+    padded = (fraction + "0" * money.MAX_PLACES).str.slice(0, scale)
+    return pl.when(scale > 0).then(whole + "." + padded).otherwise(whole)
 
 
 def _words(words: Mapping[str, object], skip: set[str] | None = None) -> dict[str, str]:
     # Only exact lower-case words: anything else ("Completed", " paid") goes to the parser.
-    return {
-        word: str(value)
-        for word, value in words.items()
-        if word.isascii() and "'" not in word and str(value) not in (skip or set())
-    }
+    return {word: str(value) for word, value in words.items() if str(value) not in (skip or set())}
 
 
-def _fast_select(columns: Mapping[str, int]) -> str:
-    """The SELECT of the canonical form of every plain-shaped row of `temp.staged_raw`."""
+_TYPES: Final = _words(TYPE_WORDS, skip={RecordType.OPENING.value})
+_STATUSES: Final = _words(STATUS_WORDS)
 
-    def column(field: str) -> str | None:
-        return _q(f"c{columns[field]}") if field in columns else None
+
+def _plain(columns: Mapping[str, int], latest: str) -> tuple[pl.Expr, list[pl.Expr]]:
+    """The condition for a plain row, and its staged columns (line, reference, ...)."""
+
+    def column(field: str) -> pl.Expr | None:
+        return pl.col(f"c{columns[field]}") if field in columns else None
 
     found = [column(field) for field in _REQUIRED]
-    if not all(found):
+    required = [expression for expression in found if expression is not None]
+    if len(required) != len(found):
         raise NotFast("a required column is missing")
-    ref, when, cur, wid, kind, amt, state = (str(name) for name in found)
-    name, fee, tx = column("wallet_name"), column("fee"), column("tx_hash")
-
-    types = _words(TYPE_WORDS, skip={RecordType.OPENING.value})
-    statuses = _words(STATUS_WORDS)
-
-    def trimmed(col: str) -> str:
-        # Printable ASCII at both ends: nothing str.strip() would remove (a value with
-        # anything else there is left to the parser).
-        return f"substr({col}, 1, 1) BETWEEN '!' AND '~' AND substr({col}, -1) BETWEEN '!' AND '~'"
-
-    fee_text = f"coalesce(nullif({fee}, ''), '0')" if fee else "'0'"
-    shape = [
-        f"{ref} <> '' AND {trimmed(ref)}",
-        _real_time(when),
-        f"{when} <= :latest",
-        f"{wid} <> '' AND {trimmed(wid)}",
+    ref, when, cur, wid, kind, amt, state = required
+    name, fee_column, tx = column("wallet_name"), column("fee"), column("tx_hash")
+    fee = (
+        pl.when(fee_column == "").then(pl.lit("0")).otherwise(fee_column)
+        if fee_column is not None
+        else pl.lit("0")
+    )
+    validate, store = pl.col("validate"), pl.col("store")
+    is_uuid = wid.str.contains(_UUID_SHAPE)
+    # A wallet is named by its id, its name, or both: each empty or with nothing to strip.
+    named = name.pipe(_trimmed) if name is not None else pl.lit(False)
+    plain = [
+        ref.pipe(_trimmed),
+        real_time(when),
+        when <= latest,
+        wid.pipe(_trimmed) | ((wid == "") & named),
         # The parser lower-cases UUIDs only: take ids already in lower case, and UUIDs.
-        f"({wid} = lower({wid}) OR {wid} GLOB '{_UUID_GLOB}')",
-        f"{kind} IN ({', '.join(repr(w) for w in sorted(types))})",
-        f"{state} IN ({', '.join(repr(w) for w in sorted(statuses))})",
+        (wid == wid.str.to_lowercase()) | is_uuid,
+        kind.is_in(list(_TYPES)),
+        state.is_in(list(_STATUSES)),
+        validate.is_not_null(),
+        amt.str.contains(_AMOUNT_SHAPE),
+        amt.str.contains("[1-9]"),
+        _places(amt) <= validate,
+        _whole_digits(amt) <= money.MAX_WHOLE_DIGITS,
+        fee.str.contains(_AMOUNT_SHAPE),
+        _places(fee) <= validate,
+        _whole_digits(fee) <= money.MAX_WHOLE_DIGITS,
     ]
-    if name:
-        shape.append(f"{name} = ''")
-    if tx:
-        shape.append(f"({tx} = '' OR {trimmed(tx)})")
-    amounts = [
-        f"{_plain_amount('a')} AND a GLOB '*[1-9]*' AND {_places('a', 'ad')} <= v",
-        f"{_plain_amount('f')} AND {_places('f', 'fd')} <= v",
-        f"{_whole_digits('a', 'ad')} <= {money.MAX_WHOLE_DIGITS}",
-        f"{_whole_digits('f', 'fd')} <= {money.MAX_WHOLE_DIGITS}",
+    if name is not None:
+        plain.append((name == "") | named)
+    if tx is not None:
+        plain.append((tx == "") | tx.pipe(_trimmed))
+    condition = pl.all_horizontal(plain).fill_null(False)
+    outputs = [
+        pl.col("line"),
+        ref.alias("reference"),
+        when.alias("occurred_at"),
+        cur.alias("currency"),
+        pl.when(is_uuid).then(wid.str.to_lowercase()).when(wid != "").then(wid).alias("wallet_id"),
+        (pl.when(name != "").then(name) if name is not None else pl.lit(None, pl.String)).alias(
+            "wallet_name"
+        ),
+        kind.replace_strict(_TYPES, default=None).alias("type"),
+        _canonical(amt, store).alias("amount"),
+        _canonical(fee, store).alias("fee"),
+        state.replace_strict(_STATUSES, default=None).alias("status"),
+        (pl.when(tx != "").then(tx) if tx is not None else pl.lit(None, pl.String)).alias(
+            "tx_hash"
+        ),
     ]
-    # Nested co-routines (LIMIT -1 OFFSET 0 keeps SQLite from flattening them), so that
-    # each text, decimal point and canonical amount is computed once per row, not once per
-    # use: the row's shape, then its amounts, then fee <= amount.
-    canonical_amount = _joined(_whole("a", "ad"), _fraction("a", "ad"), "s")
-    canonical_fee = _joined(_whole("f", "fd"), _fraction("f", "fd"), "s")
-    return f"""
-        SELECT line, reference, occurred_at, currency, wallet_id, NULL, type, amount, fee,
-               status, tx_hash
-        FROM (
-            SELECT line, reference, occurred_at, currency, wallet_id, type, status, tx_hash,
-                   {canonical_amount} AS amount, {canonical_fee} AS fee
-            FROM (
-                SELECT r.line AS line, {ref} AS reference, {when} AS occurred_at,
-                       {cur} AS currency, lower({wid}) AS wallet_id,
-                       {_case(kind, types)} AS type, {_case(state, statuses)} AS status,
-                       {f"nullif({tx}, '')" if tx else "NULL"} AS tx_hash,
-                       sc.validate AS v, sc.store AS s,
-                       {amt} AS a, {fee_text} AS f,
-                       instr({amt}, '.') AS ad, instr({fee_text}, '.') AS fd
-                FROM temp.staged_raw r JOIN temp.staged_scales sc ON sc.currency = {cur}
-                WHERE {" AND ".join(f"({condition})" for condition in shape)}
-                ORDER BY r.line LIMIT -1 OFFSET 0
-            )
-            WHERE {" AND ".join(f"({condition})" for condition in amounts)}
-            LIMIT -1 OFFSET 0
-        )
-        -- fee <= amount: both at the store scale, so compare lengths, then the texts.
-        WHERE length(fee) < length(amount) OR (length(fee) = length(amount) AND fee <= amount)"""
+    return condition, outputs
 
 
 def stage_fast(
@@ -304,82 +276,158 @@ def stage_fast(
 ) -> FastStaged:
     """Stage the whole file into `temp.staged`, or raise NotFast (nothing to undo then:
     the caller prepares fresh staging tables for the careful reader)."""
-    watched, text = _text(stream, layout.csv.encoding)
-    reader = csv.reader(
-        text, delimiter=layout.csv.delimiter, quotechar=layout.csv.quotechar, strict=True
-    )
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error, UnicodeDecodeError) as error:
-        raise NotFast(f"no readable header ({error})") from None
-    parser = parser_for(header)  # a bad header raises BadFile here, as it would later
-    width = len(header)
-    columns = ", ".join(f"c{i}" for i in range(width))
-    conn.execute("DROP TABLE IF EXISTS temp.staged_raw")
-    conn.execute(f"CREATE TEMP TABLE staged_raw (line INTEGER PRIMARY KEY, {columns})")
-
-    counted = [0]
-
-    def numbered() -> Iterator[list[str]]:
-        start = reader.line_num + 1
-        for row in reader:
-            if row:  # a blank line is not a record
-                if len(row) != width:
-                    raise NotFast("a row with the wrong number of fields")
-                counted[0] += 1
-                if on_rows is not None and counted[0] % 5_000 == 0:
-                    on_rows(counted[0], watched.bytes_read)
-                row.insert(0, start)  # type: ignore[arg-type]
-                yield row
-            start = reader.line_num + 1
-
-    placeholders = ", ".join("?" * (width + 1))
+    blocks = _Blocks(stream)
+    reading: _Reading | None = None
+    latest = format_utc((now + FUTURE_GRACE).replace(microsecond=0))
+    rows_read = 0
     conn.execute("BEGIN")
+    for first_line, whole in blocks:
+        body, line = whole, first_line
+        if reading is None:
+            header_end = whole.index(b"\n") + 1 if b"\n" in whole else len(whole)
+            header = _csv_rows(whole[:header_end], layout, 1)
+            if len(header) != 1:
+                raise NotFast("no readable header")
+            # A bad header raises BadFile here, as it would in the careful reader.
+            names = header[0][1]
+            reading = _Reading(parser_for(names), len(names), layout, validation_scales, latest)
+            body, line = whole[header_end:], 2
+        fields = reading.fields(body, line)
+        rows_read += fields.height
+        reading.stage(conn, fields)
+        if on_rows is not None:
+            on_rows(rows_read, blocks.bytes_read)
+    if reading is None:
+        raise NotFast("no readable header")
+    conn.execute("COMMIT")
+    return FastStaged(rows_read, blocks.sha256.hexdigest(), blocks.bytes_read)
+
+
+class _Reading:
+    """One file's rows, block by block: split into fields, the plain ones staged at once
+    in canonical form, every other one judged by the parser."""
+
+    def __init__(
+        self,
+        parser: RowParser,
+        width: int,
+        layout: Layout,
+        printed: Mapping[str, int],
+        latest: str,
+    ) -> None:
+        self._parser = parser
+        self._layout = layout
+        self._printed = printed
+        self._width = width
+        self._names = [f"c{i}" for i in range(self._width)]
+        self._currency = f"c{parser.columns['currency']}"
+        self._condition, self._outputs = _plain(parser.columns, latest)
+        self._scales: dict[str, tuple[int | None, int | None]] = {}
+
+    def fields(self, body: bytes, line: int) -> pl.DataFrame:
+        """The rows of whole lines starting at `line`: `line`, then the fields c0, c1, ..."""
+        csv_format = self._layout.csv
+        quote, delimiter = csv_format.quotechar.encode(), csv_format.delimiter.encode()
+        blank = body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body
+        if quote in body or blank:
+            rows = _csv_rows(body, self._layout, line)
+            if any(len(row) != self._width for _, row in rows):
+                raise NotFast("a row with the wrong number of fields")
+            return pl.DataFrame(
+                [(number, *row) for number, row in rows],
+                schema=[("line", pl.Int64), *((name, pl.String) for name in self._names)],
+                orient="row",
+            )
+        # No quotes and no blank lines: a line is a row, and the csv module would split it
+        # exactly at each delimiter, as polars does with quoting off.
+        lines = body.count(b"\n") + (0 if body.endswith(b"\n") or not body else 1)
+        if body.count(delimiter) != lines * (self._width - 1):
+            raise NotFast("a row with the wrong number of fields")
+        if not lines:
+            return pl.DataFrame(
+                schema=[("line", pl.Int64), *((name, pl.String) for name in self._names)]
+            )
+        try:
+            frame = pl.read_csv(
+                body,
+                has_header=False,
+                new_columns=self._names,
+                separator=csv_format.delimiter,
+                quote_char=None,
+                infer_schema=False,
+                empty_string_is_null=False,
+            )
+        except pl.exceptions.PolarsError as error:
+            raise NotFast(f"malformed CSV ({error})") from None
+        if frame.height != lines or frame.width != self._width:
+            raise NotFast("rows that do not follow the lines")
+        return frame.select(
+            pl.int_range(line, line + lines, dtype=pl.Int64).alias("line"), pl.all()
+        )
+
+    def stage(self, conn: sqlite3.Connection, fields: pl.DataFrame) -> None:
+        """Stage the plain rows in canonical form and the others as the parser reads them;
+        NotFast at the first row the parser refuses."""
+        for code in fields[self._currency].unique().to_list():
+            if code not in self._scales:
+                self._scales[code] = _scales(code, self._printed)
+        validate = {code: pair[0] for code, pair in self._scales.items() if pair[0] is not None}
+        store = {code: pair[1] for code, pair in self._scales.items() if pair[1] is not None}
+        currency = pl.col(self._currency)
+        fields = fields.with_columns(
+            currency.replace_strict(validate, default=None, return_dtype=pl.Int64).alias(
+                "validate"
+            ),
+            currency.replace_strict(store, default=None, return_dtype=pl.Int64).alias("store"),
+        ).with_columns(self._condition.alias("plain"))
+        staged = fields.filter("plain").select(self._outputs)
+        # fee <= amount: both canonical at the same scale, so compare lengths, then texts.
+        amount, fee = pl.col("amount"), pl.col("fee")
+        fits = (fee.str.len_bytes() < amount.str.len_bytes()) | (
+            (fee.str.len_bytes() == amount.str.len_bytes()) & (fee <= amount)
+        )
+        staged = staged.with_columns(fits.alias("fits"))
+        judged = fields.filter(
+            ~pl.col("plain")
+            | pl.col("line").is_in(staged.filter(~pl.col("fits"))["line"].implode())
+        ).select("line", *self._names)
+        staging.stage_records(conn, staged.filter("fits").drop("fits").iter_rows())
+        try:
+            staging.stage_records(
+                conn,
+                [(row[0], *self._parser.parse(list(row[1:]))) for row in judged.iter_rows()],
+            )
+        except RowError as error:
+            raise NotFast(f"a bad row ({error})") from None
+
+
+def _csv_rows(body: bytes, layout: Layout, line: int) -> list[tuple[int, list[str]]]:
+    """The rows of whole lines read by the csv module, as the careful reader reads them,
+    each with its line; a blank line is no row. NotFast for a field spanning lines."""
+    text = body.decode("utf-8")
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=layout.csv.delimiter,
+        quotechar=layout.csv.quotechar,
+        strict=True,
+    )
+    rows = []
     try:
-        conn.executemany(f"INSERT INTO staged_raw VALUES ({placeholders})", numbered())
+        start = 1
+        for row in reader:
+            if reader.line_num != start:
+                raise NotFast("a field spanning lines")
+            if row:
+                rows.append((line + start - 1, row))
+            start = reader.line_num + 1
     except csv.Error as error:
         raise NotFast(f"malformed CSV ({error})") from None
-    except UnicodeDecodeError:
-        raise NotFast("an undecodable byte") from None
-    finally:
-        if conn.in_transaction:
-            conn.execute("COMMIT")
-    rows_read = counted[0]
-    if on_rows is not None:
-        on_rows(rows_read, watched.bytes_read)
-
-    _stage_scales(conn, parser.columns["currency"], validation_scales)
-    select = _fast_select(parser.columns)
-    latest = format_utc((now + FUTURE_GRACE).replace(microsecond=0))
-    parameters = {"latest": latest}
-    conn.execute("BEGIN")
-    conn.execute(f"INSERT INTO staged {select}", parameters)
-    others = conn.execute(
-        "SELECT r.* FROM temp.staged_raw r WHERE r.line NOT IN (SELECT line FROM temp.staged)"
-    ).fetchall()
-    try:
-        staged_rows = [(row[0], *parser.parse([str(v) for v in row[1:]])) for row in others]
-    except RowError as error:
-        conn.execute("ROLLBACK")
-        raise NotFast(f"a bad row ({error})") from None
-    staging.stage_records(conn, staged_rows)
-    conn.execute("COMMIT")
-    return FastStaged(rows_read, watched.sha256.hexdigest(), watched.bytes_read)
+    return rows
 
 
-def _stage_scales(conn: sqlite3.Connection, index: int, printed: Mapping[str, int]) -> None:
-    """The currencies present (column `index`), each with the places it may have and the
-    places it is stored with; only canonical codes, so others go to the parser."""
-    codes = [row[0] for row in conn.execute(f"SELECT DISTINCT c{index} FROM temp.staged_raw")]
-    conn.execute("DROP TABLE IF EXISTS temp.staged_scales")
-    conn.execute(
-        "CREATE TEMP TABLE staged_scales (currency TEXT PRIMARY KEY, validate INT, store INT)"
-    )
-    conn.executemany(
-        "INSERT INTO staged_scales VALUES (?, ?, ?)",
-        [
-            (code, money.scale_for(code, printed), money.storage_scale(code, printed))
-            for code in codes
-            if isinstance(code, str) and CURRENCY_CODE.fullmatch(code)
-        ],
-    )
+def _scales(code: str, printed: Mapping[str, int]) -> tuple[int | None, int | None]:
+    """The places a currency's amounts may have and are stored with; only canonical codes
+    (others go to the parser)."""
+    if not isinstance(code, str) or not CURRENCY_CODE.fullmatch(code):
+        return None, None
+    return money.scale_for(code, printed), money.storage_scale(code, printed)

@@ -1,9 +1,9 @@
 """Importing one merchant CSV file: streaming, all-or-nothing, idempotent.
 
 1. Stage the file in TEMP tables (constant memory; no lock on the database yet). Plain
-   files take the fast path (`ingest.fast`: raw fields stored at C speed, validated
-   set-wise in SQL); anything unusual or wrong takes the careful reader, which validates
-   row by row and keeps every problem with its line.
+   files take the fast path (`ingest.fast`: blocks of lines validated by column
+   expressions); anything unusual or wrong takes the careful reader, which validates row
+   by row and keeps every problem with its line.
 2. If any row is bad and quarantine was not asked for, refuse the file: every bad row is
    reported as `file:line: reason` and the database is untouched.
 3. Otherwise merge in one `BEGIN IMMEDIATE` transaction (see `store.imports`).

@@ -136,3 +136,72 @@ def test_bytes_the_fast_path_cannot_take_send_the_file_to_the_careful_reader(tmp
         for n, careful in (("f", False), ("c", True))
     ]
     assert results[0] == results[1]
+
+
+PLAIN_ROW = f"R-1,2024-06-01T10:00:00Z,ETH,{WALLET_A},deposit,1.5,0,confirmed,0x"
+
+
+@pytest.mark.parametrize(
+    ("body", "fast_rows"),
+    [
+        (f'{PLAIN_ROW}\n"R-2",2024-06-01T11:00:00Z,ETH,{WALLET_A},deposit,"2.5",0,confirmed,\n', 2),
+        (
+            f"\n{PLAIN_ROW}\r\n\r\nR-2,2024-06-01T11:00:00Z,BTC,{WALLET_A},deposit,3,,pending,\n\n",
+            2,
+        ),
+        (
+            f'{PLAIN_ROW}\nR-2,2024-06-01T11:00:00Z,ETH,{WALLET_A},deposit,1,0,confirmed,"a\nb"\n',
+            None,
+        ),
+    ],
+    ids=["quoted-fields", "blank-lines", "a-field-spanning-lines"],
+)
+def test_quoted_fields_and_blank_lines_keep_their_lines_on_the_fast_path(
+    tmp_path, monkeypatch, body, fast_rows
+):
+    """Quoted rows go through the csv module, blank lines are no rows, and a field holding
+    a line break sends the file to the careful reader: each record keeps its line."""
+    path = tmp_path / "records.csv"
+    path.write_bytes((DEFAULT_HEADER + body).encode())
+    staged = []
+    real = fast.stage_fast
+    monkeypatch.setattr(
+        fast, "stage_fast", lambda *a, **k: staged.append(real(*a, **k)) or staged[-1]
+    )
+    results = [
+        outcome(tmp_path / f"{n}.db", path, careful, False)
+        for n, careful in (("f", False), ("c", True))
+    ]
+    assert results[0] == results[1]
+    assert [s.rows_read for s in staged] == ([fast_rows] if fast_rows else [])
+    with Store(tmp_path / "f.db") as store:
+        lines = [row[0] for row in store.query("SELECT line FROM records ORDER BY line")]
+    expected = [i + 1 for i, text in enumerate(body.split("\n")) if text.startswith(("R-", '"R-'))]
+    assert lines == [n + 1 for n in expected]  # the header is line 1
+
+
+def test_a_file_bigger_than_a_block_keeps_every_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(fast, "BLOCK_BYTES", 256)
+    body = [
+        (
+            f"R-{n}",
+            "2024-06-01T10:00:00Z",
+            "ETH",
+            WALLET_A,
+            "deposit",
+            f"{n}.5",
+            "0",
+            "confirmed",
+            "",
+        )
+        for n in range(1, 60)
+    ]
+    write(tmp_path / "many.csv", body)
+    results = [
+        outcome(tmp_path / f"{n}.db", tmp_path / "many.csv", careful, False)
+        for n, careful in (("f", False), ("c", True))
+    ]
+    assert results[0] == results[1]
+    with Store(tmp_path / "f.db") as store:
+        lines = [row[0] for row in store.query("SELECT line FROM records ORDER BY line")]
+    assert lines == list(range(2, 61))

@@ -25,7 +25,6 @@ from typing import BinaryIO
 
 from reconcile_tui.errors import BadFile, BadInput, RowProblem
 from reconcile_tui.files import open_input
-from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.header import read_header
 from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.reader import read_csv
@@ -143,25 +142,30 @@ def import_file(
     with store.errors(), stream:
         try:
             staged: _Staged | None = None
-            if not careful and fast.eligible(layout):
-                staging.prepare_staging(conn)
-                try:
-                    done = fast.stage_fast(
-                        conn,
-                        stream,
-                        layout,
-                        path=shown,
-                        parser_for=parser_for,
-                        validation_scales=scales,
-                        now=now,
-                        on_rows=progress,
-                    )
-                    staged = _Staged(done.rows_read, done.sha256, [], 0)
-                except fast.NotFast as why:
-                    log.debug("%s needs the careful reader: %s", shown, why)
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    stream.seek(0)
+            if not careful:
+                # Loaded here, not at the top: polars costs every other command (and the
+                # TUI's start) a tenth of a second it does not need (docs/performance.md).
+                from reconcile_tui.ingest import fast
+
+                if fast.eligible(layout):
+                    staging.prepare_staging(conn)
+                    try:
+                        done = fast.stage_fast(
+                            conn,
+                            stream,
+                            layout,
+                            path=shown,
+                            parser_for=parser_for,
+                            validation_scales=scales,
+                            now=now,
+                            on_rows=progress,
+                        )
+                        staged = _Staged(done.rows_read, done.sha256, [], 0)
+                    except fast.NotFast as why:
+                        log.debug("%s needs the careful reader: %s", shown, why)
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        stream.seek(0)
             if staged is None:
                 staging.prepare_staging(conn)
                 staged = _stage_carefully(conn, stream, layout, shown, parser_for, progress)

@@ -120,6 +120,7 @@ class Workspace:
             stale_after={k: v for k, v in stale.items() if k != "default"},
             default_stale_after=stale.get("default", DEFAULT_STALE_AFTER),
             low_balance={k: v for k, v in configured.low_balance.items() if k != "default"},
+            match_window=configured.match_window,
         )
 
     # -- import ----------------------------------------------------------------------

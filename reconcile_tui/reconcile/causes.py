@@ -591,6 +591,7 @@ def _finish(
                 amount=draft.amount if draft.amount_given else _amount(draft),
                 explains=explains,
                 where=draft.where,
+                effect=draft.effect,
                 scale=ctx.scale(draft.currency) if draft.currency else None,
             )
         )

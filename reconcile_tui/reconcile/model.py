@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconcile_tui import money
+from reconcile_tui.reconcile.effects import Effect
 from reconcile_tui.store.acks import Acknowledgement
 from reconcile_tui.times import format_utc
 
@@ -225,6 +226,8 @@ class Cause:
     #: starts in); part of the id.
     where: str | None = None
     scale: int | None = None
+    #: Its effect on every figure (gateway minus records); not part of the report.
+    effect: Effect | None = default(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -430,7 +430,9 @@ class Workspace:
             )
         if fmt == "csv":
             write_atomically(path, reports.export_csv(document, discrepancies=discrepancies))
-            return len(document["causes"]) + (len(document["discrepancies"]) if discrepancies else 0)
+            return len(document["causes"]) + (
+                len(document["discrepancies"]) if discrepancies else 0
+            )
         # JSON is the whole document, discrepancies always included (docs/report.md).
         write_atomically(path, reports.render_bytes(document, fmt))
         return len(document["causes"]) + len(document["discrepancies"])

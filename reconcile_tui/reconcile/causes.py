@@ -235,9 +235,10 @@ def _from_transactions(
                 references=(record.reference,),
                 effect=_negated(effect(_movement(record), record.wallet)),
                 message=(
-                    f"{record.type} {record.reference} of {_show(ctx, record.currency, record.amount)}"
-                    f" {record.currency} ({record.status}, {record.occurred_at}) is in the records,"
-                    " but the gateway lists no such transaction"
+                    f"{record.type} {record.reference} of"
+                    f" {_show(ctx, record.currency, record.amount)} {record.currency}"
+                    f" ({record.status}, {record.occurred_at}) is in the records, but the"
+                    " gateway lists no such transaction"
                 ),
             )
         )
@@ -245,9 +246,7 @@ def _from_transactions(
     for (code, _wallet), moment in openings.items():
         latest_opening[code] = max(moment, latest_opening.get(code, moment))
     unplaced: list[tuple[GatewayTransaction, _Draft]] = []
-    for transaction in sorted(
-        matching.unmatched_transactions, key=lambda t: (t.created_at, t.id)
-    ):
+    for transaction in sorted(matching.unmatched_transactions, key=lambda t: (t.created_at, t.id)):
         movement = _gateway_movement(transaction)
         opened = latest_opening.get(transaction.currency)
         if movement.status == "failed" or (opened is not None and movement.at < opened):
@@ -336,7 +335,11 @@ def _pair_causes(
     steps.append(replace(steps[-1], amount=transaction.net_amount))
     steps.append(replace(steps[-1], status=status))
     steps.append(replace(steps[-1], at=transaction.created_at))
-    code, show = record.currency, lambda amount: _show(ctx, record.currency, amount)
+    code = record.currency
+
+    def show(amount: Decimal) -> str:
+        return _show(ctx, code, amount)
+
     said = (
         f"the fee is {show(transaction.fee_amount)} at the gateway, {show(record.fee)} in"
         " the records",
@@ -632,15 +635,11 @@ def _amount(draft: _Draft) -> Decimal:
             amount = effect.on((name, code, draft.wallet_id))
             if not amount.is_zero():
                 return amount
-    moved = money.sub(
-        effect.on(("total_deposited", code)), effect.on(("total_withdrawn", code))
-    )
+    moved = money.sub(effect.on(("total_deposited", code)), effect.on(("total_withdrawn", code)))
     if not moved.is_zero():
         return moved
     candidates = [
-        amount
-        for figure, amount in effect.points.items()
-        if not figure[0].endswith("_count")
+        amount for figure, amount in effect.points.items() if not figure[0].endswith("_count")
     ] + list(effect.steps.values())
     if not candidates:
         return ZERO

@@ -121,16 +121,17 @@ def match(
     by_amount: dict[Hashable, list[tuple[datetime, str, int]]] = defaultdict(list)
     for position, t in enumerate(transactions):
         if not used[position]:
-            key = (t.currency, kinds[position], t.net_amount)
-            by_amount[key].append((t.created_at, t.id, position))
-    for candidates in by_amount.values():
-        candidates.sort()
+            by_amount[(t.currency, kinds[position], t.net_amount)].append(
+                (t.created_at, t.id, position)
+            )
+    for timeline in by_amount.values():
+        timeline.sort()
     if by_amount:
         for slot, record in enumerate(ordered):
             if slot in paired:
                 continue
-            candidates = by_amount.get((record.currency, record.type, record.amount))
-            found = _nearest(candidates, record.at, window, used) if candidates else None
+            near = by_amount.get((record.currency, record.type, record.amount))
+            found = _nearest(near, record.at, window, used) if near else None
             if found is not None:
                 used[found] = 1
                 paired[slot] = (found, "amount")

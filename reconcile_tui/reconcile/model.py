@@ -280,9 +280,7 @@ def tally_causes(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
     """`summary.causes`: open errors, open warnings, acknowledged, open ones by kind, from
     (kind, severity, acknowledged) of each cause."""
     counts = tally_open(found)
-    return {
-        key: counts[key] for key in ("errors", "warnings", "acknowledged")
-    } | {
+    return {key: counts[key] for key in ("errors", "warnings", "acknowledged")} | {
         "by_kind": {
             kind.value: counts["by_kind"][kind.value]
             for kind in CauseKind

@@ -48,7 +48,6 @@ _COLUMNS = (
 )
 
 
-
 def _own(alias: str, value: str) -> str:
     """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`. Amounts are
     canonical text at the currency's scale, so text equality is value equality."""
@@ -69,7 +68,6 @@ _CAUSE_ACKNOWLEDGED = f"""({_OWN_CAUSE} OR (c.explains != '[]' AND NOT EXISTS (
     SELECT 1 FROM json_each(c.explains) j
     JOIN run_discrepancies r ON r.run_id = c.run_id AND r.id = j.value
     WHERE NOT {_OWN_DISCREPANCY})))"""
-
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,16 @@ from tests.unit.reconcile.world import BUCKETS, CURRENCY, WALLETS, World, random
 _INCIDENTAL = {"stale_pending", "api_inconsistency"}
 
 
-def run(world: World, tmp_path: Path, *, transactions: bool = True) -> Report:
-    records, api = world.write(tmp_path)
-    with Workspace(Settings(), db_path=tmp_path / "store.db") as workspace:
+def run(
+    world: World,
+    tmp_path: Path,
+    *,
+    transactions: bool = True,
+    period: str = "7d",
+    interval: str = "daily",
+) -> Report:
+    records, api = world.write(tmp_path, period, interval)
+    with Workspace(Settings(), db_path=tmp_path / f"{period}-{interval}.db") as workspace:
         workspace.import_files([records])
         snapshot_id, snapshot = workspace.load_saved_responses(api)
         listing = parse_transactions((api / "transactions.json").read_bytes())
@@ -141,3 +148,19 @@ def test_one_pair_differing_in_everything_is_a_chain_of_four_exact_causes(seed, 
     assert kinds == sorted(expected)
     assert_exact(report)
     assert set(report.unexplained.values()) <= {"0"}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_causes_do_not_change_with_the_period_or_the_interval(seed, tmp_path):
+    world = random_world(4000 + seed, plants=2 + seed % 5)
+    seen = []
+    for period, interval in (("7d", "daily"), ("7d", "hourly"), ("24h", "hourly")):
+        report = run(world, tmp_path, period=period, interval=interval)
+        causes = {
+            (c.id, c.kind.value, c.amount)
+            for c in report.causes
+            if c.kind.value not in _INCIDENTAL | {"unexplained"}
+        }
+        seen.append((causes, report.errors))
+        assert all(c.explains or c.kind.value == "time_differs" for c in report.causes)
+    assert seen[0] == seen[1] == seen[2]

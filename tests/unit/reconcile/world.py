@@ -24,6 +24,7 @@ WALLETS = (
 AS_OF = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 FIRST_BUCKET = datetime(2025, 1, 8, tzinfo=UTC)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 BUCKETS = [FIRST_BUCKET + i * DAY for i in range(7)]
 CENT = Decimal("0.01")
 
@@ -129,12 +130,17 @@ class World:
             },
         }
 
-    def history(self) -> dict[str, object]:
+    def history(self, period: str = "7d", interval: str = "daily") -> dict[str, object]:
         live = [e for e in self.truth if e.status != "failed"]
+        step = DAY if interval == "daily" else HOUR
+        days = 1 if period == "24h" else int(period[:-1])
+        end = FIRST_BUCKET + 7 * DAY
+        starts = [end - days * DAY + i * step for i in range(days * DAY // step)]
+        first = starts[0]
         buckets = []
-        for start in BUCKETS:
-            inside = [e for e in live if start <= e.at < start + DAY]
-            balance = sum((_signed(e) for e in live if e.at < start + DAY), Decimal(0))
+        for start in starts:
+            inside = [e for e in live if start <= e.at < start + step]
+            balance = sum((_signed(e) for e in live if e.at < start + step), Decimal(0))
             buckets.append(
                 {
                     "timestamp": _time(start),
@@ -150,13 +156,13 @@ class World:
                     "usd_value": f"{balance:.2f}",
                 }
             )
-        starting = sum((_signed(e) for e in live if e.at < FIRST_BUCKET), Decimal(0))
+        starting = sum((_signed(e) for e in live if e.at < first), Decimal(0))
         deposits = sum((Decimal(b["deposits"]) for b in buckets), Decimal(0))  # type: ignore[arg-type]
         withdrawals = sum((Decimal(b["withdrawals"]) for b in buckets), Decimal(0))  # type: ignore[arg-type]
         return {
             "currency": CURRENCY,
-            "period": "7d",
-            "interval": "daily",
+            "period": period,
+            "interval": interval,
             "history": buckets,
             "summary": {
                 "starting_balance": _text(starting),
@@ -166,9 +172,9 @@ class World:
                 "net_change": _text(deposits - withdrawals),
                 "total_deposit_count": sum(b["deposit_count"] for b in buckets),  # type: ignore[misc]
                 "total_withdrawal_count": sum(b["withdrawal_count"] for b in buckets),  # type: ignore[misc]
-                "average_daily_deposits": _text((deposits / 7).quantize(Decimal("0.000001"))),
+                "average_daily_deposits": _text((deposits / days).quantize(Decimal("0.000001"))),
                 "average_daily_withdrawals": _text(
-                    (withdrawals / 7).quantize(Decimal("0.000001"))
+                    (withdrawals / days).quantize(Decimal("0.000001"))
                 ),
             },
         }
@@ -205,12 +211,15 @@ class World:
             )
         return "\n".join(lines) + "\n"
 
-    def write(self, directory: Path) -> tuple[Path, Path]:
+    def write(
+        self, directory: Path, period: str = "7d", interval: str = "daily"
+    ) -> tuple[Path, Path]:
         """(records CSV, saved-responses directory) written under `directory`."""
-        api = directory / "api"
+        api = directory / f"api-{period}-{interval}"
         (api / "history").mkdir(parents=True)
         (api / "balances.json").write_text(json.dumps(self.balances()))
-        (api / "history" / f"{CURRENCY}.json").write_text(json.dumps(self.history()))
+        history = json.dumps(self.history(period, interval))
+        (api / "history" / f"{CURRENCY}.json").write_text(history)
         (api / "transactions.json").write_text(json.dumps(self.transactions()))
         records = directory / "records.csv"
         records.write_text(self.csv())

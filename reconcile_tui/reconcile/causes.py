@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from reconcile_tui import money
@@ -36,6 +36,7 @@ from reconcile_tui.reconcile.matching import (
     GATEWAY_TYPE,
     MatchableRecord,
     match,
+    record_order,
 )
 from reconcile_tui.reconcile.model import Cause, CauseKind, Discrepancy, Kind, Severity
 from reconcile_tui.store import ledger
@@ -155,18 +156,23 @@ def _standing_for(d: Discrepancy) -> _Draft:
 
 def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
     directory = ctx.books.directory
+    keys: dict[tuple[str, str | None, str | None], str] = {}
     found = []
     for row in ledger.matchable_records(ctx.store):
         reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee = row[:8]
         if currency not in compared:
             continue
+        where = (currency, wallet_id, wallet_name)
+        wallet = keys.get(where)
+        if wallet is None:
+            wallet = keys[where] = directory.key(currency, (wallet_id, wallet_name))
         found.append(
             MatchableRecord(
                 reference=reference,
                 occurred_at=occurred_at,
                 at=datetime.fromisoformat(occurred_at),
                 currency=currency,
-                wallet=directory.key(currency, (wallet_id, wallet_name)),
+                wallet=wallet,
                 type=kind,
                 amount=Decimal(amount),
                 fee=Decimal(fee),
@@ -177,11 +183,18 @@ def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
     return found
 
 
+_STATUS_SEEN: dict[str, str] = {}
+
+
 def _status(transaction: GatewayTransaction) -> str:
     """The gateway's word in the one vocabulary; a word it has not documented is taken as
     pending (still moving, not yet final: docs/causes.md)."""
-    status = record_status(transaction.status)
-    return status.value if status is not None else "pending"
+    word = transaction.status
+    found = _STATUS_SEEN.get(word)
+    if found is None:
+        status = record_status(word)
+        found = _STATUS_SEEN[word] = status.value if status is not None else "pending"
+    return found
 
 
 def _movement(record: MatchableRecord) -> Movement:
@@ -201,8 +214,9 @@ def _gateway_movement(transaction: GatewayTransaction) -> Movement:
     )
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+def _hour(moment: datetime) -> int:
+    """The UTC hour a moment falls in, as a number (hours since the epoch)."""
+    return int(moment.timestamp()) // 3600
 
 
 def _from_transactions(
@@ -279,11 +293,17 @@ def _from_transactions(
             draft.effect = effect(movement, wallet)
             draft.message += f"; its amount is in wallet {wallet}"
             gaps.take(draft.effect)
-    for pair in matching.pairs:
-        movement = _gateway_movement(pair.transaction)
-        if movement.status == "failed":
-            continue
+    open_currencies = gaps.open_currencies()
+    in_order = (
+        sorted(matching.pairs, key=lambda pair: record_order(pair.record))
+        if open_currencies
+        else []
+    )
+    for pair in in_order:
         record = pair.record
+        if record.currency not in open_currencies or _status(pair.transaction) == "failed":
+            continue
+        movement = _gateway_movement(pair.transaction)
         figure = _balance_figure(movement)
         moved = effect(movement, record.wallet).on((figure, record.currency, record.wallet))
         other = gaps.wrong_wallet(record.currency, record.wallet, figure, moved)
@@ -308,6 +328,7 @@ def _from_transactions(
             )
         )
         gaps.take(shift)
+        open_currencies = gaps.open_currencies()
     return drafts
 
 
@@ -331,10 +352,10 @@ def _pair_causes(
     if not any(holds):
         return []
     steps = [_movement(record)]
-    steps.append(replace(steps[-1], fee=transaction.fee_amount))
-    steps.append(replace(steps[-1], amount=transaction.net_amount))
-    steps.append(replace(steps[-1], status=status))
-    steps.append(replace(steps[-1], at=transaction.created_at))
+    steps.append(steps[-1]._replace(fee=transaction.fee_amount))
+    steps.append(steps[-1]._replace(amount=transaction.net_amount))
+    steps.append(steps[-1]._replace(status=status))
+    steps.append(steps[-1]._replace(at=transaction.created_at))
     code = record.currency
 
     def show(amount: Decimal) -> str:
@@ -429,6 +450,10 @@ class _Gaps:
                     self.gap[(name, code, wallet.wallet_id)] = money.sub(reported, recorded)
         for draft in drafts:
             self.take(draft.effect)
+
+    def open_currencies(self) -> set[str]:
+        """The currencies with a wallet gap left: only there can a wallet be wrong."""
+        return {code for (_name, code, _wallet), gap in self.gap.items() if not gap.is_zero()}
 
     def listed(self, currency: str, wallet: str) -> bool:
         return wallet in self.wallets.get(currency, ())

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from reconcile_tui import money
 from reconcile_tui.api.snapshot import GatewaySnapshot
@@ -30,8 +31,7 @@ BALANCE = "balance"
 ONE = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
-class Movement:
+class Movement(NamedTuple):
     """A record, or a gateway transaction, in the records' words (docs/causes.md)."""
 
     currency: str

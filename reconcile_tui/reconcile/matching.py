@@ -16,20 +16,28 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from reconcile_tui.api.models import GatewayTransaction
 from reconcile_tui.reconcile.rules import DEFAULT_MATCH_WINDOW
 
-__all__ = ["DEFAULT_MATCH_WINDOW", "Match", "MatchableRecord", "Matching", "match"]
+__all__ = [
+    "DEFAULT_MATCH_WINDOW",
+    "Match",
+    "MatchableRecord",
+    "Matching",
+    "match",
+    "record_order",
+]
 
 
 #: The gateway's transaction types, in the records' words.
 GATEWAY_TYPE = {"payment": "deposit", "withdrawal": "withdrawal"}
 
 
-@dataclass(frozen=True, slots=True)
-class MatchableRecord:
-    """A record as matching needs it; `wallet` already resolved to the gateway's id."""
+class MatchableRecord(NamedTuple):
+    """A record as matching needs it; `wallet` already resolved to the gateway's id. (A
+    named tuple: there may be millions, and a tuple is the cheapest object to make.)"""
 
     reference: str
     occurred_at: str  # stored form: sorts as text without its `Z`
@@ -43,8 +51,7 @@ class MatchableRecord:
     tx_hash: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     record: MatchableRecord
     transaction: GatewayTransaction
     #: Which pass found it: reference, hash or amount.
@@ -53,7 +60,7 @@ class Match:
 
 @dataclass
 class Matching:
-    """The pairs in matching order, and what matched nothing."""
+    """The pairs (pass by pass), and what matched nothing (records in time order)."""
 
     pairs: list[Match] = field(default_factory=list)
     unmatched_records: list[MatchableRecord] = field(default_factory=list)
@@ -64,7 +71,8 @@ def _earliest(transaction: GatewayTransaction) -> tuple[datetime, str]:
     return (transaction.created_at, transaction.id)
 
 
-def _record_order(record: MatchableRecord) -> tuple[str, str]:
+def record_order(record: MatchableRecord) -> tuple[str, str]:
+    """(`occurred_at`, `reference`): the stored time sorts as text without its `Z`."""
     return (record.occurred_at[:-1], record.reference)
 
 
@@ -73,76 +81,92 @@ def match(
     transactions: Sequence[GatewayTransaction],
     window: timedelta = DEFAULT_MATCH_WINDOW,
 ) -> Matching:
-    """Pair `records` with `transactions` (both already limited to the compared currencies)."""
-    ordered = sorted(records, key=_record_order)
+    """Pair `records` with `transactions` (both already limited to the compared currencies).
+
+    `pairs` come pass by pass; `record_order` sorts them as docs/causes.md orders them."""
     used = bytearray(len(transactions))
     kinds = [GATEWAY_TYPE[t.type] for t in transactions]
-    paired: dict[int, tuple[int, str]] = {}  # record position -> (transaction, pass)
+    result = Matching()
 
     # Pass 1: reference, else order_id; the earliest candidate first.
     by_reference: dict[Hashable, list[int]] = defaultdict(list)
     by_order: dict[Hashable, list[int]] = defaultdict(list)
+    contested = False
     for position, t in enumerate(transactions):
+        order_id = t.metadata.order_id
         if t.reference:
             by_reference[(t.currency, kinds[position], t.reference)].append(position)
-        if t.metadata.order_id:
-            by_order[(t.currency, kinds[position], t.metadata.order_id)].append(position)
+        if order_id:
+            by_order[(t.currency, kinds[position], order_id)].append(position)
+            contested = contested or bool(t.reference and t.reference != order_id)
     for index in (by_reference, by_order):
         for candidates in index.values():
             if len(candidates) > 1:
                 candidates.sort(key=lambda p: _earliest(transactions[p]))
-    for slot, record in enumerate(ordered):
+    # References are unique among records, so two records compete for one transaction only
+    # through a transaction whose reference and order_id name two of them. Without one,
+    # the order of pass 1 changes nothing, and a million records need no sort.
+    left: list[MatchableRecord] = []
+    for record in sorted(records, key=record_order) if contested else records:
         key = (record.currency, record.type, record.reference)
-        for index in (by_reference, by_order):
-            found = _first_unused(index.get(key), used)
-            if found is not None:
-                used[found] = 1
-                paired[slot] = (found, "reference")
-                break
+        found = _first_unused(by_reference.get(key), used)
+        if found is None:
+            found = _first_unused(by_order.get(key), used)
+        if found is None:
+            left.append(record)
+        else:
+            used[found] = 1
+            result.pairs.append(Match(record, transactions[found], "reference"))
+    if not contested:
+        left.sort(key=record_order)
 
     # Pass 2: the record's tx_hash against the transaction's transaction_hash.
     by_hash: dict[Hashable, list[int]] = defaultdict(list)
-    for position, t in enumerate(transactions):
-        if not used[position] and t.transaction_hash:
-            by_hash[(t.currency, kinds[position], t.transaction_hash)].append(position)
-    for candidates in by_hash.values():
-        if len(candidates) > 1:
-            candidates.sort(key=lambda p: _earliest(transactions[p]))
+    if any(record.tx_hash for record in left):
+        for position, t in enumerate(transactions):
+            if not used[position] and t.transaction_hash:
+                by_hash[(t.currency, kinds[position], t.transaction_hash)].append(position)
     if by_hash:
-        for slot, record in enumerate(ordered):
-            if slot in paired or not record.tx_hash:
-                continue
-            found = _first_unused(by_hash.get((record.currency, record.type, record.tx_hash)), used)
-            if found is not None:
+        for candidates in by_hash.values():
+            if len(candidates) > 1:
+                candidates.sort(key=lambda p: _earliest(transactions[p]))
+        still: list[MatchableRecord] = []
+        for record in left:
+            found = (
+                _first_unused(by_hash.get((record.currency, record.type, record.tx_hash)), used)
+                if record.tx_hash
+                else None
+            )
+            if found is None:
+                still.append(record)
+            else:
                 used[found] = 1
-                paired[slot] = (found, "hash")
+                result.pairs.append(Match(record, transactions[found], "hash"))
+        left = still
 
     # Pass 3: the same amount within the window, nearest in time, then the earliest id.
     by_amount: dict[Hashable, list[tuple[datetime, str, int]]] = defaultdict(list)
-    for position, t in enumerate(transactions):
-        if not used[position]:
-            by_amount[(t.currency, kinds[position], t.net_amount)].append(
-                (t.created_at, t.id, position)
-            )
-    for timeline in by_amount.values():
-        timeline.sort()
+    if left:
+        for position, t in enumerate(transactions):
+            if not used[position]:
+                by_amount[(t.currency, kinds[position], t.net_amount)].append(
+                    (t.created_at, t.id, position)
+                )
     if by_amount:
-        for slot, record in enumerate(ordered):
-            if slot in paired:
-                continue
+        for timeline in by_amount.values():
+            timeline.sort()
+        still = []
+        for record in left:
             near = by_amount.get((record.currency, record.type, record.amount))
             found = _nearest(near, record.at, window, used) if near else None
-            if found is not None:
+            if found is None:
+                still.append(record)
+            else:
                 used[found] = 1
-                paired[slot] = (found, "amount")
+                result.pairs.append(Match(record, transactions[found], "amount"))
+        left = still
 
-    result = Matching()
-    for slot, record in enumerate(ordered):
-        if slot in paired:
-            position, how = paired[slot]
-            result.pairs.append(Match(record, transactions[position], how))
-        else:
-            result.unmatched_records.append(record)
+    result.unmatched_records = left
     result.unmatched_transactions = [t for p, t in enumerate(transactions) if not used[p]]
     return result
 

@@ -106,7 +106,9 @@ def _store(path: Path, rows: list[tuple[str, str, str, str, str, str, str]]) -> 
             "INSERT INTO bench_transactions VALUES (?, ?, ?)",
             ((f"T{n}", row[0], row[4]) for n, row in enumerate(rows)),
         )
-        conn.execute("CREATE INDEX bench_transactions_by_reference ON bench_transactions(reference)")
+        conn.execute(
+            "CREATE INDEX bench_transactions_by_reference ON bench_transactions(reference)"
+        )
 
 
 def _snapshot(rows: list[tuple[str, str, str, str, str, str, str]]) -> GatewaySnapshot:

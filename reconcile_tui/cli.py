@@ -376,7 +376,8 @@ def export(invocation: Invocation, output: Path, fmt: str, discrepancies: bool) 
     """Export the latest check's causes (and discrepancies) for auditors."""
     with invocation.workspace(create=False) as workspace:
         count = workspace.export(output, fmt, discrepancies=discrepancies)
-    click.echo(f"{count} rows written to {output}")
+    what = "rows" if fmt == "csv" else "discrepancies and their causes"
+    click.echo(f"{count} {what} written to {output}")
     return 0
 
 

@@ -373,8 +373,8 @@ class Workspace:
         if len(prefix) < MIN_ID_PREFIX:
             shown = f"{prefix!r} is too short" if prefix else "the id is empty"
             raise BadInput(
-                f"{shown}: give at least {MIN_ID_PREFIX} characters of a cause's or a"
-                " discrepancy's id (the ids are in the report and the export)"
+                f"{shown}: give at least {MIN_ID_PREFIX} characters of a discrepancy id or a"
+                " cause id (the ids are in the report and the export)"
             )
         run = self.latest_run()
         wanted = _CANDIDATES_SHOWN + 1
@@ -418,7 +418,8 @@ class Workspace:
 
     def export(self, path: Path, fmt: str = "csv", *, discrepancies: bool = False) -> int:
         """Write the latest run's causes (and, asked, its discrepancies) to `path`
-        atomically, with each acknowledgement's note, who and when; returns how many rows."""
+        atomically, with each acknowledgement's note, who and when. Returns the rows of a
+        CSV file, or the discrepancies of a JSON one (which holds every cause too)."""
         document = self.latest_document()
         in_force = acks.acknowledgements(self.store)
         for row in (*document["causes"], *document["discrepancies"]):
@@ -435,7 +436,7 @@ class Workspace:
             )
         # JSON is the whole document, discrepancies always included (docs/report.md).
         write_atomically(path, reports.render_bytes(document, fmt))
-        return len(document["causes"]) + len(document["discrepancies"])
+        return len(document["discrepancies"])
 
 
 def _save(snapshot: GatewaySnapshot, directory: Path | None) -> tuple[Path, ...]:

@@ -360,7 +360,10 @@ def check(
             reports.render_text(document, Console(highlight=False))
         else:
             sys.stdout.write(reports.render_bytes(document, fmt).decode("utf-8"))
-        return 1 if result.report.fails(fail_on) else 0
+        if result.report.fails(fail_on):
+            _stderr().print(_open_causes(document["summary"], fail_on), markup=False)
+            return 1
+        return 0
 
 
 @cli.command()
@@ -373,28 +376,55 @@ def check(
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
+@click.option(
+    "--discrepancies",
+    is_flag=True,
+    help="Also list every discrepancy, one row each, after the causes (csv).",
+)
 @click.pass_obj
-def export(invocation: Invocation, output: Path, fmt: str) -> int:
-    """Export the latest check's discrepancies (for auditors)."""
+def export(invocation: Invocation, output: Path, fmt: str, discrepancies: bool) -> int:
+    """Export the latest check's causes (and discrepancies) for auditors."""
     with invocation.workspace(create=False) as workspace:
-        count = workspace.export(output, fmt)
-    click.echo(f"{count} discrepancies written to {output}")
+        count = workspace.export(output, fmt, discrepancies=discrepancies)
+    what = "rows" if fmt == "csv" else "discrepancies and their causes"
+    click.echo(f"{count} {what} written to {output}")
     return 0
 
 
 @cli.command()
-@click.argument("discrepancy_id")
+@click.argument("discrepancy_id", metavar="ID")
 @click.option("--note", required=True, help="Why the difference is accepted.")
 @click.option("--by", default=None, help="Who accepts it (default: your user name).")
 @click.pass_obj
 def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) -> int:
-    """Acknowledge a discrepancy of the latest check (by id or unique id prefix)."""
+    """Acknowledge a cause or a discrepancy of the latest check (by id or unique id
+    prefix); a cause covers every discrepancy it explains."""
     with invocation.workspace(create=False) as workspace:
         found = workspace.acknowledge(discrepancy_id, note, by=by)
-    difference = found["difference"]
-    accepted = f" (difference {difference} accepted)" if difference is not None else ""
+    amount = found["accepted"]
+    if found["what"] == "cause":
+        explains = len(found["explains"])
+        accepted = f" (amount {amount} accepted" if amount is not None else " ("
+        accepted += f"{', ' if amount is not None else ''}covers {explains} discrepanc"
+        accepted += "y)" if explains == 1 else "ies)"
+    else:
+        accepted = f" (difference {amount} accepted)" if amount is not None else ""
     click.echo(f"acknowledged {found['id']}: {visible(found['message'])}{accepted}")
     return 0
+
+
+def _open_causes(summary: dict[str, Any], fail_on: str) -> str:
+    """The one line `check` prints on stderr when it exits 1: how many open causes."""
+    causes = summary["causes"]
+    errors, warnings = causes["errors"], causes["warnings"]
+    counted = errors + warnings if fail_on == "warning" else errors
+    what = "open cause" if counted == 1 else "open causes"
+    level = "errors and warnings" if fail_on == "warning" else "errors"
+    return (
+        f"{counted} {what} ({errors} error{'s' if errors != 1 else ''},"
+        f" {warnings} warning{'s' if warnings != 1 else ''}) at --fail-on {fail_on}"
+        f" ({level}); acknowledge with `reconcile-tui ack ID --note ...`"
+    )
 
 
 def _fail(message: str, code: int) -> NoReturn:

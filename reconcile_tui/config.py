@@ -192,6 +192,14 @@ class RuleSettings(_Section):
     """Age after which a pending record is stale, e.g. {default = "24h", BTC = "6h"}."""
     low_balance: dict[str, Decimal] = Field(default_factory=dict)
     """Available balance below which a wallet is flagged, e.g. {USDTERC20 = "100"}."""
+    match_window: timedelta = timedelta(hours=24)
+    """How far apart a record and a gateway transaction of the same amount may be dated
+    and still be matched, e.g. "24h" (docs/causes.md)."""
+
+    @field_validator("match_window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(value)
 
     @field_validator("tolerance", "low_balance", mode="before")
     @classmethod

@@ -28,7 +28,7 @@ from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
-from reconcile_tui.reconcile.model import Report, tally
+from reconcile_tui.reconcile.model import Report, summarise, tally, tally_causes
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.redaction import mask_document
 from reconcile_tui.store import acks, ledger, runs, snapshots
@@ -121,6 +121,7 @@ class Workspace:
             default_stale_after=stale.get("default", DEFAULT_STALE_AFTER),
             low_balance={k: v for k, v in configured.low_balance.items() if k != "default"},
             default_low_balance=configured.low_balance.get("default"),
+            match_window=configured.match_window,
         )
 
     # -- import ----------------------------------------------------------------------
@@ -259,6 +260,7 @@ class Workspace:
             document["discrepancies"],
             snapshot_id=snapshot_id,
             overview=report.overview,
+            causes=document["causes"],
         )
         log.info("run #%s: %s", run_id, document["summary"])
         return CheckOutcome(report=report, run_id=run_id, snapshot_id=snapshot_id)
@@ -277,11 +279,18 @@ class Workspace:
         document = dict(run.header)
         notes = document.pop("notes", [])
         found = runs.discrepancy_page(self.store, run.id)
+        causes = runs.cause_page(self.store, run.id)
         document["discrepancies"] = found
+        document["causes"] = causes
         document["notes"] = notes
         # Acknowledgements made since the run change its counts, never its findings.
-        now = tally((d["kind"], d["severity"], d["acknowledged"]) for d in found)
-        document["summary"] = {**document["summary"], **now}
+        summary = document["summary"]
+        document["summary"] = summarise(
+            tally((d["kind"], d["severity"], d["acknowledged"]) for d in found),
+            tally_causes((c["kind"], c["severity"], c["acknowledged"]) for c in causes),
+            summary.get("first_divergence", {}),
+            summary.get("unexplained", {}),
+        )
         return document
 
     def discrepancy_page(
@@ -352,42 +361,52 @@ class Workspace:
     # -- acknowledge and export ------------------------------------------------------
 
     def acknowledge(self, id_or_prefix: str, note: str, *, by: str | None = None) -> dict[str, Any]:
-        """Accept a discrepancy of the latest run (by id or unique id prefix), with a note.
+        """Accept a cause or a discrepancy of the latest run (by id or unique id prefix),
+        with a note. Accepting a cause covers every discrepancy it explains, while its
+        amount stays the one accepted (docs/causes.md).
 
         The prefix is taken literally, must be `MIN_ID_PREFIX` characters or more and must
-        name one discrepancy: an empty `$ID` in a script must never accept anything
-        (docs/reliability.md, acknowledgements)."""
+        name one cause or discrepancy: an empty `$ID` in a script must never accept
+        anything (docs/reliability.md, acknowledgements)."""
         if not note.strip():
             raise BadInput("an acknowledgement needs a note saying why the difference is accepted")
         prefix = id_or_prefix.strip()
         if len(prefix) < MIN_ID_PREFIX:
             shown = f"{prefix!r} is too short" if prefix else "the id is empty"
             raise BadInput(
-                f"{shown}: give at least {MIN_ID_PREFIX} characters of a discrepancy id"
-                " (the ids are in the report and the export)"
+                f"{shown}: give at least {MIN_ID_PREFIX} characters of a discrepancy id or a"
+                " cause id (the ids are in the report and the export)"
             )
         run = self.latest_run()
-        matches = runs.find_discrepancy(self.store, run.id, prefix, limit=_CANDIDATES_SHOWN + 1)
+        wanted = _CANDIDATES_SHOWN + 1
+        causes = runs.find_cause(self.store, run.id, prefix, limit=wanted)
+        discrepancies = runs.find_discrepancy(self.store, run.id, prefix, limit=wanted)
+        matches = [{**c, "what": "cause"} for c in causes] + [
+            {**d, "what": "discrepancy"} for d in discrepancies
+        ]
         exact = [found for found in matches if found["id"] == prefix]
         if not matches:
-            raise NotFound(f"no discrepancy {prefix!r} in the latest check (run #{run.id})")
-        if len(matches) > 1 and not exact:
+            raise NotFound(
+                f"no discrepancy or cause {prefix!r} in the latest check (run #{run.id})"
+            )
+        if len(matches) > 1 and len(exact) != 1:
             candidates = ", ".join(
                 f"{found['id']} ({found['kind']} {found['currency'] or 'summary'})"
                 for found in matches[:_CANDIDATES_SHOWN]
             )
             more = " and more" if len(matches) > _CANDIDATES_SHOWN else ""
             raise BadInput(
-                f"{prefix!r} matches several discrepancies: {candidates}{more}; give more of the id"
+                f"{prefix!r} matches several discrepancies or causes: {candidates}{more};"
+                " give more of the id"
             )
         found = (exact or matches)[0]
-        found = matches[0]
+        accepted = found["amount"] if found["what"] == "cause" else found["difference"]
         acknowledgement = acks.Acknowledgement(
             discrepancy_id=found["id"],
             acknowledged_by=by or _user(),
             acknowledged_at=format_utc(self.clock()),
             note=note.strip(),
-            difference=found["difference"],
+            difference=accepted,
         )
         acks.record_acknowledgement(
             self.store,
@@ -396,11 +415,27 @@ class Workspace:
             currency=found["currency"],
             message=found["message"],
         )
-        return {**found, "acknowledged": True}
+        return {**found, "acknowledged": True, "accepted": accepted}
 
-    def export(self, path: Path, fmt: str = "csv") -> int:
-        """Write the latest run's discrepancies to `path` atomically; returns how many."""
+    def export(self, path: Path, fmt: str = "csv", *, discrepancies: bool = False) -> int:
+        """Write the latest run's causes (and, asked, its discrepancies) to `path`
+        atomically, with each acknowledgement's note, who and when. Returns the rows of a
+        CSV file, or the discrepancies of a JSON one (which holds every cause too)."""
         document = self.latest_document()
+        in_force = acks.acknowledgements(self.store)
+        for row in (*document["causes"], *document["discrepancies"]):
+            held = in_force.get(row["id"]) if row["acknowledged"] else None
+            row["acknowledgement"] = (
+                None
+                if held is None
+                else {"by": held.acknowledged_by, "at": held.acknowledged_at, "note": held.note}
+            )
+        if fmt == "csv":
+            write_atomically(path, reports.export_csv(document, discrepancies=discrepancies))
+            return len(document["causes"]) + (
+                len(document["discrepancies"]) if discrepancies else 0
+            )
+        # JSON is the whole document, discrepancies always included (docs/report.md).
         write_atomically(path, reports.render_bytes(document, fmt))
         return len(document["discrepancies"])
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.reconcile import checks
 from reconcile_tui.reconcile.books import Books, load_books
+from reconcile_tui.reconcile.causes import FoundCauses, find_causes
 from reconcile_tui.reconcile.context import CheckContext
 from reconcile_tui.reconcile.invariants import check_api_consistency
-from reconcile_tui.reconcile.model import Discrepancy, Report
+from reconcile_tui.reconcile.model import Cause, Discrepancy, Report
 from reconcile_tui.reconcile.overview import build_overview
 from reconcile_tui.reconcile.rules import Rules
 from reconcile_tui.store import ledger
@@ -19,7 +21,7 @@ from reconcile_tui.store.acks import Acknowledgement
 from reconcile_tui.store.db import Store
 from reconcile_tui.times import utc_now
 
-__all__ = ["CHECKS", "reconcile"]
+__all__ = ["CHECKS", "acknowledge", "reconcile"]
 
 #: Every check family, in report order. Each yields discrepancies of its own kinds.
 CHECKS: tuple[Callable[[CheckContext], Iterator[Discrepancy]], ...] = (
@@ -67,8 +69,9 @@ def _reconcile(
     found: list[Discrepancy] = []
     for check in CHECKS:
         found.extend(check(ctx))
-    found = [d.acknowledge(acknowledgements.get(d.id)) for d in found]
     found.sort(key=Discrepancy.sort_key)
+    causes = find_causes(ctx, found, rules.match_window)
+    found, acknowledged_causes = acknowledge(found, causes, acknowledgements)
 
     for path, count in books.quarantined:
         ctx.note(
@@ -88,6 +91,39 @@ def _reconcile(
         discrepancies=tuple(found),
         notes=tuple(ctx.notes),
         snapshot_id=snapshot_id,
+        causes=tuple(acknowledged_causes),
+        causes_of=causes.causes_of,
+        unexplained=causes.unexplained,
     )
     figures = build_overview(ctx, found, report.first_divergence())
     return replace(report, overview=tuple(f.to_dict() for f in figures))
+
+
+def acknowledge(
+    found: list[Discrepancy],
+    causes: FoundCauses,
+    acknowledgements: Mapping[str, Acknowledgement],
+) -> tuple[list[Discrepancy], list[Cause]]:
+    """Mark what is accepted (docs/causes.md, "Acknowledgements"): a discrepancy by its own
+    acknowledgement or when every cause it lists is acknowledged; a cause by its own, or
+    when every discrepancy it explains is acknowledged by its own. `store/runs.py` applies
+    the same rule when it reads a stored run."""
+
+    def own(key: str, value: Decimal | None) -> bool:
+        held = acknowledgements.get(key)
+        return held is not None and held.covers(value)
+
+    own_discrepancy = {d.id: own(d.id, d.difference) for d in found}
+    own_cause = {c.id: own(c.id, c.amount) for c in causes.causes}
+    marked = []
+    for d in found:
+        listed = causes.causes_of.get(d.id, ())
+        covered = own_discrepancy[d.id] or (bool(listed) and all(own_cause[c] for c in listed))
+        marked.append(replace(d, acknowledged=covered) if covered != d.acknowledged else d)
+    marked_causes = []
+    for cause in causes.causes:
+        covered = own_cause[cause.id] or (
+            bool(cause.explains) and all(own_discrepancy[d] for d in cause.explains)
+        )
+        marked_causes.append(replace(cause, acknowledged=covered))
+    return marked, marked_causes

@@ -12,28 +12,34 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as default
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from reconcile_tui import money
+from reconcile_tui.reconcile.effects import Effect
 from reconcile_tui.store.acks import Acknowledgement
 from reconcile_tui.times import format_utc
 
 __all__ = [
     "SCHEMA_VERSION",
     "Acknowledgement",
+    "Cause",
+    "CauseKind",
     "Discrepancy",
     "Kind",
     "Note",
     "Report",
     "Severity",
+    "cause_id",
     "discrepancy_id",
     "tally",
+    "tally_causes",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Kind(StrEnum):
@@ -65,6 +71,45 @@ SEVERITY: dict[Kind, Severity] = dict.fromkeys(Kind, Severity.ERROR) | {
 }
 
 _KIND_ORDER = {kind: position for position, kind in enumerate(Kind)}
+
+
+class CauseKind(StrEnum):
+    """The closed vocabulary of cause kinds (docs/causes.md), in the order reports list them."""
+
+    MISSING_IN_RECORDS = "missing_in_records"
+    MISSING_AT_GATEWAY = "missing_at_gateway"
+    AMOUNT_DIFFERS = "amount_differs"
+    FEE_DIFFERS = "fee_differs"
+    STATUS_DIFFERS = "status_differs"
+    TIME_DIFFERS = "time_differs"
+    WRONG_WALLET = "wrong_wallet"
+    DUPLICATE_RECORD = "duplicate_record"
+    CURRENCY_NOT_IN_API = "currency_not_in_api"
+    WALLET_NOT_IN_API = "wallet_not_in_api"
+    API_INCONSISTENCY = "api_inconsistency"
+    UNEXPLAINED = "unexplained"
+    STALE_PENDING = "stale_pending"
+    LOW_BALANCE = "low_balance"
+    CURRENCY_NOT_IN_RECORDS = "currency_not_in_records"
+
+
+_CAUSE_ORDER = {kind: position for position, kind in enumerate(CauseKind)}
+
+
+def cause_id(
+    kind: str,
+    currency: str | None,
+    wallet_id: str | None,
+    references: Iterable[str],
+    gateway_ids: Iterable[str],
+    where: str | None = None,
+) -> str:
+    """The stable id of a cause (docs/causes.md, "Cause ids"): never of its effect."""
+    parts = ["cause", kind, currency or "", wallet_id or "", ",".join(references)]
+    parts.append(",".join(gateway_ids))
+    if where:  # only causes that need it carry a seventh part
+        parts.append(where)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
 def discrepancy_id(
@@ -161,9 +206,90 @@ class Discrepancy:
         }
 
 
-def tally(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
-    """The report summary's counts from (kind, severity, acknowledged) of each discrepancy:
-    status, open errors, open warnings, acknowledged, and open ones by kind (in kind order)."""
+@dataclass(frozen=True)
+class Cause:
+    """One thing that went wrong, with the discrepancies its effects explain."""
+
+    kind: CauseKind
+    severity: Severity
+    message: str
+    currency: str | None = None
+    wallet_id: str | None = None
+    references: tuple[str, ...] = ()
+    gateway_ids: tuple[str, ...] = ()
+    #: Gateway minus records on the gap the cause is named for (docs/causes.md).
+    amount: Decimal | None = None
+    explains: tuple[str, ...] = ()
+    acknowledged: bool = False
+    #: What tells two causes of one kind and place apart when nothing else does (the
+    #: discrepancy a per-discrepancy cause stands for, the bucket a balance-level one
+    #: starts in); part of the id.
+    where: str | None = None
+    scale: int | None = None
+    #: Its effect on every figure (gateway minus records); not part of the report.
+    effect: Effect | None = default(default=None, compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return cause_id(
+            self.kind, self.currency, self.wallet_id, self.references, self.gateway_ids, self.where
+        )
+
+    @property
+    def amount_text(self) -> str | None:
+        return None if self.amount is None else money.show(self.amount, self.scale)
+
+    def acknowledge(
+        self, acknowledgement: Acknowledgement | None, explained_all_acknowledged: bool
+    ) -> Cause:
+        """Acknowledged by its own acknowledgement while its amount is the one accepted, or
+        when every discrepancy it explains is acknowledged (docs/causes.md)."""
+        own = acknowledgement is not None and acknowledgement.covers(self.amount)
+        covered = own or (bool(self.explains) and explained_all_acknowledged)
+        return replace(self, acknowledged=covered) if covered != self.acknowledged else self
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            0 if self.severity == Severity.ERROR else 1,
+            self.currency or "",
+            _CAUSE_ORDER[self.kind],
+            self.wallet_id or "",
+            self.references,
+            self.gateway_ids,
+            self.where or "",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report schema's cause object (schema_version 2)."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "severity": self.severity.value,
+            "currency": self.currency,
+            "wallet_id": self.wallet_id,
+            "references": list(self.references),
+            "gateway_ids": list(self.gateway_ids),
+            "amount": self.amount_text,
+            "explains": list(self.explains),
+            "message": self.message,
+            "acknowledged": self.acknowledged,
+        }
+
+
+def tally_causes(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+    """`summary.causes`: open errors, open warnings, acknowledged, open ones by kind, from
+    (kind, severity, acknowledged) of each cause."""
+    counts = tally_open(found)
+    return {key: counts[key] for key in ("errors", "warnings", "acknowledged")} | {
+        "by_kind": {
+            kind.value: counts["by_kind"][kind.value]
+            for kind in CauseKind
+            if counts["by_kind"].get(kind.value)
+        }
+    }
+
+
+def tally_open(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
     errors = warnings = acknowledged = 0
     by_kind: Counter[str] = Counter()
     for kind, severity, is_acknowledged in found:
@@ -176,12 +302,54 @@ def tally(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
         else:
             warnings += 1
     return {
-        "status": "discrepancies" if errors or warnings else "clean",
         "errors": errors,
         "warnings": warnings,
         "acknowledged": acknowledged,
-        "by_kind": {kind.value: by_kind[kind.value] for kind in Kind if by_kind[kind.value]},
+        "by_kind": dict(by_kind),
     }
+
+
+def tally(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+    """The report summary's counts from (kind, severity, acknowledged) of each discrepancy:
+    status, open errors, open warnings, acknowledged, and open ones by kind (in kind order)."""
+    counts = tally_open(found)
+    by_kind = counts["by_kind"]
+    return {
+        "status": "discrepancies" if counts["errors"] or counts["warnings"] else "clean",
+        "errors": counts["errors"],
+        "warnings": counts["warnings"],
+        "acknowledged": counts["acknowledged"],
+        "by_kind": {kind.value: by_kind[kind.value] for kind in Kind if by_kind.get(kind.value)},
+    }
+
+
+def summarise(
+    discrepancies: Mapping[str, Any],
+    causes: Mapping[str, Any],
+    first_divergence: Mapping[str, str],
+    unexplained: Mapping[str, str],
+) -> dict[str, Any]:
+    """The report's `summary`: the discrepancy counts of schema 1, plus `causes` and
+    `unexplained`; `status` is clean only when no cause and no discrepancy is open."""
+    open_causes = causes["errors"] + causes["warnings"]
+    status = "discrepancies" if open_causes or discrepancies["status"] != "clean" else "clean"
+    return {
+        **discrepancies,
+        "status": status,
+        "first_divergence": dict(first_divergence),
+        "causes": dict(causes),
+        "unexplained": dict(unexplained),
+    }
+
+
+def fails(summary: Mapping[str, Any], fail_on: str) -> bool:
+    """Whether a summary's open causes reach the `--fail-on` level (error, warning, never)."""
+    if fail_on == "never":
+        return False
+    causes = summary["causes"]
+    if fail_on == "warning":
+        return bool(causes["errors"] or causes["warnings"])
+    return bool(causes["errors"])
 
 
 @dataclass(frozen=True)
@@ -213,23 +381,32 @@ class Report:
     run_id: int | None = None
     #: Both sides of every currency, wallet and bucket (`overview.CurrencyFigures.to_dict`).
     overview: tuple[Mapping[str, Any], ...] = ()
+    #: Every cause found, in report order (docs/causes.md).
+    causes: tuple[Cause, ...] = ()
+    #: Per currency in scope, what no cause explains (zero when all is explained).
+    unexplained: Mapping[str, str] = default(default_factory=dict)
+    #: Each discrepancy's causes, by discrepancy id.
+    causes_of: Mapping[str, tuple[str, ...]] = default(default_factory=dict)
 
     def _counts(self) -> dict[str, Any]:
         return tally((d.kind.value, d.severity.value, d.acknowledged) for d in self.discrepancies)
 
+    def _cause_counts(self) -> dict[str, Any]:
+        return tally_causes((c.kind.value, c.severity.value, c.acknowledged) for c in self.causes)
+
     @property
     def errors(self) -> int:
-        """Open (not acknowledged) errors."""
-        return int(self._counts()["errors"])
+        """Open (not acknowledged) error causes: what users count (docs/causes.md)."""
+        return int(self._cause_counts()["errors"])
 
     @property
     def warnings(self) -> int:
-        """Open (not acknowledged) warnings."""
-        return int(self._counts()["warnings"])
+        """Open (not acknowledged) warning causes."""
+        return int(self._cause_counts()["warnings"])
 
     @property
     def status(self) -> str:
-        return str(self._counts()["status"])
+        return str(self.summary()["status"])
 
     def first_divergence(self) -> dict[str, str]:
         """Per currency, the earliest history bucket that disagrees: where drift began."""
@@ -245,16 +422,16 @@ class Report:
         return {currency: format_utc(moment) for currency, moment in sorted(earliest.items())}
 
     def fails(self, fail_on: str) -> bool:
-        """Whether open discrepancies reach the `--fail-on` level (error, warning, never)."""
-        if fail_on == "never":
-            return False
-        counts = self._counts()
-        if fail_on == "warning":
-            return bool(counts["errors"] or counts["warnings"])
-        return bool(counts["errors"])
+        """Whether open causes reach the `--fail-on` level (error, warning, never)."""
+        return fails(self.summary(), fail_on)
 
     def summary(self) -> dict[str, Any]:
-        return {**self._counts(), "first_divergence": self.first_divergence()}
+        return summarise(
+            self._counts(),
+            self._cause_counts(),
+            self.first_divergence(),
+            dict(self.unexplained),
+        )
 
     def header(self) -> dict[str, Any]:
         """The report without its discrepancies (what the store keeps per run)."""
@@ -277,9 +454,13 @@ class Report:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The whole report in DESIGN's JSON schema (schema_version 1)."""
+        """The whole report in the JSON schema (schema_version 2: docs/report.md)."""
         document = self.header()
         notes = document.pop("notes")
-        document["discrepancies"] = [d.to_dict() for d in self.discrepancies]
+        document["discrepancies"] = [
+            {**d.to_dict(), "causes": list(self.causes_of.get(d.id, ()))}
+            for d in self.discrepancies
+        ]
+        document["causes"] = [c.to_dict() for c in self.causes]
         document["notes"] = notes
         return document

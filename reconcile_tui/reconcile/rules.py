@@ -9,7 +9,10 @@ from decimal import Decimal
 
 from reconcile_tui.money import ZERO
 
-__all__ = ["DEFAULT_STALE_AFTER", "Rules"]
+__all__ = ["DEFAULT_MATCH_WINDOW", "DEFAULT_STALE_AFTER", "Rules"]
+
+#: Matching's third pass pairs the same amount at most this far apart (docs/causes.md).
+DEFAULT_MATCH_WINDOW = timedelta(hours=24)
 
 #: A pending record older than this is reported as `stale_pending` unless configured.
 DEFAULT_STALE_AFTER = timedelta(hours=24)
@@ -25,6 +28,9 @@ class Rules:
     default_stale_after: timedelta = DEFAULT_STALE_AFTER
     low_balance: Mapping[str, Decimal] = field(default_factory=dict)
     default_low_balance: Decimal | None = None
+    #: How far apart in time a record and a gateway transaction of the same amount may be
+    #: and still be matched (docs/causes.md, "Matching").
+    match_window: timedelta = DEFAULT_MATCH_WINDOW
 
     def tolerance(self, currency: str) -> Decimal:
         """How far apart two amounts may be and still count as equal (default exact)."""

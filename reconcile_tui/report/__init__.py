@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from reconcile_tui.errors import BadInput
+from reconcile_tui.report.auditcsv import EXPORT_COLUMNS, export_csv
 from reconcile_tui.report.csvfile import COLUMNS, read_csv, to_csv
 from reconcile_tui.report.jsonfile import to_json
 from reconcile_tui.report.junit import to_junit
@@ -20,7 +21,9 @@ from reconcile_tui.report.text import render_text, to_text
 
 __all__ = [
     "COLUMNS",
+    "EXPORT_COLUMNS",
     "FORMATS",
+    "export_csv",
     "read_csv",
     "render_bytes",
     "render_text",

@@ -2,8 +2,9 @@
 
 Every cell is text exactly as the report document holds it, so amounts keep every digit.
 A cell that a spreadsheet would run as a formula (first character `=`, `+`, `-`, `@`, tab
-or carriage return, per OWASP's CSV injection guidance) gets a leading `'`. A negative
-amount therefore reads `'-5.000000`; `read_csv` removes exactly that quote again.
+or carriage return, per OWASP's CSV injection guidance) gets a leading `'`, unless it is
+exactly a plain number: `-5.000000` stays a number a spreadsheet can add up, since a
+leading minus on digits is no formula. `read_csv` removes exactly the quotes it added.
 
 The escape is reversible: a cell that already starts with `'` followed by one of those
 characters (or by another `'`) gets one more quote, so `read_csv` can always tell which
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -26,7 +28,7 @@ from reconcile_tui.errors import BadInput
 from reconcile_tui.money import FloatInMoneyError
 from reconcile_tui.report.visible import json_escaped, reveal, visible
 
-__all__ = ["COLUMNS", "neutralise", "read_csv", "restore", "to_csv"]
+__all__ = ["COLUMNS", "PLAIN_NUMBER", "neutralise", "read_csv", "restore", "to_csv"]
 
 #: The columns, in order: the discrepancy object of the report schema.
 COLUMNS: Final = (
@@ -44,6 +46,7 @@ COLUMNS: Final = (
     "references",
     "message",
     "acknowledged",
+    "causes",
 )
 
 #: Columns the schema allows to be null; an empty cell there reads back as None.
@@ -60,8 +63,14 @@ NULLABLE: Final = frozenset(
     }
 )
 
+#: Columns holding a list of text, written as a JSON array.
+_LISTS: Final = frozenset({"references", "causes"})
+
 #: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
 FORMULA_STARTS: Final = frozenset("=+-@\t\r")
+
+#: A cell that is exactly this is a number to a spreadsheet, never a formula.
+PLAIN_NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 _QUOTE: Final = "'"
 _BOM: Final = "\ufeff"
@@ -69,6 +78,8 @@ _BOM: Final = "\ufeff"
 
 def neutralise(text: str) -> str:
     """`text` made inert for a spreadsheet, reversibly (see the module docstring)."""
+    if PLAIN_NUMBER.fullmatch(text):
+        return text
     if text[:1] in FORMULA_STARTS or _has_escape(text):
         return _QUOTE + text
     return text
@@ -94,7 +105,7 @@ def to_csv(document: Mapping[str, Any]) -> bytes:
 
 
 def _cell(column: str, value: Any) -> str:
-    if column == "references":
+    if column in _LISTS:
         # ensure_ascii=False keeps references readable; a JSON array starts with `[`.
         return json_escaped(json.dumps(list(value or ()), ensure_ascii=False))
     if column == "acknowledged":
@@ -129,14 +140,14 @@ def read_csv(data: bytes) -> list[dict[str, Any]]:
 
 
 def _value(column: str, cell: str, line: int) -> Any:
-    if column == "references":
+    if column in _LISTS:
         try:
-            references = json.loads(cell)
+            listed = json.loads(cell)
         except json.JSONDecodeError:
-            references = None
-        if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
-            raise BadInput(f"row {line}: references must be a JSON array of text")
-        return references
+            listed = None
+        if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+            raise BadInput(f"row {line}: {column} must be a JSON array of text")
+        return listed
     if column == "acknowledged":
         if cell not in {"true", "false"}:
             raise BadInput(f"row {line}: acknowledged must be true or false, not {cell!r}")

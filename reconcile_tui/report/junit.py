@@ -21,9 +21,12 @@ from typing import Any, Final
 from reconcile_tui.reconcile.model import Kind
 from reconcile_tui.report.visible import visible_document
 
-__all__ = ["SUITE_NAME", "SUMMARY_SCOPE", "to_junit"]
+__all__ = ["CAUSES_CASE", "SUITE_NAME", "SUMMARY_SCOPE", "to_junit"]
 
 SUITE_NAME: Final = "reconcile-tui"
+
+#: The testcase of each currency whose failures are its open causes.
+CAUSES_CASE: Final = "causes"
 
 #: The classname suffix of checks that belong to no currency.
 SUMMARY_SCOPE: Final = "summary"
@@ -53,8 +56,11 @@ def to_junit(document: Mapping[str, Any]) -> str:
     document = visible_document(document)
     cases = _cases(document)
     failing = sum(1 for found in cases.values() if any(not d["acknowledged"] for d in found))
+    causes = _cause_cases(document)
+    failing += sum(1 for listed in causes.values() if any(not c["acknowledged"] for c in listed))
     open_count = sum(1 for d in document["discrepancies"] if not d["acknowledged"])
-    counts = {"tests": str(len(cases)), "failures": str(failing), "errors": "0", "skipped": "0"}
+    tests = len(cases) + len(causes)
+    counts = {"tests": str(tests), "failures": str(failing), "errors": "0", "skipped": "0"}
 
     root = ET.Element("testsuites", {"name": SUITE_NAME, **counts, "time": "0"})
     suite = ET.SubElement(
@@ -91,6 +97,26 @@ def to_junit(document: Mapping[str, Any]) -> str:
         if accepted:
             ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
 
+    for scope, listed in causes.items():
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": f"reconcile.{_xml(scope)}", "name": CAUSES_CASE, "time": "0"},
+        )
+        accepted = []
+        for cause in listed:
+            if cause["acknowledged"]:
+                accepted.append(f"acknowledged: {cause['message']}\n{_cause_details(cause)}")
+                continue
+            failure = ET.SubElement(
+                case,
+                "failure",
+                {"message": _xml(cause["message"]), "type": cause["severity"]},
+            )
+            failure.text = _xml(_cause_details(cause))
+        if accepted:
+            ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
+
     ET.indent(root, space="  ")
     return _DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -111,6 +137,31 @@ def _cases(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mapping[st
     return cases
 
 
+def _cause_cases(document: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """scope -> its causes: one `causes` testcase per currency in scope (schema 2 only),
+    each open cause one failure, so CI counts mistakes rather than their echoes."""
+    if not document.get("causes"):
+        return {}
+    cases: dict[str, list[Mapping[str, Any]]] = {code: [] for code in document["tolerances"]}
+    for cause in document["causes"]:
+        cases.setdefault(cause["currency"] or SUMMARY_SCOPE, []).append(cause)
+    return cases
+
+
+def _cause_details(cause: Mapping[str, Any]) -> str:
+    lines = [f"id: {cause['id']}", f"kind: {cause['kind']}"]
+    for label, key in (("currency", "currency"), ("wallet", "wallet_id"), ("amount", "amount")):
+        if cause.get(key) is not None:
+            lines.append(f"{label}: {cause[key]}")
+    if cause["references"]:
+        lines.append(f"references: {', '.join(cause['references'])}")
+    if cause["gateway_ids"]:
+        lines.append(f"gateway ids: {', '.join(cause['gateway_ids'])}")
+    if cause["explains"]:
+        lines.append(f"explains: {', '.join(cause['explains'])}")
+    return "\n".join(lines)
+
+
 def _properties(document: Mapping[str, Any], open_count: int) -> list[tuple[str, str]]:
     api = document["api"]
     records = document["records"]
@@ -126,6 +177,11 @@ def _properties(document: Mapping[str, Any], open_count: int) -> list[tuple[str,
         ("record_files", ", ".join(records["files"])),
         ("status", summary["status"]),
         ("open_discrepancies", str(open_count)),
+        *(
+            [("open_causes", str(summary["causes"]["errors"] + summary["causes"]["warnings"]))]
+            if document.get("causes")
+            else []
+        ),
         ("acknowledged", str(summary["acknowledged"])),
     ]
     properties += [(f"tolerance.{code}", value) for code, value in document["tolerances"].items()]

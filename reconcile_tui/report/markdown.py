@@ -55,9 +55,15 @@ def to_markdown(document: Mapping[str, Any]) -> str:
     """The report as a Markdown job summary, control characters from the data escaped."""
     document = visible_document(document)
     summary = document["summary"]
+    if not document.get("causes"):
+        # Nothing to count but discrepancies (schema 1, or a document built by hand).
+        summary = {k: v for k, v in summary.items() if k != "causes"}
     parts = [f"## {_headline(summary)}", _source(document), _tolerances(document)]
     if summary["first_divergence"]:
         parts.append(_first_divergence(summary["first_divergence"]))
+    causes = document.get("causes") or []
+    if causes:
+        parts.append(_cause_table(causes))
     parts += _tables(document["discrepancies"])
     notes = document.get("notes") or []
     if notes:
@@ -70,14 +76,50 @@ def _plural(count: int, word: str) -> str:
 
 
 def _headline(summary: Mapping[str, Any]) -> str:
-    errors, warnings = summary["errors"], summary["warnings"]
-    acknowledged = f" ({summary['acknowledged']} acknowledged)" if summary["acknowledged"] else ""
+    # What users count: open causes (schema 2), else open discrepancies (schema 1).
+    counted = summary.get("causes") or summary
+    errors, warnings = counted["errors"], counted["warnings"]
+    acknowledged = f" ({counted['acknowledged']} acknowledged)" if counted["acknowledged"] else ""
     if summary["status"] == "clean":
         return f"✅ Reconciliation clean{acknowledged}"
     # Warnings alone do not fail a default `check`, so they get a milder mark.
     mark = "❌" if errors else "⚠️"
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    if "causes" in summary:
+        found = summary["errors"] + summary["warnings"]
+        counts = (
+            f"{_plural(errors + warnings, 'open cause')} ({counts}) behind {found} open"
+            f" {'discrepancy' if found == 1 else 'discrepancies'}"
+        )
     return f"{mark} Reconciliation: {counts}{acknowledged}"
+
+
+_CAUSE_HEADER: Final = (
+    "| | ID | Kind | Currency | Wallet | References | Gateway ids | Amount | Explains | Message |\n"
+    "|---|---|---|---|---|---|---|---:|---:|---|"
+)
+
+
+def _cause_table(causes: list[Mapping[str, Any]]) -> str:
+    """Every cause (at most MAX_ROWS), with how many discrepancies it explains."""
+    rows = []
+    for cause in causes[:MAX_ROWS]:
+        cells = [
+            _mark(cause),
+            escape(cause["id"][:_ID_LENGTH]),
+            escape(cause["kind"]),
+            escape(cause["currency"]) if cause["currency"] is not None else "",
+            escape(_short(cause["wallet_id"])) if cause["wallet_id"] is not None else "",
+            escape(", ".join(cause["references"])),
+            escape(", ".join(cause["gateway_ids"])),
+            escape(cause["amount"]) if cause["amount"] is not None else "",
+            str(len(cause["explains"])),
+            escape(cause["message"]),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    hidden = len(causes) - MAX_ROWS
+    more = f"\n\n… {hidden} more causes not shown." if hidden > 0 else ""
+    return f"### Causes\n\n{_CAUSE_HEADER}\n" + "\n".join(rows) + more
 
 
 def _source(document: Mapping[str, Any]) -> str:

@@ -59,9 +59,19 @@ def to_text(document: Mapping[str, Any], width: int = 100) -> str:
 
 def render_text(document: Mapping[str, Any], console: Console) -> None:
     """Print the report on `console`, control characters from the data escaped."""
-    document = visible_document(document)
+    document = _counting_causes(visible_document(document))
     summary = document["summary"]
     console.print(_summary_panel(document), highlight=False)
+    causes = document.get("causes") or []
+    if causes:
+        console.print()
+        console.print(_per_currency(document), highlight=False)
+    for currency, listed in _by_currency(causes).items():
+        console.print()
+        console.print(_cause_table(currency, listed[:MAX_ROWS_PER_CURRENCY]), highlight=False)
+        hidden = len(listed) - MAX_ROWS_PER_CURRENCY
+        if hidden > 0:
+            console.print(Text(f"… {hidden} more (use --format json or export)", style="italic"))
     discrepancies = document["discrepancies"]
     for currency, found in _by_currency(discrepancies).items():
         console.print()
@@ -79,6 +89,15 @@ def render_text(document: Mapping[str, Any], console: Console) -> None:
     console.print(_totals_line(summary), highlight=False)
 
 
+def _counting_causes(document: dict[str, Any]) -> dict[str, Any]:
+    """The document as read: a report that lists no causes (schema 1, or built by hand)
+    is counted by its discrepancies, so its summary's cause counts are set aside."""
+    if document.get("causes") or "causes" not in document["summary"]:
+        return document
+    summary = {k: v for k, v in document["summary"].items() if k != "causes"}
+    return {**document, "summary": summary}
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -90,20 +109,37 @@ def _counts(summary: Mapping[str, Any]) -> str:
     return text
 
 
+def _counted(summary: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What users count: open causes (schema 2), else open discrepancies (schema 1)."""
+    return summary.get("causes") or summary
+
+
 def _status(summary: Mapping[str, Any]) -> Text:
+    counted = _counted(summary)
     if summary["status"] == "clean":
-        return Text("✓ CLEAN: no open discrepancies", style="bold green")
-    style = "bold red" if summary["errors"] else "bold yellow"
+        what = "causes" if "causes" in summary else "discrepancies"
+        return Text(f"✓ CLEAN: no open {what}", style="bold green")
+    style = "bold red" if counted["errors"] else "bold yellow"
+    if "causes" in summary:
+        open_ = counted["errors"] + counted["warnings"]
+        found = summary["errors"] + summary["warnings"]
+        return Text(
+            f"✗ {_plural(open_, 'open cause').upper()} behind"
+            f" {_plural(found, 'open discrepancy').replace('discrepancys', 'discrepancies')}",
+            style=style,
+        )
     return Text(f"✗ DISCREPANCIES: {summary['errors'] + summary['warnings']} open", style=style)
 
 
 def _totals_line(summary: Mapping[str, Any]) -> Text:
+    counted = _counted(summary)
     if summary["status"] == "clean":
-        acknowledged = summary["acknowledged"]
+        acknowledged = counted["acknowledged"]
         extra = f" ({acknowledged} acknowledged)" if acknowledged else ""
         return Text(f"✓ Clean: the gateway and the records agree{extra}.", style="green")
-    style = "bold red" if summary["errors"] else "bold yellow"
-    return Text(f"✗ Totals: {_counts(summary)}.", style=style)
+    style = "bold red" if counted["errors"] else "bold yellow"
+    what = "causes: " if "causes" in summary else ""
+    return Text(f"✗ Totals: {what}{_counts(counted)}.", style=style)
 
 
 def _summary_panel(document: Mapping[str, Any]) -> Panel:
@@ -114,9 +150,20 @@ def _summary_panel(document: Mapping[str, Any]) -> Panel:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     grid.add_row("Status", _status(summary))
-    grid.add_row("Counts", Text(_counts(summary)))
-    if summary["by_kind"]:
-        by_kind = ", ".join(f"{kind} {count}" for kind, count in summary["by_kind"].items())
+    if "causes" in summary:
+        grid.add_row("Causes", Text(_counts(summary["causes"])))
+        grid.add_row("Findings", Text(_counts(summary) + " (discrepancies)"))
+        unexplained = {
+            code: rest for code, rest in summary.get("unexplained", {}).items() if rest != "0"
+        }
+        if unexplained:
+            shown = ", ".join(f"{code} {rest}" for code, rest in unexplained.items())
+            grid.add_row("Unexplained", Text(shown))
+    else:
+        grid.add_row("Counts", Text(_counts(summary)))
+    by_kinds = _counted(summary)["by_kind"]
+    if by_kinds:
+        by_kind = ", ".join(f"{kind} {count}" for kind, count in by_kinds.items())
         grid.add_row("Open", Text(by_kind))
     grid.add_row("Gateway", Text(api["base_url"]))
     grid.add_row("Fetched", Text(api["fetched_at"] + _age(api["fetched_at"], document)))
@@ -182,6 +229,89 @@ def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
             style="dim" if discrepancy["acknowledged"] else None,
         )
     return table
+
+
+def _per_currency(document: Mapping[str, Any]) -> Table:
+    """Per currency: open causes, open discrepancies and what no cause explains."""
+    table = Table(
+        title=Text("Per currency", style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("Currency", no_wrap=True)
+    table.add_column("Open causes", justify="right")
+    table.add_column("Open discrepancies", justify="right")
+    table.add_column("Unexplained", justify="right")
+    unexplained = document["summary"].get("unexplained", {})
+    causes = _by_currency(document.get("causes") or [])
+    found = _by_currency(document["discrepancies"])
+    for currency in dict.fromkeys([*causes, *found]):
+        table.add_row(
+            currency or "Gateway summary",
+            str(sum(1 for c in causes.get(currency, []) if not c["acknowledged"])),
+            str(sum(1 for d in found.get(currency, []) if not d["acknowledged"])),
+            unexplained.get(currency or "", _MISSING),
+        )
+    return table
+
+
+def _cause_table(currency: str | None, listed: list[Mapping[str, Any]]) -> Table:
+    open_ = [c for c in listed if not c["acknowledged"]]
+    errors = sum(1 for c in open_ if c["severity"] == "error")
+    counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
+    if len(listed) > len(open_):
+        counts += f", {len(listed) - len(open_)} acknowledged"
+    title = Text.assemble((f"{currency or 'Gateway summary'} causes", "bold"), f"  {counts}")
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_lines=True,
+        show_edge=False,
+        padding=(0, 1),
+        pad_edge=False,
+        expand=True,
+    )
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Sev", no_wrap=True)
+    table.add_column("Cause", overflow="fold", ratio=1)
+    table.add_column("Amount", justify="right", no_wrap=True)
+    for cause in listed:
+        table.add_row(
+            Text(cause["id"][:_ID_LENGTH]),
+            _severity(cause),
+            _cause(cause),
+            Text(cause["amount"] or _MISSING, style="bold"),
+            style="dim" if cause["acknowledged"] else None,
+        )
+    return table
+
+
+def _cause(cause: Mapping[str, Any]) -> Text:
+    lines = [Text(cause["kind"], style="bold")]
+    where = []
+    if cause["wallet_id"] is not None:
+        where.append(f"wallet {_short(cause['wallet_id'], _WALLET_LENGTH)}")
+    if cause["references"]:
+        where.append(f"ref {', '.join(cause['references'][:_REFERENCES_SHOWN])}")
+    if cause["gateway_ids"]:
+        where.append(f"gateway {', '.join(cause['gateway_ids'][:_REFERENCES_SHOWN])}")
+    if where:
+        lines.append(Text(" · ".join(where), style="italic"))
+    lines.append(Text(cause["message"]))
+    explains = cause["explains"]
+    if explains:
+        shown = ", ".join(found[:_ID_LENGTH] for found in explains[:_REFERENCES_SHOWN])
+        more = len(explains) - _REFERENCES_SHOWN
+        lines.append(
+            Text(
+                f"  explains {_plural(len(explains), 'discrepancy').replace('ys', 'ies')}:"
+                f" {shown}" + (f" (+{more} more)" if more > 0 else "")
+            )
+        )
+    return Text("\n").join(lines)
 
 
 def _severity(discrepancy: Mapping[str, Any]) -> Text:

@@ -27,6 +27,7 @@ __all__ = [
     "RecordRow",
     "duplicates",
     "group_totals",
+    "matchable_records",
     "movements_between",
     "openings",
     "pending_records",
@@ -146,6 +147,19 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
         )
         for key, (amounts, fees) in sorted(groups.items(), key=lambda item: str(item[0]))
     ]
+
+
+def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
+    """(reference, occurred_at, currency, wallet_id, wallet_name, type, amount, fee, status,
+    tx_hash) of every record but openings, in storage order: the records that matching
+    pairs with the gateway's transactions (docs/causes.md). Plain tuples: there may be
+    millions."""
+    with store.errors():
+        cursor = store.conn.execute(
+            """SELECT reference, occurred_at, currency, wallet_id, wallet_name, type, amount,
+                      fee, status, tx_hash FROM records WHERE type != 'opening'"""
+        )
+        yield from cursor
 
 
 def openings(store: Store) -> list[OpeningRow]:

@@ -1,9 +1,12 @@
 """Reconciliation runs: each `check` stores its report, so the TUI, `ack` and `export`
 can page through the latest findings without recomputing them.
 
-A run's rows are the report's discrepancy objects (amounts as canonical text). Whether a
-discrepancy is acknowledged is decided when it is read, against the acknowledgements in
-force now, so an `ack` shows at once in the TUI and in `export`.
+A run's rows are the report's discrepancy and cause objects (amounts as canonical text).
+Whether one is acknowledged is decided when it is read, against the acknowledgements in
+force now, so an `ack` shows at once in the TUI and in `export`. The rule is the engine's
+(`reconcile.engine.acknowledge`, docs/causes.md): a discrepancy is acknowledged by its own
+acknowledgement or when every cause it lists is; a cause by its own, or when every
+discrepancy it explains is acknowledged by its own.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ __all__ = [
     "DiscrepancyCounts",
     "DiscrepancyFilter",
     "RunSummary",
+    "cause_page",
     "count_discrepancies",
     "counts_by_scope",
     "discrepancy_page",
+    "find_cause",
     "find_discrepancy",
     "latest_run",
     "run_overview",
@@ -42,12 +47,27 @@ _COLUMNS = (
     "usd_difference",
 )
 
-# A row is acknowledged while the newest acknowledgement of its id accepted its difference.
-# Differences are canonical text at the currency's scale, so text equality is value equality.
-_ACKNOWLEDGED = """EXISTS (
+
+def _own(alias: str, value: str) -> str:
+    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`. Amounts are
+    canonical text at the currency's scale, so text equality is value equality."""
+    return f"""EXISTS (
     SELECT 1 FROM acknowledgements a
-    WHERE a.discrepancy_id = r.id AND a.difference IS r.difference
-      AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = r.id))"""
+    WHERE a.discrepancy_id = {alias}.id AND a.difference IS {alias}.{value}
+      AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = {alias}.id))"""
+
+
+_OWN_DISCREPANCY = _own("r", "difference")
+_OWN_CAUSE = _own("c", "amount")
+
+_ACKNOWLEDGED = f"""({_OWN_DISCREPANCY} OR (r.causes != '[]' AND NOT EXISTS (
+    SELECT 1 FROM json_each(r.causes) j JOIN run_causes c ON c.run_id = r.run_id AND c.id = j.value
+    WHERE NOT {_OWN_CAUSE})))"""
+
+_CAUSE_ACKNOWLEDGED = f"""({_OWN_CAUSE} OR (c.explains != '[]' AND NOT EXISTS (
+    SELECT 1 FROM json_each(c.explains) j
+    JOIN run_discrepancies r ON r.run_id = c.run_id AND r.id = j.value
+    WHERE NOT {_OWN_DISCREPANCY})))"""
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,7 @@ def save_run(
     *,
     snapshot_id: int | None,
     overview: Sequence[Mapping[str, Any]] = (),
+    causes: Iterable[Mapping[str, Any]] = (),
 ) -> int:
     """Store one run in one transaction; returns its id."""
     summary = header["summary"]
@@ -117,7 +138,8 @@ def save_run(
         assert run_id is not None
         conn.executemany(
             f"""INSERT INTO run_discrepancies (run_id, position, {", ".join(_COLUMNS)}, refs,
-                    message, acknowledged) VALUES ({", ".join("?" * (len(_COLUMNS) + 5))})""",
+                    message, acknowledged, causes)
+                VALUES ({", ".join("?" * (len(_COLUMNS) + 6))})""",
             (
                 (
                     run_id,
@@ -126,11 +148,75 @@ def save_run(
                     json.dumps(d["references"]),
                     d["message"],
                     int(d["acknowledged"]),
+                    json.dumps(d.get("causes", [])),
                 )
                 for position, d in enumerate(discrepancies)
             ),
         )
+        conn.executemany(
+            """INSERT INTO run_causes (run_id, position, id, kind, severity, currency, wallet_id,
+                    refs, gateway_ids, amount, explains, message, acknowledged)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                (
+                    run_id,
+                    position,
+                    c["id"],
+                    c["kind"],
+                    c["severity"],
+                    c["currency"],
+                    c["wallet_id"],
+                    json.dumps(c["references"]),
+                    json.dumps(c["gateway_ids"]),
+                    c["amount"],
+                    json.dumps(c["explains"]),
+                    c["message"],
+                    int(c["acknowledged"]),
+                )
+                for position, c in enumerate(causes)
+            ),
+        )
     return int(run_id)
+
+
+def _cause_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "severity": row["severity"],
+        "currency": row["currency"],
+        "wallet_id": row["wallet_id"],
+        "references": json.loads(row["refs"]),
+        "gateway_ids": json.loads(row["gateway_ids"]),
+        "amount": row["amount"],
+        "explains": json.loads(row["explains"]),
+        "message": row["message"],
+        "acknowledged": bool(row["now_acknowledged"]),
+    }
+
+
+def cause_page(
+    store: Store, run_id: int, *, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """Causes of a run in report order, acknowledged as they stand now."""
+    rows = store.query(
+        f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
+            WHERE c.run_id = ? ORDER BY c.position LIMIT ? OFFSET ?""",
+        (run_id, -1 if limit is None else limit, offset),
+    )
+    return [_cause_dict(row) for row in rows]
+
+
+def find_cause(
+    store: Store, run_id: int, id_or_prefix: str, *, limit: int = 10
+) -> list[dict[str, Any]]:
+    """Causes of a run whose id starts with `id_or_prefix`, taken literally."""
+    rows = store.query(
+        f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
+            WHERE c.run_id = ? AND c.id {LIKE_LITERAL} ORDER BY c.position LIMIT ?""",
+        (run_id, literal_pattern(id_or_prefix, prefix=True), limit),
+    )
+    return [_cause_dict(row) for row in rows]
 
 
 def run_overview(store: Store, run_id: int) -> list[dict[str, Any]]:
@@ -151,6 +237,7 @@ def _as_dict(row: Any) -> dict[str, Any]:
     document["references"] = json.loads(row["refs"])
     document["message"] = row["message"]
     document["acknowledged"] = bool(row["now_acknowledged"])
+    document["causes"] = json.loads(row["causes"])
     return document
 
 

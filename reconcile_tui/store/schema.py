@@ -220,10 +220,34 @@ _SNAPSHOT_TRANSACTIONS: Final = [
     ) STRICT""",
 ]
 
+#: Causes stored with each run (docs/causes.md): one row per cause, and each
+#: discrepancy's cause ids, so `ack`, `export` and the TUI read them without recomputing.
+_CAUSES: Final = [
+    """CREATE TABLE run_causes (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+        currency TEXT,
+        wallet_id TEXT,
+        refs TEXT NOT NULL,
+        gateway_ids TEXT NOT NULL,
+        amount TEXT,
+        explains TEXT NOT NULL,
+        message TEXT NOT NULL,
+        acknowledged INTEGER NOT NULL CHECK (acknowledged IN (0, 1)),
+        PRIMARY KEY (run_id, position)
+    ) STRICT""",
+    "CREATE INDEX run_causes_by_id ON run_causes(run_id, id)",
+    "ALTER TABLE run_discrepancies ADD COLUMN causes TEXT NOT NULL DEFAULT '[]'",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
     ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
+    ("0003_causes", _CAUSES),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -55,6 +55,7 @@ def discrepancy(
         "references": refs,
         "message": message,
         "acknowledged": acknowledged,
+        "causes": [],
     }
 
 

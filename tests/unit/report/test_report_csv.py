@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from reconcile_tui.errors import BadInput
 from reconcile_tui.money import FloatInMoneyError
 from reconcile_tui.report import COLUMNS, read_csv, to_csv
-from reconcile_tui.report.csvfile import FORMULA_STARTS
+from reconcile_tui.report.csvfile import FORMULA_STARTS, PLAIN_NUMBER
 
 AMOUNTS = ("api_value", "merchant_value", "difference", "usd_difference")
 DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]
@@ -44,6 +44,7 @@ def row(**values: Any) -> dict[str, Any]:
         "references": [],
         "message": "a message",
         "acknowledged": False,
+        "causes": [],
     }
     return base | values
 
@@ -76,14 +77,14 @@ def test_amounts_parse_back_to_identical_decimals(document):
 def test_no_cell_of_a_real_report_starts_like_a_formula(document):
     for cells in raw_cells(to_csv(document)):
         for cell in cells:
-            assert cell[:1] not in FORMULA_STARTS, cell
+            assert cell[:1] not in FORMULA_STARTS or PLAIN_NUMBER.fullmatch(cell), cell
 
 
-def test_negative_amounts_are_neutralised_as_text(document):
+def test_negative_amounts_stay_numbers_a_spreadsheet_can_add(document):
     position = next(i for i, d in enumerate(document["discrepancies"]) if d["currency"] == "ETH")
     eth = raw_cells(to_csv(document))[1 + position]
-    assert eth[COLUMNS.index("difference")] == "'-0.500000000000000001"
-    assert eth[COLUMNS.index("usd_difference")] == "'-1500.00"
+    assert eth[COLUMNS.index("difference")] == "-0.500000000000000001"
+    assert eth[COLUMNS.index("usd_difference")] == "-1500.00"
 
 
 def test_a_malicious_hyperlink_is_inert_in_message_wallet_and_references(document):
@@ -116,6 +117,10 @@ def test_each_dangerous_first_character_gets_a_quote(make_document, first, colum
         ("'=already", "''=already"),
         ("''", "'''"),
         ("'-1", "''-1"),
+        ("-1", "-1"),
+        ("-1.50", "-1.50"),
+        ("-1e5", "'-1e5"),
+        ("-1.", "'-1."),
     ],
 )
 def test_only_what_needs_it_is_quoted_and_the_quote_is_unambiguous(make_document, value, cell):
@@ -166,7 +171,7 @@ def test_read_csv_refuses_what_is_not_an_export(data):
 
 
 def test_read_csv_refuses_a_bad_acknowledged_cell(make_document):
-    data = to_csv(make_document([row()])).replace(b",false\r\n", b",maybe\r\n")
+    data = to_csv(make_document([row()])).replace(b",false,", b",maybe,")
     with pytest.raises(BadInput, match="acknowledged"):
         read_csv(data)
 
@@ -213,4 +218,4 @@ def test_round_trip_property(
         if original[column] is not None:
             assert Decimal(back[column]) == Decimal(original[column])
     for cell in raw_cells(data)[1]:
-        assert cell[:1] not in FORMULA_STARTS
+        assert cell[:1] not in FORMULA_STARTS or PLAIN_NUMBER.fullmatch(cell)

@@ -19,7 +19,11 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
         assert store.query_one("PRAGMA journal_mode")[0] == "wal"
         assert store.query_one("PRAGMA foreign_keys")[0] == 1
         applied = store.query("SELECT name FROM _sqlite_migrations ORDER BY id")
-        assert [row[0] for row in applied] == ["0001_initial", "0002_snapshot_transactions"]
+        assert [row[0] for row in applied] == [
+            "0001_initial",
+            "0002_snapshot_transactions",
+            "0003_causes",
+        ]
         strict = store.query(
             "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main'"
         )
@@ -28,7 +32,7 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
         }
     # Opening again migrates nothing twice.
     with Store(db_path) as store:
-        assert len(store.query("SELECT * FROM _sqlite_migrations")) == 2
+        assert len(store.query("SELECT * FROM _sqlite_migrations")) == len(applied)
 
 
 def test_a_database_from_a_newer_version_is_refused_with_exit_4(db_path):

@@ -1,0 +1,202 @@
+"""Matching records to the gateway's transactions: one to one, deterministic, three passes.
+
+The passes (docs/causes.md, "Matching records to gateway transactions"): by reference (the
+transaction's `reference`, else its `metadata.order_id`), by hash, then by amount within
+the match window, nearest first. Each pass takes the records in order of (`occurred_at`,
+`reference`) and each transaction at most once. Every pass looks its candidates up in an
+index keyed by (currency, type, key), so a million records against a million transactions
+costs a few dictionary look-ups each, never a scan of the other side.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+from reconcile_tui.api.models import GatewayTransaction
+from reconcile_tui.reconcile.rules import DEFAULT_MATCH_WINDOW
+
+__all__ = [
+    "DEFAULT_MATCH_WINDOW",
+    "Match",
+    "MatchableRecord",
+    "Matching",
+    "match",
+    "record_order",
+]
+
+
+#: The gateway's transaction types, in the records' words.
+GATEWAY_TYPE = {"payment": "deposit", "withdrawal": "withdrawal"}
+
+
+class MatchableRecord(NamedTuple):
+    """A record as matching needs it; `wallet` already resolved to the gateway's id. (A
+    named tuple: there may be millions, and a tuple is the cheapest object to make.)"""
+
+    reference: str
+    occurred_at: str  # stored form: sorts as text without its `Z`
+    at: datetime
+    currency: str
+    wallet: str
+    type: str
+    amount: Decimal
+    fee: Decimal
+    status: str
+    tx_hash: str | None
+
+
+class Match(NamedTuple):
+    record: MatchableRecord
+    transaction: GatewayTransaction
+    #: Which pass found it: reference, hash or amount.
+    by: str
+
+
+@dataclass
+class Matching:
+    """The pairs (pass by pass), and what matched nothing (records in time order)."""
+
+    pairs: list[Match] = field(default_factory=list)
+    unmatched_records: list[MatchableRecord] = field(default_factory=list)
+    unmatched_transactions: list[GatewayTransaction] = field(default_factory=list)
+
+
+def _earliest(transaction: GatewayTransaction) -> tuple[datetime, str]:
+    return (transaction.created_at, transaction.id)
+
+
+def record_order(record: MatchableRecord) -> tuple[str, str]:
+    """(`occurred_at`, `reference`): the stored time sorts as text without its `Z`."""
+    return (record.occurred_at[:-1], record.reference)
+
+
+def match(
+    records: Sequence[MatchableRecord],
+    transactions: Sequence[GatewayTransaction],
+    window: timedelta = DEFAULT_MATCH_WINDOW,
+) -> Matching:
+    """Pair `records` with `transactions` (both already limited to the compared currencies).
+
+    `pairs` come pass by pass; `record_order` sorts them as docs/causes.md orders them."""
+    used = bytearray(len(transactions))
+    kinds = [GATEWAY_TYPE[t.type] for t in transactions]
+    result = Matching()
+
+    # Pass 1: reference, else order_id; the earliest candidate first.
+    by_reference: dict[Hashable, list[int]] = defaultdict(list)
+    by_order: dict[Hashable, list[int]] = defaultdict(list)
+    contested = False
+    for position, t in enumerate(transactions):
+        order_id = t.metadata.order_id
+        if t.reference:
+            by_reference[(t.currency, kinds[position], t.reference)].append(position)
+        if order_id:
+            by_order[(t.currency, kinds[position], order_id)].append(position)
+            contested = contested or bool(t.reference and t.reference != order_id)
+    for index in (by_reference, by_order):
+        for candidates in index.values():
+            if len(candidates) > 1:
+                candidates.sort(key=lambda p: _earliest(transactions[p]))
+    # References are unique among records, so two records compete for one transaction only
+    # through a transaction whose reference and order_id name two of them. Without one,
+    # the order of pass 1 changes nothing, and a million records need no sort.
+    left: list[MatchableRecord] = []
+    for record in sorted(records, key=record_order) if contested else records:
+        key = (record.currency, record.type, record.reference)
+        found = _first_unused(by_reference.get(key), used)
+        if found is None:
+            found = _first_unused(by_order.get(key), used)
+        if found is None:
+            left.append(record)
+        else:
+            used[found] = 1
+            result.pairs.append(Match(record, transactions[found], "reference"))
+    if not contested:
+        left.sort(key=record_order)
+
+    # Pass 2: the record's tx_hash against the transaction's transaction_hash.
+    by_hash: dict[Hashable, list[int]] = defaultdict(list)
+    if any(record.tx_hash for record in left):
+        for position, t in enumerate(transactions):
+            if not used[position] and t.transaction_hash:
+                by_hash[(t.currency, kinds[position], t.transaction_hash)].append(position)
+    if by_hash:
+        for candidates in by_hash.values():
+            if len(candidates) > 1:
+                candidates.sort(key=lambda p: _earliest(transactions[p]))
+        still: list[MatchableRecord] = []
+        for record in left:
+            found = (
+                _first_unused(by_hash.get((record.currency, record.type, record.tx_hash)), used)
+                if record.tx_hash
+                else None
+            )
+            if found is None:
+                still.append(record)
+            else:
+                used[found] = 1
+                result.pairs.append(Match(record, transactions[found], "hash"))
+        left = still
+
+    # Pass 3: the same amount within the window, nearest in time, then the earliest id.
+    by_amount: dict[Hashable, list[tuple[datetime, str, int]]] = defaultdict(list)
+    if left:
+        for position, t in enumerate(transactions):
+            if not used[position]:
+                by_amount[(t.currency, kinds[position], t.net_amount)].append(
+                    (t.created_at, t.id, position)
+                )
+    if by_amount:
+        for timeline in by_amount.values():
+            timeline.sort()
+        still = []
+        for record in left:
+            near = by_amount.get((record.currency, record.type, record.amount))
+            found = _nearest(near, record.at, window, used) if near else None
+            if found is None:
+                still.append(record)
+            else:
+                used[found] = 1
+                result.pairs.append(Match(record, transactions[found], "amount"))
+        left = still
+
+    result.unmatched_records = left
+    result.unmatched_transactions = [t for p, t in enumerate(transactions) if not used[p]]
+    return result
+
+
+def _first_unused(candidates: list[int] | None, used: bytearray) -> int | None:
+    if not candidates:
+        return None
+    for position in candidates:
+        if not used[position]:
+            return position
+    return None
+
+
+def _nearest(
+    candidates: list[tuple[datetime, str, int]],
+    moment: datetime,
+    window: timedelta,
+    used: bytearray,
+) -> int | None:
+    """The unused candidate nearest `moment` within `window`; on a tie, the earliest id."""
+    middle = bisect.bisect_left(candidates, (moment,))
+    best: tuple[timedelta, str, int] | None = None
+    for step, start in ((-1, middle - 1), (1, middle)):
+        position = start
+        while 0 <= position < len(candidates):
+            created_at, identifier, found = candidates[position]
+            distance = abs(created_at - moment)
+            if distance > window or (best is not None and distance > best[0]):
+                break
+            if not used[found] and (best is None or (distance, identifier) < best[:2]):
+                best = (distance, identifier, found)
+            position += step
+    return best[2] if best is not None else None

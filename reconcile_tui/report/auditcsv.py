@@ -1,0 +1,92 @@
+"""The auditors' CSV (`export --format csv`): one row per cause, and per discrepancy on
+request, each with its acknowledgement's note, who and when.
+
+Cells follow the CSV report's rules (`csvfile.py`): text is neutralised against formula
+injection, while a cell that is exactly a number (`-6300.000000`) stays a number a
+spreadsheet can add up; control characters are shown as escapes. UTF-8 with a BOM and
+CRLF line endings, as Excel expects.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from reconcile_tui.money import FloatInMoneyError
+from reconcile_tui.report.csvfile import neutralise
+from reconcile_tui.report.visible import json_escaped, visible
+
+__all__ = ["EXPORT_COLUMNS", "export_csv"]
+
+#: The columns, in order. `amount` is a cause's amount or a discrepancy's difference;
+#: `links` a cause's `explains` or a discrepancy's `causes`.
+EXPORT_COLUMNS: Final = (
+    "row",
+    "id",
+    "kind",
+    "severity",
+    "currency",
+    "wallet_id",
+    "bucket",
+    "field",
+    "references",
+    "gateway_ids",
+    "api_value",
+    "merchant_value",
+    "amount",
+    "usd_difference",
+    "links",
+    "message",
+    "acknowledged",
+    "acknowledged_by",
+    "acknowledged_at",
+    "note",
+)
+
+_BOM: Final = "\ufeff"
+
+
+def export_csv(document: Mapping[str, Any], *, discrepancies: bool = False) -> bytes:
+    """The causes (then, if asked, the discrepancies) of a report document as CSV."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(EXPORT_COLUMNS)
+    for cause in document.get("causes", []):
+        writer.writerow(_row("cause", cause, cause.get("amount"), cause.get("explains")))
+    if discrepancies:
+        for found in document["discrepancies"]:
+            writer.writerow(
+                _row("discrepancy", found, found.get("difference"), found.get("causes"))
+            )
+    return (_BOM + buffer.getvalue()).encode("utf-8")
+
+
+def _row(
+    what: str, item: Mapping[str, Any], amount: str | None, links: list[str] | None
+) -> list[str]:
+    held = item.get("acknowledgement") or {}
+    values: dict[str, Any] = {
+        **item,
+        "row": what,
+        "amount": amount,
+        "links": links or [],
+        "acknowledged_by": held.get("by"),
+        "acknowledged_at": held.get("at"),
+        "note": held.get("note"),
+    }
+    return [_cell(column, values.get(column)) for column in EXPORT_COLUMNS]
+
+
+def _cell(column: str, value: Any) -> str:
+    if column in {"references", "gateway_ids", "links"}:
+        return neutralise(json_escaped(json.dumps(list(value or ()), ensure_ascii=False)))
+    if column == "acknowledged":
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        raise FloatInMoneyError(f"export field {column} is a float; amounts travel as text")
+    return neutralise(visible(str(value), reversible=True))

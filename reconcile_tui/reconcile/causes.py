@@ -108,12 +108,15 @@ def find_causes(
     buckets = Buckets(ctx.snapshot)
     figures: dict[Figure, Discrepancy] = {}
     drafts: list[_Draft] = []
+    slips: list[tuple[_Draft, Discrepancy]] = []
     for d in discrepancies:
         figure = _figure_of(d, buckets)
         if figure is not None:
             figures[figure] = d
         else:
             drafts.append(_standing_for(d))
+            if d.kind == Kind.API_INCONSISTENCY and d.field in _SLIPS:
+                slips.append((drafts[-1], d))
 
     compared = [
         balance.currency
@@ -124,6 +127,7 @@ def find_causes(
         drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
     else:
         drafts += _from_balances(ctx, buckets, compared, figures)
+    _place_slips(ctx, compared, drafts, slips, figures, buckets)
     drafts += _unexplained(ctx, figures, drafts)
     return _finish(ctx, discrepancies, figures, drafts)
 
@@ -149,6 +153,55 @@ def _standing_for(d: Discrepancy) -> _Draft:
         severity=d.severity,
         explains=[d.id],
     )
+
+
+#: The gateway's own figures that another of its figures is made of, and the figure a
+#: slip in the parts moves: a wallet's balance, or a history bucket's balance.
+_SLIPS = {
+    "available_balance=sum(wallets.balance)": "available",
+    "pending_balance=sum(wallets.pending)": "pending",
+    "balance=previous+deposits-withdrawals": BALANCE,
+}
+
+
+def _place_slips(
+    ctx: CheckContext,
+    compared: list[str],
+    drafts: list[_Draft],
+    slips: list[tuple[_Draft, Discrepancy]],
+    figures: dict[Figure, Discrepancy],
+    buckets: Buckets,
+) -> None:
+    """A gateway that contradicts itself has one figure off: a wallet whose balance its
+    currency's total does not hold, or a bucket whose balance its movements do not lead to.
+    When, after every other cause, exactly that figure's gap is the slip, the
+    `api_inconsistency` cause explains that mismatch too (docs/causes.md, "Settled");
+    otherwise the gap stays `unexplained`."""
+    for draft, d in slips:
+        if d.difference is None or d.currency is None:
+            continue
+        figure = _SLIPS[str(d.field)]
+        if figure == BALANCE:
+            index = buckets.of(d.currency, d.bucket) if d.bucket is not None else None
+            if index is None:
+                continue
+            key: Figure = (BALANCE, d.currency, index)
+            found = figures.get(key)
+            if found is None or found.difference is None:
+                continue
+            rest = found.difference
+            for other in drafts:
+                rest = money.sub(rest, other.effect.on(key))
+            if rest == d.difference:  # the bucket states this much more than it leads to
+                draft.effect.add(key, d.difference)
+            continue
+        slip = money.neg(d.difference)  # the wallets hold this much more than the total
+        gaps = _Gaps(ctx, compared, drafts)
+        wallets = [
+            w for w in gaps.wallets.get(d.currency, []) if gaps.gap[(figure, d.currency, w)] == slip
+        ]
+        if len(wallets) == 1:
+            draft.effect.add((figure, d.currency, wallets[0]), slip)
 
 
 # -- with the gateway's transactions -------------------------------------------------
@@ -630,9 +683,9 @@ def _finish(
         for discrepancy in cause.explains:
             explained_by[discrepancy].append(cause.id)
     result.causes_of = {d.id: tuple(explained_by.get(d.id, ())) for d in discrepancies}
-    scopes = {code for (_name, code, *_rest) in figures} | {
-        c.currency for c in causes if c.currency
-    }
+    # Every currency either side knows, as the report's `tolerances` lists them: "0" says
+    # a currency was looked at and nothing is left (docs/causes.md, "In the report").
+    scopes = {b.currency for b in ctx.snapshot.balances.balances} | set(ctx.books.currencies)
     for code in sorted(scopes):
         rest = money.total(
             money.magnitude(c.amount)

@@ -106,7 +106,12 @@ class Cause:
     @property
     def id(self) -> str:
         return spec.cause_id(
-            self.kind, self.currency, self.wallet_id, self.references, self.gateway_ids
+            self.kind,
+            self.currency,
+            self.wallet_id,
+            self.references,
+            self.gateway_ids,
+            self.stands_for[0] if self.stands_for else None,
         )
 
     def amount_units(self) -> int | None:

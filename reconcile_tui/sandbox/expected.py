@@ -963,7 +963,16 @@ def _causes(
             message=finding.message,
             severity=finding.severity,
             stands_for=(shown["id"],),
-            fixed_amount=shown["difference"],
+            # Its discrepancy's difference, else its records' value, else the gateway's
+            # (docs/causes.md, "Cause ids"): null only when it has none (a duplicate).
+            fixed_amount=next(
+                (
+                    shown[name]
+                    for name in ("difference", "merchant_value", "api_value")
+                    if shown[name] is not None
+                ),
+                None,
+            ),
         )
         if finding.kind == "api_inconsistency" and codes and finding.currency == codes[0]:
             first = gateway.balances[codes[0]]["wallets"][0]["wallet_id"]

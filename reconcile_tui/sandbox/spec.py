@@ -155,8 +155,15 @@ def cause_id(
     wallet_id: str | None,
     references: tuple[str, ...],
     gateway_ids: tuple[str, ...],
+    told_apart_by: str | None = None,
 ) -> str:
-    """The stable id of a cause (never of its effect)."""
-    parts = ("cause", kind, currency, wallet_id, ",".join(references), ",".join(gateway_ids))
+    """The stable id of a cause (never of its effect). `told_apart_by` is the seventh part
+    some causes need (docs/causes.md, "Cause ids"): a cause standing for one discrepancy
+    gives that discrepancy's id."""
+    parts: tuple[str | None, ...] = (
+        "cause", kind, currency, wallet_id, ",".join(references), ",".join(gateway_ids)
+    )  # fmt: skip
+    if told_apart_by is not None:
+        parts = (*parts, told_apart_by)
     text = "\x1f".join(part or "" for part in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -78,24 +78,14 @@ def client_env(sandbox: RunningSandbox, secret: str | None = None) -> dict[str, 
     }
 
 
-#: What schema 2 adds (causes); compared once expected.json carries them too.
-CAUSE_FIELDS = ("causes", "unexplained")
-
-
 def comparable(document: dict) -> dict:
-    """Everything but what depends on the run, and `message` (free text) wherever it is;
-    the schema-1 part of the report (the discrepancies), whatever its schema_version."""
-    kept = {
-        key: value
-        for key, value in document.items()
-        if key not in RUN_FIELDS and key not in (*CAUSE_FIELDS, "schema_version")
-    }
-    for part in ("discrepancies", "notes"):
+    """Everything but what depends on the run, and `message` (free text) wherever it is."""
+    kept = {key: value for key, value in document.items() if key not in RUN_FIELDS}
+    for part in ("discrepancies", "notes", "causes"):
         kept[part] = [
-            {key: value for key, value in entry.items() if key not in ("message", "causes")}
+            {key: value for key, value in entry.items() if key != "message"}
             for entry in document[part]
         ]
-    kept["summary"] = {k: v for k, v in document["summary"].items() if k not in CAUSE_FIELDS}
     return kept
 
 

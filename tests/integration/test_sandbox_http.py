@@ -150,6 +150,12 @@ def fetch(running: RunningSandbox, period: str, interval: str) -> GatewaySnapsho
             ).content
             for entry in balances.balances
         }
+        listing: list = []
+        url: str | None = "/transactions/transactions/?page_size=100"
+        while url is not None:
+            page = parse_transactions(client.get(url).content)
+            listing += page.results
+            url = page.next
     return GatewaySnapshot(
         balances=balances,
         histories={code: parse_history(raw) for code, raw in histories_raw.items()},
@@ -159,6 +165,7 @@ def fetch(running: RunningSandbox, period: str, interval: str) -> GatewaySnapsho
         interval=interval,
         balances_raw=balances_raw,
         histories_raw=histories_raw,
+        transactions=tuple(listing),
     )
 
 

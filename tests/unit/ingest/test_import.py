@@ -404,15 +404,26 @@ def test_a_bad_mapping_file_names_the_key(tmp_path, toml, message):
         load_mapping(path)
 
 
-def test_cancelling_an_import_writes_nothing(store, write_csv):
+@pytest.mark.parametrize("careful", [True, False], ids=["careful reader", "fast path"])
+def test_cancelling_an_import_writes_nothing(store, write_csv, careful):
+    # 12,000 rows: more than one batch of the careful reader (5,000 rows) and more than
+    # one block of the fast path (1 MiB), so the cancel lands with the file half read.
     many = DEFAULT_HEADER + "".join(
         f"R-{i},2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,{i + 1},0,confirmed,\n"
         for i in range(12_000)
     )
     seen = []
     with pytest.raises(ImportCancelled, match="nothing was written"):
-        run(store, write_csv(many), on_progress=seen.append, is_cancelled=lambda: len(seen) >= 1)
-    assert seen[0].rows_read == 5_000
+        run(
+            store,
+            write_csv(many),
+            on_progress=seen.append,
+            is_cancelled=lambda: len(seen) >= 1,
+            careful=careful,
+        )
+    assert 0 < seen[0].rows_read < 12_000
+    if careful:
+        assert seen[0].rows_read == 5_000
     assert store.query_one("SELECT count(*) FROM records")[0] == 0
     assert store.query_one("SELECT count(*) FROM imports")[0] == 0
 

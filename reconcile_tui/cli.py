@@ -456,7 +456,13 @@ def closes(invocation: Invocation, fmt: str) -> int:
         return 0
     table = Table(box=None, highlight=False)
     for column in ("period", "state", "by", "at", "open", "note"):
-        table.add_column(column, justify="right" if column == "open" else "left")
+        # Every column but the note keeps its whole text: a period or a time is never cut.
+        table.add_column(
+            column,
+            justify="right" if column == "open" else "left",
+            no_wrap=column != "note",
+            overflow="fold",
+        )
     for entry in listed:
         table.add_row(
             f"{entry['from']}..{entry['to']}",

@@ -512,7 +512,9 @@ class Workspace:
                     today[key] = f"no stored gateway history covers {period.label} any more"
             current = today[key]
             said = (
-                [current] if isinstance(current, str) else changes(period, sign_off.figures, current)
+                [current]
+                if isinstance(current, str)
+                else changes(period, sign_off.figures, current)
             )
             listed.append(
                 {

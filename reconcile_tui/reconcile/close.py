@@ -27,8 +27,8 @@ from reconcile_tui.times import bucket_end, format_utc, parse_api_time
 __all__ = [
     "CurrencyClose",
     "OpenCausesInPeriod",
-    "PeriodReview",
     "Period",
+    "PeriodReview",
     "changes",
     "open_causes_in",
     "parse_period",

@@ -67,7 +67,8 @@ def test_a_clean_period_signs_and_closes_lists_it_with_the_exact_shape(cli, db_p
     assert list(signed) == [
         "from", "to", "state", "by", "at", "note", "figures", "open_causes", "lapsed_because",
     ]  # fmt: skip
-    assert signed["from"] == "2025-01-10" and signed["to"] == "2025-01-14"
+    assert signed["from"] == "2025-01-10"
+    assert signed["to"] == "2025-01-14"
     assert (signed["state"], signed["by"], signed["open_causes"]) == ("signed", "ana", 0)
     assert signed["lapsed_because"] is None
     assert signed["at"].endswith("Z")
@@ -78,12 +79,11 @@ def test_a_clean_period_signs_and_closes_lists_it_with_the_exact_shape(cli, db_p
     assert usdt["movements_from"] == "2025-01-10T00:00:00Z"
     text = cli("--db", db_path, "closes")
     assert text.code == 0
-    assert "2025-01-10..2025-01-14" in text.out and "signed" in text.out
+    assert "2025-01-10..2025-01-14" in text.out
+    assert "signed" in text.out
 
 
-def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(
-    cli, db_path, tmp_path
-):
+def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(cli, db_path, tmp_path):
     _clean(cli, db_path)
     assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
     late = tmp_path / "late.csv"
@@ -101,12 +101,11 @@ def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(
     # The figures shown are still the ones accepted.
     assert lapsed["figures"]["USDTERC20"]["records_balance"] == "1517.000000"
     text = cli("--db", db_path, "closes")
-    assert "lapsed" in text.out and "was 1517.000000, now 1522.000000" in text.out
+    assert "lapsed" in text.out
+    assert "was 1517.000000, now 1522.000000" in text.out
 
 
-def test_a_later_fetch_that_changes_the_gateways_figures_makes_it_lapse(
-    cli, db_path, tmp_path
-):
+def test_a_later_fetch_that_changes_the_gateways_figures_makes_it_lapse(cli, db_path, tmp_path):
     _clean(cli, db_path)
     assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
     api = tmp_path / "api"
@@ -118,8 +117,9 @@ def test_a_later_fetch_that_changes_the_gateways_figures_makes_it_lapse(
     scenario_check(cli, db_path, records="records_repaired.csv", api=str(api))
     [lapsed] = _closes(cli, db_path)
     assert lapsed["state"] == "lapsed"
-    assert "USDTERC20 gateway's balance at 2025-01-14 was 1517.000000, now 1516.000000" in (
-        lapsed["lapsed_because"]
+    assert (
+        "USDTERC20 gateway's balance at 2025-01-14 was 1517.000000, now 1516.000000"
+        in (lapsed["lapsed_because"])
     )
 
 
@@ -148,7 +148,8 @@ def test_a_period_no_stored_history_covers_is_exit_2_saying_to_fetch(cli, db_pat
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1
-    assert "no stored gateway history covers 2025-01" in lines[0] and "fetch" in lines[0]
+    assert "no stored gateway history covers 2025-01" in lines[0]
+    assert "fetch" in lines[0]
     assert _closes(cli, db_path) == []
 
 

@@ -138,7 +138,8 @@ def test_a_bad_period_is_exit_2_with_one_line(cli, db_path):
         result = cli("--db", db_path, "close", bad, "--note", "x")
         assert result.code == 2, bad
         lines = result.err.strip().splitlines()
-        assert len(lines) == 1 and "YYYY-MM" in lines[0], lines
+        assert len(lines) == 1, lines
+        assert "YYYY-MM" in lines[0], lines
     assert _closes(cli, db_path) == []
 
 

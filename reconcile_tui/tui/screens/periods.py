@@ -145,6 +145,10 @@ class PeriodsScreen(ReconcileScreen):
         self.view = message.view
         self._show(message.view)
         self.loaded()
+        if self.focused is None or self.focused.id == "period-range":
+            # A loading table cannot take the focus: it goes to the figures once shown,
+            # so the screen's keys work at once (docs/tui.md, focus).
+            self.query_one("#period-figures").focus()
 
     def _show(self, view: PeriodsView) -> None:
         period = view.period
@@ -222,7 +226,6 @@ class PeriodsScreen(ReconcileScreen):
             self.notify(str(error), severity="error", markup=False)
             return
         event.input.value = ""
-        self.query_one("#period-figures").focus()
         self._choose(period)
 
     # -- signing off -------------------------------------------------------------------

@@ -60,7 +60,8 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         screen = await _open_range(pilot)
         figures = _cells(screen.query_one("#period-figures", DataTable))
         assert "USDTERC20" in figures
-        assert "1517.000000" in figures and "1535.000000" in figures
+        assert "1517.000000" in figures
+        assert "1535.000000" in figures
         assert "7 open cause(s) in the period" in shown_text(screen.query_one("#period-causes"))
 
         assert app.focused is screen.query_one("#period-figures"), app.focused
@@ -75,7 +76,9 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
 
         assert app.screen is screen
         listed = _cells(screen.query_one("#sign-offs", DataTable))
-        assert RANGE in listed and "signed" in listed and "typo known" in listed
+        assert RANGE in listed
+        assert "signed" in listed
+        assert "typo known" in listed
 
         # A later import into the period: the sign-off lapses, and the screen says why.
         late = scenario_db.parent / "late.csv"
@@ -89,7 +92,9 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         await settle(pilot)
         listed = _cells(screen.query_one("#sign-offs", DataTable))
         assert "lapsed" in listed
-        assert any("records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in c for c in listed)
+        assert any(
+            "records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in c for c in listed
+        )
 
 
 class _Snapshots:
@@ -115,5 +120,3 @@ class TestSnapshots80x24(_Snapshots):
 
 class TestSnapshots120x40(_Snapshots):
     SIZE = (120, 40)
-
-

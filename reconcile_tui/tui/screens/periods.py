@@ -8,6 +8,7 @@ which sign-offs have lapsed since, and why. Everything is read and written in wo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from reconcile_tui import money
 from reconcile_tui.errors import ReconcileError
 from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
 from reconcile_tui.tui.access import access_of
@@ -37,8 +39,9 @@ class PeriodsView:
     sign_offs: list[dict[str, Any]]
 
 
-def _amount(value: object) -> Text:
-    return Text("unknown" if value is None else f"{value}", justify="right")
+def _amount(value: Decimal | None) -> Text:
+    # Exact, never an exponent (`0E-18`): the stored text form (docs/close.md).
+    return Text("unknown" if value is None else money.canonical(value), justify="right")
 
 
 class PeriodsScreen(ReconcileScreen):
@@ -183,9 +186,9 @@ class PeriodsScreen(ReconcileScreen):
                 )
             found = view.review.open_causes
             if found:
-                shown = "; ".join(
-                    f"{c['id'][:8]} {c['currency'] or 'summary'} {c['message']}" for c in found[:3]
-                )
+                # Ids and currencies only: the messages are on the Discrepancies screen, and
+                # at 80x24 they would push the sign-offs off screen.
+                shown = ", ".join(f"{c['id'][:8]} {c['currency'] or 'summary'}" for c in found[:3])
                 more = f" and {len(found) - 3} more" if len(found) > 3 else ""
                 causes.update(
                     Text(f"{len(found)} open cause(s) in the period: {shown}{more}", style="bold")

@@ -9,6 +9,7 @@ traceback only with --debug. 130 after Ctrl-C; 70 for a bug (please report it).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.table import Table
 
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
@@ -410,6 +412,73 @@ def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) 
     else:
         accepted = f" (difference {amount} accepted)" if amount is not None else ""
     click.echo(f"acknowledged {found['id']}: {visible(found['message'])}{accepted}")
+    return 0
+
+
+@cli.command()
+@click.argument("period", metavar="PERIOD")
+@click.option("--note", required=True, help="What was checked before signing off.")
+@click.option(
+    "--accept-open", is_flag=True, help="Sign off even while causes in the period are open."
+)
+@click.option("--by", default=None, help="Who signs off (default: your user name).")
+@click.pass_obj
+def close(invocation: Invocation, period: str, note: str, accept_open: bool, by: str | None) -> int:
+    """Sign a period off (YYYY-MM or YYYY-MM-DD..YYYY-MM-DD, UTC days): its balances at
+    the end and movements on both sides; refused while causes in it are open."""
+    with invocation.workspace(create=False) as workspace:
+        review, sign_off = workspace.close_period(period, note, accept_open=accept_open, by=by)
+    for code, figures in review.figures.items():
+        records = "unknown" if figures.records_balance is None else figures.records_balance
+        click.echo(
+            f"{code}: gateway {figures.gateway_balance}, records {records} at"
+            f" {review.period.last.isoformat()}"
+        )
+    accepted = f", accepting {sign_off.open_causes} open" if sign_off.open_causes else ""
+    click.echo(f"closed {review.period.label} by {sign_off.signed_by}{accepted}")
+    return 0
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+def closes(invocation: Invocation, fmt: str) -> int:
+    """List every sign-off, and which have lapsed since and why."""
+    with invocation.workspace(create=False) as workspace:
+        listed = workspace.sign_offs()
+    if fmt == "json":
+        click.echo(json.dumps({"closes": listed}, indent=2))
+        return 0
+    if not listed:
+        click.echo("no period has been closed yet")
+        return 0
+    table = Table(box=None, highlight=False)
+    for column in ("period", "state", "by", "at", "open", "note"):
+        # Every column but the note keeps its whole text: a period or a time is never cut.
+        table.add_column(
+            column,
+            justify="right" if column == "open" else "left",
+            no_wrap=column != "note",
+            overflow="fold",
+        )
+    for entry in listed:
+        table.add_row(
+            f"{entry['from']}..{entry['to']}",
+            entry["state"],
+            visible(entry["by"]),
+            entry["at"],
+            str(entry["open_causes"]),
+            visible(entry["note"]),
+        )
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    for entry in listed:
+        if entry["lapsed_because"]:
+            console.print(
+                f"{entry['from']}..{entry['to']} lapsed: {entry['lapsed_because']}", markup=False
+            )
     return 0
 
 

@@ -11,7 +11,7 @@ import getpass
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,21 @@ from reconcile_tui.ingest.mapping import Mapping as Layout
 from reconcile_tui.ingest.mapping import load_mapping
 from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
+from reconcile_tui.reconcile.close import (
+    OpenCausesInPeriod,
+    Period,
+    PeriodReview,
+    changes,
+    open_causes_in,
+    parse_period,
+    period_figures,
+)
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.reconcile.model import Report, summarise, tally, tally_causes
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.redaction import mask_document
-from reconcile_tui.store import acks, ledger, runs, snapshots
+from reconcile_tui.store import acks, closes, ledger, runs, snapshots
 from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
 from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
@@ -438,6 +447,89 @@ class Workspace:
         # JSON is the whole document, discrepancies always included (docs/report.md).
         write_atomically(path, reports.render_bytes(document, fmt))
         return len(document["discrepancies"])
+
+    # -- month-end close (docs/close.md) ---------------------------------------------
+
+    def review_period(self, period: str | Period) -> PeriodReview:
+        """A period's figures on both sides and its open causes (the latest check's)."""
+        chosen = period if isinstance(period, Period) else parse_period(period)
+        figures = period_figures(self.store, chosen, self.rules())
+        run = self.latest_run()
+        found = open_causes_in(
+            chosen,
+            runs.cause_page(self.store, run.id),
+            closes.cause_times(self.store, run.id, run.snapshot_id),
+        )
+        return PeriodReview(chosen, figures, found)
+
+    def close_period(
+        self,
+        period: str | Period,
+        note: str,
+        *,
+        accept_open: bool = False,
+        by: str | None = None,
+    ) -> tuple[PeriodReview, closes.SignOff]:
+        """Sign a period off with a note, keeping the figures it accepts. Refused (exit 1,
+        nothing signed) while causes in it are open, unless `accept_open`."""
+        if not note.strip():
+            raise BadInput("a close needs a note saying what was checked")
+        review = self.review_period(period)
+        if review.open_causes and not accept_open:
+            count = len(review.open_causes)
+            shown = ", ".join(c["id"] for c in review.open_causes[:_CANDIDATES_SHOWN])
+            more = " and more" if count > _CANDIDATES_SHOWN else ""
+            raise OpenCausesInPeriod(
+                f"{count} open cause{'s' if count != 1 else ''} in {review.period.label}"
+                f" ({shown}{more}); nothing signed: acknowledge them with `reconcile-tui ack"
+                " ID --note ...`, or close with --accept-open"
+            )
+        sign_off = closes.SignOff(
+            first=review.period.first.isoformat(),
+            last=review.period.last.isoformat(),
+            signed_by=by or _user(),
+            signed_at=format_utc(self.clock()),
+            note=note.strip(),
+            figures=review.accepted(),
+            open_causes=len(review.open_causes),
+        )
+        closes.record_sign_off(self.store, sign_off)
+        return review, sign_off
+
+    def sign_offs(self) -> list[dict[str, Any]]:
+        """Every sign-off, oldest first, with whether it still stands: `lapsed` when
+        today's figures for its period differ from the ones it accepted, saying how."""
+        listed = []
+        today: dict[tuple[str, str], dict[str, Any] | str] = {}
+        for sign_off in closes.sign_offs(self.store):
+            period = Period(date.fromisoformat(sign_off.first), date.fromisoformat(sign_off.last))
+            key = (sign_off.first, sign_off.last)
+            if key not in today:
+                try:
+                    now = period_figures(self.store, period, self.rules())
+                    today[key] = {code: figures.to_dict() for code, figures in now.items()}
+                except NotFound:
+                    today[key] = f"no stored gateway history covers {period.label} any more"
+            current = today[key]
+            said = (
+                [current]
+                if isinstance(current, str)
+                else changes(period, sign_off.figures, current)
+            )
+            listed.append(
+                {
+                    "from": sign_off.first,
+                    "to": sign_off.last,
+                    "state": "lapsed" if said else "signed",
+                    "by": sign_off.signed_by,
+                    "at": sign_off.signed_at,
+                    "note": sign_off.note,
+                    "figures": sign_off.figures,
+                    "open_causes": sign_off.open_causes,
+                    "lapsed_because": "; ".join(said) if said else None,
+                }
+            )
+        return listed
 
 
 def _save(snapshot: GatewaySnapshot, directory: Path | None) -> tuple[Path, ...]:

@@ -243,11 +243,28 @@ _CAUSES: Final = [
     "ALTER TABLE run_discrepancies ADD COLUMN causes TEXT NOT NULL DEFAULT '[]'",
 ]
 
+#: Sign-offs of closed periods (docs/close.md): append-only; whether one has lapsed is
+#: worked out from `figures_json` (the figures it accepted) each time, never stored.
+_CLOSES: Final = [
+    """CREATE TABLE closes (
+        id INTEGER PRIMARY KEY,
+        period_from TEXT NOT NULL,
+        period_to TEXT NOT NULL,
+        signed_by TEXT NOT NULL,
+        signed_at TEXT NOT NULL,
+        note TEXT NOT NULL,
+        figures_json TEXT NOT NULL,
+        open_causes INTEGER NOT NULL
+    ) STRICT""",
+    "CREATE INDEX closes_by_period ON closes(period_from, period_to, id)",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
     ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
     ("0003_causes", _CAUSES),
+    ("0004_closes", _CLOSES),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

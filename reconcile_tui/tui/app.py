@@ -67,6 +67,13 @@ class ReconcileApp(App[int]):
             tooltip="Write the latest check's discrepancies to a CSV or JSON file.",
         ),
         Binding(
+            "p",
+            "periods",
+            "Periods",
+            id="app.periods",
+            tooltip="Month-end close: a period's figures on both sides, sign-offs and lapses.",
+        ),
+        Binding(
             "o",
             "overview",
             "Overview",
@@ -250,6 +257,12 @@ class ReconcileApp(App[int]):
                 existing.apply_filter(where)
             return
         self.push_screen(DiscrepanciesScreen(where))
+
+    def action_periods(self) -> None:
+        from reconcile_tui.tui.screens.periods import PeriodsScreen
+
+        if not isinstance(self.screen, PeriodsScreen):
+            self.push_screen(PeriodsScreen())
 
     def action_import_records(self) -> None:
         from reconcile_tui.tui.screens.import_records import ImportScreen

@@ -1,0 +1,278 @@
+"""Month-end close: a period's figures on both sides, and what changed since a sign-off.
+
+A period is whole UTC days, `YYYY-MM` or `YYYY-MM-DD..YYYY-MM-DD` (inclusive). Per
+currency, the figures come from the newest stored snapshot whose history has a bucket
+ending exactly at the period's end (one covering the whole period preferred): the
+gateway's balance at the end and its movements over the period's buckets, against the
+records' balance and movements over the very same buckets (docs/close.md).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from reconcile_tui import money
+from reconcile_tui.errors import BadInput, NotFound, ReconcileError
+from reconcile_tui.reconcile.books import load_books
+from reconcile_tui.reconcile.rules import Rules
+from reconcile_tui.store import closes, snapshots
+from reconcile_tui.store.db import Store
+from reconcile_tui.times import bucket_end, format_utc, parse_api_time
+
+__all__ = [
+    "CurrencyClose",
+    "OpenCausesInPeriod",
+    "Period",
+    "PeriodReview",
+    "changes",
+    "open_causes_in",
+    "parse_period",
+    "period_figures",
+]
+
+_MONTH: Final = re.compile(r"(\d{4})-(\d{2})")
+_RANGE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+
+
+class OpenCausesInPeriod(ReconcileError):
+    """`close` refused: causes in the period are open (exit 1, nothing signed)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days from `first` to `last`, both included."""
+
+    first: date
+    last: date
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime(self.first.year, self.first.month, self.first.day, tzinfo=UTC)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The moment after the last day (excluded)."""
+        return datetime(self.last.year, self.last.month, self.last.day, tzinfo=UTC) + timedelta(
+            days=1
+        )
+
+    @property
+    def label(self) -> str:
+        """`2025-01` for a whole month, else `2025-01-10..2025-01-14`."""
+        days = calendar.monthrange(self.first.year, self.first.month)[1]
+        if self.first.day == 1 and self.last == self.first.replace(day=days):
+            return self.first.strftime("%Y-%m")
+        return f"{self.first.isoformat()}..{self.last.isoformat()}"
+
+    def contains(self, moment: datetime) -> bool:
+        return self.starts_at <= moment < self.ends_at
+
+    def shifted(self, months: int) -> Period:
+        """The calendar month `months` away from this period's first month."""
+        index = self.first.year * 12 + self.first.month - 1 + months
+        return month(index // 12, index % 12 + 1)
+
+
+def month(year: int, number: int) -> Period:
+    first = date(year, number, 1)
+    return Period(first, first.replace(day=calendar.monthrange(year, number)[1]))
+
+
+def parse_period(text: str) -> Period:
+    """`YYYY-MM` or `YYYY-MM-DD..YYYY-MM-DD` (inclusive UTC days), or BadInput (exit 2)."""
+    shape = "give YYYY-MM or YYYY-MM-DD..YYYY-MM-DD"
+    stripped = text.strip()
+    try:
+        if found := _MONTH.fullmatch(stripped):
+            return month(int(found[1]), int(found[2]))
+        if found := _RANGE.fullmatch(stripped):
+            first, last = date.fromisoformat(found[1]), date.fromisoformat(found[2])
+        else:
+            raise BadInput(f"period {text!r} is not a month or a date range: {shape}")
+    except ValueError as error:
+        raise BadInput(f"period {text!r} is not a real date ({error}): {shape}") from None
+    if last < first:
+        raise BadInput(f"period {text!r} ends before it starts: {shape}")
+    return Period(first, last)
+
+
+#: What a sign-off accepts per currency, in the order a lapse names them, with the words a
+#: lapse uses: balances are "at" the period's last day, movements "in" the period.
+FIGURES: Final[tuple[tuple[str, str], ...]] = (
+    ("gateway_balance", "gateway's balance"),
+    ("records_balance", "records' balance"),
+    ("gateway_deposits", "gateway's deposits"),
+    ("records_deposits", "records' deposits"),
+    ("gateway_withdrawals", "gateway's withdrawals"),
+    ("records_withdrawals", "records' withdrawals"),
+    ("gateway_deposit_count", "gateway's deposit count"),
+    ("records_deposit_count", "records' deposit count"),
+    ("gateway_withdrawal_count", "gateway's withdrawal count"),
+    ("records_withdrawal_count", "records' withdrawal count"),
+    ("movements_from", "movements counted from"),
+)
+
+
+@dataclass(frozen=True)
+class CurrencyClose:
+    """One currency's figures for a period; `records_balance` None when an opening
+    balance dated after the period's end makes it unknowable from the records."""
+
+    currency: str
+    gateway_balance: Decimal
+    records_balance: Decimal | None
+    gateway_deposits: Decimal
+    gateway_withdrawals: Decimal
+    gateway_deposit_count: int
+    gateway_withdrawal_count: int
+    records_deposits: Decimal
+    records_withdrawals: Decimal
+    records_deposit_count: int
+    records_withdrawal_count: int
+    movements_from: datetime
+    snapshot_id: int
+
+    @property
+    def difference(self) -> Decimal | None:
+        """Gateway minus records at the period's end."""
+        if self.records_balance is None:
+            return None
+        return money.sub(self.gateway_balance, self.records_balance)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The accepted figures as stored and shown in `closes` (amounts as exact text)."""
+        return {
+            "gateway_balance": money.canonical(self.gateway_balance),
+            "records_balance": (
+                None if self.records_balance is None else money.canonical(self.records_balance)
+            ),
+            "gateway_deposits": money.canonical(self.gateway_deposits),
+            "gateway_withdrawals": money.canonical(self.gateway_withdrawals),
+            "gateway_deposit_count": self.gateway_deposit_count,
+            "gateway_withdrawal_count": self.gateway_withdrawal_count,
+            "records_deposits": money.canonical(self.records_deposits),
+            "records_withdrawals": money.canonical(self.records_withdrawals),
+            "records_deposit_count": self.records_deposit_count,
+            "records_withdrawal_count": self.records_withdrawal_count,
+            "movements_from": format_utc(self.movements_from),
+        }
+
+
+def period_figures(store: Store, period: Period, rules: Rules) -> dict[str, CurrencyClose]:
+    """Per currency, the period's figures from the stored history that covers it.
+
+    NotFound (exit 2) when no stored history reaches the period's end."""
+    chosen = closes.covering_snapshots(store, period.starts_at, period.ends_at)
+    if not chosen:
+        raise NotFound(
+            f"no stored gateway history covers {period.label} (to the end of"
+            f" {period.last.isoformat()}): run `reconcile-tui fetch --period 30d` (or a"
+            " period and interval that reach it) first"
+        )
+    by_snapshot: dict[int, list[str]] = {}
+    for code, snapshot_id in chosen.items():
+        by_snapshot.setdefault(snapshot_id, []).append(code)
+    figures: dict[str, CurrencyClose] = {}
+    for snapshot_id, codes in sorted(by_snapshot.items()):
+        snapshot = snapshots.load_snapshot(store, snapshot_id)
+        books = load_books(store, snapshot, rules)
+        for code in codes:
+            history = snapshot.histories[code]
+            buckets = sorted(history.history, key=lambda b: b.timestamp)
+            records = books.currency(code).buckets
+            inside = [
+                i
+                for i, bucket in enumerate(buckets)
+                if bucket.timestamp >= period.starts_at
+                and bucket_end(bucket.timestamp, history.interval) <= period.ends_at
+            ]
+            last = inside[-1]
+            side = [records[i] for i in inside] if records else []
+            figures[code] = CurrencyClose(
+                currency=code,
+                gateway_balance=buckets[last].balance,
+                records_balance=records[last].balance if records else money.ZERO,
+                gateway_deposits=money.total(buckets[i].deposits for i in inside),
+                gateway_withdrawals=money.total(buckets[i].withdrawals for i in inside),
+                gateway_deposit_count=sum(buckets[i].deposit_count for i in inside),
+                gateway_withdrawal_count=sum(buckets[i].withdrawal_count for i in inside),
+                records_deposits=money.total(b.deposits for b in side),
+                records_withdrawals=money.total(b.withdrawals for b in side),
+                records_deposit_count=sum(b.deposit_count for b in side),
+                records_withdrawal_count=sum(b.withdrawal_count for b in side),
+                movements_from=buckets[inside[0]].timestamp,
+                snapshot_id=snapshot_id,
+            )
+    return dict(sorted(figures.items()))
+
+
+def open_causes_in(
+    period: Period, causes: list[dict[str, Any]], times: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """The open error causes that belong to the period.
+
+    A cause belongs to it when one of its records, gateway transactions or history buckets
+    (`times`, by cause id) falls in it; a cause with no time at all (a standing difference
+    nobody has placed) belongs to every period: a close must not certify it away. Warnings
+    never block a close, as they never fail `check` by default (docs/close.md)."""
+    found = []
+    for cause in causes:
+        if cause["acknowledged"] or cause["severity"] != "error":
+            continue
+        moments = [parse_api_time(text) for text in times.get(cause["id"], [])]
+        if not moments or any(period.contains(moment) for moment in moments):
+            found.append(cause)
+    return found
+
+
+def changes(period: Period, accepted: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between the figures a sign-off accepted and today's, in words:
+    `USDTERC20 records' balance at 2025-01-31 was 100.00, now 95.00`."""
+    said = []
+    for code in sorted(set(accepted) | set(now)):
+        if code not in now:
+            said.append(f"{code} is no longer in a stored history that covers {period.label}")
+            continue
+        if code not in accepted:
+            said.append(f"{code} was not in the figures accepted, now is")
+            continue
+        for key, words in FIGURES:
+            was, is_ = accepted[code].get(key), now[code].get(key)
+            if _same(was, is_):
+                continue
+            where = (
+                f"at {period.last.isoformat()}" if key.endswith("balance") else f"in {period.label}"
+            )
+            said.append(f"{code} {words} {where} was {_text(was)}, now {_text(is_)}")
+    return said
+
+
+def _same(was: Any, is_: Any) -> bool:
+    # Amounts compare by value (`100.0` is `100.00`); counts and times as they are.
+    if was is None or is_ is None or isinstance(was, int) or "T" in str(was):
+        return bool(was == is_)
+    return Decimal(str(was)) == Decimal(str(is_))
+
+
+def _text(value: Any) -> str:
+    return "unknown" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class PeriodReview:
+    """What a close looks at: the period's figures per currency and its open causes."""
+
+    period: Period
+    figures: dict[str, CurrencyClose]
+    open_causes: list[dict[str, Any]]
+
+    def accepted(self) -> dict[str, Any]:
+        """The figures a sign-off keeps."""
+        return {code: figures.to_dict() for code, figures in self.figures.items()}

@@ -1,0 +1,264 @@
+"""Periods: a month's (or any covered range's) close, and every sign-off (docs/close.md).
+
+Per currency, the gateway's balance at the period's end against the records', the
+movements on both sides and the open causes in the period; sign it off with a note; see
+which sign-offs have lapsed since, and why. Everything is read and written in workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from reconcile_tui import money
+from reconcile_tui.errors import ReconcileError
+from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
+from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
+from reconcile_tui.tui.screens.base import ReconcileScreen
+
+__all__ = ["PeriodsScreen"]
+
+
+@dataclass(frozen=True)
+class PeriodsView:
+    """One load: the period's review (or why there is none) and every sign-off."""
+
+    period: Period
+    review: PeriodReview | None
+    problem: str | None
+    sign_offs: list[dict[str, Any]]
+
+
+def _amount(value: Decimal | None) -> Text:
+    # Exact, never an exponent (`0E-18`): the stored text form (docs/close.md).
+    return Text("unknown" if value is None else money.canonical(value), justify="right")
+
+
+class PeriodsScreen(ReconcileScreen):
+    """Pick a period, compare its figures, sign it off, and list every sign-off."""
+
+    MAIN = "#period-figures"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "left_square_bracket",
+            "month(-1)",
+            "Previous month",
+            id="periods.previous",
+            tooltip="The calendar month before the one shown.",
+        ),
+        Binding(
+            "right_square_bracket",
+            "month(1)",
+            "Next month",
+            id="periods.next",
+            tooltip="The calendar month after the one shown.",
+        ),
+        Binding(
+            "s",
+            "sign_off",
+            "Sign off",
+            id="periods.sign_off",
+            tooltip="Close the period shown with a note (refused while causes are open"
+            " unless you accept them).",
+        ),
+        Binding(
+            "slash",
+            "choose_range",
+            "Range",
+            id="periods.range",
+            tooltip="Type a month (YYYY-MM) or any range (YYYY-MM-DD..YYYY-MM-DD).",
+        ),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, view: PeriodsView) -> None:
+            super().__init__()
+            self.view = view
+
+    class Signed(Message):
+        def __init__(self, label: str) -> None:
+            super().__init__()
+            self.label = label
+
+    def __init__(self, period: Period | None = None) -> None:
+        super().__init__()
+        self.period = period
+        self.view: PeriodsView | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="periods-view"):
+            yield Input(
+                placeholder="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD, then Enter",
+                compact=True,
+                id="period-range",
+            )
+            yield Static(id="period-title")
+            figures: DataTable[Text] = DataTable(id="period-figures", cursor_type="row")
+            yield figures
+            yield Static(id="period-causes")
+            yield Static("[b]Sign-offs[/b]", id="sign-offs-title")
+            listed: DataTable[Text] = DataTable(id="sign-offs", cursor_type="row")
+            yield listed
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.sub_title = "Periods"
+        if self.period is None:
+            now = access_of(self.app).now()
+            self.period = month(now.year, now.month)
+        figures = self.query_one("#period-figures", DataTable)
+        figures.add_columns(
+            "Currency", "Gateway end", "Records end", "Difference",
+            "Gw in", "Gw out", "Rec in", "Rec out", "Moves gw/rec",
+        )  # fmt: skip
+        self.query_one("#sign-offs", DataTable).add_columns(
+            "Period", "State", "By", "At", "Open", "Note", "Why lapsed"
+        )
+        figures.focus()
+
+    def start_loading(self) -> None:
+        assert self.period is not None
+        self._load(self.period)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def _load(self, period: Period) -> None:
+        with access_of(self.app).open() as workspace:
+            review, problem = None, None
+            try:
+                review = workspace.review_period(period)
+            except ReconcileError as error:
+                problem = str(error)
+            listed = workspace.sign_offs()
+        self.post_message(self.Loaded(PeriodsView(period, review, problem, listed)))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.view.period != self.period:
+            return  # another period was picked meanwhile
+        self.view = message.view
+        self._show(message.view)
+        self.loaded()
+        if self.focused is None or self.focused.id == "period-range":
+            # A loading table cannot take the focus: it goes to the figures once shown,
+            # so the screen's keys work at once (docs/tui.md, focus).
+            self.query_one("#period-figures").focus()
+
+    def _show(self, view: PeriodsView) -> None:
+        period = view.period
+        self.query_one("#period-title", Static).update(
+            Text.assemble(
+                ("Period ", "bold"),
+                (period.label, "bold"),
+                f"  {period.first.isoformat()} to {period.last.isoformat()} (UTC, inclusive)",
+            )
+        )
+        figures = self.query_one("#period-figures", DataTable)
+        figures.clear()
+        causes = self.query_one("#period-causes", Static)
+        if view.review is None:
+            causes.update(Text(view.problem or "", style="italic"))
+        else:
+            for code, row in view.review.figures.items():
+                figures.add_row(
+                    Text(code, style="bold"),
+                    _amount(row.gateway_balance),
+                    _amount(row.records_balance),
+                    _amount(row.difference),
+                    _amount(row.gateway_deposits),
+                    _amount(row.gateway_withdrawals),
+                    _amount(row.records_deposits),
+                    _amount(row.records_withdrawals),
+                    Text(
+                        f"{row.gateway_deposit_count + row.gateway_withdrawal_count}/"
+                        f"{row.records_deposit_count + row.records_withdrawal_count}",
+                        justify="right",
+                    ),
+                )
+            found = view.review.open_causes
+            if found:
+                # Ids and currencies only: the messages are on the Discrepancies screen, and
+                # at 80x24 they would push the sign-offs off screen.
+                shown = ", ".join(f"{c['id'][:8]} {c['currency'] or 'summary'}" for c in found[:3])
+                more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+                causes.update(
+                    Text(f"{len(found)} open cause(s) in the period: {shown}{more}", style="bold")
+                )
+            else:
+                causes.update(Text("No open cause in the period: it can be signed off."))
+        listed = self.query_one("#sign-offs", DataTable)
+        listed.clear()
+        for entry in reversed(view.sign_offs):
+            listed.add_row(
+                Text(f"{entry['from']}..{entry['to']}"),
+                Text(entry["state"], style="bold" if entry["state"] == "lapsed" else ""),
+                Text(entry["by"]),
+                Text(entry["at"][:19] + "Z"),
+                Text(str(entry["open_causes"]), justify="right"),
+                Text(entry["note"]),
+                Text(entry["lapsed_because"] or ""),
+            )
+
+    # -- choosing a period -------------------------------------------------------------
+
+    def _choose(self, period: Period) -> None:
+        self.period = period
+        self.reload()
+
+    def action_month(self, step: int) -> None:
+        assert self.period is not None
+        self._choose(self.period.shifted(step))
+
+    def action_choose_range(self) -> None:
+        self.query_one("#period-range", Input).focus()
+
+    @on(Input.Submitted, "#period-range")
+    def _range_typed(self, event: Input.Submitted) -> None:
+        try:
+            period = parse_period(event.value)
+        except ReconcileError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return
+        event.input.value = ""
+        self._choose(period)
+
+    # -- signing off -------------------------------------------------------------------
+
+    def action_sign_off(self) -> None:
+        view = self.view
+        if view is None or view.review is None:
+            self.notify(
+                "Nothing to sign: no stored history covers this period.", severity="warning"
+            )
+            return
+        review = view.review
+        self.app.push_screen(
+            SignOffDialog(review.period.label, len(review.open_causes)),
+            lambda answer: self._answered(review.period, answer),
+        )
+
+    def _answered(self, period: Period, answer: SignOff | None) -> None:
+        if answer is not None:
+            self._sign(period, answer)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-off")
+    def _sign(self, period: Period, answer: SignOff) -> None:
+        with access_of(self.app).open() as workspace:
+            workspace.close_period(
+                period, answer.note, accept_open=answer.accept_open, by=answer.by
+            )
+        self.post_message(self.Signed(period.label))
+
+    @on(Signed)
+    def _signed(self, message: Signed) -> None:
+        self.notify(f"Closed {message.label}.", title="Signed off", markup=False)
+        self.reconcile_app.data_changed()

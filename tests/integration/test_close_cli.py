@@ -1,0 +1,161 @@
+"""Month-end close through the command line: `close` refuses while causes in the period
+are open, signs with --accept-open or when clean, and `closes` says which sign-offs have
+lapsed since and why (docs/close.md)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.conftest import SCENARIO
+from tests.integration.test_cli import cli, scenario_check
+
+__all__ = ["cli"]
+
+#: Inside the scenario's stored history (daily buckets 2025-01-09 .. 2025-01-15).
+PERIOD = "2025-01-10..2025-01-14"
+
+
+def _closes(cli, db_path) -> list[dict]:  # type: ignore[no-untyped-def]
+    result = cli("--db", db_path, "closes", "--format", "json")
+    assert result.code == 0, result.err
+    listed: list[dict] = json.loads(result.out)["closes"]
+    return listed
+
+
+def _clean(cli, db_path):  # type: ignore[no-untyped-def]
+    result = scenario_check(cli, db_path, records="records_repaired.csv", api="api_repaired")
+    assert result.code == 0, result.err
+    return result
+
+
+def test_close_refuses_while_causes_in_the_period_are_open(cli, db_path):
+    assert scenario_check(cli, db_path).code == 1
+    result = cli("--db", db_path, "close", PERIOD, "--note", "January, first half")
+    assert result.code == 1
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert "7 open causes in 2025-01-10..2025-01-14" in lines[0]
+    assert "--accept-open" in lines[0]
+    assert _closes(cli, db_path) == []
+
+
+def test_close_signs_with_accept_open_and_keeps_what_it_accepted(cli, db_path):
+    assert scenario_check(cli, db_path).code == 1
+    result = cli(
+        "--db", db_path, "close", PERIOD, "--note", "known typo", "--accept-open", "--by", "ana"
+    )
+    assert result.code == 0, result.err
+    assert "closed 2025-01-10..2025-01-14 by ana, accepting 7 open" in result.out
+    [signed] = _closes(cli, db_path)
+    assert signed["state"] == "signed"
+    assert signed["open_causes"] == 7
+    assert signed["note"] == "known typo"
+    usdt = signed["figures"]["USDTERC20"]
+    # The typo (120 recorded as 102 at the gateway) shows at the period's end.
+    assert usdt["gateway_balance"] == "1517.000000"
+    assert usdt["records_balance"] == "1535.000000"
+    assert (usdt["gateway_deposit_count"], usdt["records_deposit_count"]) == (3, 3)
+
+
+def test_a_clean_period_signs_and_closes_lists_it_with_the_exact_shape(cli, db_path):
+    _clean(cli, db_path)
+    result = cli("--db", db_path, "close", PERIOD, "--note", "checked with bank", "--by", "ana")
+    assert result.code == 0, result.err
+    [signed] = _closes(cli, db_path)
+    assert list(signed) == [
+        "from", "to", "state", "by", "at", "note", "figures", "open_causes", "lapsed_because",
+    ]  # fmt: skip
+    assert signed["from"] == "2025-01-10"
+    assert signed["to"] == "2025-01-14"
+    assert (signed["state"], signed["by"], signed["open_causes"]) == ("signed", "ana", 0)
+    assert signed["lapsed_because"] is None
+    assert signed["at"].endswith("Z")
+    usdt = signed["figures"]["USDTERC20"]
+    assert usdt["gateway_balance"] == usdt["records_balance"] == "1517.000000"
+    assert usdt["gateway_deposits"] == "187.000000"
+    assert usdt["records_withdrawals"] == "300.000000"
+    assert usdt["movements_from"] == "2025-01-10T00:00:00Z"
+    text = cli("--db", db_path, "closes")
+    assert text.code == 0
+    assert "2025-01-10..2025-01-14" in text.out
+    assert "signed" in text.out
+
+
+def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(cli, db_path, tmp_path):
+    _clean(cli, db_path)
+    assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
+    late = tmp_path / "late.csv"
+    late.write_text(
+        (SCENARIO / "records_repaired.csv").read_text()
+        + "D-9,2025-01-11T09:00:00Z,USDTERC20,550e8400-e29b-41d4-a716-446655440000,"
+        "deposit,5,0,confirmed,0x0d\n"
+    )
+    assert cli("--db", db_path, "import", late).code == 0
+    [lapsed] = _closes(cli, db_path)
+    assert lapsed["state"] == "lapsed"
+    because = lapsed["lapsed_because"]
+    assert "USDTERC20 records' balance at 2025-01-14 was 1517.000000, now 1522.000000" in because
+    assert "USDTERC20 records' deposit count in 2025-01-10..2025-01-14 was 3, now 4" in because
+    # The figures shown are still the ones accepted.
+    assert lapsed["figures"]["USDTERC20"]["records_balance"] == "1517.000000"
+    text = cli("--db", db_path, "closes")
+    assert "lapsed" in text.out
+    assert "was 1517.000000, now 1522.000000" in text.out
+
+
+def test_a_later_fetch_that_changes_the_gateways_figures_makes_it_lapse(cli, db_path, tmp_path):
+    _clean(cli, db_path)
+    assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
+    api = tmp_path / "api"
+    shutil.copytree(SCENARIO / "api_repaired", api)
+    history = api / "history" / "USDTERC20.json"
+    history.write_text(
+        history.read_text().replace('"balance": "1517.000000"', '"balance": "1516.000000"')
+    )
+    scenario_check(cli, db_path, records="records_repaired.csv", api=str(api))
+    [lapsed] = _closes(cli, db_path)
+    assert lapsed["state"] == "lapsed"
+    assert (
+        "USDTERC20 gateway's balance at 2025-01-14 was 1517.000000, now 1516.000000"
+        in (lapsed["lapsed_because"])
+    )
+
+
+def test_a_signed_period_stays_signed_after_fetches_that_do_not_touch_it(cli, db_path):
+    _clean(cli, db_path)
+    assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
+    # The same gateway data stored again (a newer snapshot) changes no figure.
+    _clean(cli, db_path)
+    [signed] = _closes(cli, db_path)
+    assert signed["state"] == "signed"
+
+
+def test_a_bad_period_is_exit_2_with_one_line(cli, db_path):
+    _clean(cli, db_path)
+    for bad in ("2025-13", "January", "2025-01-15..2025-01-10", "2025-02-30..2025-03-01"):
+        result = cli("--db", db_path, "close", bad, "--note", "x")
+        assert result.code == 2, bad
+        lines = result.err.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert "YYYY-MM" in lines[0], lines
+    assert _closes(cli, db_path) == []
+
+
+def test_a_period_no_stored_history_covers_is_exit_2_saying_to_fetch(cli, db_path):
+    _clean(cli, db_path)
+    result = cli("--db", db_path, "close", "2025-01", "--note", "x", "--accept-open")
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert "no stored gateway history covers 2025-01" in lines[0]
+    assert "fetch" in lines[0]
+    assert _closes(cli, db_path) == []
+
+
+def test_close_before_any_check_creates_no_database(cli, tmp_path):
+    missing = tmp_path / "none.db"
+    result = cli("--db", missing, "close", PERIOD, "--note", "x")
+    assert result.code == 2
+    assert not Path(missing).exists()

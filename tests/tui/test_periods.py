@@ -1,0 +1,122 @@
+"""The Periods screen: pick a period, sign it off with a note, see every sign-off and why
+one lapsed (docs/close.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable
+
+from reconcile_tui.tui.app import ReconcileApp
+from reconcile_tui.tui.dialogs.sign_off import SignOffDialog
+from reconcile_tui.tui.screens.periods import PeriodsScreen
+from reconcile_tui.workspace import Workspace
+from tests.conftest import PAGE_CLOCK, WALLET_A
+from tests.tui.conftest import scenario_settings, settle, shown_text
+from tests.tui.test_snapshots import keys
+
+RANGE = "2025-01-10..2025-01-14"
+
+
+def _cells(table: DataTable[Any]) -> list[str]:
+    return [str(cell) for row in range(table.row_count) for cell in table.get_row_at(row)]
+
+
+async def _open_range(pilot: Pilot[Any]) -> PeriodsScreen:
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PeriodsScreen)
+    await pilot.press("slash", *RANGE, "enter")
+    await settle(pilot)
+    return screen
+
+
+async def test_a_month_the_history_does_not_cover_says_to_fetch(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PeriodsScreen)
+        assert "no stored gateway history covers 2025-01" in shown_text(
+            screen.query_one("#period-causes")
+        )
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert "2024-12" in shown_text(screen.query_one("#period-title"))
+
+
+async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
+    make_app, scenario_db: Path
+):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_range(pilot)
+        figures = _cells(screen.query_one("#period-figures", DataTable))
+        assert "USDTERC20" in figures
+        assert "1517.000000" in figures
+        assert "1535.000000" in figures
+        assert "7 open cause(s) in the period" in shown_text(screen.query_one("#period-causes"))
+
+        assert app.focused is screen.query_one("#period-figures"), app.focused
+        await pilot.press("s")
+        dialog = app.screen
+        assert isinstance(dialog, SignOffDialog)
+        await pilot.press(*"typo known", "enter", "enter")
+        assert "Causes in this period are open" in shown_text(dialog.query_one("#so-problem"))
+        dialog.query_one("#so-accept-open", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        assert app.screen is screen
+        listed = _cells(screen.query_one("#sign-offs", DataTable))
+        assert RANGE in listed
+        assert "signed" in listed
+        assert "typo known" in listed
+
+        # A later import into the period: the sign-off lapses, and the screen says why.
+        late = scenario_db.parent / "late.csv"
+        late.write_text(
+            "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
+            f"L-1,2025-01-11T09:00:00Z,USDTERC20,{WALLET_A},deposit,5,0,confirmed,0x0d\n"
+        )
+        with Workspace(scenario_settings(), db_path=scenario_db, clock=lambda: PAGE_CLOCK) as ws:
+            ws.import_files([late])
+        app.data_changed()
+        await settle(pilot)
+        listed = _cells(screen.query_one("#sign-offs", DataTable))
+        assert "lapsed" in listed
+        assert any(
+            "records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in c for c in listed
+        )
+
+
+class _Snapshots:
+    SIZE: tuple[int, int]
+
+    @pytest.fixture(autouse=True)
+    def _same_everywhere(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        monkeypatch.setenv("LOGNAME", "auditor")
+        monkeypatch.chdir(tmp_path)
+
+    def test_periods_range(self, snap_compare, make_app):
+        steps = keys("p", "slash", *RANGE, "enter")
+        assert snap_compare(make_app(), terminal_size=self.SIZE, run_before=steps)
+
+    def test_periods_sign_off_dialog(self, snap_compare, make_app):
+        steps = keys("p", "slash", *RANGE, "enter", "s")
+        assert snap_compare(make_app(), terminal_size=self.SIZE, run_before=steps)
+
+
+class TestSnapshots80x24(_Snapshots):
+    SIZE = (80, 24)
+
+
+class TestSnapshots120x40(_Snapshots):
+    SIZE = (120, 40)

@@ -31,6 +31,7 @@ from reconcile_tui.reconcile.close import (
     Period,
     PeriodReview,
     changes,
+    newest_covered,
     open_causes_in,
     parse_period,
     period_figures,
@@ -449,6 +450,11 @@ class Workspace:
         return len(document["discrepancies"])
 
     # -- month-end close (docs/close.md) ---------------------------------------------
+
+    def newest_covered_period(self) -> Period | None:
+        """The newest whole month (else the whole days) the newest stored history covers:
+        where a close screen opens (docs/close.md)."""
+        return newest_covered(closes.newest_history_span(self.store))
 
     def review_period(self, period: str | Period) -> PeriodReview:
         """A period's figures on both sides and its open causes (the latest check's)."""

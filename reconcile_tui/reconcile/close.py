@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ __all__ = [
     "Period",
     "PeriodReview",
     "changes",
+    "newest_covered",
     "open_causes_in",
     "parse_period",
     "period_figures",
@@ -83,6 +84,24 @@ class Period:
 def month(year: int, number: int) -> Period:
     first = date(year, number, 1)
     return Period(first, first.replace(day=calendar.monthrange(year, number)[1]))
+
+
+def newest_covered(span: tuple[datetime, datetime] | None) -> Period | None:
+    """The period a close screen opens on: the newest whole month the newest stored history
+    covers, else the whole UTC days it covers (a 7-day history mid-month), else None."""
+    if span is None:
+        return None
+    start, end = span
+    first = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
+    last = end.date() - timedelta(days=1)  # the last day that ends by `end`
+    if last < first:
+        return None
+    whole = month(last.year, last.month)
+    if whole.last != last:
+        whole = whole.shifted(-1)
+    if first <= whole.first and whole.last <= last:
+        return whole
+    return Period(first, last)
 
 
 def parse_period(text: str) -> Period:

@@ -88,6 +88,21 @@ def covering_snapshots(store: Store, starts_at: datetime, ends_at: datetime) -> 
     return {currency: snapshot_id for currency, (_rank, snapshot_id) in best.items()}
 
 
+def newest_history_span(store: Store) -> tuple[datetime, datetime] | None:
+    """Where the newest stored snapshot's history begins and ends (the end excluded), over
+    all its currencies; None when nothing with a history was stored."""
+    row = store.query_one(
+        """SELECT s.interval, min(b.timestamp), max(b.timestamp)
+           FROM snapshots s JOIN snapshot_buckets b ON b.snapshot_id = s.id
+           WHERE s.id = (SELECT max(snapshot_id) FROM snapshot_buckets)
+           GROUP BY s.id"""
+    )
+    if row is None:
+        return None
+    interval, first, last = row
+    return parse_api_time(first), bucket_end(parse_api_time(last), interval)
+
+
 def cause_times(store: Store, run_id: int, snapshot_id: int | None) -> dict[str, list[str]]:
     """Per cause of a run, the times it touches: its records' times, its gateway
     transactions' creation times, and the history buckets of the discrepancies it explains."""

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+from reconcile_tui.reconcile.close import newest_covered, parse_period
 from tests.conftest import SCENARIO
 from tests.integration.test_cli import cli, scenario_check
 
@@ -159,3 +161,21 @@ def test_close_before_any_check_creates_no_database(cli, tmp_path):
     result = cli("--db", missing, "close", PERIOD, "--note", "x")
     assert result.code == 2
     assert not Path(missing).exists()
+
+
+def test_the_period_a_close_screen_opens_on_is_what_the_newest_history_covers():
+    # A 30-day daily history ending at midnight covers its last whole month...
+    span = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC))
+    assert newest_covered(span) == parse_period("2025-01")
+    # ...a 7-day hourly one mid-month only its whole days...
+    span = (datetime(2025, 1, 8, 11, tzinfo=UTC), datetime(2025, 1, 15, 11, tzinfo=UTC))
+    assert newest_covered(span) == parse_period("2025-01-09..2025-01-14")
+    # ...a history spanning two months opens on the whole one...
+    span = (datetime(2024, 12, 20, tzinfo=UTC), datetime(2025, 1, 20, tzinfo=UTC))
+    assert newest_covered(span) == parse_period("2024-12-20..2025-01-19")
+    span = (datetime(2024, 11, 30, tzinfo=UTC), datetime(2025, 1, 20, tzinfo=UTC))
+    assert newest_covered(span) == parse_period("2024-12")
+    # ...and less than a whole day, or nothing stored, opens on nothing.
+    assert newest_covered((datetime(2025, 1, 8, 11, tzinfo=UTC),
+                           datetime(2025, 1, 9, 10, tzinfo=UTC))) is None  # fmt: skip
+    assert newest_covered(None) is None

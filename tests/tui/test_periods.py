@@ -36,7 +36,7 @@ async def _open_range(pilot: Pilot[Any]) -> PeriodsScreen:
     return screen
 
 
-async def test_a_month_the_history_does_not_cover_says_to_fetch(make_app):
+async def test_periods_open_on_what_the_history_covers_and_say_to_fetch_beyond(make_app):
     app: ReconcileApp = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -44,12 +44,16 @@ async def test_a_month_the_history_does_not_cover_says_to_fetch(make_app):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, PeriodsScreen)
-        assert "no stored gateway history covers 2025-01" in shown_text(
-            screen.query_one("#period-causes")
-        )
+        # The stored history covers days of January 2025, not the month: those days first.
+        assert screen.period is not None
+        assert screen.period.label.startswith("2025-01-")
+        assert "USDTERC20" in _cells(screen.query_one("#period-figures", DataTable))
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert "2024-12" in shown_text(screen.query_one("#period-title"))
+        assert "no stored gateway history covers 2024-12" in shown_text(
+            screen.query_one("#period-causes")
+        )
 
 
 async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(

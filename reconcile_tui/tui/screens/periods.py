@@ -113,9 +113,6 @@ class PeriodsScreen(ReconcileScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "Periods"
-        if self.period is None:
-            now = access_of(self.app).now()
-            self.period = month(now.year, now.month)
         figures = self.query_one("#period-figures", DataTable)
         figures.add_columns(
             "Currency", "Gateway end", "Records end", "Difference",
@@ -127,12 +124,14 @@ class PeriodsScreen(ReconcileScreen):
         figures.focus()
 
     def start_loading(self) -> None:
-        assert self.period is not None
         self._load(self.period)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
-    def _load(self, period: Period) -> None:
+    def _load(self, asked: Period | None) -> None:
         with access_of(self.app).open() as workspace:
+            # Opened without a period: the newest month (or days) the stored history covers;
+            # with no history at all, this month, whose review says what to fetch.
+            period = asked or workspace.newest_covered_period() or self._this_month()
             review, problem = None, None
             try:
                 review = workspace.review_period(period)
@@ -141,8 +140,14 @@ class PeriodsScreen(ReconcileScreen):
             listed = workspace.sign_offs()
         self.post_message(self.Loaded(PeriodsView(period, review, problem, listed)))
 
+    def _this_month(self) -> Period:
+        now = access_of(self.app).now()
+        return month(now.year, now.month)
+
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        if self.period is None:
+            self.period = message.view.period
         if message.view.period != self.period:
             return  # another period was picked meanwhile
         self.view = message.view
@@ -215,7 +220,8 @@ class PeriodsScreen(ReconcileScreen):
         self.reload()
 
     def action_month(self, step: int) -> None:
-        assert self.period is not None
+        if self.period is None:
+            return  # still finding the period to open on
         self._choose(self.period.shifted(step))
 
     def action_choose_range(self) -> None:

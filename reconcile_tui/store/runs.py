@@ -49,11 +49,11 @@ _COLUMNS = (
 
 
 def _own(alias: str, value: str) -> str:
-    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`. Amounts are
-    canonical text at the currency's scale, so text equality is value equality."""
+    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`, by the rule
+    `Acknowledgement.covers` applies (`money.same_amount`, registered by the store)."""
     return f"""EXISTS (
     SELECT 1 FROM acknowledgements a
-    WHERE a.discrepancy_id = {alias}.id AND a.difference IS {alias}.{value}
+    WHERE a.discrepancy_id = {alias}.id AND same_amount(a.difference, {alias}.{value})
       AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = {alias}.id))"""
 
 

@@ -395,7 +395,10 @@ class _Reading:
         try:
             staging.stage_records(
                 conn,
-                [(row[0], *self._parser.parse(list(row[1:]))) for row in judged.iter_rows()],
+                [
+                    (row[0], *self._parser.parse(list(row[1:])).values())
+                    for row in judged.iter_rows()
+                ],
             )
         except RowError as error:
             raise NotFast(f"a bad row ({error})") from None

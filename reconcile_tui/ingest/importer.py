@@ -230,7 +230,7 @@ def _stage_carefully(
             if parser.skip_reason(row.fields) is not None:
                 continue  # counted by the parser, reported in the summary
             try:
-                good.append((row.line, *parser.parse(row.fields)))
+                good.append((row.line, *parser.parse(row.fields).values()))
             except RowError as error:
                 reason = str(error)
         if reason is not None:

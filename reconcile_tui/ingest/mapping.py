@@ -37,24 +37,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input
 from reconcile_tui.money import AmountError, NumberStyle
+from reconcile_tui.store.imports import RECORD_COLUMNS
 from reconcile_tui.times import TimeError, zone
 
 __all__ = ["FIELDS", "Mapping", "load_mapping"]
 
-#: The fields of a merchant record, in DESIGN's default column order.
-FIELDS = (
-    "reference",
-    "occurred_at",
-    "currency",
-    "wallet_id",
-    "wallet_name",
-    "type",
-    "amount",
-    "fee",
-    "status",
-    "tx_hash",
-)
+#: The fields of a merchant record, in the default column order (docs/mapping.md).
+FIELDS = RECORD_COLUMNS
 
+#: The same names as a type, so a layout's `values` and `defaults` refuse any other key;
+#: a test holds it to `FIELDS`.
 FieldName = Literal[
     "reference",
     "occurred_at",

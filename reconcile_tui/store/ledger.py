@@ -16,6 +16,7 @@ from typing import Any
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import AmountError, ExactTally, canonical, neg, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
+from reconcile_tui.store.imports import RECORD_COLUMNS, Record
 from reconcile_tui.times import TimeError, format_utc, parse_record_time
 from reconcile_tui.vocabulary import RecordStatus, RecordType
 
@@ -295,19 +296,9 @@ def quarantined_rows(store: Store) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordRow:
+class RecordRow(Record):
     """One stored record with where it came from (file and line)."""
 
-    reference: str
-    occurred_at: str
-    currency: str
-    wallet_id: str | None
-    wallet_name: str | None
-    type: str
-    amount: str
-    fee: str
-    status: str
-    tx_hash: str | None
     path: str
     line: int
 
@@ -351,6 +342,9 @@ class RecordFilter:
         return " AND ".join(clauses) or "1", parameters
 
 
+_RECORD_COLUMNS = ", ".join(f"r.{column}" for column in RECORD_COLUMNS)
+
+
 def records_page(
     store: Store, where: RecordFilter, *, offset: int = 0, limit: int = 100
 ) -> list[RecordRow]:
@@ -360,8 +354,7 @@ def records_page(
     an index, without sorting the matching records first."""
     clause, parameters = where.where()
     rows = store.query(
-        f"""SELECT r.reference, r.occurred_at, r.currency, r.wallet_id, r.wallet_name, r.type,
-                   r.amount, r.fee, r.status, r.tx_hash, i.path, r.line
+        f"""SELECT {_RECORD_COLUMNS}, i.path, r.line
             FROM records r JOIN imports i ON i.id = r.import_id
             WHERE {clause} ORDER BY r.occurred_at, r.id LIMIT ? OFFSET ?""",
         (*parameters, limit, offset),

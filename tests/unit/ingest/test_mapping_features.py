@@ -137,3 +137,13 @@ def test_the_preview_shows_a_row_the_mapping_skips_as_skipped_not_as_a_problem()
     assert skipped[0].record is None
     assert "transfer" in skipped[0].skipped
     assert all(row.problem is None for row in preview.rows)
+
+
+def test_the_field_names_a_layout_accepts_are_the_records_columns():
+    """`FieldName` is the one repetition the type checker needs; it must not drift."""
+    from typing import get_args
+
+    from reconcile_tui.ingest.mapping import FieldName
+    from reconcile_tui.store.imports import RECORD_COLUMNS
+
+    assert get_args(FieldName) == RECORD_COLUMNS

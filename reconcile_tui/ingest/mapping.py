@@ -34,6 +34,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reconcile_tui.config import first_problem
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input
 from reconcile_tui.money import AmountError, NumberStyle
@@ -421,12 +422,11 @@ def load_mapping(path: Path) -> Mapping:
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "mapping"
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key" + _unknown_key_hint(tuple(first["loc"]))
-        raise BadInput(f"{path}: {where}: {message}") from None
+        problem = first_problem(error)
+        message = problem.message
+        if problem.type == "extra_forbidden":
+            message = "unknown key" + _unknown_key_hint(problem.location)
+        raise BadInput(f"{path}: {problem.dotted or 'mapping'}: {message}") from None
     return mapping.model_copy(
         update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
     )

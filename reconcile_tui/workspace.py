@@ -22,8 +22,7 @@ from reconcile_tui.config import Settings
 from reconcile_tui.errors import BadInput, NotFound
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportProgress, ImportResult, import_file
-from reconcile_tui.ingest.mapping import Mapping as Layout
-from reconcile_tui.ingest.mapping import load_mapping
+from reconcile_tui.ingest.mapping import Layout, load_mapping
 from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.engine import reconcile

@@ -33,7 +33,7 @@ from typing import BinaryIO, Final
 import polars as pl
 
 from reconcile_tui import money
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
 from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging

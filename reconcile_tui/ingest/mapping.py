@@ -41,7 +41,7 @@ from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.store.imports import RECORD_COLUMNS
 from reconcile_tui.times import TimeError, zone
 
-__all__ = ["FIELDS", "Mapping", "load_mapping"]
+__all__ = ["FIELDS", "Layout", "load_mapping"]
 
 #: The fields of a merchant record, in the default column order (docs/mapping.md).
 FIELDS = RECORD_COLUMNS
@@ -251,8 +251,8 @@ def _fix(key: str, example: str) -> str:
     return f"; write {example} under [{key}]" if key else f"; write {example}"
 
 
-class Mapping(_Section):
-    """A complete description of one CSV layout."""
+class Layout(_Section):
+    """A complete description of one CSV layout: what a mapping file describes."""
 
     name: str = "default layout"
     csv: CsvFormat = CsvFormat()
@@ -295,7 +295,7 @@ class Mapping(_Section):
         )
 
     @model_validator(mode="after")
-    def _complete(self) -> Mapping:
+    def _complete(self) -> Layout:
         columns = self.columns
         if self.reference.kind and columns.reference:
             raise ValueError(
@@ -403,14 +403,14 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 
 def _unknown_key_hint(location: tuple[int | str, ...]) -> str:
     """The keys that are allowed where an unknown one was written."""
-    section = _SECTIONS.get(str(location[0])) if len(location) > 1 else Mapping
+    section = _SECTIONS.get(str(location[0])) if len(location) > 1 else Layout
     if section is None:
         return ""
     keys = [name for name, info in section.model_fields.items() if not info.exclude]
     return f" (the keys here are: {', '.join(keys)})"
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> Layout:
     """Read a TOML mapping file, or raise BadInput naming the file and the bad key."""
     raw = read_input(path, "mapping file")
     try:
@@ -420,7 +420,7 @@ def load_mapping(path: Path) -> Mapping:
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"{path}: not valid TOML ({error})") from None
     try:
-        mapping = Mapping.model_validate(data)
+        mapping = Layout.model_validate(data)
     except ValidationError as error:
         problem = first_problem(error)
         message = problem.message

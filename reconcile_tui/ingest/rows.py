@@ -16,8 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from reconcile_tui import money
 from reconcile_tui.errors import BadFile
-from reconcile_tui.ingest.mapping import BY_SIGN, Columns
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import BY_SIGN, Columns, Layout
 from reconcile_tui.money import AmountError
 from reconcile_tui.store.imports import Record
 from reconcile_tui.times import TimeError, format_utc, parse_record_time, zone

@@ -195,7 +195,7 @@ class ApiSettings(_Section):
     """History requests in flight at once. A full fetch of 20 currencies is 21 requests, well
     inside the gateway's 100 a minute, and a 429 is waited out anyway."""
     cache_ttl: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False)
-    """Seconds a fetched snapshot is reused before fetching again (the API page's advice)."""
+    """Seconds a fetched snapshot is reused before fetching again (docs/configuration.md)."""
     period: Period = DEFAULT_PERIOD
     """History period fetched by default."""
     interval: Interval = DEFAULT_INTERVAL

@@ -9,8 +9,8 @@ Rules (see docs/money.md):
 * Each currency has a scale (decimal places). An amount with more significant places than
   its currency allows is refused, never rounded; trailing zeros past the scale are fine
   because dropping them changes nothing.
-* Rounding happens in exactly two places, both for display and both explicit:
-  `round_to` (USD values, the API's averages) and nothing else.
+* Rounding happens in one place, for display and explicit: `round_to` (USD values,
+  the gateway's averages), and nothing else (docs/money.md).
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ class Workspace:
         """The gateway's balances and history: from the cache while fresh, else fetched.
 
         A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
-        period, interval and currencies is reused (the API page advises a 5-minute cache);
+        period, interval and currencies is reused (docs/configuration.md);
         `refresh` bypasses it. With `save_to`, the responses are also written there, once
         everything is known to be writable: nothing is stored or written before that.
         """

@@ -1,6 +1,6 @@
 """Mapping profiles: how one CSV layout maps onto merchant records.
 
-The default profile reads DESIGN's layout
+The default profile reads the default layout (docs/mapping.md)
 (`reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash`). Any other
 layout is a TOML file (see docs/mapping.md and sample_data/bank-export.toml):
 

@@ -68,7 +68,8 @@ CURRENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 
 
 class ResponseShapeError(ValueError):
-    """A response body is not the shape docs/api-client.md describes; the message names the field."""
+    """A response body is not the shape docs/api-client.md describes; the message names
+    the field."""
 
 
 def _amount_from_text(value: Any) -> Decimal:

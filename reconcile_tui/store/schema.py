@@ -243,11 +243,21 @@ _CAUSES: Final = [
     "ALTER TABLE run_discrepancies ADD COLUMN causes TEXT NOT NULL DEFAULT '[]'",
 ]
 
+#: The parsed copies of a snapshot's balances, wallets and buckets were written on every
+#: fetch and never read: the raw bodies are the one record of a snapshot, re-read through
+#: the same models as a fresh fetch (docs/api-client.md, "The stored snapshot").
+_DROP_PARSED_COPIES = [
+    "DROP TABLE snapshot_balances",
+    "DROP TABLE snapshot_wallets",
+    "DROP TABLE snapshot_buckets",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
     ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
     ("0003_causes", _CAUSES),
+    ("0005_drop_parsed_snapshot_copies", _DROP_PARSED_COPIES),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -1,11 +1,10 @@
 """The `reconcile-tui` command: parses options, calls the workspace, maps errors to exit codes.
 
-Exit codes (DESIGN): 0 success / clean; 1 discrepancies at or above --fail-on (check
-only); 2 bad usage, input file or configuration; 3 the gateway could not be reached or
-refused the credentials; 4 the database is unusable. Every non-zero exit prints one clear
-line on stderr (a refused CSV first lists its bad rows as file:line: reason); a
-traceback only with --debug. 130 after Ctrl-C; 70 for a bug (please report it).
-"""
+Exit codes (README.md, "Exit codes"): 0 success / clean; 1 discrepancies at or above
+--fail-on (check only); 2 bad usage, input file or configuration; 3 the gateway could not be
+reached or refused the credentials; 4 the database is unusable. Every non-zero exit prints
+one clear line on stderr (a refused CSV first lists its bad rows as file:line: reason); a
+traceback only with --debug. 130 after Ctrl-C; 70 for a bug (please report it)."""
 
 from __future__ import annotations
 
@@ -504,7 +503,8 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """Entry point: run the command and exit with DESIGN's codes, never a traceback."""
+    """Entry point: run the command and exit with the codes README.md documents, never a
+    traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:

@@ -20,6 +20,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -46,11 +47,52 @@ __all__ = [
     "Settings",
     "StoreSettings",
     "TuiSettings",
+    "ValidationProblem",
     "default_db_path",
+    "first_problem",
     "load_settings",
 ]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """The first thing pydantic found wrong, in the parts a one-line error is made of: the
+    one home of that reading for the settings, a mapping file and a gateway response."""
+
+    location: tuple[int | str, ...]
+    type: str
+    #: pydantic's words, without the "Value error, " its validators' messages carry.
+    message: str
+    #: How many more problems it found.
+    others: int
+
+    @property
+    def dotted(self) -> str:
+        """`api.url`: the location as the keys of a file."""
+        return ".".join(str(part) for part in self.location)
+
+    @property
+    def indexed(self) -> str:
+        """`result[0].amount`: the location as a JSON path, list positions in brackets."""
+        path = ""
+        for part in self.location:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        return path
+
+
+def first_problem(error: ValidationError) -> ValidationProblem:
+    """The first problem of a pydantic `ValidationError`, for a one-line message."""
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    return ValidationProblem(
+        location=tuple(first["loc"]),
+        type=first["type"],
+        message=first["msg"].removeprefix("Value error, "),
+        others=len(problems) - 1,
+    )
+
 
 DEFAULT_API_URL = "https://api.cryptofuse.io"
 
@@ -153,7 +195,7 @@ class ApiSettings(_Section):
     """History requests in flight at once. A full fetch of 20 currencies is 21 requests, well
     inside the gateway's 100 a minute, and a 429 is waited out anyway."""
     cache_ttl: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False)
-    """Seconds a fetched snapshot is reused before fetching again (the API page's advice)."""
+    """Seconds a fetched snapshot is reused before fetching again (docs/configuration.md)."""
     period: Period = DEFAULT_PERIOD
     """History period fetched by default."""
     interval: Interval = DEFAULT_INTERVAL
@@ -351,12 +393,9 @@ def load_settings(
     try:
         loaded = _Loaded()
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        key = ".".join(str(part) for part in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown setting"
-        raise ConfigError(f"{where}: {key}: {message}") from None
+        problem = first_problem(error)
+        message = "unknown setting" if problem.type == "extra_forbidden" else problem.message
+        raise ConfigError(f"{where}: {problem.dotted}: {message}") from None
     _register_secrets(loaded.api)
     return loaded
 

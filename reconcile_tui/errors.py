@@ -1,11 +1,10 @@
 """The failures a user can meet, each carrying the exit code the CLI turns it into.
 
-Every command exits with one of DESIGN's codes: 2 bad usage or bad input, 3 the gateway
-could not be reached or refused us, 4 the database is unusable. Raising one of these
-classes is how any layer says "stop, and tell the user this one line"; the CLI prints
+Every command exits with one of the documented codes (README.md): 2 bad usage or bad input,
+3 the gateway could not be reached or refused us, 4 the database is unusable. Raising one of
+these classes is how any layer says "stop, and tell the user this one line"; the CLI prints
 `str(error)` and exits with `error.exit_code`, the TUI shows the same line as a
-notification.
-"""
+notification."""
 
 from __future__ import annotations
 

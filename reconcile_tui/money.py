@@ -9,8 +9,8 @@ Rules (see docs/money.md):
 * Each currency has a scale (decimal places). An amount with more significant places than
   its currency allows is refused, never rounded; trailing zeros past the scale are fine
   because dropping them changes nothing.
-* Rounding happens in exactly two places, both for display and both explicit:
-  `round_to` (USD values, the API's averages) and nothing else.
+* Rounding happens in one place, for display and explicit: `round_to` (USD values,
+  the gateway's averages), and nothing else (docs/money.md).
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ __all__ = [
     "quantize",
     "ratio",
     "round_to",
+    "same_amount",
     "scale_for",
     "scale_of_text",
     "show",
@@ -391,6 +392,17 @@ def neg(a: Decimal) -> Decimal:
     """-a, exactly."""
     _refuse_float(a)
     return MONEY.minus(a)
+
+
+def same_amount(a: Decimal | str | None, b: Decimal | str | None) -> bool:
+    """Whether two amounts, each a Decimal, stored text or absent, are equal by value (two
+    absent ones are). The store registers it for SQL, so that an acknowledgement holds by
+    the same rule in the engine and in a stored run (docs/causes.md)."""
+    if a is None or b is None:
+        return a is None and b is None
+    _refuse_float(a)
+    _refuse_float(b)
+    return Decimal(a) == Decimal(b)
 
 
 def magnitude(a: Decimal) -> Decimal:

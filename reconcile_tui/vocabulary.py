@@ -36,7 +36,7 @@ TYPE_WORDS: Final[dict[str, RecordType]] = {
 }
 
 #: Every word accepted for a status, lower case: ours, then the gateway's payment and
-#: withdrawal statuses (DESIGN: completed -> confirmed, waiting -> pending, ...).
+#: withdrawal statuses (docs/mapping.md: completed -> confirmed, waiting -> pending, ...).
 STATUS_WORDS: Final[dict[str, RecordStatus]] = {
     "confirmed": RecordStatus.CONFIRMED,
     "completed": RecordStatus.CONFIRMED,

@@ -22,8 +22,7 @@ from reconcile_tui.config import Settings
 from reconcile_tui.errors import BadInput, NotFound
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportProgress, ImportResult, import_file
-from reconcile_tui.ingest.mapping import Mapping as Layout
-from reconcile_tui.ingest.mapping import load_mapping
+from reconcile_tui.ingest.mapping import Layout, load_mapping
 from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.close import (
@@ -199,7 +198,7 @@ class Workspace:
         """The gateway's balances and history: from the cache while fresh, else fetched.
 
         A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
-        period, interval and currencies is reused (the API page advises a 5-minute cache);
+        period, interval and currencies is reused (docs/configuration.md);
         `refresh` bypasses it. With `save_to`, the responses are also written there, once
         everything is known to be writable: nothing is stored or written before that.
         """

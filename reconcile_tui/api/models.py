@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from reconcile_tui import money
+from reconcile_tui.config import first_problem
 from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.times import Interval, Period, TimeError, format_utc, parse_api_time
 
@@ -67,7 +68,8 @@ CURRENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 
 
 class ResponseShapeError(ValueError):
-    """A response body is not what the API page documents; the message names the field."""
+    """A response body is not the shape docs/api-client.md describes; the message names
+    the field."""
 
 
 def _amount_from_text(value: Any) -> Decimal:
@@ -315,27 +317,17 @@ class GatewayErrorBody(_Shape):
 _ShapeT = TypeVar("_ShapeT", bound=BaseModel)
 
 
-def _field_path(location: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
 def describe(error: ValidationError, what: str) -> str:
     """One line naming the first bad field of a response and why it is bad."""
-    first = error.errors(include_url=False)[0]
-    if first["type"] == "json_invalid":
-        return f"{what} is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
-    if first["type"] in {"model_type", "model_attributes_type"} and not first["loc"]:
+    problem = first_problem(error)
+    if problem.type == "json_invalid":
+        return f"{what} is not valid JSON ({problem.message.removeprefix('Invalid JSON: ')})"
+    if problem.type in {"model_type", "model_attributes_type"} and not problem.location:
         return f"{what} is not a JSON object"
-    path = _field_path(tuple(first["loc"]))
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "missing":
-        message = "missing"
-    more = len(error.errors()) - 1
+    message = "missing" if problem.type == "missing" else problem.message
+    more = problem.others
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{what}: {path}: {message}{suffix}"
+    return f"{what}: {problem.indexed or 'body'}: {message}{suffix}"
 
 
 def _parse(model: type[_ShapeT], body: bytes | str, what: str) -> _ShapeT:

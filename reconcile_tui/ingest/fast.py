@@ -33,7 +33,7 @@ from typing import BinaryIO, Final
 import polars as pl
 
 from reconcile_tui import money
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
 from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
@@ -395,7 +395,10 @@ class _Reading:
         try:
             staging.stage_records(
                 conn,
-                [(row[0], *self._parser.parse(list(row[1:]))) for row in judged.iter_rows()],
+                [
+                    (row[0], *self._parser.parse(list(row[1:])).values())
+                    for row in judged.iter_rows()
+                ],
             )
         except RowError as error:
             raise NotFast(f"a bad row ({error})") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reconcile_tui.errors import BadFile
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import CsvRow
 
 __all__ = ["read_header"]

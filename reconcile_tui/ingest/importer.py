@@ -26,7 +26,7 @@ from typing import BinaryIO
 from reconcile_tui.errors import BadFile, BadInput, RowProblem
 from reconcile_tui.files import open_input
 from reconcile_tui.ingest.header import read_header
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser
 from reconcile_tui.store import imports as staging
@@ -230,7 +230,7 @@ def _stage_carefully(
             if parser.skip_reason(row.fields) is not None:
                 continue  # counted by the parser, reported in the summary
             try:
-                good.append((row.line, *parser.parse(row.fields)))
+                good.append((row.line, *parser.parse(row.fields).values()))
             except RowError as error:
                 reason = str(error)
         if reason is not None:

@@ -1,6 +1,6 @@
 """Mapping profiles: how one CSV layout maps onto merchant records.
 
-The default profile reads DESIGN's layout
+The default profile reads the default layout (docs/mapping.md)
 (`reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash`). Any other
 layout is a TOML file (see docs/mapping.md and sample_data/bank-export.toml):
 
@@ -34,27 +34,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reconcile_tui.config import first_problem
 from reconcile_tui.errors import BadInput
 from reconcile_tui.files import read_input
 from reconcile_tui.money import AmountError, NumberStyle
+from reconcile_tui.store.imports import RECORD_COLUMNS
 from reconcile_tui.times import TimeError, zone
 
-__all__ = ["FIELDS", "Mapping", "load_mapping"]
+__all__ = ["FIELDS", "Layout", "load_mapping"]
 
-#: The fields of a merchant record, in DESIGN's default column order.
-FIELDS = (
-    "reference",
-    "occurred_at",
-    "currency",
-    "wallet_id",
-    "wallet_name",
-    "type",
-    "amount",
-    "fee",
-    "status",
-    "tx_hash",
-)
+#: The fields of a merchant record, in the default column order (docs/mapping.md).
+FIELDS = RECORD_COLUMNS
 
+#: The same names as a type, so a layout's `values` and `defaults` refuse any other key;
+#: a test holds it to `FIELDS`.
 FieldName = Literal[
     "reference",
     "occurred_at",
@@ -258,8 +251,8 @@ def _fix(key: str, example: str) -> str:
     return f"; write {example} under [{key}]" if key else f"; write {example}"
 
 
-class Mapping(_Section):
-    """A complete description of one CSV layout."""
+class Layout(_Section):
+    """A complete description of one CSV layout: what a mapping file describes."""
 
     name: str = "default layout"
     csv: CsvFormat = CsvFormat()
@@ -302,7 +295,7 @@ class Mapping(_Section):
         )
 
     @model_validator(mode="after")
-    def _complete(self) -> Mapping:
+    def _complete(self) -> Layout:
         columns = self.columns
         if self.reference.kind and columns.reference:
             raise ValueError(
@@ -410,14 +403,14 @@ _SECTIONS: dict[str, type[BaseModel]] = {
 
 def _unknown_key_hint(location: tuple[int | str, ...]) -> str:
     """The keys that are allowed where an unknown one was written."""
-    section = _SECTIONS.get(str(location[0])) if len(location) > 1 else Mapping
+    section = _SECTIONS.get(str(location[0])) if len(location) > 1 else Layout
     if section is None:
         return ""
     keys = [name for name, info in section.model_fields.items() if not info.exclude]
     return f" (the keys here are: {', '.join(keys)})"
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> Layout:
     """Read a TOML mapping file, or raise BadInput naming the file and the bad key."""
     raw = read_input(path, "mapping file")
     try:
@@ -427,14 +420,13 @@ def load_mapping(path: Path) -> Mapping:
     except tomllib.TOMLDecodeError as error:
         raise BadInput(f"{path}: not valid TOML ({error})") from None
     try:
-        mapping = Mapping.model_validate(data)
+        mapping = Layout.model_validate(data)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "mapping"
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown key" + _unknown_key_hint(tuple(first["loc"]))
-        raise BadInput(f"{path}: {where}: {message}") from None
+        problem = first_problem(error)
+        message = problem.message
+        if problem.type == "extra_forbidden":
+            message = "unknown key" + _unknown_key_hint(problem.location)
+        raise BadInput(f"{path}: {problem.dotted or 'mapping'}: {message}") from None
     return mapping.model_copy(
         update={"source": str(path), "sha256": hashlib.sha256(raw).hexdigest()}
     )

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from reconcile_tui.files import open_input
 from reconcile_tui.ingest.header import read_header
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import read_csv
-from reconcile_tui.ingest.rows import RowError, RowParser, StagedRecord
+from reconcile_tui.ingest.rows import RowError, RowParser
+from reconcile_tui.store.imports import Record
 from reconcile_tui.times import utc_now
 
 __all__ = ["Preview", "PreviewRow", "preview_file"]
@@ -26,7 +27,7 @@ class PreviewRow:
 
     line: int
     fields: list[str]
-    record: StagedRecord | None
+    record: Record | None
     problem: str | None
     skipped: str | None = None
 

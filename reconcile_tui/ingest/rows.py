@@ -2,7 +2,7 @@
 
 `RowParser` is built once per file from the mapping and the header line (which it checks:
 missing and duplicated columns are refused before any row is read) and then parses each
-row into a `StagedRecord` tuple of canonical text, ready for the store.
+row into a `Record` of canonical text, ready for the store.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
 
 from reconcile_tui import money
 from reconcile_tui.errors import BadFile
-from reconcile_tui.ingest.mapping import BY_SIGN, Columns
-from reconcile_tui.ingest.mapping import Mapping as Layout
+from reconcile_tui.ingest.mapping import BY_SIGN, Columns, Layout
 from reconcile_tui.money import AmountError
+from reconcile_tui.store.imports import Record
 from reconcile_tui.times import TimeError, format_utc, parse_record_time, zone
 from reconcile_tui.vocabulary import (
     STATUS_WORDS,
@@ -31,7 +30,7 @@ from reconcile_tui.vocabulary import (
     record_type,
 )
 
-__all__ = ["FUTURE_GRACE", "RowError", "RowParser", "StagedRecord"]
+__all__ = ["FUTURE_GRACE", "Record", "RowError", "RowParser"]
 
 #: A record dated further ahead than this (of the import's clock) is refused as a typo.
 FUTURE_GRACE = timedelta(days=1)
@@ -42,21 +41,6 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 class RowError(ValueError):
     """Why one row cannot be imported, in words the user can act on."""
-
-
-class StagedRecord(NamedTuple):
-    """A validated record, all canonical text (the columns of the `records` table)."""
-
-    reference: str
-    occurred_at: str
-    currency: str
-    wallet_id: str | None
-    wallet_name: str | None
-    type: str
-    amount: str
-    fee: str
-    status: str
-    tx_hash: str | None
 
 
 #: Fields a layout may leave without a column: what they are when absent or empty.
@@ -283,7 +267,7 @@ class RowParser:
                 return described
         return None
 
-    def parse(self, fields: list[str]) -> StagedRecord:
+    def parse(self, fields: list[str]) -> Record:
         """A validated record, or RowError naming the field and the problem."""
         if len(fields) != self._width:
             raise RowError(f"expected {self._width} fields, found {len(fields)}")
@@ -314,7 +298,7 @@ class RowParser:
             code, value = other_fee
             self.other_fees[code] = self.other_fees.get(code, Decimal(0)) + value
         storage_scale = money.storage_scale(currency, self._validation_scales)
-        return StagedRecord(
+        return Record(
             reference=reference,
             occurred_at=occurred_at,
             currency=currency,

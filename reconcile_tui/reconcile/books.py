@@ -1,9 +1,11 @@
 """The merchant's side of a reconciliation: what the records say, in the gateway's terms.
 
-Balance effect of a record (DESIGN): a confirmed deposit adds to its wallet's available,
-a pending deposit to its pending; a withdrawal that has not failed leaves available at
-once; a failed record does nothing; an opening record sets the wallet's available at its
-time, and the wallet's records dated before it are taken as already inside it.
+Balance effect of a record (docs/reconciliation.md; `ledger.is_live` and
+`ledger.balance_effect` hold the rule): a confirmed deposit adds to its wallet's
+available, a pending deposit to its pending; a withdrawal that has not failed leaves
+available at once; a failed record does nothing; an opening record sets the wallet's
+available at its time, and the wallet's records dated before it are taken as already
+inside it.
 
 Wallets named by `wallet_name` instead of `wallet_id` are resolved through the names the
 gateway reports (see `WalletDirectory`).
@@ -25,6 +27,7 @@ from reconcile_tui.reconcile.rules import Rules
 from reconcile_tui.store import ledger
 from reconcile_tui.store.db import Store
 from reconcile_tui.times import bucket_end, parse_api_time, sql_bound
+from reconcile_tui.vocabulary import RecordStatus, RecordType
 
 __all__ = ["Books", "BucketBooks", "CurrencyBooks", "WalletBooks", "WalletDirectory", "load_books"]
 
@@ -164,15 +167,15 @@ class Books:
 
 
 def _apply(wallet: WalletBooks, kind: str, status: str, amount: Decimal, sign: int = 1) -> None:
-    signed = amount if sign > 0 else money.neg(amount)
-    if status == "failed" or kind == "opening":
+    if not ledger.is_live(kind, status):
         return
-    if kind == "deposit":
-        if status == "confirmed":
+    signed = amount if sign > 0 else money.neg(amount)
+    if kind == RecordType.DEPOSIT:
+        if status == RecordStatus.CONFIRMED:
             wallet.confirmed_deposits = money.add(wallet.confirmed_deposits, signed)
         else:
             wallet.pending_deposits = money.add(wallet.pending_deposits, signed)
-    elif kind == "withdrawal":
+    elif kind == RecordType.WITHDRAWAL:
         wallet.live_withdrawals = money.add(wallet.live_withdrawals, signed)
 
 
@@ -195,17 +198,17 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
         amount, fee = Decimal(group.amount), Decimal(group.fee)
         books.record_count += group.count
         wallet.record_count += group.count
-        books.has_opening_records |= group.type == "opening"
+        books.has_opening_records |= group.type == RecordType.OPENING
         _apply(wallet, group.type, group.status, amount)
-        if group.status != "failed":
-            if group.type == "deposit":
+        if group.status != RecordStatus.FAILED:
+            if group.type == RecordType.DEPOSIT:
                 books.deposited = money.add(books.deposited, amount)
-            elif group.type == "withdrawal":
+            elif group.type == RecordType.WITHDRAWAL:
                 books.withdrawn = money.add(books.withdrawn, amount)
             books.fees = money.add(books.fees, fee)
-            if group.before_period and group.type != "opening":
-                effect = amount if group.type == "deposit" else money.neg(amount)
-                books.before_period = money.add(books.before_period, effect)
+        if group.before_period and ledger.is_live(group.type, group.status):
+            effect = ledger.balance_effect(group.type, amount)
+            books.before_period = money.add(books.before_period, effect)
 
     if any(books.has_opening_records for books in currencies.values()):
         _apply_openings(store, currencies, directory)
@@ -263,8 +266,8 @@ def _apply_openings(
             )
             for kind, status, amount, _count in before:
                 _apply(wallet, kind, status, Decimal(amount), sign=-1)
-                if status != "failed":
-                    effect = Decimal(amount) if kind == "deposit" else money.neg(Decimal(amount))
+                if ledger.is_live(kind, status):
+                    effect = ledger.balance_effect(kind, Decimal(amount))
                     wallet.before_opening = money.add(wallet.before_opening, effect)
 
 
@@ -298,16 +301,15 @@ def _history_books(
         moved = Decimal(movement.amount)
         index = bisect.bisect_right(starts, moment) - 1
         inside = index >= 0 and moment < ends[index]
-        if movement.type == "deposit":
-            running = money.add(running, moved)
-            if inside:
-                result[index].deposits = money.add(result[index].deposits, moved)
-                result[index].deposit_count += 1
+        running = money.add(running, ledger.balance_effect(movement.type, moved))
+        if not inside:
+            continue
+        if movement.type == RecordType.DEPOSIT:
+            result[index].deposits = money.add(result[index].deposits, moved)
+            result[index].deposit_count += 1
         else:
-            running = money.sub(running, moved)
-            if inside:
-                result[index].withdrawals = money.add(result[index].withdrawals, moved)
-                result[index].withdrawal_count += 1
+            result[index].withdrawals = money.add(result[index].withdrawals, moved)
+            result[index].withdrawal_count += 1
     while position < len(buckets):
         _close(result[position], running, ends[position], known_from)
         position += 1

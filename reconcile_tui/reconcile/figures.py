@@ -46,7 +46,8 @@ class BucketFigures:
 
 @dataclass(frozen=True)
 class VolumeFigures:
-    """The API page's analysis example, computed exactly from one history response."""
+    """The gateway's history summary and analysis figures (docs/reconciliation.md),
+    computed exactly from one history response."""
 
     total_volume: str
     average_daily_deposits: str

@@ -1,7 +1,7 @@
 """`api_inconsistency`: the gateway checked against its own invariants.
 
-The invariants are the ones the API page's examples satisfy (reference notes, last
-section). `field` names the invariant, `api_value` is the figure as the gateway printed it
+The invariants are the ones docs/reconciliation.md lists ("The gateway against
+itself"). `field` names the invariant, `api_value` is the figure as the gateway printed it
 and `merchant_value` the figure the invariant implies from the gateway's other fields, so
 `difference` says by how much the gateway disagrees with itself.
 """

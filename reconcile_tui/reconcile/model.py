@@ -1,10 +1,9 @@
 """What a reconciliation finds: `Discrepancy`, and the `Report` that gathers them.
 
-The vocabulary of kinds is closed (DESIGN's table). Every discrepancy has a stable `id`, a
-hash of what it is about (kind, currency, wallet, bucket, field, reference) and not of its
-values, so an acknowledgement made today still finds it tomorrow; the acknowledgement
-lapses when the difference it accepted changes.
-"""
+The vocabulary of kinds is closed (docs/reconciliation.md, "What is compared where"). Every
+discrepancy has a stable `id`, a hash of what it is about (kind, currency, wallet, bucket,
+field, reference) and not of its values, so an acknowledgement made today still finds it
+tomorrow; the acknowledgement lapses when the difference it accepted changes."""
 
 from __future__ import annotations
 
@@ -63,7 +62,7 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-#: Every kind is an error but for the three DESIGN marks as warnings.
+#: Every kind is an error but for the three docs/reconciliation.md marks as warnings.
 SEVERITY: dict[Kind, Severity] = dict.fromkeys(Kind, Severity.ERROR) | {
     Kind.CURRENCY_NOT_IN_RECORDS: Severity.WARNING,
     Kind.STALE_PENDING: Severity.WARNING,

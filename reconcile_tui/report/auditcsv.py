@@ -18,6 +18,7 @@ from typing import Any, Final
 from reconcile_tui.money import FloatInMoneyError
 from reconcile_tui.report.csvfile import neutralise
 from reconcile_tui.report.visible import json_escaped, visible
+from reconcile_tui.store.runs import DISCREPANCY_SCOPE
 
 __all__ = ["EXPORT_COLUMNS", "export_csv"]
 
@@ -25,11 +26,7 @@ __all__ = ["EXPORT_COLUMNS", "export_csv"]
 #: `links` a cause's `explains` or a discrepancy's `causes`.
 EXPORT_COLUMNS: Final = (
     "row",
-    "id",
-    "kind",
-    "severity",
-    "currency",
-    "wallet_id",
+    *DISCREPANCY_SCOPE,
     "bucket",
     "field",
     "references",

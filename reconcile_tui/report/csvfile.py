@@ -27,41 +27,15 @@ from typing import Any, Final
 from reconcile_tui.errors import BadInput
 from reconcile_tui.money import FloatInMoneyError
 from reconcile_tui.report.visible import json_escaped, reveal, visible
+from reconcile_tui.store.runs import DISCREPANCY_FIGURES, DISCREPANCY_KEYS
 
 __all__ = ["COLUMNS", "PLAIN_NUMBER", "neutralise", "read_csv", "restore", "to_csv"]
 
 #: The columns, in order: the discrepancy object of the report schema.
-COLUMNS: Final = (
-    "id",
-    "kind",
-    "severity",
-    "currency",
-    "wallet_id",
-    "bucket",
-    "field",
-    "api_value",
-    "merchant_value",
-    "difference",
-    "usd_difference",
-    "references",
-    "message",
-    "acknowledged",
-    "causes",
-)
+COLUMNS: Final = DISCREPANCY_KEYS
 
 #: Columns the schema allows to be null; an empty cell there reads back as None.
-NULLABLE: Final = frozenset(
-    {
-        "currency",
-        "wallet_id",
-        "bucket",
-        "field",
-        "api_value",
-        "merchant_value",
-        "difference",
-        "usd_difference",
-    }
-)
+NULLABLE: Final = frozenset({"currency", "wallet_id", *DISCREPANCY_FIGURES})
 
 #: Columns holding a list of text, written as a JSON array.
 _LISTS: Final = frozenset({"references", "causes"})

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from reconcile_tui.report.visible import visible_document
+from reconcile_tui.store.runs import DISCREPANCY_FIGURES
 
 __all__ = ["MAX_ROWS", "escape", "to_markdown"]
 
@@ -199,15 +200,7 @@ def _row(discrepancy: Mapping[str, Any]) -> str:
         escape(_short(discrepancy["wallet_id"])) if discrepancy["wallet_id"] is not None else "",
         *(
             escape(discrepancy[key]) if discrepancy[key] is not None else ""
-            for key in (
-                "bucket",
-                "field",
-                "api_value",
-                "merchant_value",
-                "difference",
-                "usd_difference",
-                "message",
-            )
+            for key in (*DISCREPANCY_FIGURES, "message")
         ),
     ]
     return "| " + " | ".join(cells) + " |"

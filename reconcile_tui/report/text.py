@@ -199,15 +199,16 @@ def _by_currency(
     return grouped
 
 
-def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
-    open_ = [d for d in found if not d["acknowledged"]]
-    errors = sum(1 for d in open_ if d["severity"] == "error")
+def _finding_table(title: str, listed: list[Mapping[str, Any]], what: str) -> Table:
+    """A table of discrepancies or causes: titled with its open errors, open warnings and
+    acknowledged ones, then ID, severity and `what` (the amounts column is the caller's)."""
+    open_ = [found for found in listed if not found["acknowledged"]]
+    errors = sum(1 for found in open_ if found["severity"] == "error")
     counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
-    if len(found) > len(open_):
-        counts += f", {len(found) - len(open_)} acknowledged"
-    title = Text.assemble((currency or "Gateway summary", "bold"), f"  {counts}")
+    if len(listed) > len(open_):
+        counts += f", {len(listed) - len(open_)} acknowledged"
     table = Table(
-        title=title,
+        title=Text.assemble((title, "bold"), f"  {counts}"),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         show_lines=True,
@@ -218,7 +219,12 @@ def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
     )
     table.add_column("ID", no_wrap=True)
     table.add_column("Sev", no_wrap=True)
-    table.add_column("Check", overflow="fold", ratio=1)
+    table.add_column(what, overflow="fold", ratio=1)
+    return table
+
+
+def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
+    table = _finding_table(currency or "Gateway summary", found, "Check")
     table.add_column("Gateway\nRecords\nDifference", justify="right", no_wrap=True)
     for discrepancy in found:
         table.add_row(
@@ -258,25 +264,7 @@ def _per_currency(document: Mapping[str, Any]) -> Table:
 
 
 def _cause_table(currency: str | None, listed: list[Mapping[str, Any]]) -> Table:
-    open_ = [c for c in listed if not c["acknowledged"]]
-    errors = sum(1 for c in open_ if c["severity"] == "error")
-    counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
-    if len(listed) > len(open_):
-        counts += f", {len(listed) - len(open_)} acknowledged"
-    title = Text.assemble((f"{currency or 'Gateway summary'} causes", "bold"), f"  {counts}")
-    table = Table(
-        title=title,
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_lines=True,
-        show_edge=False,
-        padding=(0, 1),
-        pad_edge=False,
-        expand=True,
-    )
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Sev", no_wrap=True)
-    table.add_column("Cause", overflow="fold", ratio=1)
+    table = _finding_table(f"{currency or 'Gateway summary'} causes", listed, "Cause")
     table.add_column("Amount", justify="right", no_wrap=True)
     for cause in listed:
         table.add_row(

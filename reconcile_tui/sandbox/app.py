@@ -1,4 +1,5 @@
-"""The simulated gateway as an ASGI app: `create_app(config)` serves the API page's endpoints.
+"""The simulated gateway as an ASGI app: `create_app(config)` serves the gateway's endpoints
+(docs/sandbox.md lists them).
 
     POST /o/token/                 client credentials -> bearer token (scope read/write)
     GET  /user/balances/           balances of every currency, with wallets and summary
@@ -331,7 +332,7 @@ def create_app(
     now: Callable[[], float] = time.time,
     sleep: Sleep = anyio.sleep,
 ) -> Starlette:
-    """The sandbox gateway for `config` (defaults: seed 1, the API page's clock).
+    """The sandbox gateway for `config` (defaults: seed 1, the clock docs/sandbox.md gives).
 
     `now` (wall-clock seconds: token expiry, rate-limit window, HTTP-dates) and `sleep`
     (the injected latency) are seams for tests; the ledger's clock is `config.clock`.

@@ -1,9 +1,9 @@
 """The sandbox account's fixed facts: its currencies, wallets, USD rates and typical sizes.
 
-The first five currencies are the ones every sandbox serves (the API page's three plus
-DAIERC20 and USDTTRC20); up to twenty can be switched on for large benchmarks. Each
-currency lists the wallets the gateway reports for it, and reports them even when empty.
-"""
+The first five currencies are the ones every sandbox serves (the three of the gateway's
+published example plus DAIERC20 and USDTTRC20; docs/sandbox.md); up to twenty can be
+switched on for large benchmarks. Each currency lists the wallets the gateway reports for
+it, and reports them even when empty."""
 
 from __future__ import annotations
 

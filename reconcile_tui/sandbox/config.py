@@ -28,7 +28,8 @@ __all__ = [
     "SandboxConfig",
 ]
 
-#: The API page's `last_update`: the sandbox's fixed "now".
+#: The sandbox's fixed "now" (docs/sandbox.md): the gateway's published example's
+#: `last_update`, so generated figures line up with it.
 DEFAULT_CLOCK: Final = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 
 DEFAULT_CLIENT_ID: Final = "sandbox-client"

@@ -3,15 +3,15 @@
 `ViewBuilder` reads the ledger once, keeping per currency and wallet the running sums
 and, for every hour a history request can reach, that hour's movements. Any history
 (24h/7d/30d, hourly/daily) is then cut from the hours in O(buckets). `GatewayViews`
-renders the API page's documents from those integers.
+renders the gateway's documents (docs/sandbox.md) from those integers.
 
-Gateway semantics (DESIGN): a confirmed payment adds to its wallet's `balance`, a pending
-one to its `pending`; a payout that has not failed leaves `balance` at once; a failed
-transaction changes nothing. `total_deposited` / `total_withdrawn` count every non-failed
-payment / payout, pending ones included, so `total_balance = total_deposited -
-total_withdrawn`; `total_fees_paid` sums the fees of every non-failed transaction.
-A bucket's `balance` is the total (available + pending) at its end.
-"""
+Gateway semantics (docs/sandbox.md, "Semantics and invariants"): a confirmed payment adds to
+its wallet's `balance`, a pending one to its `pending`; a payout that has not failed leaves
+`balance` at once; a failed transaction changes nothing. `total_deposited` /
+`total_withdrawn` count every non-failed payment / payout, pending ones included, so
+`total_balance = total_deposited - total_withdrawn`; `total_fees_paid` sums the fees of
+every non-failed transaction. A bucket's `balance` is the total (available + pending) at its
+end."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def _prefix(values: list[int]) -> list[int]:
 
 
 class GatewayViews:
-    """The gateway's balances and history of one ledger, as the API page prints them."""
+    """The gateway's balances and history of one ledger, as the gateway prints them."""
 
     def __init__(self, spec: LedgerSpec, first_hour: int, tallies: dict[str, _Tally]) -> None:
         self.spec = spec

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from reconcile_tui.money import same_amount
 from reconcile_tui.store.db import Store
 
 __all__ = ["Acknowledgement", "acknowledgements", "history_of", "record_acknowledgement"]
@@ -25,10 +26,9 @@ class Acknowledgement:
     difference: str | None
 
     def covers(self, difference: Decimal | None) -> bool:
-        """Whether it still applies: only while the difference is the one accepted."""
-        if self.difference is None or difference is None:
-            return self.difference is None and difference is None
-        return Decimal(self.difference) == difference
+        """Whether it still applies: only while the difference is the one accepted (the
+        same rule decides it for a stored run, in `store.runs`)."""
+        return same_amount(self.difference, difference)
 
 
 def record_acknowledgement(

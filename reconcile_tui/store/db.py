@@ -137,6 +137,7 @@ class Store:
         conn.execute("PRAGMA synchronous = FULL")
         # typeshed wants step(*args: Any); DecimalSum.step is typed for the one TEXT argument.
         conn.create_aggregate("decimal_sum", 1, cast(Any, money.DecimalSum))
+        conn.create_function("same_amount", 2, money.same_amount, deterministic=True)
 
     def _check_identity(self) -> None:
         application_id = self.conn.execute("PRAGMA application_id").fetchone()[0]

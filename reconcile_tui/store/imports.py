@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import Final
 
 __all__ = [
     "RECORD_COLUMNS",
     "MergeCounts",
+    "Record",
     "drop_staging",
     "find_earlier_import",
     "finish_staging",
@@ -29,19 +31,32 @@ __all__ = [
     "stage_records",
 ]
 
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A merchant record's fields, all canonical text: the one list of them (the columns of
+    the `records` table, the fields a layout maps, in their default column order; see
+    docs/mapping.md)."""
+
+    reference: str
+    occurred_at: str
+    currency: str
+    wallet_id: str | None
+    wallet_name: str | None
+    type: str
+    amount: str
+    fee: str
+    status: str
+    tx_hash: str | None
+
+    def values(self) -> tuple[str | None, ...]:
+        """The fields' values in `RECORD_COLUMNS` order (for the staging insert)."""
+        return _values(self)
+
+
 #: The record columns an import writes, in order (provenance columns come on top).
-RECORD_COLUMNS: Final = (
-    "reference",
-    "occurred_at",
-    "currency",
-    "wallet_id",
-    "wallet_name",
-    "type",
-    "amount",
-    "fee",
-    "status",
-    "tx_hash",
-)
+RECORD_COLUMNS: Final = tuple(field.name for field in fields(Record))
+_values = attrgetter(*RECORD_COLUMNS)
 _COMPARED: Final = RECORD_COLUMNS[1:]
 _COLS: Final = ", ".join(RECORD_COLUMNS)
 

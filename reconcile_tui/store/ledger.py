@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from reconcile_tui.errors import DatabaseError
-from reconcile_tui.money import AmountError, ExactTally, canonical, parse_amount
+from reconcile_tui.money import AmountError, ExactTally, canonical, neg, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
+from reconcile_tui.store.imports import RECORD_COLUMNS, Record
 from reconcile_tui.times import TimeError, format_utc, parse_record_time
+from reconcile_tui.vocabulary import RecordStatus, RecordType
 
 __all__ = [
     "DuplicateRow",
@@ -25,8 +28,10 @@ __all__ = [
     "PendingRow",
     "RecordFilter",
     "RecordRow",
+    "balance_effect",
     "duplicates",
     "group_totals",
+    "is_live",
     "matchable_records",
     "movements_between",
     "openings",
@@ -43,7 +48,20 @@ __all__ = [
     "wallet_flow_before",
 ]
 
-_LIVE = "type != 'opening' AND status != 'failed'"
+# A record's balance effect (docs/reconciliation.md), in one place for the SQL and the
+# Python that read records: a live record is any but an opening or a failed one; a
+# deposit adds its amount to the wallet's total, a withdrawal takes it away.
+_LIVE = f"type != '{RecordType.OPENING}' AND status != '{RecordStatus.FAILED}'"
+
+
+def is_live(kind: str, status: str) -> bool:
+    """Whether a record moves its wallet's balance: any but an opening or a failed one."""
+    return kind != RecordType.OPENING and status != RecordStatus.FAILED
+
+
+def balance_effect(kind: str, amount: Decimal) -> Decimal:
+    """What a live record does to its wallet's total: a deposit adds, a withdrawal takes."""
+    return amount if kind == RecordType.DEPOSIT else neg(amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +175,8 @@ def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
     with store.errors():
         cursor = store.conn.execute(
             """SELECT reference, occurred_at, currency, wallet_id, wallet_name, type, amount,
-                      fee, status, tx_hash FROM records WHERE type != 'opening'"""
+                      fee, status, tx_hash FROM records WHERE type != ?""",
+            (RecordType.OPENING,),
         )
         yield from cursor
 
@@ -165,9 +184,9 @@ def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
 def openings(store: Store) -> list[OpeningRow]:
     """The latest opening record of each raw wallet (currency, wallet_id, wallet_name)."""
     rows = store.query(
-        """SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference
-           FROM records o WHERE type = 'opening' AND NOT EXISTS (
-               SELECT 1 FROM records later WHERE later.type = 'opening'
+        f"""SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference
+           FROM records o WHERE type = '{RecordType.OPENING}' AND NOT EXISTS (
+               SELECT 1 FROM records later WHERE later.type = '{RecordType.OPENING}'
                  AND later.currency = o.currency
                  AND later.wallet_id IS o.wallet_id AND later.wallet_name IS o.wallet_name
                  AND (later.occurred_at > o.occurred_at
@@ -182,9 +201,9 @@ def wallet_flow_before(
 ) -> list[tuple[str, str, str, int]]:
     """(type, status, amount sum, count) of a raw wallet's records before `bound`."""
     rows = store.query(
-        """SELECT type, status, decimal_sum(amount), count(*) FROM records
+        f"""SELECT type, status, decimal_sum(amount), count(*) FROM records
             WHERE currency = ? AND wallet_id IS ? AND wallet_name IS ? AND occurred_at < ?
-              AND type != 'opening'
+              AND type != '{RecordType.OPENING}'
             GROUP BY type, status""",
         (currency, wallet_id, wallet_name, bound),
     )
@@ -241,7 +260,7 @@ def duplicates(store: Store) -> list[DuplicateRow]:
 
 def pending_records(store: Store, before: str | None = None) -> list[PendingRow]:
     """Pending records (optionally only those before `before`), oldest first."""
-    where = "status = 'pending'"
+    where = f"status = '{RecordStatus.PENDING}'"
     parameters: tuple[object, ...] = ()
     if before is not None:
         where += " AND occurred_at < ?"
@@ -277,19 +296,9 @@ def quarantined_rows(store: Store) -> list[tuple[str, int]]:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordRow:
+class RecordRow(Record):
     """One stored record with where it came from (file and line)."""
 
-    reference: str
-    occurred_at: str
-    currency: str
-    wallet_id: str | None
-    wallet_name: str | None
-    type: str
-    amount: str
-    fee: str
-    status: str
-    tx_hash: str | None
     path: str
     line: int
 
@@ -333,6 +342,9 @@ class RecordFilter:
         return " AND ".join(clauses) or "1", parameters
 
 
+_RECORD_COLUMNS = ", ".join(f"r.{column}" for column in RECORD_COLUMNS)
+
+
 def records_page(
     store: Store, where: RecordFilter, *, offset: int = 0, limit: int = 100
 ) -> list[RecordRow]:
@@ -342,8 +354,7 @@ def records_page(
     an index, without sorting the matching records first."""
     clause, parameters = where.where()
     rows = store.query(
-        f"""SELECT r.reference, r.occurred_at, r.currency, r.wallet_id, r.wallet_name, r.type,
-                   r.amount, r.fee, r.status, r.tx_hash, i.path, r.line
+        f"""SELECT {_RECORD_COLUMNS}, i.path, r.line
             FROM records r JOIN imports i ON i.id = r.import_id
             WHERE {clause} ORDER BY r.occurred_at, r.id LIMIT ? OFFSET ?""",
         (*parameters, limit, offset),

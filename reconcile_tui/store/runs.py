@@ -19,6 +19,9 @@ from typing import Any
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 
 __all__ = [
+    "DISCREPANCY_FIGURES",
+    "DISCREPANCY_KEYS",
+    "DISCREPANCY_SCOPE",
     "DiscrepancyCounts",
     "DiscrepancyFilter",
     "RunSummary",
@@ -33,12 +36,11 @@ __all__ = [
     "save_run",
 ]
 
-_COLUMNS = (
-    "id",
-    "kind",
-    "severity",
-    "currency",
-    "wallet_id",
+#: The report's discrepancy object (docs/report.md), the one list of its keys that every
+#: writer and the stored run read: what it is and where, then the figures it compares
+#: (each may be null), then `references`, `message`, `acknowledged` and `causes`.
+DISCREPANCY_SCOPE = ("id", "kind", "severity", "currency", "wallet_id")
+DISCREPANCY_FIGURES = (
     "bucket",
     "field",
     "api_value",
@@ -46,14 +48,25 @@ _COLUMNS = (
     "difference",
     "usd_difference",
 )
+DISCREPANCY_KEYS = (
+    *DISCREPANCY_SCOPE,
+    *DISCREPANCY_FIGURES,
+    "references",
+    "message",
+    "acknowledged",
+    "causes",
+)
+
+#: The keys stored as plain columns of `run_discrepancies`; the rest are encoded.
+_COLUMNS = (*DISCREPANCY_SCOPE, *DISCREPANCY_FIGURES)
 
 
 def _own(alias: str, value: str) -> str:
-    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`. Amounts are
-    canonical text at the currency's scale, so text equality is value equality."""
+    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`, by the rule
+    `Acknowledgement.covers` applies (`money.same_amount`, registered by the store)."""
     return f"""EXISTS (
     SELECT 1 FROM acknowledgements a
-    WHERE a.discrepancy_id = {alias}.id AND a.difference IS {alias}.{value}
+    WHERE a.discrepancy_id = {alias}.id AND same_amount(a.difference, {alias}.{value})
       AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = {alias}.id))"""
 
 

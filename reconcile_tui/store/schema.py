@@ -259,12 +259,22 @@ _CLOSES: Final = [
     "CREATE INDEX closes_by_period ON closes(period_from, period_to, id)",
 ]
 
+#: The parsed copies of a snapshot's balances and wallets were written on every fetch and
+#: never read: the raw bodies are their one record, re-read through the same models as a
+#: fresh fetch. The buckets' copy stays: a close finds the history covering a period from
+#: it without parsing every stored history (docs/api-client.md, "The stored snapshot").
+_DROP_PARSED_COPIES = [
+    "DROP TABLE snapshot_balances",
+    "DROP TABLE snapshot_wallets",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
     ("0002_snapshot_transactions", _SNAPSHOT_TRANSACTIONS),
     ("0003_causes", _CAUSES),
     ("0004_closes", _CLOSES),
+    ("0005_drop_parsed_snapshot_copies", _DROP_PARSED_COPIES),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

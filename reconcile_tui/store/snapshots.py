@@ -58,7 +58,7 @@ def save_snapshot(
     source: str,
     currencies: Sequence[str] | None = None,
 ) -> int:
-    """Store a snapshot (raw and parsed) in one transaction; returns its id.
+    """Store a snapshot (its raw bodies) in one transaction; returns its id.
 
     `currencies` records which currencies were asked for (None: all of them), so the
     cache only reuses a snapshot for a request it answers completely.
@@ -82,41 +82,13 @@ def save_snapshot(
             ),
         ).lastrowid
         assert snapshot_id is not None
-        for balance in snapshot.balances.balances:
-            conn.execute(
-                """INSERT INTO snapshot_balances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                (
-                    snapshot_id,
-                    balance.currency,
-                    canonical(balance.total_balance),
-                    canonical(balance.available_balance),
-                    canonical(balance.pending_balance),
-                    canonical(balance.total_deposited),
-                    canonical(balance.total_withdrawn),
-                    canonical(balance.total_fees_paid),
-                    canonical(balance.usd_value),
-                    format_utc(balance.last_transaction) if balance.last_transaction else None,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO snapshot_wallets VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        snapshot_id,
-                        balance.currency,
-                        wallet.wallet_id,
-                        wallet.wallet_name,
-                        canonical(wallet.balance),
-                        canonical(wallet.pending),
-                    )
-                    for wallet in balance.wallets
-                ],
-            )
         for code, history in snapshot.histories.items():
             conn.execute(
                 "INSERT INTO snapshot_histories VALUES (?, ?, ?)",
                 (snapshot_id, code, snapshot.histories_raw[code]),
             )
+            # The buckets' parsed copy: a close looks up which history covers a period in
+            # it without parsing every stored history (store/closes.py, docs/close.md).
             conn.executemany(
                 "INSERT INTO snapshot_buckets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reconcile_tui.errors import BadFile
 from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.importer import import_file
-from reconcile_tui.ingest.mapping import Mapping
+from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.store.db import Store
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, WALLET_A
 
@@ -111,15 +111,15 @@ def test_a_plain_file_really_takes_the_fast_path(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "layout",
     [
-        Mapping.model_validate({"csv": {"decimal_comma": True}}),
-        Mapping.model_validate({"amount": {"signed": True}}),
-        Mapping.model_validate({"csv": {"timezone": "Europe/Berlin"}}),
-        Mapping.model_validate({"values": {"status": {"ok": "confirmed"}}}),
+        Layout.model_validate({"csv": {"decimal_comma": True}}),
+        Layout.model_validate({"amount": {"signed": True}}),
+        Layout.model_validate({"csv": {"timezone": "Europe/Berlin"}}),
+        Layout.model_validate({"values": {"status": {"ok": "confirmed"}}}),
     ],
 )
 def test_layouts_beyond_the_plain_shapes_use_the_careful_reader(layout):
     assert not fast.eligible(layout)
-    assert fast.eligible(Mapping())
+    assert fast.eligible(Layout())
 
 
 @pytest.mark.parametrize(

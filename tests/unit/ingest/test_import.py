@@ -9,7 +9,7 @@ import pytest
 
 from reconcile_tui.errors import BadFile, BadInput
 from reconcile_tui.ingest.importer import ImportCancelled, import_file
-from reconcile_tui.ingest.mapping import Mapping, load_mapping
+from reconcile_tui.ingest.mapping import Layout, load_mapping
 from reconcile_tui.store.db import Store
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, WALLET_A, WALLET_B
 
@@ -34,7 +34,7 @@ def dump(store: Store) -> list[str]:
     return list(store.conn.iterdump())
 
 
-def run(store: Store, path: Path, layout: Mapping | None = None, **options):
+def run(store: Store, path: Path, layout: Layout | None = None, **options):
     return import_file(store, path, layout, now=PAGE_CLOCK, **options)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from reconcile_tui.errors import BadInput
 from reconcile_tui.ingest import fast
-from reconcile_tui.ingest.mapping import Mapping, load_mapping
+from reconcile_tui.ingest.mapping import Layout, load_mapping
 from reconcile_tui.ingest.preview import preview_file
 from reconcile_tui.money import AmountError, NumberStyle, parse_amount
 
@@ -44,13 +44,13 @@ def _with(**sections: object) -> dict[str, object]:
     ],
 )
 def test_every_mapping_feature_takes_the_row_parser(data):
-    layout = Mapping.model_validate(data)
+    layout = Layout.model_validate(data)
     assert not layout.plain
     assert not fast.eligible(layout)
 
 
 def test_a_plain_renaming_mapping_may_still_take_the_fast_path():
-    layout = Mapping.model_validate(
+    layout = Layout.model_validate(
         {"columns": {field: field.upper() for field in ("reference", "occurred_at", "currency",
                      "wallet_id", "type", "amount", "status")}}
     )  # fmt: skip
@@ -61,8 +61,8 @@ def test_a_plain_renaming_mapping_may_still_take_the_fast_path():
 
 
 def test_the_default_layout_reads_its_own_names():
-    assert not Mapping().explicit
-    assert Mapping().column("fee") == "fee"
+    assert not Layout().explicit
+    assert Layout().column("fee") == "fee"
 
 
 @pytest.mark.parametrize(
@@ -137,3 +137,13 @@ def test_the_preview_shows_a_row_the_mapping_skips_as_skipped_not_as_a_problem()
     assert skipped[0].record is None
     assert "transfer" in skipped[0].skipped
     assert all(row.problem is None for row in preview.rows)
+
+
+def test_the_field_names_a_layout_accepts_are_the_records_columns():
+    """`FieldName` is the one repetition the type checker needs; it must not drift."""
+    from typing import get_args
+
+    from reconcile_tui.ingest.mapping import FieldName
+    from reconcile_tui.store.imports import RECORD_COLUMNS
+
+    assert get_args(FieldName) == RECORD_COLUMNS

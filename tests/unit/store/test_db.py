@@ -23,7 +23,12 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
             "0001_initial",
             "0002_snapshot_transactions",
             "0003_causes",
+            "0004_closes",
+            "0005_drop_parsed_snapshot_copies",
         ]
+        tables = {row[0] for row in store.query("SELECT name FROM sqlite_master")}
+        assert not {"snapshot_balances", "snapshot_wallets"} & tables
+        assert "snapshot_buckets" in tables  # a close reads it (docs/close.md)
         strict = store.query(
             "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main'"
         )

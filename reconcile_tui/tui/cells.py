@@ -62,9 +62,22 @@ KIND_WORDS = {
 }
 
 
+#: Each kind of cause in words (docs/causes.md); kinds shared with discrepancies read the same.
+CAUSE_WORDS = {
+    "missing_in_records": "Not in records",
+    "missing_at_gateway": "Not at gateway",
+    "amount_differs": "Amount differs",
+    "fee_differs": "Fee differs",
+    "status_differs": "Status differs",
+    "time_differs": "Time differs",
+    "wrong_wallet": "Wrong wallet",
+    "unexplained": "Unexplained",
+}
+
+
 def kind_words(kind: str) -> str:
-    """A discrepancy kind as people say it (an unknown id shows as written)."""
-    return KIND_WORDS.get(kind, kind)
+    """A discrepancy's or a cause's kind as people say it (an unknown id shows as written)."""
+    return KIND_WORDS.get(kind) or CAUSE_WORDS.get(kind, kind)
 
 
 @dataclass(frozen=True)

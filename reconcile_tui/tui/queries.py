@@ -65,7 +65,8 @@ class DataOrigin:
     interval: str | None = None
 
 
-#: Open errors and warnings, and acknowledged discrepancies, as they stand now.
+#: Open error and warning causes, and acknowledged causes, as they stand now: every
+#: screen counts causes, as `check` does, so one mistake counts once (docs/tui.md).
 OpenCounts = DiscrepancyCounts
 
 
@@ -179,9 +180,9 @@ def open_counts(
     *,
     counts: dict[tuple[str | None, str | None], OpenCounts] | None = None,
 ) -> OpenCounts:
-    """Open errors, open warnings and acknowledged of the latest run: all of it, one
-    currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
-    found = counts if counts is not None else workspace.discrepancy_counts()
+    """Open error and warning causes and acknowledged causes of the latest run: all of
+    it, one currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
+    found = counts if counts is not None else workspace.cause_counts()
     return found.get((currency, wallet_id), OpenCounts())
 
 
@@ -236,7 +237,7 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         rechecked = True
     assert run is not None  # a snapshot exists, so a check has just run if none had
     currencies = tuple(workspace.overview())
-    counts = workspace.discrepancy_counts()
+    counts = workspace.cause_counts()
     summary_level = workspace.discrepancy_page(
         DiscrepancyFilter(kind="api_inconsistency"), limit=SUMMARY_FINDINGS_LIMIT
     )[1]
@@ -270,7 +271,7 @@ def load_currency(workspace: Workspace, code: str) -> CurrencyView:
     _, history = workspace.discrepancy_page(
         DiscrepancyFilter(kind="history_mismatch", currency=code), limit=HISTORY_FINDINGS_LIMIT
     )
-    counts = workspace.discrepancy_counts()
+    counts = workspace.cause_counts()
     return CurrencyView(
         figures=figures,
         origin=_origin(run),

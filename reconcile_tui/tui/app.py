@@ -199,7 +199,8 @@ class ReconcileApp(App[int]):
         verdict = (
             "clean"
             if not counts.open
-            else f"{counts.errors:,} open errors, {counts.warnings:,} open warnings"
+            else f"{counts.open:,} open causes ({counts.errors:,} errors,"
+            f" {counts.warnings:,} warnings)"
         )
         self.notify(
             f"{outcome.base_url}: {source}; checked: {verdict}.",

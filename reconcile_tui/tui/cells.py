@@ -196,7 +196,8 @@ def short_time(text: str | None) -> str:
     midnight (how daily buckets read)."""
     if text is None:
         return ABSENT
-    shown = format_utc(parse_api_time(text)).replace("T", " ")
+    # Whole seconds: a fetch time carries microseconds nobody reads (docs/tui.md).
+    shown = format_utc(parse_api_time(text).replace(microsecond=0)).replace("T", " ")
     if shown.endswith(" 00:00:00Z"):
         return shown[:10]
     return shown.removesuffix(":00Z") + "Z" if shown.endswith(":00Z") else shown

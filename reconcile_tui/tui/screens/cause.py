@@ -165,7 +165,8 @@ class CauseScreen(Acknowledging, ReconcileScreen):
         self.view = view = message.view
         lines = cause_lines(view.cause)
         if view.held:
-            lines.append(Content(view.held))
+            # Before the details: who accepted it and why matters more than the ids.
+            lines.insert(1, Content(view.held))
         self.query_one("#cause-summary", Static).update(Content("\n").join(lines))
         self.query_one("#cause-record", Static).update(record_side(view))
         self.query_one("#cause-transaction", Static).update(gateway_side(view))

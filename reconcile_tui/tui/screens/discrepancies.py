@@ -133,15 +133,26 @@ class CauseSource:
     def columns(self) -> Sequence[Column]:
         # Narrow terminals keep the amount whole and drop the wallet and gateway ids (both
         # in the panel under the table).
-        wide = (Column("Wallet", width=10), Column("Gateway id", width=14)) if self.wide else ()
+        # At 80 columns the kind and reference give way (both are in full under the
+        # table), so an 18-decimal amount is never cut.
+        if self.wide:
+            return (
+                Column(""),
+                Column("Kind"),
+                Column("Currency"),
+                Column("Wallet", width=10),
+                Column("Gateway id", width=14),
+                Column("Reference", width=14),
+                Column("Amount"),
+                Column("Explains"),
+            )
         return (
             Column(""),
-            Column("Kind"),
+            Column("Kind", width=16),
             Column("Currency"),
-            *wide,
-            Column("Reference", width=14),
+            Column("Reference", width=10),
             Column("Amount"),
-            Column("Explains"),
+            Column("Expl."),
         )
 
     def fetch(self, workspace: Workspace, offset: int, limit: int) -> tuple[int, list[Finding]]:

@@ -23,7 +23,7 @@ from rich.table import Table
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, load_settings
-from reconcile_tui.errors import BadFile, ReconcileError
+from reconcile_tui.errors import BadFile, BadInput, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging
@@ -394,12 +394,30 @@ def export(invocation: Invocation, output: Path, fmt: str, discrepancies: bool) 
 
 @cli.command()
 @click.argument("discrepancy_id", metavar="ID")
-@click.option("--note", required=True, help="Why the difference is accepted.")
+@click.option("--note", default=None, help="Why the difference is accepted (or withdrawn).")
 @click.option("--by", default=None, help="Who accepts it (default: your user name).")
+@click.option(
+    "--withdraw",
+    is_flag=True,
+    help="Withdraw its acknowledgement instead: it counts as open again (history keeps both).",
+)
 @click.pass_obj
-def ack(invocation: Invocation, discrepancy_id: str, note: str, by: str | None) -> int:
+def ack(
+    invocation: Invocation, discrepancy_id: str, note: str | None, by: str | None, withdraw: bool
+) -> int:
     """Acknowledge a cause or a discrepancy of the latest check (by id or unique id
     prefix); a cause covers every discrepancy it explains."""
+    if withdraw:
+        with invocation.workspace(create=False) as workspace:
+            found = workspace.withdraw_acknowledgement(discrepancy_id, note or "", by=by)
+        state = "still acknowledged" if found["acknowledged"] else "open again"
+        click.echo(
+            f"withdrew the acknowledgement of {found['id']} ({found['withdrawn'].note!r}"
+            f" by {found['withdrawn'].acknowledged_by}): {state}"
+        )
+        return 0
+    if note is None:
+        raise BadInput("ack needs --note saying why the difference is accepted")
     with invocation.workspace(create=False) as workspace:
         found = workspace.acknowledge(discrepancy_id, note, by=by)
     amount = found["accepted"]

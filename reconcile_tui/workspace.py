@@ -379,6 +379,97 @@ class Workspace:
         anything (docs/reliability.md, acknowledgements)."""
         if not note.strip():
             raise BadInput("an acknowledgement needs a note saying why the difference is accepted")
+        found = self._one_of_latest(id_or_prefix)
+        accepted = found["amount"] if found["what"] == "cause" else found["difference"]
+        acknowledgement = acks.Acknowledgement(
+            discrepancy_id=found["id"],
+            acknowledged_by=by or _user(),
+            acknowledged_at=format_utc(self.clock()),
+            note=note.strip(),
+            difference=accepted,
+        )
+        acks.record_acknowledgement(
+            self.store,
+            acknowledgement,
+            kind=found["kind"],
+            currency=found["currency"],
+            message=found["message"],
+        )
+        return {**found, "acknowledged": True, "accepted": accepted}
+
+    def withdraw_acknowledgement(
+        self, id_or_prefix: str, note: str = "", *, by: str | None = None
+    ) -> dict[str, Any]:
+        """Withdraw the acknowledgement in force of a cause or a discrepancy of the latest
+        run (the id resolved as `acknowledge` does). It no longer covers anything; the
+        audit trail keeps it and the withdrawal (docs/tui.md, "Acknowledging")."""
+        found = self._one_of_latest(id_or_prefix)
+        held = acks.acknowledgements(self.store).get(found["id"])
+        if held is None:
+            raise BadInput(
+                f"{found['what']} {found['id']} has no acknowledgement of its own to withdraw"
+            )
+        acks.withdraw_acknowledgement(
+            self.store,
+            acks.Acknowledgement(
+                discrepancy_id=found["id"],
+                acknowledged_by=by or _user(),
+                acknowledged_at=format_utc(self.clock()),
+                note=note.strip() or "withdrawn",
+                difference=None,
+            ),
+        )
+        refreshed = (runs.find_cause if found["what"] == "cause" else runs.find_discrepancy)(
+            self.store, self.latest_run().id, found["id"], limit=1
+        )
+        return {**found, **refreshed[0], "withdrawn": held}
+
+    def acknowledgement_of(self, item_id: str) -> acks.Acknowledgement | None:
+        """The acknowledgement in force of one cause or discrepancy id (its own), if any,
+        whether or not it still covers the current amount."""
+        return acks.acknowledgements(self.store).get(item_id)
+
+    def cause_page(
+        self, where: runs.CauseFilter | None = None, *, offset: int = 0, limit: int = 100
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(total matching, one page) of the latest run's causes."""
+        run = self.latest_run()
+        total = runs.count_causes(self.store, run.id, where)
+        return total, runs.cause_page(self.store, run.id, where, offset=offset, limit=limit)
+
+    def cause_counts(self) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+        """Open errors, open warnings and acknowledged CAUSES of the latest run, per
+        (currency, wallet_id) as `discrepancy_counts`: what `check` counts."""
+        return runs.cause_counts_by_scope(self.store, self.latest_run().id)
+
+    def record_by_reference(self, reference: str) -> RecordRow | None:
+        """The stored record with this reference (with its file and line), if any."""
+        row = self.store.query_one(
+            """SELECT r.reference, r.occurred_at, r.currency, r.wallet_id, r.wallet_name,
+                      r.type, r.amount, r.fee, r.status, r.tx_hash, i.path, r.line
+               FROM records r JOIN imports i ON i.id = r.import_id WHERE r.reference = ?""",
+            (reference,),
+        )
+        return RecordRow(*row) if row else None
+
+    def gateway_transactions(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The latest run's snapshot's gateway transactions with these ids, as stored."""
+        run = self.latest_run()
+        if run.snapshot_id is None or not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        rows = self.store.query(
+            f"""SELECT id, type, currency, status, amount, fee_amount, net_amount, created_at,
+                       updated_at, reference, order_id, transaction_hash, blockchain_address
+                FROM snapshot_transactions WHERE snapshot_id = ? AND id IN ({marks})
+                ORDER BY position""",
+            (run.snapshot_id, *ids),
+        )
+        return [dict(row) for row in rows]
+
+    def _one_of_latest(self, id_or_prefix: str) -> dict[str, Any]:
+        """The one cause or discrepancy of the latest run an id or prefix names, with
+        `what` ("cause" or "discrepancy"); refused when too short, absent or ambiguous."""
         prefix = id_or_prefix.strip()
         if len(prefix) < MIN_ID_PREFIX:
             shown = f"{prefix!r} is too short" if prefix else "the id is empty"
@@ -408,23 +499,7 @@ class Workspace:
                 f"{prefix!r} matches several discrepancies or causes: {candidates}{more};"
                 " give more of the id"
             )
-        found = (exact or matches)[0]
-        accepted = found["amount"] if found["what"] == "cause" else found["difference"]
-        acknowledgement = acks.Acknowledgement(
-            discrepancy_id=found["id"],
-            acknowledged_by=by or _user(),
-            acknowledged_at=format_utc(self.clock()),
-            note=note.strip(),
-            difference=accepted,
-        )
-        acks.record_acknowledgement(
-            self.store,
-            acknowledgement,
-            kind=found["kind"],
-            currency=found["currency"],
-            message=found["message"],
-        )
-        return {**found, "acknowledged": True, "accepted": accepted}
+        return (exact or matches)[0]
 
     def export(self, path: Path, fmt: str = "csv", *, discrepancies: bool = False) -> int:
         """Write the latest run's causes (and, asked, its discrepancies) to `path`

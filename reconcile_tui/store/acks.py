@@ -1,7 +1,9 @@
 """Acknowledgements: who accepted which discrepancy's difference, when, and why.
 
 The table is append-only (an audit trail); the newest acknowledgement of a discrepancy is
-the one in force, and it lapses by itself when the discrepancy's difference changes.
+the one in force, and it lapses by itself when the discrepancy's difference changes. A
+withdrawal is one more row, of kind `WITHDRAWN`: while it is the newest, nothing is in
+force, and the history keeps both (docs/tui.md, "Acknowledging").
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from decimal import Decimal
 from reconcile_tui.money import same_amount
 from reconcile_tui.store.db import Store
 
-__all__ = ["Acknowledgement", "acknowledgements", "history_of", "record_acknowledgement"]
+__all__ = [
+    "WITHDRAWN",
+    "Acknowledgement",
+    "acknowledgements",
+    "history_of",
+    "record_acknowledgement",
+    "withdraw_acknowledgement",
+]
+
+#: The kind of a row that withdraws the acknowledgement before it.
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,9 @@ def acknowledgements(store: Store) -> dict[str, Acknowledgement]:
     rows = store.query(
         """SELECT discrepancy_id, acknowledged_by, acknowledged_at, note, difference
            FROM acknowledgements a WHERE id = (
-               SELECT max(id) FROM acknowledgements b WHERE b.discrepancy_id = a.discrepancy_id)"""
+               SELECT max(id) FROM acknowledgements b WHERE b.discrepancy_id = a.discrepancy_id)
+             AND kind != ?""",
+        (WITHDRAWN,),
     )
     return {row[0]: Acknowledgement(*row) for row in rows}
 
@@ -75,3 +89,23 @@ def history_of(store: Store, discrepancy_id: str) -> list[Acknowledgement]:
         (discrepancy_id,),
     )
     return [Acknowledgement(*row) for row in rows]
+
+
+def withdraw_acknowledgement(store: Store, withdrawal: Acknowledgement) -> None:
+    """Withdraw the acknowledgement in force of `withdrawal.discrepancy_id` (a cause's or
+    a discrepancy's id): a row of kind `WITHDRAWN` saying who, when and why, after which
+    that acknowledgement no longer covers anything; the history keeps both rows."""
+    with store.write() as conn:
+        conn.execute(
+            """INSERT INTO acknowledgements (discrepancy_id, acknowledged_by, acknowledged_at,
+                   note, difference, kind, currency, message)
+               VALUES (?, ?, ?, ?, NULL, ?, NULL, ?)""",
+            (
+                withdrawal.discrepancy_id,
+                withdrawal.acknowledged_by,
+                withdrawal.acknowledged_at,
+                withdrawal.note,
+                WITHDRAWN,
+                "acknowledgement withdrawn",
+            ),
+        )

@@ -16,16 +16,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconcile_tui.store.acks import WITHDRAWN
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 
 __all__ = [
+    "CauseFilter",
     "DISCREPANCY_FIGURES",
     "DISCREPANCY_KEYS",
     "DISCREPANCY_SCOPE",
     "DiscrepancyCounts",
     "DiscrepancyFilter",
     "RunSummary",
+    "cause_counts_by_scope",
     "cause_page",
+    "count_causes",
     "count_discrepancies",
     "counts_by_scope",
     "discrepancy_page",
@@ -62,11 +66,13 @@ _COLUMNS = (*DISCREPANCY_SCOPE, *DISCREPANCY_FIGURES)
 
 
 def _own(alias: str, value: str) -> str:
-    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value`, by the rule
-    `Acknowledgement.covers` applies (`money.same_amount`, registered by the store)."""
+    """SQL: the newest acknowledgement of `alias.id` accepted `alias.value` (by the rule
+    `Acknowledgement.covers` applies: `money.same_amount`, registered by the store) and is
+    not a withdrawal."""
     return f"""EXISTS (
     SELECT 1 FROM acknowledgements a
     WHERE a.discrepancy_id = {alias}.id AND same_amount(a.difference, {alias}.{value})
+      AND a.kind != '{WITHDRAWN}'
       AND a.id = (SELECT max(b.id) FROM acknowledgements b WHERE b.discrepancy_id = {alias}.id))"""
 
 
@@ -102,6 +108,8 @@ class DiscrepancyFilter:
     severity: str | None = None
     acknowledged: bool | None = None
     search: str | None = None
+    #: Only the discrepancies this cause (by id) explains.
+    cause: str | None = None
 
     def where(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -111,14 +119,57 @@ class DiscrepancyFilter:
             if value is not None:
                 clauses.append(f"r.{column} = ?")
                 parameters.append(value)
+        if self.cause is not None:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(r.causes) k WHERE k.value = ?)")
+            parameters.append(self.cause)
         if self.acknowledged is not None:
             clauses.append(_ACKNOWLEDGED if self.acknowledged else f"NOT {_ACKNOWLEDGED}")
         if self.search:
+            # A balance-level discrepancy names no reference itself: its causes do, so a
+            # search for the reference behind a gap finds it through them (docs/tui.md).
             clauses.append(
-                f"(r.message {LIKE_LITERAL} OR r.refs {LIKE_LITERAL} OR r.id {LIKE_LITERAL})"
+                f"""(r.message {LIKE_LITERAL} OR r.refs {LIKE_LITERAL} OR r.id {LIKE_LITERAL}
+                    OR EXISTS (SELECT 1 FROM json_each(r.causes) j
+                        JOIN run_causes c ON c.run_id = r.run_id AND c.id = j.value
+                        WHERE c.refs {LIKE_LITERAL} OR c.gateway_ids {LIKE_LITERAL}))"""
             )
             pattern = literal_pattern(self.search)
             parameters += [pattern, pattern, literal_pattern(self.search, prefix=True)]
+            parameters += [pattern, pattern]
+        return (" AND ".join(clauses) or "1"), parameters
+
+
+@dataclass(frozen=True)
+class CauseFilter:
+    """Which causes a page shows; None means any. The search is literal, over messages,
+    references, gateway ids and (as a prefix) cause ids."""
+
+    kind: str | None = None
+    currency: str | None = None
+    wallet_id: str | None = None
+    severity: str | None = None
+    acknowledged: bool | None = None
+    search: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses: list[str] = []
+        parameters: list[object] = []
+        for column in ("kind", "currency", "wallet_id", "severity"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(f"c.{column} = ?")
+                parameters.append(value)
+        if self.acknowledged is not None:
+            clauses.append(
+                _CAUSE_ACKNOWLEDGED if self.acknowledged else f"NOT {_CAUSE_ACKNOWLEDGED}"
+            )
+        if self.search:
+            clauses.append(
+                f"""(c.message {LIKE_LITERAL} OR c.refs {LIKE_LITERAL}
+                    OR c.gateway_ids {LIKE_LITERAL} OR c.id {LIKE_LITERAL})"""
+            )
+            pattern = literal_pattern(self.search)
+            parameters += [pattern, pattern, pattern, literal_pattern(self.search, prefix=True)]
         return (" AND ".join(clauses) or "1"), parameters
 
 
@@ -209,15 +260,30 @@ def _cause_dict(row: Any) -> dict[str, Any]:
 
 
 def cause_page(
-    store: Store, run_id: int, *, offset: int = 0, limit: int | None = None
+    store: Store,
+    run_id: int,
+    where: CauseFilter | None = None,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Causes of a run in report order, acknowledged as they stand now."""
+    """Causes of a run in report order, filtered, acknowledged as they stand now."""
+    clause, parameters = (where or CauseFilter()).where()
     rows = store.query(
         f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
-            WHERE c.run_id = ? ORDER BY c.position LIMIT ? OFFSET ?""",
-        (run_id, -1 if limit is None else limit, offset),
+            WHERE c.run_id = ? AND {clause} ORDER BY c.position LIMIT ? OFFSET ?""",
+        (run_id, *parameters, -1 if limit is None else limit, offset),
     )
     return [_cause_dict(row) for row in rows]
+
+
+def count_causes(store: Store, run_id: int, where: CauseFilter | None = None) -> int:
+    clause, parameters = (where or CauseFilter()).where()
+    row = store.query_one(
+        f"SELECT count(*) FROM run_causes c WHERE c.run_id = ? AND {clause}",
+        (run_id, *parameters),
+    )
+    return int(row[0])
 
 
 def find_cause(
@@ -311,6 +377,10 @@ def counts_by_scope(
             FROM run_discrepancies r WHERE r.run_id = ? GROUP BY 1, 2, 3, 4""",
         (run_id,),
     )
+    return _by_scope(rows)
+
+
+def _by_scope(rows: Iterable[Any]) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
     found: dict[tuple[str | None, str | None], DiscrepancyCounts] = {}
     for currency, wallet_id, severity, acknowledged, count in rows:
         these = DiscrepancyCounts(
@@ -335,3 +405,16 @@ def find_discrepancy(
         (run_id, literal_pattern(id_or_prefix, prefix=True), limit),
     )
     return [_as_dict(row) for row in rows]
+
+
+def cause_counts_by_scope(
+    store: Store, run_id: int
+) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+    """Open and acknowledged causes of a run in one query, by scope as `counts_by_scope`:
+    what `check` and `--fail-on` count, so every screen shows the CLI's number."""
+    rows = store.query(
+        f"""SELECT c.currency, c.wallet_id, c.severity, {_CAUSE_ACKNOWLEDGED} AS acked, count(*)
+            FROM run_causes c WHERE c.run_id = ? GROUP BY 1, 2, 3, 4""",
+        (run_id,),
+    )
+    return _by_scope(rows)

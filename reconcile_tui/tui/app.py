@@ -48,9 +48,10 @@ class ReconcileApp(App[int]):
         Binding(
             "d",
             "discrepancies",
-            "Discrepancies",
+            "Causes",
             id="app.discrepancies",
-            tooltip="Every discrepancy of the latest check: filter, acknowledge, jump.",
+            tooltip="The causes of the latest check, and the discrepancies they explain:"
+            " filter, search, acknowledge, open.",
         ),
         Binding(
             "i",
@@ -205,7 +206,8 @@ class ReconcileApp(App[int]):
         verdict = (
             "clean"
             if not counts.open
-            else f"{counts.errors:,} open errors, {counts.warnings:,} open warnings"
+            else f"{counts.open:,} open causes ({counts.errors:,} errors,"
+            f" {counts.warnings:,} warnings)"
         )
         self.notify(
             f"{outcome.base_url}: {source}; checked: {verdict}.",
@@ -244,6 +246,11 @@ class ReconcileApp(App[int]):
         from reconcile_tui.tui.screens.wallet import WalletScreen
 
         self.push_screen(WalletScreen(code, wallet_id))
+
+    def open_cause(self, cause_id: str) -> None:
+        from reconcile_tui.tui.screens.cause import CauseScreen
+
+        self.push_screen(CauseScreen(cause_id))
 
     def action_discrepancies(self, where: DiscrepancyFilter | None = None) -> None:
         from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen

@@ -62,9 +62,22 @@ KIND_WORDS = {
 }
 
 
+#: Each kind of cause in words (docs/causes.md); kinds shared with discrepancies read the same.
+CAUSE_WORDS = {
+    "missing_in_records": "Not in records",
+    "missing_at_gateway": "Not at gateway",
+    "amount_differs": "Amount differs",
+    "fee_differs": "Fee differs",
+    "status_differs": "Status differs",
+    "time_differs": "Time differs",
+    "wrong_wallet": "Wrong wallet",
+    "unexplained": "Unexplained",
+}
+
+
 def kind_words(kind: str) -> str:
-    """A discrepancy kind as people say it (an unknown id shows as written)."""
-    return KIND_WORDS.get(kind, kind)
+    """A discrepancy's or a cause's kind as people say it (an unknown id shows as written)."""
+    return KIND_WORDS.get(kind) or CAUSE_WORDS.get(kind, kind)
 
 
 @dataclass(frozen=True)
@@ -183,7 +196,8 @@ def short_time(text: str | None) -> str:
     midnight (how daily buckets read)."""
     if text is None:
         return ABSENT
-    shown = format_utc(parse_api_time(text)).replace("T", " ")
+    # Whole seconds: a fetch time carries microseconds nobody reads (docs/tui.md).
+    shown = format_utc(parse_api_time(text).replace(microsecond=0)).replace("T", " ")
     if shown.endswith(" 00:00:00Z"):
         return shown[:10]
     return shown.removesuffix(":00Z") + "Z" if shown.endswith(":00Z") else shown

@@ -16,7 +16,7 @@ from reconcile_tui import money
 from reconcile_tui.errors import NotFound
 from reconcile_tui.reconcile.figures import CurrencyFigures, WalletFigures
 from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
-from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import parse_api_time, sql_bound
 
 if TYPE_CHECKING:  # workers pass these in: nothing here loads the core's heavy parts
@@ -65,7 +65,8 @@ class DataOrigin:
     interval: str | None = None
 
 
-#: Open errors and warnings, and acknowledged discrepancies, as they stand now.
+#: Open error and warning causes, and acknowledged causes, as they stand now: every
+#: screen counts causes, as `check` does, so one mistake counts once (docs/tui.md).
 OpenCounts = DiscrepancyCounts
 
 
@@ -117,6 +118,20 @@ class WalletView:
     pending_gap: str | None
     duplicate_count: int
     findings: tuple[dict[str, Any], ...]
+    #: The wallet's causes (docs/causes.md), and what no cause explains of its gap.
+    causes: tuple[dict[str, Any], ...] = ()
+    unexplained: str | None = None
+
+    def explanation(self) -> str:
+        """`gap explained by 3 causes`, or the remainder no cause explains."""
+        explaining = [c for c in self.causes if c["kind"] != "unexplained"]
+        count = len(explaining)
+        named = f"{count:,} cause{'s' if count != 1 else ''}"
+        if self.unexplained is not None:
+            return f"unexplained {self.unexplained}" + (f" beyond {named}" if count else "")
+        if count:
+            return f"gap explained by {named}"
+        return "no cause"
 
     @property
     def raw_wallets(self) -> tuple[tuple[str | None, str | None], ...]:
@@ -179,9 +194,9 @@ def open_counts(
     *,
     counts: dict[tuple[str | None, str | None], OpenCounts] | None = None,
 ) -> OpenCounts:
-    """Open errors, open warnings and acknowledged of the latest run: all of it, one
-    currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
-    found = counts if counts is not None else workspace.discrepancy_counts()
+    """Open error and warning causes and acknowledged causes of the latest run: all of
+    it, one currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
+    found = counts if counts is not None else workspace.cause_counts()
     return found.get((currency, wallet_id), OpenCounts())
 
 
@@ -236,7 +251,7 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         rechecked = True
     assert run is not None  # a snapshot exists, so a check has just run if none had
     currencies = tuple(workspace.overview())
-    counts = workspace.discrepancy_counts()
+    counts = workspace.cause_counts()
     summary_level = workspace.discrepancy_page(
         DiscrepancyFilter(kind="api_inconsistency"), limit=SUMMARY_FINDINGS_LIMIT
     )[1]
@@ -270,7 +285,7 @@ def load_currency(workspace: Workspace, code: str) -> CurrencyView:
     _, history = workspace.discrepancy_page(
         DiscrepancyFilter(kind="history_mismatch", currency=code), limit=HISTORY_FINDINGS_LIMIT
     )
-    counts = workspace.discrepancy_counts()
+    counts = workspace.cause_counts()
     return CurrencyView(
         figures=figures,
         origin=_origin(run),
@@ -333,6 +348,15 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
     _, findings = workspace.discrepancy_page(
         DiscrepancyFilter(currency=code, wallet_id=wallet_id), limit=200
     )
+    _, causes = workspace.cause_page(CauseFilter(currency=code, wallet_id=wallet_id), limit=200)
+    remainders = [
+        as_amount(c["amount"]) for c in causes if c["kind"] == "unexplained" and c["amount"]
+    ]
+    unexplained = (
+        money.format_amount(money.total(remainders), figures.scale, grouping=True)
+        if remainders
+        else None
+    )
     return WalletView(
         currency=figures,
         wallet=wallet,
@@ -343,6 +367,8 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
         pending_gap=_gap(wallet.api_pending, pending_sum, figures.scale),
         duplicate_count=len(wallet_duplicates(workspace, code, tuple(wallet.raw_wallets))),
         findings=tuple(findings),
+        causes=tuple(causes),
+        unexplained=unexplained,
     )
 
 

@@ -24,15 +24,20 @@ async def test_the_palette_follows_the_current_screen(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         on_overview = await _palette_names(app)
-        assert {"Open", "Sort", "Refresh", "Discrepancies", "Import", "Export", "Help"} <= (
-            on_overview
-        )
+        assert {"Open", "Sort", "Refresh", "Causes", "Import", "Export", "Help"} <= (on_overview)
         assert "Acknowledge" not in on_overview
 
         await pilot.press("d")
         await settle(pilot)
         on_discrepancies = await _palette_names(app)
-        assert {"Acknowledge", "Go to", "Search", "Clear filters", "Back"} <= on_discrepancies
+        assert {
+            "Acknowledge",
+            "Causes/Discrepancies",
+            "Open",
+            "Search",
+            "Clear filters",
+            "Back",
+        } <= on_discrepancies
         assert "Sort" not in on_discrepancies
 
 

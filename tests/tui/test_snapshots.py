@@ -109,6 +109,13 @@ class _Screens:
     def test_discrepancies(self, snap_compare, make_app):
         self._compare(snap_compare, make_app(), keys("d"))
 
+    def test_discrepancies_behind_the_causes(self, snap_compare, make_app):
+        self._compare(snap_compare, make_app(), keys("d", "t"))
+
+    def test_cause(self, snap_compare, make_app):
+        # The repeated reference D-7: its record on the left, no gateway transaction.
+        self._compare(snap_compare, make_app(), keys("d", "down", "down", "enter"))
+
     def test_acknowledge_dialog(self, snap_compare, make_app):
         self._compare(snap_compare, make_app(), keys("d", "down", "down", "down", "a"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -15,6 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 from reconcile_tui.tui.cells import amount_text, kind_words
+
+if TYPE_CHECKING:
+    from reconcile_tui.store.acks import Acknowledgement as Held
 
 __all__ = ["AcknowledgeDialog", "Acknowledgement", "os_user"]
 
@@ -56,19 +59,26 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
         ),
     ]
 
-    def __init__(self, finding: dict[str, Any], *, user: str | None = None) -> None:
+    def __init__(
+        self, finding: dict[str, Any], *, user: str | None = None, previous: Held | None = None
+    ) -> None:
         super().__init__()
         self.finding = finding
+        self.previous = previous
         self.user = os_user() if user is None else user
 
     def compose(self) -> ComposeResult:
         finding = self.finding
-        difference = (
-            f"difference {amount_text(finding['difference'])}"
-            if finding["difference"] is not None
-            else "no amount"
-        )
-        again = " again (replaces the note)" if finding["acknowledged"] else ""
+        # A cause accepts its amount, a discrepancy its difference (docs/causes.md).
+        is_cause = "explains" in finding
+        accepted = finding["amount"] if is_cause else finding["difference"]
+        word = "amount" if is_cause else "difference"
+        difference = f"{word} {amount_text(accepted)}" if accepted is not None else "no amount"
+        if is_cause:
+            count = len(finding["explains"])
+            difference += f" · covers {count} discrepanc{'ies' if count != 1 else 'y'}"
+        previous = self.previous
+        again = " again (replaces the note)" if previous is not None else ""
         with Vertical(id="acknowledge-dialog", classes="dialog"):
             yield Static(
                 Content.from_markup(
@@ -81,9 +91,22 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
                 ),
                 id="acknowledge-what",
             )
+            if previous is not None:
+                yield Static(
+                    Content.from_markup(
+                        "[$text-muted]Before: “$note” by $by at $at[/]",
+                        note=previous.note,
+                        by=previous.acknowledged_by,
+                        at=previous.acknowledged_at,
+                    ),
+                    id="ack-previous",
+                )
             yield Label("Why is this difference accepted?")
             yield Input(
-                placeholder="e.g. fee schedule changed mid-month", compact=True, id="ack-note"
+                value=previous.note if previous is not None else "",
+                placeholder="e.g. fee schedule changed mid-month",
+                compact=True,
+                id="ack-note",
             )
             yield Label("Accepted by")
             yield Input(value=self.user, compact=True, id="ack-by")

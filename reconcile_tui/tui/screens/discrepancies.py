@@ -1,4 +1,7 @@
-"""Every discrepancy of the latest check: filter, search, acknowledge, jump to where it is."""
+"""The latest check's causes (first) and discrepancies: filter, search, acknowledge, open.
+
+Causes are what users count (docs/causes.md): the list opens on them, `t` switches to the
+discrepancies they explain, and both keep one filter (kind, currency, state, search)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 
-from reconcile_tui.reconcile.model import Kind
-from reconcile_tui.store.runs import DiscrepancyFilter
+from reconcile_tui.reconcile.model import CauseKind, Kind
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.acknowledging import Acknowledging, held_text
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,
     ERROR,
@@ -30,7 +34,6 @@ from reconcile_tui.tui.cells import (
     severity_marker,
     short_time,
 )
-from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledgement
 from reconcile_tui.tui.queries import OpenCounts, open_counts
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
@@ -38,7 +41,7 @@ from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
 if TYPE_CHECKING:
     from reconcile_tui.workspace import Workspace
 
-__all__ = ["DiscrepanciesScreen", "DiscrepancySource"]
+__all__ = ["CauseSource", "DiscrepanciesScreen", "DiscrepancySource", "cause_filter"]
 
 Finding = dict[str, Any]
 
@@ -99,8 +102,101 @@ class DiscrepancySource:
         return (*cells, plain(row["message"], look.muted)) if self.wide else cells
 
 
-class DiscrepanciesScreen(ReconcileScreen):
-    """The latest check's findings, one page at a time, with filters and a search box."""
+def refs_text(values: Sequence[str], room: int = 2) -> str:
+    """The first `room` references or ids, then how many more."""
+    shown = ", ".join(values[:room])
+    more = len(values) - room
+    return f"{shown} +{more}" if more > 0 else (shown or "—")
+
+
+def cause_filter(where: DiscrepancyFilter) -> CauseFilter:
+    """The causes matching the filter the screen holds (kind, currency, wallet, state,
+    severity, search); a discrepancy kind the causes do not share matches none of them."""
+    return CauseFilter(
+        kind=where.kind,
+        currency=where.currency,
+        wallet_id=where.wallet_id,
+        severity=where.severity,
+        acknowledged=where.acknowledged,
+        search=where.search,
+    )
+
+
+@dataclass(frozen=True)
+class CauseSource:
+    """The latest run's causes matching a filter, in report order."""
+
+    where: CauseFilter
+    wide: bool = False
+    empty_text: str = "No cause matches these filters."
+
+    def columns(self) -> Sequence[Column]:
+        # Narrow terminals keep the amount whole and drop the wallet and gateway ids (both
+        # in the panel under the table).
+        # At 80 columns the kind and reference give way (both are in full under the
+        # table), so an 18-decimal amount is never cut.
+        if self.wide:
+            return (
+                Column(""),
+                Column("Kind"),
+                Column("Currency"),
+                Column("Wallet", width=10),
+                Column("Gateway id", width=14),
+                Column("Reference", width=14),
+                Column("Amount"),
+                Column("Explains"),
+            )
+        return (
+            Column(""),
+            Column("Kind", width=16),
+            Column("Currency"),
+            Column("Reference", width=10),
+            Column("Amount"),
+            Column("Expl."),
+        )
+
+    def fetch(self, workspace: Workspace, offset: int, limit: int) -> tuple[int, list[Finding]]:
+        return workspace.cause_page(self.where, offset=offset, limit=limit)
+
+    def cells(self, row: Finding, look: Look) -> Sequence[Text]:
+        wide = (
+            (
+                plain(str(row["wallet_id"] or "—")[:8]),
+                plain(refs_text(row["gateway_ids"], 1)),
+            )
+            if self.wide
+            else ()
+        )
+        explains = Text(f"{len(row['explains']):,}", justify="right", no_wrap=True, end="")
+        return (
+            severity_marker(row["severity"], row["acknowledged"], look),
+            plain(kind_words(row["kind"])),
+            plain(row["currency"] or "summary", look.strong),
+            *wide,
+            plain(refs_text(row["references"], 1)),
+            difference_cell(row["amount"], None, look, compact=True),
+            explains,
+        )
+
+
+def cause_lines(cause: Finding) -> list[Content]:
+    """A cause in full: its message, then where it is, what it names and what it explains."""
+    state = f"{ACKNOWLEDGED} acknowledged" if cause["acknowledged"] else "open"
+    count = len(cause["explains"])
+    return [
+        Content.from_markup("[b]$message[/b]", message=cause["message"]),
+        Content(
+            f"{kind_words(cause['kind'])} · amount {amount_text(cause['amount'])} · {state}"
+            f" · wallet {cause['wallet_id'] or '—'} · references"
+            f" {', '.join(cause['references']) or 'none'} · gateway"
+            f" {', '.join(cause['gateway_ids']) or 'none'} · explains {count:,}"
+            f" discrepanc{'ies' if count != 1 else 'y'} · id {cause['id']}"
+        ),
+    ]
+
+
+class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
+    """The latest check's causes or discrepancies, one page at a time, with filters."""
 
     MAIN = "#findings"
     AUTO_FOCUS = "#findings"
@@ -110,15 +206,31 @@ class DiscrepanciesScreen(ReconcileScreen):
             "acknowledge",
             "Acknowledge",
             id="discrepancies.acknowledge",
-            tooltip="Accept the highlighted discrepancy with a note (it stops counting as open).",
+            tooltip="Accept the highlighted cause or discrepancy with a note (it stops"
+            " counting as open; a cause closes every discrepancy it explains).",
+        ),
+        Binding(
+            "w",
+            "withdraw",
+            "Withdraw ack",
+            id="discrepancies.withdraw",
+            tooltip="Withdraw the highlighted item's acknowledgement: it counts as open again.",
+        ),
+        Binding(
+            "t",
+            "toggle_list",
+            "Causes/Discrepancies",
+            id="discrepancies.toggle",
+            tooltip="Switch between the causes and the discrepancies they explain.",
         ),
         Binding(
             "enter",
             "go_to",
-            "Go to",
+            "Open",
             id="discrepancies.go_to",
             priority=True,  # before the table's own Enter, so it shows in the footer
-            tooltip="Open the wallet or currency the highlighted discrepancy is about.",
+            tooltip="Open the highlighted cause (its record and gateway transaction), or the"
+            " wallet or currency the highlighted discrepancy is about.",
         ),
         Binding(
             "slash",
@@ -142,14 +254,18 @@ class DiscrepanciesScreen(ReconcileScreen):
             self.counts = counts
             self.currencies = currencies
 
-    class Acknowledged(Message):
-        def __init__(self, finding: Finding) -> None:
+    class HeldLoaded(Message):
+        def __init__(self, item_id: str, text: str) -> None:
             super().__init__()
-            self.finding = finding
+            self.item_id = item_id
+            self.text = text
 
-    def __init__(self, where: DiscrepancyFilter | None = None) -> None:
+    def __init__(self, where: DiscrepancyFilter | None = None, *, showing: str = "causes") -> None:
         super().__init__()
         self.where = where or DiscrepancyFilter()
+        #: "causes" or "discrepancies": which list the table shows.
+        self.showing = showing
+        self._held: tuple[str, str] | None = None
         self.counts: OpenCounts | None = None
         self._quiet = False  # set while filters are changed from code, not by the user
         self._currencies: list[str] = []
@@ -157,7 +273,7 @@ class DiscrepanciesScreen(ReconcileScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="filters"):
             yield Select[str](
-                [(kind_words(kind.value), kind.value) for kind in Kind],
+                self._kinds(),
                 prompt="Any kind",
                 compact=True,
                 id="filter-kind",
@@ -169,13 +285,20 @@ class DiscrepanciesScreen(ReconcileScreen):
             placeholder="/ search messages, references, ids", compact=True, id="filter-search"
         )
         yield Static(id="findings-counts")
-        yield PagedTable[Finding](id="findings", title="Discrepancies")
+        yield PagedTable[Finding](id="findings", title=self._title())
         yield Static(id="finding-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.sub_title = "Discrepancies"
+        self.sub_title = "Causes & discrepancies"
         self._set_filter_widgets(self.where)
+
+    def _title(self) -> str:
+        return "Causes" if self.showing == "causes" else "Discrepancies"
+
+    def _kinds(self) -> list[tuple[str, str]]:
+        kinds = CauseKind if self.showing == "causes" else Kind
+        return [(kind_words(kind.value), kind.value) for kind in kinds]
 
     def start_loading(self) -> None:
         self._load_counts(self.where)
@@ -216,12 +339,14 @@ class DiscrepanciesScreen(ReconcileScreen):
     def _show_counts(self) -> None:
         table: PagedTable[Finding] = self.query_one("#findings", PagedTable)
         counts = self.counts
-        parts = [Content(f"{table.total_rows:,} shown")]
+        parts = [Content(f"{table.total_rows:,} {self.showing} shown")]
         if counts is not None:
+            # One count on every screen: open causes, as `check` prints it.
             parts.append(
                 Content.from_markup(
-                    f"[$text-error b]{ERROR} {counts.errors:,} open errors[/]  "
-                    f"[$text-warning]{WARNING} {counts.warnings:,} open warnings[/]  "
+                    f"{counts.open:,} open causes: "
+                    f"[$text-error b]{ERROR} {counts.errors:,} errors[/]  "
+                    f"[$text-warning]{WARNING} {counts.warnings:,} warnings[/]  "
                     f"{ACKNOWLEDGED} {counts.acknowledged:,} acknowledged"
                 )
             )
@@ -277,8 +402,25 @@ class DiscrepanciesScreen(ReconcileScreen):
             self._quiet = False
         self._filter_changed()
 
-    def _source(self) -> DiscrepancySource:
+    def _source(self) -> DiscrepancySource | CauseSource:
+        if self.showing == "causes":
+            return CauseSource(cause_filter(self.where), wide=self.size.width >= 110)
         return DiscrepancySource(self.where, wide=self.size.width >= 110)
+
+    def action_toggle_list(self) -> None:
+        self.showing = "discrepancies" if self.showing == "causes" else "causes"
+        kinds = {value for _, value in self._kinds()}
+        if self.where.kind is not None and self.where.kind not in kinds:
+            self.where = replace(self.where, kind=None)
+        self._quiet = True
+        kind: Select[str] = self.query_one("#filter-kind", Select)
+        kind.set_options(self._kinds())
+        kind.value = self.where.kind if self.where.kind is not None else Select.NULL
+        self._quiet = False
+        table: PagedTable[Finding] = self.query_one("#findings", PagedTable)
+        table.border_title = self._title()
+        self._filter_changed()
+        table.focus()
 
     def _filter_changed(self) -> None:
         self._show_counts()
@@ -343,6 +485,15 @@ class DiscrepanciesScreen(ReconcileScreen):
         if finding is None:
             detail.update("")
             return
+        held = self._held[1] if self._held and self._held[0] == finding["id"] else ""
+        if finding["acknowledged"] or held:
+            self._load_held(finding["id"])
+        if "explains" in finding:
+            lines = cause_lines(finding)
+            if held:
+                lines.append(Content(held))
+            detail.update(Content("\n").join(lines))
+            return
         sides = ""
         if finding["api_value"] is not None or finding["merchant_value"] is not None:
             sides = (
@@ -356,9 +507,24 @@ class DiscrepanciesScreen(ReconcileScreen):
                 [
                     Content.from_markup("[b]$message[/b]", message=finding["message"]),
                     Content(f"{sides}{state} · references {references} · id {finding['id']}"),
+                    *([Content(held)] if held else []),
                 ]
             )
         )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="held")
+    def _load_held(self, item_id: str) -> None:
+        with access_of(self.app).open() as workspace:
+            held = workspace.acknowledgement_of(item_id)
+        self.post_message(self.HeldLoaded(item_id, held_text(held)))
+
+    @on(HeldLoaded)
+    def _held_loaded(self, message: HeldLoaded) -> None:
+        before = self._held
+        self._held = (message.item_id, message.text)
+        current = self.current
+        if current is not None and current["id"] == message.item_id and before != self._held:
+            self._show_detail(current)
 
     @on(PagedTable.RowChosen, "#findings")
     def _row_chosen(self) -> None:
@@ -369,7 +535,9 @@ class DiscrepanciesScreen(ReconcileScreen):
         if finding is None:
             return
         app = self.reconcile_app
-        if finding["currency"] and finding["wallet_id"]:
+        if "explains" in finding:
+            app.open_cause(finding["id"])
+        elif finding["currency"] and finding["wallet_id"]:
             app.open_wallet(finding["currency"], finding["wallet_id"])
         elif finding["currency"]:
             app.open_currency(finding["currency"])
@@ -381,31 +549,8 @@ class DiscrepanciesScreen(ReconcileScreen):
                 markup=False,
             )
 
-    def action_acknowledge(self) -> None:
-        finding = self.current
-        if finding is not None:
-            self.app.push_screen(AcknowledgeDialog(finding), self._acknowledge_answered)
-
-    def _acknowledge_answered(self, answer: Acknowledgement | None) -> None:
-        if answer is not None:
-            self._acknowledge(answer)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="acknowledge")
-    def _acknowledge(self, answer: Acknowledgement) -> None:
-        with access_of(self.app).open() as workspace:
-            found = workspace.acknowledge(answer.discrepancy_id, answer.note, by=answer.by)
-        self.post_message(self.Acknowledged(found))
-
-    @on(Acknowledged)
-    def _acknowledged(self, message: Acknowledged) -> None:
-        finding = message.finding
-        self.notify(
-            f"Acknowledged {kind_words(finding['kind'])} {finding['currency'] or 'summary'}"
-            f" ({finding['id'][:8]}): it no longer counts as open.",
-            title="Acknowledged",
-            markup=False,
-        )
-        self.reconcile_app.data_changed()
+    def acknowledgeable(self) -> Finding | None:
+        return self.current
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "go_to":
@@ -413,4 +558,6 @@ class DiscrepanciesScreen(ReconcileScreen):
             return self.focused is self.query_one("#findings") and self.current is not None
         if action == "acknowledge":
             return True if self.current is not None else None
+        if action == "withdraw":
+            return True if self.current is not None and self.current["acknowledged"] else None
         return super().check_action(action, parameters)

@@ -41,7 +41,8 @@ SORTS = ("materiality", "currency")
 
 
 def status_line(overview: Overview) -> Content:
-    """`13 records from records.csv · ✖ 14 errors  ▲ 3 warnings  ☑ 0 acknowledged`."""
+    """`13 records from records.csv · 17 open causes: ✖ 14 errors  ▲ 3 warnings  ☑ 0
+    acknowledged`: open causes, the number `check` prints (docs/tui.md)."""
     files = ", ".join(overview.record_files)
     records = (
         f"{overview.record_count:,} records from {files}"
@@ -55,6 +56,7 @@ def status_line(overview: Overview) -> Content:
         verdict = Content.from_markup(f"[$text-success]{MATCHED} clean[/]")
     else:
         verdict = Content.from_markup(
+            f"{status.open:,} open cause{'s' if status.open != 1 else ''}: "
             f"[$text-error b]{ERROR} {status.errors:,} errors[/]  "
             f"[$text-warning]{WARNING} {status.warnings:,} warnings[/]"
         )

@@ -65,9 +65,9 @@ class WalletScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Discrepancies here",
+            "Causes here",
             id="wallet.findings",
-            tooltip="The discrepancies of this wallet.",
+            tooltip="The causes of this wallet, and the discrepancies they explain.",
         ),
     ]
 
@@ -119,7 +119,7 @@ class WalletScreen(ReconcileScreen):
         self.query_one("#wallet-summary", Static).update(self._summary(view, look))
         findings = self.query_one("#wallet-findings", Static)
         findings.update(self._findings(view, look))
-        findings.set_class(not view.findings, "-empty")
+        findings.set_class(not view.causes, "-empty")
         self._show_lists(view)
         self.loaded()
 
@@ -138,10 +138,12 @@ class WalletScreen(ReconcileScreen):
             ),
             (f" · {figures.currency} · {view.duplicate_count} repeated", look.muted),
         )
-        if view.findings:
-            # Short terminals hide the findings' lines; their number stays in the heading.
-            shown = len(view.findings)
-            heading.append(f" · {shown:,} discrepanc{'ies' if shown != 1 else 'y'} (f)", look.muted)
+        # Short terminals hide the causes' lines; what explains the gap stays in the heading.
+        heading.append(" · ")
+        heading.append(
+            f"{view.explanation()} (f)",
+            look.error if view.unexplained is not None else look.muted,
+        )
         sides = comparison(
             ("Available", "Pending"),
             [
@@ -185,7 +187,7 @@ class WalletScreen(ReconcileScreen):
 
     def _findings(self, view: WalletView, look: Look) -> Text:
         lines = Text(no_wrap=True, overflow="ellipsis")
-        shown = view.findings[:2]
+        shown = view.causes[:2]
         for finding in shown:
             if lines:
                 lines.append("\n")
@@ -196,8 +198,8 @@ class WalletScreen(ReconcileScreen):
                 style = look.error if finding["severity"] == "error" else look.warning
             lines.append(f"{marker} ", style)
             lines.append(str(finding["message"]))
-        if len(view.findings) > len(shown):
-            lines.append(f"\n… {len(view.findings) - len(shown)} more: press f", look.muted)
+        if len(view.causes) > len(shown):
+            lines.append(f"\n… {len(view.causes) - len(shown)} more: press f", look.muted)
         return lines
 
     def _show_lists(self, view: WalletView) -> None:

@@ -20,7 +20,7 @@ from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.cells import Look, plain
+from reconcile_tui.tui.cells import Look
 from reconcile_tui.tui.failures import report_failure
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class PagedTable(DataTable[Text], Generic[RowT]):
     @property
     def position_text(self) -> str:
         if not self.total_rows:
-            return "none"
+            return self.source.empty_text if self.source is not None else "none"
         first = self.page_offset + 1
         last = self.page_offset + len(self.page_rows)
         return f"{first:,}–{last:,} of {self.total_rows:,}"
@@ -231,11 +231,8 @@ class PagedTable(DataTable[Text], Generic[RowT]):
             return
         look = Look.from_app(self.app)
         self.clear()
-        if not self.page_rows:
-            blank = [plain("", look.muted) for _ in self.columns]
-            if blank:
-                blank[0] = plain(self.source.empty_text, look.muted)
-                self.add_row(*blank, key="empty")
+        # Nothing matches: the frame says so (`position_text`); a row holding the text
+        # would widen its column and pull the header out of line (docs/tui.md).
         for index, row in enumerate(self.page_rows):
             self.add_row(*self.source.cells(row, look), key=str(self.page_offset + index))
         self.border_subtitle = self.position_text

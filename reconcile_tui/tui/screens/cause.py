@@ -1,0 +1,183 @@
+"""One cause: the record and the gateway transaction behind it, side by side, and the
+discrepancies it explains (docs/tui.md, "A cause")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from reconcile_tui.errors import NotFound
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
+from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.acknowledging import Acknowledging, held_text
+from reconcile_tui.tui.cells import amount_text, short_time
+from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.discrepancies import DiscrepancySource, cause_lines
+from reconcile_tui.tui.widgets.paged_table import PagedTable
+
+if TYPE_CHECKING:
+    from reconcile_tui.store.ledger import RecordRow
+    from reconcile_tui.workspace import Workspace
+
+__all__ = ["CauseScreen", "CauseView", "load_cause"]
+
+
+@dataclass(frozen=True)
+class CauseView:
+    """A cause, its records (by reference), its gateway transactions and its acknowledgement."""
+
+    cause: dict[str, Any]
+    records: tuple[RecordRow, ...]
+    transactions: tuple[dict[str, Any], ...]
+    held: str
+
+
+def load_cause(workspace: Workspace, cause_id: str) -> CauseView:
+    """The cause of the latest run with this id, and what it names, from the store."""
+    _, found = workspace.cause_page(CauseFilter(search=cause_id), limit=50)
+    cause = next((c for c in found if c["id"] == cause_id), None)
+    if cause is None:
+        raise NotFound(f"cause {cause_id} is not in the latest check")
+    records = tuple(
+        row
+        for row in (workspace.record_by_reference(ref) for ref in cause["references"][:3])
+        if row is not None
+    )
+    transactions = tuple(workspace.gateway_transactions(cause["gateway_ids"][:3]))
+    return CauseView(
+        cause, records, transactions, held_text(workspace.acknowledgement_of(cause_id))
+    )
+
+
+def record_side(view: CauseView) -> Content:
+    """The records' side: each record named by the cause, in full, with file and line."""
+    if not view.records:
+        named = ", ".join(view.cause["references"]) or "no reference"
+        return Content.from_markup(
+            "[b]Records[/b]\n[$text-muted]No record in the books ($named).[/]", named=named
+        )
+    lines = [Content.from_markup("[b]Records[/b]")]
+    for row in view.records:
+        lines += [
+            Content.from_markup("[b]$reference[/b]", reference=row.reference),
+            Content(f"{row.type} · {row.status}"),
+            Content(f"amount {amount_text(row.amount)} · fee {amount_text(row.fee)}"),
+            Content(f"{short_time(row.occurred_at)} · {row.currency}"),
+            Content(f"wallet {row.wallet_name or row.wallet_id or '—'}"),
+            Content(f"tx {row.tx_hash or '—'}"),
+            Content(f"from {row.path}:{row.line}"),
+        ]
+    return Content("\n").join(lines)
+
+
+def gateway_side(view: CauseView) -> Content:
+    """The gateway's side: each transaction named by the cause, from the stored snapshot."""
+    if not view.transactions:
+        named = ", ".join(view.cause["gateway_ids"]) or "no transaction"
+        return Content.from_markup(
+            "[b]Gateway[/b]\n[$text-muted]No gateway transaction ($named).[/]", named=named
+        )
+    lines = [Content.from_markup("[b]Gateway[/b]")]
+    for tx in view.transactions:
+        reference = tx["reference"] or tx["order_id"] or "—"
+        lines += [
+            Content.from_markup("[b]$id[/b]", id=str(tx["id"])),
+            Content(f"{tx['type']} · {tx['status']}"),
+            Content(f"net {amount_text(tx['net_amount'])} · fee {amount_text(tx['fee_amount'])}"),
+            Content(f"{short_time(tx['created_at'])} · {tx['currency']}"),
+            Content(f"reference {reference}"),
+            Content(f"tx {tx['transaction_hash'] or '—'}"),
+        ]
+    return Content("\n").join(lines)
+
+
+class CauseScreen(Acknowledging, ReconcileScreen):
+    """A cause in full: both sides, its acknowledgement, the discrepancies it explains."""
+
+    MAIN = "#cause-explains"
+    AUTO_FOCUS = "#cause-explains"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "a",
+            "acknowledge",
+            "Acknowledge",
+            id="cause.acknowledge",
+            tooltip="Accept this cause with a note: every discrepancy it explains closes too.",
+        ),
+        Binding(
+            "w",
+            "withdraw",
+            "Withdraw ack",
+            id="cause.withdraw",
+            tooltip="Withdraw this cause's acknowledgement: it counts as open again.",
+        ),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, view: CauseView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, cause_id: str) -> None:
+        super().__init__()
+        self.cause_id = cause_id
+        self.view: CauseView | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="cause-summary")
+        with Horizontal(id="cause-sides"):
+            yield Static(id="cause-record")
+            yield Static(id="cause-transaction")
+        yield PagedTable[Any](id="cause-explains", title="Discrepancies it explains")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.sub_title = "Cause"
+
+    def start_loading(self) -> None:
+        self._load(self.cause_id)
+        table: PagedTable[Any] = self.query_one("#cause-explains", PagedTable)
+        source = DiscrepancySource(
+            DiscrepancyFilter(cause=self.cause_id),
+            empty_text="It explains no discrepancy (its effects are within tolerance).",
+        )
+        if table.source is None:
+            table.show_source(source)
+        else:
+            table.reload()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def _load(self, cause_id: str) -> None:
+        with access_of(self.app).open() as workspace:
+            view = load_cause(workspace, cause_id)
+        self.post_message(self.Loaded(view))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.view = view = message.view
+        lines = cause_lines(view.cause)
+        if view.held:
+            # Before the details: who accepted it and why matters more than the ids.
+            lines.insert(1, Content(view.held))
+        self.query_one("#cause-summary", Static).update(Content("\n").join(lines))
+        self.query_one("#cause-record", Static).update(record_side(view))
+        self.query_one("#cause-transaction", Static).update(gateway_side(view))
+        self.loaded()
+
+    def acknowledgeable(self) -> dict[str, Any] | None:
+        return self.view.cause if self.view is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "acknowledge":
+            return True if self.view is not None else None
+        if action == "withdraw":
+            return True if self.view is not None and self.view.cause["acknowledged"] else None
+        return super().check_action(action, parameters)

@@ -1,0 +1,256 @@
+"""The app counts and shows causes (docs/tui.md, "Causes"): on the demo's sample scenario,
+fetched from the built-in sandbox with its gateway transactions, so every planted mistake
+is one cause with its record and its gateway transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconcile_tui.config import Settings
+from reconcile_tui.sandbox import SandboxConfig, generate_scenario
+from reconcile_tui.store import acks
+from reconcile_tui.tui.app import ReconcileApp, build_app
+from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog
+from reconcile_tui.tui.launch import SAMPLE, prepare_demo
+from reconcile_tui.tui.screens.cause import CauseScreen
+from reconcile_tui.tui.screens.currency import CurrencyScreen
+from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen
+from reconcile_tui.tui.screens.wallet import WalletScreen
+from reconcile_tui.tui.widgets.paged_table import PagedTable
+from reconcile_tui.workspace import Workspace
+from tests.tui.conftest import settle, shown_text
+
+SIZE = (120, 40)
+#: The sample scenario's wrong-wallet deposit: booked to one DAI wallet, at the gateway in another.
+WRONG_WALLET = "ORD-000020"
+#: A pending deposit the gateway completed: the reference behind a balance gap.
+STATUS_LAG = "ORD-000303"
+
+
+@pytest.fixture
+def demo(tmp_path: Path, sandbox_factory: Any) -> Settings:
+    """The demo's database: sample records, the sandbox's balances, history and transactions."""
+    config = SandboxConfig(seed=SAMPLE["seed"], records=SAMPLE["records"])
+    generate_scenario(tmp_path / "scenario", config, discrepancies=SAMPLE["discrepancies"])
+    sandbox = sandbox_factory(config)
+    return prepare_demo(tmp_path, sandbox.url, sandbox.token)
+
+
+def app_on(settings: Settings) -> ReconcileApp:
+    app = build_app(settings, db_path=settings.db_path, offline=True)
+    app.animation_level = "none"
+    return app
+
+
+def open_causes(settings: Settings) -> tuple[int, int]:
+    """(errors, warnings) of open causes, as `check` counts them."""
+    with Workspace(settings) as workspace:
+        causes = workspace.latest_document()["summary"]["causes"]
+    return causes["errors"], causes["warnings"]
+
+
+def row_of(table: PagedTable[Any], kind: str, reference: str) -> int:
+    return next(
+        i
+        for i, row in enumerate(table.page_rows)
+        if row["kind"] == kind and reference in row["references"]
+    )
+
+
+async def test_every_screen_counts_the_open_causes_check_prints(demo: Settings):
+    errors, warnings = open_causes(demo)
+    assert errors + warnings < 20  # causes, not the dozens of discrepancies they explain
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = shown_text(app.screen.query_one("#run-status"))
+        assert f"{errors + warnings} open causes: ✖ {errors} errors ▲ {warnings} warnings" in status
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DiscrepanciesScreen)
+        assert screen.query_one("#findings", PagedTable).total_rows == errors + warnings
+        assert f"{errors + warnings} open causes" in shown_text(
+            screen.query_one("#findings-counts")
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_currency("DAIERC20")
+        await settle(pilot)
+        assert isinstance(app.screen, CurrencyScreen)
+        view = app.screen.view
+        assert view is not None
+        # The wrong wallet is one cause of the DAI wallet it was booked to.
+        assert (view.open_counts.errors, view.open_counts.warnings) == (1, 0)
+
+
+async def test_the_count_does_not_change_with_the_interval(demo: Settings):
+    before = open_causes(demo)
+
+    def hourly() -> None:
+        with Workspace(demo) as workspace:
+            fetched = workspace.fetch(interval="hourly", refresh=True)
+            workspace.check(fetched.snapshot_id, fetched.snapshot)
+            assert workspace.latest_run().header["api"]["interval"] == "hourly"
+
+    await asyncio.to_thread(hourly)  # the client runs its own event loop
+    assert open_causes(demo) == before
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = shown_text(app.screen.query_one("#run-status"))
+        assert f"{sum(before)} open causes" in status
+
+
+async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo: Settings):
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        causes = app.screen.query_one("#findings", PagedTable)
+        causes.move_cursor(row=row_of(causes, "wrong_wallet", WRONG_WALLET))
+        cause = causes.current_row
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CauseScreen)
+        record = shown_text(screen.query_one("#cause-record"))
+        gateway = shown_text(screen.query_one("#cause-transaction"))
+        assert WRONG_WALLET in record
+        assert "merchant.csv:" in record  # where the record came from
+        assert cause["gateway_ids"][0] in gateway
+        assert "payment" in gateway
+        explains = screen.query_one("#cause-explains", PagedTable)
+        assert explains.total_rows == len(cause["explains"]) == 2
+        assert {row["id"] for row in explains.page_rows} == set(cause["explains"])
+
+
+async def test_acknowledging_a_cause_closes_its_echoes_and_withdrawing_opens_them(
+    demo: Settings,
+):
+    errors, warnings = open_causes(demo)
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        causes = app.screen.query_one("#findings", PagedTable)
+        # The DAI wallets' gaps have this one cause: acknowledging it closes both.
+        causes.move_cursor(row=row_of(causes, "wrong_wallet", WRONG_WALLET))
+        cause_id = causes.current_row["id"]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CauseScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AcknowledgeDialog)
+        await pilot.press(*"settled late", "enter", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        explains = screen.query_one("#cause-explains", PagedTable)
+        assert explains.total_rows == 2
+        assert all(row["acknowledged"] for row in explains.page_rows)  # its echoes close
+        summary = shown_text(screen.query_one("#cause-summary"))
+        assert "acknowledged by" in summary
+        assert "settled late" in summary
+        assert open_causes(demo) == (errors - 1, warnings)
+
+        # Again: the dialog shows the note in force.
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AcknowledgeDialog)
+        assert "settled late" in shown_text(dialog.query_one("#ack-previous"))
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("w")
+        await settle(pilot)
+        assert not any(row["acknowledged"] for row in explains.page_rows)
+        assert open_causes(demo) == (errors, warnings)
+        await pilot.press("escape")
+        await settle(pilot)
+        status = shown_text(app.screen.query_one("#findings-counts"))
+        assert f"{errors + warnings} open causes" in status
+    with Workspace(demo) as workspace:
+        history = acks.history_of(workspace.store, cause_id)
+    assert [row.note for row in history] == ["settled late", "withdrawn"]
+
+
+async def test_a_search_finds_the_reference_behind_a_gap_in_causes_and_discrepancies(
+    demo: Settings,
+):
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#findings", PagedTable)
+        await pilot.press("slash", *STATUS_LAG, "enter")
+        await settle(pilot)
+        assert [row["kind"] for row in table.page_rows] == ["status_differs"]
+        explained = set(table.page_rows[0]["explains"])
+        await pilot.press("t")
+        await settle(pilot)
+        # Balance discrepancies name no reference; the cause behind them does.
+        assert {row["id"] for row in table.page_rows} >= explained
+        assert any(not row["references"] for row in table.page_rows)
+        await pilot.press("slash", *"-nothing", "enter")
+        await settle(pilot)
+        assert table.total_rows == 0
+        assert table.row_count == 0  # no row pulls the header out of line
+        assert "No discrepancy matches" in table.border_subtitle
+
+
+async def test_the_wallet_says_what_explains_its_gap(demo: Settings):
+    with Workspace(demo) as workspace:
+        dai = next(f for f in workspace.overview() if f.currency == "DAIERC20")
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for wallet in dai.wallets:
+            app.open_wallet("DAIERC20", wallet.wallet_id)
+            await settle(pilot)
+            assert isinstance(app.screen, WalletScreen)
+            view = app.screen.view
+            assert view is not None
+            if view.causes:
+                assert "gap explained by 1 cause" in shown_text(
+                    app.screen.query_one("#wallet-summary")
+                )
+            await pilot.press("escape")
+            await settle(pilot)
+
+
+def test_ack_withdraw_through_the_cli(demo: Settings):
+    with Workspace(demo) as workspace:
+        cause = next(c for c in workspace.cause_page()[1] if STATUS_LAG in c["references"])
+    run = [sys.executable, "-m", "reconcile_tui", "--db", str(demo.db_path), "ack", cause["id"]]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(demo.db_path.parent)}
+
+    nothing = subprocess.run([*run, "--withdraw"], capture_output=True, text=True, env=env)
+    assert nothing.returncode == 2
+    assert "no acknowledgement of its own to withdraw" in nothing.stderr
+    accepted = subprocess.run(
+        [*run, "--note", "settled late"], capture_output=True, text=True, env=env
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    before = open_causes(demo)
+    withdrawn = subprocess.run(
+        [*run, "--withdraw", "--note", "not settled after all"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert "open again" in withdrawn.stdout
+    assert open_causes(demo) == (before[0] + 1, before[1])

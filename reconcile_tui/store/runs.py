@@ -20,10 +20,10 @@ from reconcile_tui.store.acks import WITHDRAWN
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 
 __all__ = [
-    "CauseFilter",
     "DISCREPANCY_FIGURES",
     "DISCREPANCY_KEYS",
     "DISCREPANCY_SCOPE",
+    "CauseFilter",
     "DiscrepancyCounts",
     "DiscrepancyFilter",
     "RunSummary",

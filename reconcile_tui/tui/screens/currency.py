@@ -94,8 +94,8 @@ def history_cells(
     def pair(api: str | None, mine: str | None, field: str) -> list[Text]:
         shown = style(field)
         return [
-            amount_cell(api, scale, compact=True, style=shown),  # type: ignore[arg-type]
-            amount_cell(mine, scale, compact=True, style=shown),  # type: ignore[arg-type]
+            amount_cell(api, scale, style=shown),  # type: ignore[arg-type]
+            amount_cell(mine, scale, style=shown),  # type: ignore[arg-type]
         ]
 
     def counts(api: int, mine: int, field: str) -> Text:
@@ -323,18 +323,16 @@ class CurrencyScreen(ReconcileScreen):
                     difference(wallet.api_available, wallet.records_available),
                     scale,
                     look,
-                    compact=True,
                 ),
                 difference_cell(
                     difference(wallet.api_pending, wallet.records_pending),
                     scale,
                     look,
-                    compact=True,
                 ),
-                amount_cell(wallet.api_available, scale, compact=True),
-                amount_cell(wallet.records_available, scale, compact=True),
-                amount_cell(wallet.api_pending, scale, compact=True),
-                amount_cell(wallet.records_pending, scale, compact=True),
+                amount_cell(wallet.api_available, scale),
+                amount_cell(wallet.records_available, scale),
+                amount_cell(wallet.api_pending, scale),
+                amount_cell(wallet.records_pending, scale),
                 Text(f"{wallet.record_count:,}", justify="right"),
                 key=wallet.wallet_id,
             )

@@ -96,7 +96,7 @@ class DiscrepancySource:
             plain(kind_words(row["kind"])),
             plain(row["currency"] or "summary", look.strong),
             *about,
-            difference_cell(row["difference"], None, look, compact=True),
+            difference_cell(row["difference"], None, look),
             difference_cell(row["usd_difference"], 2, look),
         )
         return (*cells, plain(row["message"], look.muted)) if self.wide else cells
@@ -174,7 +174,7 @@ class CauseSource:
             plain(row["currency"] or "summary", look.strong),
             *wide,
             plain(refs_text(row["references"], 1)),
-            difference_cell(row["amount"], None, look, compact=True),
+            difference_cell(row["amount"], None, look),
             explains,
         )
 

@@ -178,22 +178,22 @@ class OverviewScreen(ReconcileScreen):
             cells: list[Text] = [
                 counts_cell(counts, look),
                 plain(figures.currency, look.strong),
-                difference_cell(figures.difference, scale, look, compact=True),
+                difference_cell(figures.difference, scale, look),
                 difference_cell(figures.usd_difference, 2, look),
             ]
             if wide:
                 cells += [
-                    amount_cell(figures.api_total, scale, compact=True),
-                    amount_cell(figures.api_available, scale, compact=True),
-                    amount_cell(figures.api_pending, scale, compact=True),
-                    amount_cell(figures.records_total, scale, compact=True),
+                    amount_cell(figures.api_total, scale),
+                    amount_cell(figures.api_available, scale),
+                    amount_cell(figures.api_pending, scale),
+                    amount_cell(figures.records_total, scale),
                 ]
                 table.add_row(*cells, key=figures.currency)
             else:
                 both = Text.assemble(
-                    amount_cell(figures.api_total, scale, compact=True),
+                    amount_cell(figures.api_total, scale),
                     "\n",
-                    amount_cell(figures.records_total, scale, compact=True, style=look.muted),
+                    amount_cell(figures.records_total, scale, style=look.muted),
                     justify="right",
                 )
                 table.add_row(*cells, both, key=figures.currency, height=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -36,11 +37,18 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
 
 @pytest.fixture
 def event_loop_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """What SystemTime asks the event loop to sleep, recorded instead of slept."""
+    """What SystemTime asks the event loop to sleep, recorded instead of slept. Only this
+    test's thread is recorded: a server thread another test left winding down (uvicorn
+    polls with `asyncio.sleep`) sleeps for real, as it would have."""
     asked: list[float] = []
+    real_sleep = asyncio.sleep
+    this_thread = threading.get_ident()
 
-    async def sleep(seconds: float) -> None:
+    async def sleep(seconds: float, *args: object) -> object:
+        if threading.get_ident() != this_thread:
+            return await real_sleep(seconds, *args)
         asked.append(seconds)
+        return None
 
     monkeypatch.setattr(asyncio, "sleep", sleep)
     return asked

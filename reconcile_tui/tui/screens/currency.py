@@ -417,6 +417,8 @@ class CurrencyScreen(ReconcileScreen):
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         # A click on a tab leaves the focus on the tab bar; the view's list wants it.
         pane = event.pane.id or ""
+        # On a short terminal the chart takes the summary's rows (docs/tui.md).
+        self.set_class(pane == "chart", "-charting")
         if pane in self.VIEW_FOCUS:
             self.query_one(self.VIEW_FOCUS[pane]).focus()
         self.refresh_bindings()
@@ -426,6 +428,7 @@ class CurrencyScreen(ReconcileScreen):
 
     def action_view(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
+        self.set_class(pane == "chart", "-charting")
         self.query_one(self.VIEW_FOCUS[pane]).focus()
 
     @on(DataTable.RowSelected, "#wallet-table")

@@ -195,11 +195,14 @@ class CurrencyScreen(ReconcileScreen):
         yield Static(id="currency-summary")
         with TabbedContent(id="currency-views", initial="wallets"):
             with TabPane("Wallets", id="wallets"):
-                wallets: DataTable[Text] = DataTable(id="wallet-table", cursor_type="row")
+                # Status and wallet stay in view while the amounts scroll sideways.
+                wallets: DataTable[Text] = DataTable(
+                    id="wallet-table", cursor_type="row", fixed_columns=2
+                )
                 yield wallets
             with TabPane("History", id="history"):
                 history: DataTable[Text] = DataTable(
-                    id="history-table", cursor_type="row", zebra_stripes=True
+                    id="history-table", cursor_type="row", zebra_stripes=True, fixed_columns=2
                 )
                 yield history
             with TabPane("Chart", id="chart"):

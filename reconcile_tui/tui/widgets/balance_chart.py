@@ -118,12 +118,14 @@ class BalanceChart(PlotextPlot):
                 if bucket.timestamp == self.first_divergence:
                     plot.vline(x, color=self._colour("error"))
         plot.xticks(ticks, labels)
+        # The bundled type stub lags plotext here too: `yside` takes "left" or "right".
+        axes = cast(Any, plot)
         if left:
-            plot.ylim(left[0], left[-1], yside="left")
-            plot.yticks(left, left_labels, yside="left")
+            axes.ylim(left[0], left[-1], yside="left")
+            axes.yticks(left, left_labels, yside="left")
         if right:
-            plot.ylim(right[0], right[-1], yside="right")
-            plot.yticks(right, right_labels, yside="right")
+            axes.ylim(right[0], right[-1], yside="right")
+            axes.yticks(right, right_labels, yside="right")
 
     def legend(self, width: int) -> Text:
         """One line above the plot naming each mark in its colour: the plot keeps its rows."""

@@ -195,11 +195,14 @@ class CurrencyScreen(ReconcileScreen):
         yield Static(id="currency-summary")
         with TabbedContent(id="currency-views", initial="wallets"):
             with TabPane("Wallets", id="wallets"):
-                wallets: DataTable[Text] = DataTable(id="wallet-table", cursor_type="row")
+                # Status and wallet stay in view while the amounts scroll sideways.
+                wallets: DataTable[Text] = DataTable(
+                    id="wallet-table", cursor_type="row", fixed_columns=2
+                )
                 yield wallets
             with TabPane("History", id="history"):
                 history: DataTable[Text] = DataTable(
-                    id="history-table", cursor_type="row", zebra_stripes=True
+                    id="history-table", cursor_type="row", zebra_stripes=True, fixed_columns=2
                 )
                 yield history
             with TabPane("Chart", id="chart"):
@@ -417,6 +420,8 @@ class CurrencyScreen(ReconcileScreen):
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         # A click on a tab leaves the focus on the tab bar; the view's list wants it.
         pane = event.pane.id or ""
+        # On a short terminal the chart takes the summary's rows (docs/tui.md).
+        self.set_class(pane == "chart", "-charting")
         if pane in self.VIEW_FOCUS:
             self.query_one(self.VIEW_FOCUS[pane]).focus()
         self.refresh_bindings()
@@ -426,6 +431,7 @@ class CurrencyScreen(ReconcileScreen):
 
     def action_view(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
+        self.set_class(pane == "chart", "-charting")
         self.query_one(self.VIEW_FOCUS[pane]).focus()
 
     @on(DataTable.RowSelected, "#wallet-table")

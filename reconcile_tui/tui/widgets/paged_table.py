@@ -34,10 +34,12 @@ Cursor = Literal["first", "last", "keep"]
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its label and, optionally, a fixed width."""
+    """A column: its label, optionally a fixed width, and whether it stays in view while
+    the table scrolls sideways (only leading columns can)."""
 
     label: str
     width: int | None = None
+    pinned: bool = False
 
 
 class PageSource(Protocol[RowT]):
@@ -159,8 +161,13 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         """Show another query (a new filter), from its first row."""
         self.source = source
         self.clear(columns=True)
-        for column in source.columns():
+        columns = source.columns()
+        for column in columns:
             self.add_column(column.label, width=column.width)
+        pinned = 0
+        while pinned < len(columns) and columns[pinned].pinned:
+            pinned += 1
+        self.fixed_columns = pinned
         self._request(0, "first")
 
     def reload(self) -> None:

@@ -1,4 +1,8 @@
-"""Page sources for a wallet's lists: pending items, records, repeated references."""
+"""Page sources for a wallet's lists: pending items, records, repeated references.
+
+Each list names its row first (pinned while scrolling sideways), then its amounts, then
+the rest: a money cell is never the one cut at the window's edge (docs/tui.md).
+"""
 
 from __future__ import annotations
 
@@ -32,10 +36,10 @@ class PendingItemsSource:
 
     def columns(self) -> Sequence[Column]:
         return (
-            Column("Reference"),
+            Column("Reference", pinned=True),
+            Column("Amount"),
             Column("Occurred"),
             Column("Age"),
-            Column("Amount"),
             Column("Tx hash"),
         )
 
@@ -45,9 +49,9 @@ class PendingItemsSource:
     def cells(self, row: RecordRow, look: Look) -> Sequence[Text]:
         return (
             plain(row.reference, look.strong),
+            amount_cell(row.amount, self.scale),
             plain(short_time(row.occurred_at)),
             age_cell(row.occurred_at, self.gateway_clock, self.stale_after, look),
-            amount_cell(row.amount, self.scale),
             plain(row.tx_hash, look.muted),
         )
 
@@ -62,12 +66,12 @@ class RecordsSource:
 
     def columns(self) -> Sequence[Column]:
         return (
-            Column("Reference"),
+            Column("Reference", pinned=True),
+            Column("Amount"),
+            Column("Fee"),
             Column("Occurred"),
             Column("Type"),
             Column("Status"),
-            Column("Amount"),
-            Column("Fee"),
             Column("Tx hash"),
         )
 
@@ -78,11 +82,11 @@ class RecordsSource:
         status_style = {"pending": look.warning, "failed": look.muted}.get(row.status, "")
         return (
             plain(row.reference, look.strong),
+            amount_cell(row.amount, self.scale),
+            amount_cell(row.fee, self.scale, style=look.muted),
             plain(short_time(row.occurred_at)),
             plain(row.type),
             plain(row.status, status_style),
-            amount_cell(row.amount, self.scale),
-            amount_cell(row.fee, self.scale, style=look.muted),
             plain(row.tx_hash, look.muted),
         )
 
@@ -98,7 +102,7 @@ class DuplicatesSource:
 
     def columns(self) -> Sequence[Column]:
         return (
-            Column("Reference"),
+            Column("Reference", pinned=True),
             Column("Amount"),
             Column("File"),
             Column("First line"),

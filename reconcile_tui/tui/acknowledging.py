@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.cells import kind_words
+from reconcile_tui.tui.cells import kind_words, short_time
 from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledgement
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ def held_text(held: Held | None) -> str:
     if held is None:
         return ""
     return (
-        f"acknowledged by {held.acknowledged_by} at {held.acknowledged_at[:16].replace('T', ' ')}Z:"
+        f"acknowledged by {held.acknowledged_by} at {short_time(held.acknowledged_at)}:"
         f" “{held.note}”"
     )
 

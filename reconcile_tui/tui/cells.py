@@ -32,7 +32,9 @@ __all__ = [
     "age_cell",
     "amount_cell",
     "amount_text",
+    "bucket_time",
     "counts_cell",
+    "full_time",
     "kind_words",
     "plain",
     "short_time",
@@ -191,16 +193,30 @@ def age_cell(occurred_at: str, now: datetime | None, stale_after: timedelta, loo
     return Text(age_text(age), no_wrap=True, end="")
 
 
-def short_time(text: str | None) -> str:
-    """`2025-01-12 15:30Z` from a stored time; seconds dropped when zero, `2025-01-12` at
-    midnight (how daily buckets read)."""
-    if text is None:
+def _moment(value: str | datetime) -> datetime:
+    moment = parse_api_time(value) if isinstance(value, str) else value
+    # Whole seconds: a fetch time carries microseconds nobody reads (docs/tui.md, "Times").
+    return moment.replace(microsecond=0)
+
+
+def short_time(value: str | datetime | None) -> str:
+    """`2025-01-12 21:03Z`: every time in tables, lists and lines (docs/tui.md, "Times")."""
+    if value is None:
         return ABSENT
-    # Whole seconds: a fetch time carries microseconds nobody reads (docs/tui.md).
-    shown = format_utc(parse_api_time(text).replace(microsecond=0)).replace("T", " ")
-    if shown.endswith(" 00:00:00Z"):
-        return shown[:10]
-    return shown.removesuffix(":00Z") + "Z" if shown.endswith(":00Z") else shown
+    return format_utc(_moment(value))[:16].replace("T", " ") + "Z"
+
+
+def full_time(value: str | datetime | None) -> str:
+    """`2025-01-12 21:03:00Z`: a time shown in full, in a detail pane (docs/tui.md, "Times")."""
+    if value is None:
+        return ABSENT
+    return format_utc(_moment(value)).replace("T", " ")
+
+
+def bucket_time(value: str | None) -> str:
+    """Where a bucket starts: `2025-01-12` for a daily one (midnight), else its short time."""
+    shown = short_time(value)
+    return shown[:10] if shown.endswith(" 00:00Z") else shown
 
 
 def wallet_label(wallet_id: str, name: str | None, *, wide: bool = False) -> str:

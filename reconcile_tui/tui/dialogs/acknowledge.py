@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from reconcile_tui.tui.cells import amount_text, kind_words
+from reconcile_tui.tui.cells import amount_text, kind_words, short_time
 
 if TYPE_CHECKING:
     from reconcile_tui.store.acks import Acknowledgement as Held
@@ -97,7 +97,7 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
                         "[$text-muted]Before: “$note” by $by at $at[/]",
                         note=previous.note,
                         by=previous.acknowledged_by,
-                        at=previous.acknowledged_at,
+                        at=short_time(previous.acknowledged_at),
                     ),
                     id="ack-previous",
                 )

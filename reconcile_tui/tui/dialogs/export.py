@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.dialogs.replace_file import ReplaceFileDialog
 from reconcile_tui.tui.failures import report_failure
 
 __all__ = ["ExportDialog", "default_export_name"]
@@ -29,7 +30,8 @@ def default_export_name(now: datetime, fmt: str = "csv") -> str:
 
 
 class ExportDialog(ModalScreen[None]):
-    """Where to write, CSV or JSON; a notification says how many were written, and where."""
+    """Where to write, CSV or JSON; a notification says how many were written, and the
+    file's absolute path. An existing file is replaced only when the user says so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="export.cancel", tooltip="Close, write nothing."),
@@ -38,7 +40,7 @@ class ExportDialog(ModalScreen[None]):
             "export",
             "Export",
             id="export.write",
-            tooltip="Write the file (replaced atomically if it exists).",
+            tooltip="Write the file (asks before replacing one that exists).",
         ),
     ]
 
@@ -47,6 +49,11 @@ class ExportDialog(ModalScreen[None]):
             super().__init__()
             self.path = path
             self.count = count
+
+    class Exists(Message):
+        def __init__(self, path: Path) -> None:
+            super().__init__()
+            self.path = path
 
     def __init__(self, now: datetime) -> None:
         super().__init__()
@@ -94,13 +101,31 @@ class ExportDialog(ModalScreen[None]):
             self.notify("Give a file to write.", severity="warning", markup=False)
             return
         self.query_one("#export-dialog").loading = True
-        self._write(Path(text).expanduser(), self.fmt)
+        self._write(Path(text).expanduser(), self.fmt, replace=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _write(self, path: Path, fmt: str) -> None:
+    def _write(self, path: Path, fmt: str, *, replace: bool) -> None:
+        # The default name is the day's: a second export that day must not silently
+        # replace the first one an auditor may already hold (docs/tui.md, "Export").
+        if not replace and path.exists():
+            self.post_message(self.Exists(path.resolve()))
+            return
         with access_of(self.app).open() as workspace:
             count = workspace.export(path, fmt)
-        self.post_message(self.Written(path, count))
+        self.post_message(self.Written(path.resolve(), count))
+
+    @on(Exists)
+    def _exists(self, message: Exists) -> None:
+        fmt = self.fmt
+
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._write(message.path, fmt, replace=True)
+            else:
+                self.query_one("#export-dialog").loading = False
+                self.query_one("#export-path").focus()
+
+        self.app.push_screen(ReplaceFileDialog(message.path), answered)
 
     @on(Written)
     def _written(self, message: Written) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.files import write_atomically
+from reconcile_tui.tui.dialogs.replace_file import ReplaceFileDialog
 from reconcile_tui.tui.failures import report_failure
 
 __all__ = ["MappingDraftDialog", "ReplaceFileDialog", "default_mapping_path"]
@@ -28,50 +29,6 @@ __all__ = ["MappingDraftDialog", "ReplaceFileDialog", "default_mapping_path"]
 def default_mapping_path(csv_path: Path) -> Path:
     """`exports/march.csv` → `exports/march.mapping.toml`: next to the file it describes."""
     return csv_path.with_name(f"{csv_path.stem}.mapping.toml")
-
-
-class ReplaceFileDialog(ModalScreen[bool]):
-    """Asks before a save replaces a file that exists; keeping it is the default."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "keep", "Keep it", id="replace.keep", tooltip="Write nothing."),
-        Binding(
-            "ctrl+s",
-            "replace",
-            "Replace",
-            id="replace.confirm",
-            tooltip="Replace the file with the drafted mapping.",
-        ),
-    ]
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="replace-dialog", classes="dialog"):
-            yield Static(
-                Content.from_markup(
-                    "[b]Replace $path?[/b]\nThe file exists; replacing it loses what it holds.",
-                    path=str(self.path),
-                ),
-                id="replace-what",
-            )
-            with Horizontal(classes="buttons"):
-                yield Button("Keep it", compact=True, id="replace-keep")
-                yield Button("Replace", variant="error", compact=True, id="replace-confirm")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#replace-keep").focus()
-
-    @on(Button.Pressed, "#replace-confirm")
-    def action_replace(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#replace-keep")
-    def action_keep(self) -> None:
-        self.dismiss(False)
 
 
 class MappingDraftDialog(ModalScreen[Path | None]):

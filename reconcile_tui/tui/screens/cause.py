@@ -18,7 +18,7 @@ from reconcile_tui.errors import NotFound
 from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.acknowledging import Acknowledging, held_text
-from reconcile_tui.tui.cells import amount_text, short_time
+from reconcile_tui.tui.cells import amount_text, full_time
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.screens.discrepancies import DiscrepancySource, cause_lines
 from reconcile_tui.tui.widgets.paged_table import PagedTable
@@ -70,7 +70,7 @@ def record_side(view: CauseView) -> Content:
             Content.from_markup("[b]$reference[/b]", reference=row.reference),
             Content(f"{row.type} · {row.status}"),
             Content(f"amount {amount_text(row.amount)} · fee {amount_text(row.fee)}"),
-            Content(f"{short_time(row.occurred_at)} · {row.currency}"),
+            Content(f"{full_time(row.occurred_at)} · {row.currency}"),
             Content(f"wallet {row.wallet_name or row.wallet_id or '—'}"),
             Content(f"tx {row.tx_hash or '—'}"),
             Content(f"from {row.path}:{row.line}"),
@@ -92,7 +92,7 @@ def gateway_side(view: CauseView) -> Content:
             Content.from_markup("[b]$id[/b]", id=str(tx["id"])),
             Content(f"{tx['type']} · {tx['status']}"),
             Content(f"net {amount_text(tx['net_amount'])} · fee {amount_text(tx['fee_amount'])}"),
-            Content(f"{short_time(tx['created_at'])} · {tx['currency']}"),
+            Content(f"{full_time(tx['created_at'])} · {tx['currency']}"),
             Content(f"reference {reference}"),
             Content(f"tx {tx['transaction_hash'] or '—'}"),
         ]

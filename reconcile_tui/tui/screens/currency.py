@@ -23,10 +23,10 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
+    bucket_time,
     counts_cell,
     difference_cell,
     plain,
-    short_time,
     wallet_label,
 )
 from reconcile_tui.tui.queries import CurrencyView, OpenCounts, difference, load_currency
@@ -292,7 +292,7 @@ class CurrencyScreen(ReconcileScreen):
             notes.append(f"gateway USD value {amount_text(figures.usd_value, 2)}")
         notes.append(f"{figures.record_count:,} records")
         if figures.first_divergence:
-            notes.append(f"drift from {short_time(figures.first_divergence)}")
+            notes.append(f"drift from {bucket_time(figures.first_divergence)}")
         outer.add_row(Text(" · ".join(notes), style=look.muted))
         return outer
 

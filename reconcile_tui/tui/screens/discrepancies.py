@@ -28,11 +28,11 @@ from reconcile_tui.tui.cells import (
     WARNING,
     Look,
     amount_text,
+    bucket_time,
     difference_cell,
     kind_words,
     plain,
     severity_marker,
-    short_time,
 )
 from reconcile_tui.tui.queries import OpenCounts, open_counts
 from reconcile_tui.tui.screens.base import ReconcileScreen
@@ -55,7 +55,7 @@ def where_text(finding: Finding) -> str:
     if finding["wallet_id"]:
         parts.append(str(finding["wallet_id"])[:8])
     if finding["bucket"]:
-        parts.append(short_time(finding["bucket"])[5:])  # the year is the period's
+        parts.append(bucket_time(finding["bucket"])[5:])  # the year is the period's
     if finding["field"]:
         parts.append(str(finding["field"]))
     if finding["references"] and not parts:

@@ -24,10 +24,10 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
+    bucket_time,
     counts_cell,
     difference_cell,
     plain,
-    short_time,
 )
 from reconcile_tui.tui.queries import OpenCounts, Overview, load_overview
 from reconcile_tui.tui.screens.base import ReconcileScreen
@@ -291,7 +291,7 @@ class OverviewScreen(ReconcileScreen):
             )
 
         first = (
-            f" · drift from {short_time(figures.first_divergence)}"
+            f" · drift from {bucket_time(figures.first_divergence)}"
             if figures.first_divergence
             else ""
         )

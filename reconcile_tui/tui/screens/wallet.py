@@ -15,13 +15,14 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from reconcile_tui.store.ledger import DuplicateRow, RecordRow
 from reconcile_tui.store.runs import DiscrepancyFilter
-from reconcile_tui.times import age_text, format_utc
+from reconcile_tui.times import age_text
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
     ERROR,
     WARNING,
     Look,
     amount_text,
+    bucket_time,
     difference_cell,
     short_time,
     wallet_label,
@@ -172,9 +173,9 @@ class WalletScreen(ReconcileScreen):
             facts.append("gap to gateway pending ")
             facts.append_text(difference_cell(view.pending_gap, scale, look))
             facts.append("\n")
-        clock = short_time(format_utc(view.gateway_clock)) if view.gateway_clock else "unknown"
+        clock = short_time(view.gateway_clock) if view.gateway_clock else "unknown"
         drift = (
-            f"drift from {short_time(figures.first_divergence)}"
+            f"drift from {bucket_time(figures.first_divergence)}"
             if figures.first_divergence
             else "history agrees"
         )
@@ -212,7 +213,7 @@ class WalletScreen(ReconcileScreen):
         )
         since: PagedTable[Any] = self.query_one("#list-since", PagedTable)
         if lists.since_divergence is not None:
-            since.border_title = f"Since drift ({short_time(figures.first_divergence)})"
+            since.border_title = f"Since drift ({bucket_time(figures.first_divergence)})"
             since.show_source(RecordsSource(lists.since_divergence, scale))
         else:
             since.show_source(

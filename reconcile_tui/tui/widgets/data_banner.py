@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from textual.content import Content
 from textual.widgets import Static
 
-from reconcile_tui.times import age_text, format_utc
+from reconcile_tui.times import age_text
 from reconcile_tui.tui.cells import short_time
 
 if TYPE_CHECKING:
@@ -21,12 +21,15 @@ DEMO_TEXT = "DEMO DATA — built-in sandbox, no real money"
 class DataBanner(Static):
     """`Gateway data fetched 3m ago from https://…` plus live, stored, offline or refreshing."""
 
+    #: Seconds between re-reading the age, so `27s ago` keeps counting while the app is open.
+    AGE_EVERY = 5.0
+
     def on_mount(self) -> None:
         app = self._app
         for name in ("origin", "refreshing", "refresh_problem", "live"):
             self.watch(app, name, self._show, init=False)
         # Ages grow while the app stays open; the clock is the app's (fixed in tests).
-        self.set_interval(30, self._show)
+        self.set_interval(self.AGE_EVERY, self._show)
         self._show()
 
     @property
@@ -58,7 +61,7 @@ class DataBanner(Static):
                 if narrow
                 else "Gateway data fetched [b]$age ago[/b] ($when) from $url",
                 age=age,
-                when=short_time(format_utc(origin.fetched_at)),
+                when=short_time(origin.fetched_at),
                 url=origin.base_url,
             )
         ]

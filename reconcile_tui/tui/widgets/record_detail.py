@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from reconcile_tui.store.ledger import DuplicateRow, RecordRow
-from reconcile_tui.tui.cells import amount_text, short_time
+from reconcile_tui.tui.cells import amount_text, full_time, short_time
 
 __all__ = ["RecordDetail"]
 
@@ -29,7 +29,7 @@ class RecordDetail(Static):
                 status=row.status,
                 amount=amount_text(row.amount, scale),
                 fee=amount_text(row.fee, scale),
-                when=short_time(row.occurred_at),
+                when=full_time(row.occurred_at),
                 tx=row.tx_hash or "—",
             ),
             Content.from_markup(

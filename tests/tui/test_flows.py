@@ -271,7 +271,10 @@ async def test_export_writes_the_file_and_says_how_many(
 
     document = json.loads(target.read_text())
     assert len(document["discrepancies"]) == 17
-    assert f"17 discrepancies written to {target}" in notifications.of("information")
+    assert (
+        f"the report (17 discrepancies and their causes) written to {target}"
+        in notifications.of("information")
+    )
 
 
 async def test_a_failed_refresh_is_a_notification_and_the_old_figures_stay(

@@ -1,4 +1,4 @@
-"""Exporting the latest check's discrepancies to a CSV or JSON file, for auditors."""
+"""Exporting the latest check's causes and discrepancies to a CSV or JSON file, for auditors."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ FORMATS = ("csv", "json")
 
 
 def default_export_name(now: datetime, fmt: str = "csv") -> str:
-    return f"discrepancies-{now:%Y-%m-%d}.{fmt}"
+    return f"reconciliation-{now:%Y-%m-%d}.{fmt}"
 
 
 class ExportDialog(ModalScreen[None]):
@@ -63,8 +63,8 @@ class ExportDialog(ModalScreen[None]):
         with Vertical(id="export-dialog", classes="dialog"):
             yield Static(
                 Content.from_markup(
-                    "[b]Export discrepancies[/b]\nEvery discrepancy of the latest check, with"
-                    " its acknowledgement state, amounts as text."
+                    "[b]Export causes and discrepancies[/b]\nEvery cause of the latest check and"
+                    " every discrepancy it explains, with who acknowledged it, when and why."
                 )
             )
             yield Label("File")
@@ -111,7 +111,8 @@ class ExportDialog(ModalScreen[None]):
             self.post_message(self.Exists(path.resolve()))
             return
         with access_of(self.app).open() as workspace:
-            count = workspace.export(path, fmt)
+            # Auditors get both: each cause, and the discrepancies behind it (docs/report.md).
+            count = workspace.export(path, fmt, discrepancies=True)
         self.post_message(self.Written(path.resolve(), count))
 
     @on(Exists)
@@ -130,7 +131,10 @@ class ExportDialog(ModalScreen[None]):
     @on(Written)
     def _written(self, message: Written) -> None:
         self.notify(
-            f"{message.count} discrepancies written to {message.path}",
+            f"{message.count} rows written to {message.path}"
+            if message.path.suffix == ".csv"
+            else f"the report ({message.count} discrepancies and their causes) written to"
+            f" {message.path}",
             title="Exported",
             markup=False,
         )

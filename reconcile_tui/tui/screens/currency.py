@@ -175,9 +175,9 @@ class CurrencyScreen(ReconcileScreen):
         Binding(
             "f",
             "findings",
-            "Discrepancies here",
+            "Causes here",
             id="currency.findings",
-            tooltip="The discrepancies of this currency.",
+            tooltip="The causes of this currency, and the discrepancies they explain.",
         ),
     ]
 

@@ -404,7 +404,7 @@ class Workspace:
         run (the id resolved as `acknowledge` does). It no longer covers anything; the
         audit trail keeps it and the withdrawal (docs/tui.md, "Acknowledging")."""
         found = self._one_of_latest(id_or_prefix)
-        held = acks.acknowledgements(self.store).get(found["id"])
+        held = acks.acknowledgement_in_force(self.store, found["id"])
         if held is None:
             raise BadInput(
                 f"{found['what']} {found['id']} has no acknowledgement of its own to withdraw"
@@ -427,7 +427,7 @@ class Workspace:
     def acknowledgement_of(self, item_id: str) -> acks.Acknowledgement | None:
         """The acknowledgement in force of one cause or discrepancy id (its own), if any,
         whether or not it still covers the current amount."""
-        return acks.acknowledgements(self.store).get(item_id)
+        return acks.acknowledgement_in_force(self.store, item_id)
 
     def cause_page(
         self, where: runs.CauseFilter | None = None, *, offset: int = 0, limit: int = 100

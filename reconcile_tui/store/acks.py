@@ -17,6 +17,7 @@ from reconcile_tui.store.db import Store
 __all__ = [
     "WITHDRAWN",
     "Acknowledgement",
+    "acknowledgement_in_force",
     "acknowledgements",
     "history_of",
     "record_acknowledgement",
@@ -69,16 +70,23 @@ def record_acknowledgement(
         )
 
 
+# The newest acknowledgement of each id, unless it is a withdrawal.
+_IN_FORCE = """SELECT discrepancy_id, acknowledged_by, acknowledged_at, note, difference
+   FROM acknowledgements a WHERE id = (
+       SELECT max(id) FROM acknowledgements b WHERE b.discrepancy_id = a.discrepancy_id)
+     AND kind != ?"""
+
+
 def acknowledgements(store: Store) -> dict[str, Acknowledgement]:
     """The acknowledgement in force for each discrepancy id (the newest one)."""
-    rows = store.query(
-        """SELECT discrepancy_id, acknowledged_by, acknowledged_at, note, difference
-           FROM acknowledgements a WHERE id = (
-               SELECT max(id) FROM acknowledgements b WHERE b.discrepancy_id = a.discrepancy_id)
-             AND kind != ?""",
-        (WITHDRAWN,),
-    )
+    rows = store.query(_IN_FORCE, (WITHDRAWN,))
     return {row[0]: Acknowledgement(*row) for row in rows}
+
+
+def acknowledgement_in_force(store: Store, discrepancy_id: str) -> Acknowledgement | None:
+    """The acknowledgement in force for one id, as `acknowledgements` has it, read alone."""
+    row = store.query_one(f"{_IN_FORCE} AND a.discrepancy_id = ?", (WITHDRAWN, discrepancy_id))
+    return Acknowledgement(*row) if row else None
 
 
 def history_of(store: Store, discrepancy_id: str) -> list[Acknowledgement]:

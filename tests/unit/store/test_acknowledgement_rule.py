@@ -41,3 +41,23 @@ def test_an_acknowledgement_without_a_difference_holds_only_for_one_without(stor
     acknowledgement = acks.Acknowledgement("x", "ana", "2025-01-15T11:00:00Z", "n", None)
     assert acknowledgement.covers(None)
     assert not acknowledgement.covers(Decimal(0))
+
+
+def test_one_id_read_alone_is_what_the_whole_list_says(store):
+    def ack(item_id: str, note: str, difference: str | None = "-1.0") -> acks.Acknowledgement:
+        return acks.Acknowledgement(item_id, "ana", "2025-01-15T11:00:00Z", note, difference)
+
+    for item_id in ("kept000000", "withdrawn0", "replaced00"):
+        acks.record_acknowledgement(
+            store, ack(item_id, "first"), kind="available_mismatch", currency=None, message=""
+        )
+    acks.record_acknowledgement(
+        store, ack("replaced00", "second"), kind="available_mismatch", currency=None, message=""
+    )
+    acks.withdraw_acknowledgement(store, ack("withdrawn0", "gone", None))
+
+    every = acks.acknowledgements(store)
+    for item_id in ("kept000000", "withdrawn0", "replaced00", "never00000"):
+        assert acks.acknowledgement_in_force(store, item_id) == every.get(item_id)
+    assert every["replaced00"].note == "second"
+    assert "withdrawn0" not in every

@@ -121,27 +121,22 @@ def plain(value: object | None, style: Style | str = "") -> Text:
     return Text(ABSENT if value is None else visible(str(value)), style=style, no_wrap=True, end="")
 
 
-def amount_text(text: str | None, scale: int | None = None, *, compact: bool = False) -> str:
-    """An amount with thousands grouping at its currency's scale.
-
-    `compact` drops trailing zeros (a pure text change, never rounding): for columns that
-    mix currencies of 2 and 18 decimal places, so the overview fits 80 columns.
-    """
+def amount_text(text: str | None, scale: int | None = None) -> str:
+    """An amount with thousands grouping at its currency's scale."""
     if text is None:
         return ABSENT
-    return money.format_amount(as_amount(text), scale, grouping=True, compact=compact)
+    return money.format_amount(as_amount(text), scale, grouping=True)
 
 
 def amount_cell(
     text: str | None,
     scale: int | None = None,
     *,
-    compact: bool = False,
     style: Style | str = "",
 ) -> Text:
     """A right-aligned amount cell."""
     return Text(
-        amount_text(text, scale, compact=compact),
+        amount_text(text, scale),
         style=style,
         justify="right",
         no_wrap=True,
@@ -149,14 +144,12 @@ def amount_cell(
     )
 
 
-def difference_cell(
-    text: str | None, scale: int | None, look: Look, *, compact: bool = False
-) -> Text:
+def difference_cell(text: str | None, scale: int | None, look: Look) -> Text:
     """A difference: `0` muted when the sides agree, else in the error style."""
     if text is None:
         return amount_cell(None, style=look.muted)
     zero = as_amount(text).is_zero()
-    return amount_cell(text, scale, compact=compact, style=look.muted if zero else look.error)
+    return amount_cell(text, scale, style=look.muted if zero else look.error)
 
 
 def counts_cell(counts: OpenCounts, look: Look) -> Text:

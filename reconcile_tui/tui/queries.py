@@ -117,7 +117,6 @@ class WalletView:
     pending_count: int
     pending_gap: str | None
     duplicate_count: int
-    findings: tuple[dict[str, Any], ...]
     #: The wallet's causes (docs/causes.md), and what no cause explains of its gap.
     causes: tuple[dict[str, Any], ...] = ()
     unexplained: str | None = None
@@ -345,9 +344,6 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
     pending_sum = workspace.records_total(lists.pending_items) if pending_count else None
     run = workspace.latest_run()
     gateway_clock = workspace.snapshot_as_of(run.snapshot_id) if run.snapshot_id else None
-    _, findings = workspace.discrepancy_page(
-        DiscrepancyFilter(currency=code, wallet_id=wallet_id), limit=200
-    )
     _, causes = workspace.cause_page(CauseFilter(currency=code, wallet_id=wallet_id), limit=200)
     remainders = [
         as_amount(c["amount"]) for c in causes if c["kind"] == "unexplained" and c["amount"]
@@ -366,7 +362,6 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
         pending_count=pending_count,
         pending_gap=_gap(wallet.api_pending, pending_sum, figures.scale),
         duplicate_count=len(wallet_duplicates(workspace, code, tuple(wallet.raw_wallets))),
-        findings=tuple(findings),
         causes=tuple(causes),
         unexplained=unexplained,
     )

@@ -10,6 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable
 
+from reconcile_tui.reconcile.close import parse_period
 from reconcile_tui.tui.app import ReconcileApp
 from reconcile_tui.tui.dialogs.sign_off import SignOffDialog
 from reconcile_tui.tui.screens.periods import PeriodsScreen
@@ -99,6 +100,21 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         assert any(
             "records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in c for c in listed
         )
+
+
+async def test_sign_offs_show_their_time_short_and_people_s_text_escaped(
+    make_app, scenario_db: Path
+):
+    # A note typed on the command line may hold an escape: the list shows it, never runs it.
+    with Workspace(scenario_settings(), db_path=scenario_db, clock=lambda: PAGE_CLOCK) as ws:
+        ws.close_period(parse_period(RANGE), "see \x1b[31mred", accept_open=True, by="ana\u202e")
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_range(pilot)
+        listed = _cells(screen.query_one("#sign-offs", DataTable))
+        assert "see \\x1b[31mred" in listed
+        assert "ana\\u202e" in listed
+        assert f"{PAGE_CLOCK:%Y-%m-%d %H:%M}Z" in listed  # the short form, as in every table
 
 
 class _Snapshots:

@@ -23,6 +23,7 @@ from reconcile_tui import money
 from reconcile_tui.errors import ReconcileError
 from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
 from reconcile_tui.tui.access import access_of
+from reconcile_tui.tui.cells import plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
 
@@ -203,14 +204,16 @@ class PeriodsScreen(ReconcileScreen):
         listed = self.query_one("#sign-offs", DataTable)
         listed.clear()
         for entry in reversed(view.sign_offs):
+            # Who and why were typed by people (maybe on the command line): shown as
+            # written, control characters escaped, like every cell (docs/report.md).
             listed.add_row(
                 Text(f"{entry['from']}..{entry['to']}"),
                 Text(entry["state"], style="bold" if entry["state"] == "lapsed" else ""),
-                Text(entry["by"]),
-                Text(entry["at"][:19] + "Z"),
+                plain(entry["by"]),
+                Text(short_time(entry["at"])),
                 Text(str(entry["open_causes"]), justify="right"),
-                Text(entry["note"]),
-                Text(entry["lapsed_because"] or ""),
+                plain(entry["note"]),
+                plain(entry["lapsed_because"] or ""),
             )
 
     # -- choosing a period -------------------------------------------------------------

@@ -118,13 +118,16 @@ class WalletView:
     pending_gap: str | None
     duplicate_count: int
     #: The wallet's causes (docs/causes.md), and what no cause explains of its gap.
+    #: The first page of the wallet's causes, and how many there are in all.
     causes: tuple[dict[str, Any], ...] = ()
+    cause_total: int = 0
+    #: How many of them are `unexplained` remainders, and what they add up to.
+    unexplained_count: int = 0
     unexplained: str | None = None
 
     def explanation(self) -> str:
         """`gap explained by 3 causes`, or the remainder no cause explains."""
-        explaining = [c for c in self.causes if c["kind"] != "unexplained"]
-        count = len(explaining)
+        count = self.cause_total - self.unexplained_count
         named = f"{count:,} cause{'s' if count != 1 else ''}"
         if self.unexplained is not None:
             return f"unexplained {self.unexplained}" + (f" beyond {named}" if count else "")
@@ -344,10 +347,15 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
     pending_sum = workspace.records_total(lists.pending_items) if pending_count else None
     run = workspace.latest_run()
     gateway_clock = workspace.snapshot_as_of(run.snapshot_id) if run.snapshot_id else None
-    _, causes = workspace.cause_page(CauseFilter(currency=code, wallet_id=wallet_id), limit=200)
-    remainders = [
-        as_amount(c["amount"]) for c in causes if c["kind"] == "unexplained" and c["amount"]
-    ]
+    cause_total, causes = workspace.cause_page(
+        CauseFilter(currency=code, wallet_id=wallet_id), limit=200
+    )
+    # Counted and summed apart from the page: a wallet with more causes than a page still
+    # says how many explain its gap and what is left (one `unexplained` per wallet).
+    unexplained_count, left = workspace.cause_page(
+        CauseFilter(kind="unexplained", currency=code, wallet_id=wallet_id), limit=10
+    )
+    remainders = [as_amount(c["amount"]) for c in left if c["amount"]]
     unexplained = (
         money.format_amount(money.total(remainders), figures.scale, grouping=True)
         if remainders
@@ -363,6 +371,8 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
         pending_gap=_gap(wallet.api_pending, pending_sum, figures.scale),
         duplicate_count=len(wallet_duplicates(workspace, code, tuple(wallet.raw_wallets))),
         causes=tuple(causes),
+        cause_total=cause_total,
+        unexplained_count=unexplained_count,
         unexplained=unexplained,
     )
 

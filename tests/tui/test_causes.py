@@ -5,6 +5,7 @@ is one cause with its record and its gateway transaction."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -227,6 +228,14 @@ async def test_the_wallet_says_what_explains_its_gap(demo: Settings):
                 assert "gap explained by 1 cause" in shown_text(
                     app.screen.query_one("#wallet-summary")
                 )
+                assert view.cause_total == len(view.causes)
+                # Counted in all, not from the page shown: a wallet with more causes than
+                # one page of them still says how many explain its gap.
+                many = dataclasses.replace(view, cause_total=250)
+                assert many.explanation() == "gap explained by 250 causes"
+                rest = dataclasses.replace(view, cause_total=251, unexplained_count=1,
+                                           unexplained="1.000000")  # fmt: skip
+                assert rest.explanation() == "unexplained 1.000000 beyond 250 causes"
             await pilot.press("escape")
             await settle(pilot)
 

@@ -199,8 +199,8 @@ class WalletScreen(ReconcileScreen):
                 style = look.error if finding["severity"] == "error" else look.warning
             lines.append(f"{marker} ", style)
             lines.append(str(finding["message"]))
-        if len(view.causes) > len(shown):
-            lines.append(f"\n… {len(view.causes) - len(shown)} more: press f", look.muted)
+        if view.cause_total > len(shown):
+            lines.append(f"\n… {view.cause_total - len(shown)} more: press f", look.muted)
         return lines
 
     def _show_lists(self, view: WalletView) -> None:

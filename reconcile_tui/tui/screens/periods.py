@@ -40,9 +40,9 @@ class PeriodsView:
     sign_offs: list[dict[str, Any]]
 
 
-def _amount(value: Decimal | None) -> Text:
-    # Exact, never an exponent (`0E-18`): the stored text form (docs/close.md).
-    return Text("unknown" if value is None else money.canonical(value), justify="right")
+def _amount(value: Decimal | None, scale: int) -> Text:
+    # Exact at the currency's places, never an exponent (`0E-18`) (docs/close.md).
+    return Text("unknown" if value is None else money.show(value, scale), justify="right")
 
 
 class PeriodsScreen(ReconcileScreen):
@@ -115,10 +115,10 @@ class PeriodsScreen(ReconcileScreen):
         super().on_mount()
         self.sub_title = "Periods"
         figures = self.query_one("#period-figures", DataTable)
-        figures.add_columns(
-            "Currency", "Gateway end", "Records end", "Difference",
-            "Gw in", "Gw out", "Rec in", "Rec out", "Moves gw/rec",
-        )  # fmt: skip
+        # One row per side, not one column per side and figure: at 18 places a currency's
+        # nine figures in a row would run off even a 120-column screen (docs/tui.md).
+        figures.add_columns("Currency", "Side", "End balance", "In", "Out", "Moves")
+        figures.fixed_columns = 1
         self.query_one("#sign-offs", DataTable).add_columns(
             "Period", "State", "By", "At", "Open", "Note", "Why lapsed"
         )
@@ -175,20 +175,39 @@ class PeriodsScreen(ReconcileScreen):
             causes.update(Text(view.problem or "", style="italic"))
         else:
             for code, row in view.review.figures.items():
+                sides = (
+                    ("gateway", row.gateway_balance, row.gateway_deposits,
+                     row.gateway_withdrawals,
+                     row.gateway_deposit_count + row.gateway_withdrawal_count),
+                    ("records", row.records_balance, row.records_deposits,
+                     row.records_withdrawals,
+                     row.records_deposit_count + row.records_withdrawal_count),
+                )  # fmt: skip
+                # One scale per currency on both sides: the most places either side shows.
+                scale = max(
+                    (money.places(value)
+                    for value in (row.gateway_balance, row.gateway_deposits,
+                                  row.gateway_withdrawals, row.records_balance,
+                                  row.records_deposits, row.records_withdrawals)
+                    if value is not None),
+                    default=0,
+                )  # fmt: skip
+                for side, balance, deposits, withdrawals, moves in sides:
+                    figures.add_row(
+                        Text(code if side == "gateway" else "", style="bold"),
+                        Text(side),
+                        _amount(balance, scale),
+                        _amount(deposits, scale),
+                        _amount(withdrawals, scale),
+                        Text(f"{moves:,}", justify="right"),
+                    )
                 figures.add_row(
-                    Text(code, style="bold"),
-                    _amount(row.gateway_balance),
-                    _amount(row.records_balance),
-                    _amount(row.difference),
-                    _amount(row.gateway_deposits),
-                    _amount(row.gateway_withdrawals),
-                    _amount(row.records_deposits),
-                    _amount(row.records_withdrawals),
-                    Text(
-                        f"{row.gateway_deposit_count + row.gateway_withdrawal_count}/"
-                        f"{row.records_deposit_count + row.records_withdrawal_count}",
-                        justify="right",
-                    ),
+                    Text(""),
+                    Text("difference", style="italic"),
+                    _amount(row.difference, scale),
+                    Text(""),
+                    Text(""),
+                    Text(""),
                 )
             found = view.review.open_causes
             if found:

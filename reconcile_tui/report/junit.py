@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from reconcile_tui.reconcile.model import Kind
@@ -83,19 +83,7 @@ def to_junit(document: Mapping[str, Any]) -> str:
             "testcase",
             {"classname": f"reconcile.{_xml(scope)}", "name": kind, "time": "0"},
         )
-        accepted: list[str] = []
-        for discrepancy in found:
-            if discrepancy["acknowledged"]:
-                accepted.append(f"acknowledged: {discrepancy['message']}\n{_details(discrepancy)}")
-                continue
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": _xml(discrepancy["message"]), "type": discrepancy["severity"]},
-            )
-            failure.text = _xml(_details(discrepancy))
-        if accepted:
-            ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
+        _add_findings(case, found, _details)
 
     for scope, listed in causes.items():
         case = ET.SubElement(
@@ -103,22 +91,32 @@ def to_junit(document: Mapping[str, Any]) -> str:
             "testcase",
             {"classname": f"reconcile.{_xml(scope)}", "name": CAUSES_CASE, "time": "0"},
         )
-        accepted = []
-        for cause in listed:
-            if cause["acknowledged"]:
-                accepted.append(f"acknowledged: {cause['message']}\n{_cause_details(cause)}")
-                continue
-            failure = ET.SubElement(
-                case,
-                "failure",
-                {"message": _xml(cause["message"]), "type": cause["severity"]},
-            )
-            failure.text = _xml(_cause_details(cause))
-        if accepted:
-            ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
+        _add_findings(case, listed, _cause_details)
 
     ET.indent(root, space="  ")
     return _DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _add_findings(
+    case: ET.Element,
+    findings: list[Mapping[str, Any]],
+    details: Callable[[Mapping[str, Any]], str],
+) -> None:
+    """Each open finding (discrepancy or cause) one `<failure>` of `case`; the
+    acknowledged ones together in its `<system-out>`, visible but not failing."""
+    accepted: list[str] = []
+    for finding in findings:
+        if finding["acknowledged"]:
+            accepted.append(f"acknowledged: {finding['message']}\n{details(finding)}")
+            continue
+        failure = ET.SubElement(
+            case,
+            "failure",
+            {"message": _xml(finding["message"]), "type": finding["severity"]},
+        )
+        failure.text = _xml(details(finding))
+    if accepted:
+        ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
 
 
 def _cases(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:

@@ -14,7 +14,7 @@ overrides) are shown as escapes (`visible.py`), so no record can drive the termi
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from rich import box
@@ -66,19 +66,8 @@ def render_text(document: Mapping[str, Any], console: Console) -> None:
     if causes:
         console.print()
         console.print(_per_currency(document), highlight=False)
-    for currency, listed in _by_currency(causes).items():
-        console.print()
-        console.print(_cause_table(currency, listed[:MAX_ROWS_PER_CURRENCY]), highlight=False)
-        hidden = len(listed) - MAX_ROWS_PER_CURRENCY
-        if hidden > 0:
-            console.print(Text(f"… {hidden} more (use --format json or export)", style="italic"))
-    discrepancies = document["discrepancies"]
-    for currency, found in _by_currency(discrepancies).items():
-        console.print()
-        console.print(_table(currency, found[:MAX_ROWS_PER_CURRENCY]), highlight=False)
-        hidden = len(found) - MAX_ROWS_PER_CURRENCY
-        if hidden > 0:
-            console.print(Text(f"… {hidden} more (use --format json or export)", style="italic"))
+    _print_tables(console, causes, _cause_table)
+    _print_tables(console, document["discrepancies"], _table)
     notes = document.get("notes") or []
     if notes:
         console.print()
@@ -187,6 +176,21 @@ def _age(fetched_at: str, document: Mapping[str, Any]) -> str:
     except TimeError:
         return ""  # a document edited by hand may carry odd times; the times still show
     return f" ({age_text(age)} old)" if age.total_seconds() >= 0 else ""
+
+
+def _print_tables(
+    console: Console,
+    rows: list[Mapping[str, Any]],
+    table: Callable[[str | None, list[Mapping[str, Any]]], Table],
+) -> None:
+    """One table per currency, at most MAX_ROWS_PER_CURRENCY rows, and how many more
+    the other formats hold."""
+    for currency, listed in _by_currency(rows).items():
+        console.print()
+        console.print(table(currency, listed[:MAX_ROWS_PER_CURRENCY]), highlight=False)
+        hidden = len(listed) - MAX_ROWS_PER_CURRENCY
+        if hidden > 0:
+            console.print(Text(f"… {hidden} more (use --format json or export)", style="italic"))
 
 
 def _by_currency(

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
-from reconcile_tui.config import Settings, load_settings
+from reconcile_tui.config import Settings, database_location, load_settings
 from reconcile_tui.errors import BadFile, BadInput, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
@@ -46,7 +46,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 class Invocation:
     """What the group-level options say, shared by every command."""
 
-    db: Path | None
+    db: Path | str | None
     config: Path | None
     debug: bool
 
@@ -79,8 +79,11 @@ def _history_options(function: _F) -> _F:
     )(function)
 
 
-def _database_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    """`--db` as a path; an empty value (an unset variable in a script) says what to give."""
+def _database_path(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Path | str | None:
+    """`--db` as a file's path or a server's URL; an empty value (an unset variable in a
+    script) says what to give."""
     if value is None:
         return None
     if not value.strip():
@@ -88,7 +91,7 @@ def _database_path(ctx: click.Context, param: click.Parameter, value: str | None
             "is empty: give the database file's path (e.g. --db books.db),"
             " or leave --db out for the default"
         )
-    return Path(value)
+    return database_location(value)
 
 
 class _Commands(click.Group):
@@ -116,7 +119,10 @@ class _Commands(click.Group):
     type=click.Path(dir_okay=False),
     callback=_database_path,
     default=None,
-    help="Database file (env RECONCILE_DB; default in your data directory).",
+    help=(
+        "Database file, or a shared server's postgresql:// URL (env RECONCILE_DB;"
+        " default a file in your data directory)."
+    ),
 )
 @click.option(
     "--config",
@@ -128,7 +134,9 @@ class _Commands(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks (implies -vv).")
 @click.version_option(package_name="reconcile-tui", prog_name="reconcile-tui")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, config: Path | None, verbose: int, debug: bool) -> int:
+def cli(
+    ctx: click.Context, db: Path | str | None, config: Path | None, verbose: int, debug: bool
+) -> int:
     """Reconcile Cryptofuse gateway balances against your own transaction records.
 
     Without a command, opens the terminal app on your database.

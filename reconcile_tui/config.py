@@ -42,12 +42,14 @@ from reconcile_tui.files import read_input
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
 
 __all__ = [
+    "SERVER_SCHEMES",
     "ApiSettings",
     "RuleSettings",
     "Settings",
     "StoreSettings",
     "TuiSettings",
     "ValidationProblem",
+    "database_location",
     "default_db_path",
     "first_problem",
     "load_settings",
@@ -102,6 +104,17 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 #: The longest duration a threshold may name: ten years is already no threshold at all, and
 #: a bound keeps every time computed from one inside what a time can hold.
 LONGEST_DURATION = timedelta(days=3650)
+
+
+#: What `--db` / RECONCILE_DB start with to name a PostgreSQL server rather than a file.
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_location(value: str | Path) -> Path | str:
+    """A `--db` value as the store opens it: a server URL stays text (a path would fold
+    its `//`), anything else is a SQLite file's path (docs/postgresql.md)."""
+    text = str(value)
+    return text if text.startswith(SERVER_SCHEMES) else Path(text)
 
 
 def default_db_path() -> Path:
@@ -262,8 +275,9 @@ class RuleSettings(_Section):
 
 
 class StoreSettings(_Section):
-    path: Path | None = None
-    """The database file (RECONCILE_DB; default in the user's data directory)."""
+    path: Path | str | None = None
+    """The database file or `postgresql://` server URL (RECONCILE_DB; default a file in the
+    user's data directory)."""
     busy_timeout: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds to wait for another process's write before giving up."""
 
@@ -285,8 +299,8 @@ class Settings(BaseSettings):
     tui: TuiSettings = TuiSettings()
 
     @property
-    def db_path(self) -> Path:
-        return self.store.path or default_db_path()
+    def db_path(self) -> Path | str:
+        return database_location(self.store.path) if self.store.path else default_db_path()
 
 
 class _EnvironmentSource(PydanticBaseSettingsSource):

@@ -88,7 +88,7 @@ class Workspace:
         self,
         settings: Settings,
         *,
-        db_path: Path | None = None,
+        db_path: Path | str | None = None,
         clock: Callable[[], datetime] = utc_now,
         create: bool = True,
     ) -> None:
@@ -245,7 +245,7 @@ class Workspace:
         latest = snapshots.latest_snapshot(self.store)
         if latest is None:
             raise NotFound(
-                f"database {self.db_path} holds no gateway data yet: run `reconcile-tui fetch`"
+                f"database {self.store.path} holds no gateway data yet: run `reconcile-tui fetch`"
                 " or `check --api-dir DIR` first"
             )
         return latest
@@ -278,7 +278,8 @@ class Workspace:
         run = runs.latest_run(self.store)
         if run is None:
             raise NotFound(
-                f"no check has run yet on database {self.db_path}: run `reconcile-tui check` first"
+                f"no check has run yet on database {self.store.path}:"
+                " run `reconcile-tui check` first"
             )
         return run
 

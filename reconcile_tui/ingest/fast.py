@@ -24,7 +24,6 @@ import csv
 import hashlib
 import io
 import re
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +36,7 @@ from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
 from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
+from reconcile_tui.store.db import Connection
 from reconcile_tui.times import EARLIEST, LATEST, format_utc
 from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
 
@@ -264,7 +264,7 @@ def _plain(columns: Mapping[str, int], latest: str) -> tuple[pl.Expr, list[pl.Ex
 
 
 def stage_fast(
-    conn: sqlite3.Connection,
+    conn: Connection,
     stream: BinaryIO,
     layout: Layout,
     *,
@@ -365,7 +365,7 @@ class _Reading:
             pl.int_range(line, line + lines, dtype=pl.Int64).alias("line"), pl.all()
         )
 
-    def stage(self, conn: sqlite3.Connection, fields: pl.DataFrame) -> None:
+    def stage(self, conn: Connection, fields: pl.DataFrame) -> None:
         """Stage the plain rows in canonical form and the others as the parser reads them;
         NotFast at the first row the parser refuses."""
         for code in fields[self._currency].unique().to_list():

@@ -16,7 +16,6 @@ the database exactly as it was.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,7 @@ from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import read_csv
 from reconcile_tui.ingest.rows import RowError, RowParser
 from reconcile_tui.store import imports as staging
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import Connection, Store
 from reconcile_tui.times import format_utc, utc_now
 
 __all__ = ["ImportCancelled", "ImportProgress", "ImportResult", "import_file"]
@@ -188,7 +187,7 @@ class _Staged:
 
 
 def _stage_carefully(
-    conn: sqlite3.Connection,
+    conn: Connection,
     stream: BinaryIO,
     layout: Layout,
     shown: str,
@@ -289,7 +288,7 @@ def _merge(
     try:
         with store.write():
             counts = staging.merge_staged(
-                conn,
+                store,
                 path=shown,
                 file_sha256=staged.sha256,
                 mapping_path=layout.source,

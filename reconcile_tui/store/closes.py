@@ -108,15 +108,15 @@ def cause_times(store: Store, run_id: int, snapshot_id: int | None) -> dict[str,
     transactions' creation times, and the history buckets of the discrepancies it explains."""
     times: dict[str, list[str]] = {}
     for cause_id, time in store.query(
-        """SELECT c.id, r.occurred_at FROM run_causes c, json_each(c.refs) ref
+        """SELECT c.id, r.occurred_at FROM run_causes c CROSS JOIN json_each(c.refs) ref
                JOIN records r ON r.reference = ref.value
            WHERE c.run_id = ?
            UNION ALL
-           SELECT c.id, t.created_at FROM run_causes c, json_each(c.gateway_ids) g
+           SELECT c.id, t.created_at FROM run_causes c CROSS JOIN json_each(c.gateway_ids) g
                JOIN snapshot_transactions t ON t.snapshot_id = ? AND t.id = g.value
            WHERE c.run_id = ?
            UNION ALL
-           SELECT c.id, d.bucket FROM run_causes c, json_each(c.explains) e
+           SELECT c.id, d.bucket FROM run_causes c CROSS JOIN json_each(c.explains) e
                JOIN run_discrepancies d ON d.run_id = c.run_id AND d.id = e.value
            WHERE c.run_id = ? AND d.bucket IS NOT NULL""",
         (run_id, snapshot_id, run_id, run_id),

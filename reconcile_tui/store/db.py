@@ -1,5 +1,7 @@
 """Opening the reconcile database safely, and the one way to write to it.
 
+A file path is a SQLite file; a `postgresql://` URL a shared server (store/postgres.py).
+
 Every write runs in `Store.write()`: a `BEGIN IMMEDIATE` transaction that takes the write
 lock up front (so two processes queue on `busy_timeout` instead of failing mid-way) and
 either commits whole or rolls back whole. The connection runs in autocommit mode
@@ -13,20 +15,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from reconcile_tui import money
 from reconcile_tui.errors import BadInput, DatabaseError, NotFound
-from reconcile_tui.store import schema
+from reconcile_tui.store import postgres, schema
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "LIKE_LITERAL",
+    "Connection",
     "NoDatabase",
     "Store",
     "literal_pattern",
+    "load_rows",
     "sqlite_failure",
 ]
 
@@ -76,12 +80,28 @@ def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
     return DatabaseError(f"database {path}: {text}")
 
 
+#: A store's connection: a sqlite3 connection, or a server's speaking the same SQL.
+Connection = sqlite3.Connection | postgres.PostgresConnection
+
+
+def load_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Many rows into one table: COPY on a server, one prepared INSERT on a file."""
+    if isinstance(conn, postgres.PostgresConnection):
+        conn.copy_rows(table, columns, rows)
+        return
+    placeholders = ", ".join("?" * len(columns))
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+
 class NoDatabase(NotFound):
     """The database file does not exist, and the command must not create it (exit 2)."""
 
 
 class Store:
-    """One reconcile database file: migrated on open, written only in transactions."""
+    """One reconcile database: a SQLite file, or a PostgreSQL server (docs/postgresql.md),
+    migrated on open and written only in transactions."""
 
     def __init__(
         self,
@@ -91,18 +111,24 @@ class Store:
         migrate: bool = True,
         create: bool = True,
     ) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.busy_timeout = busy_timeout
+        self.conn: Any
+        if postgres.is_server_url(path):
+            self._open_server(str(path), migrate=migrate)
+            return
+        self.dialect = "sqlite"
+        self.path: Path | str = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        self.file = Path(self.path)
         in_memory = str(path) == ":memory:"
-        if not in_memory and self.path.is_dir():
+        if not in_memory and self.file.is_dir():
             raise BadInput(f"database {self.path} is a directory: give the database file's path")
-        if not in_memory and not create and not self.path.exists():
+        if not in_memory and not create and not self.file.exists():
             # Commands that only work on an earlier check's findings must not leave an
             # empty database behind (README, "Everyday use"; docs/reliability.md).
             raise NoDatabase(f"database {self.path} does not exist")
         try:
             if not in_memory:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.file.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(
                 str(path),
                 timeout=busy_timeout,
@@ -124,6 +150,29 @@ class Store:
         except DatabaseError:
             self.conn.close()
             raise
+
+    def _open_server(self, url: str, *, migrate: bool) -> None:
+        # The password is masked in every message from here on (docs/postgresql.md).
+        self.dialect = "postgresql"
+        self.path = postgres.display_url(url)
+        try:
+            self.conn = postgres.connect(url, timeout=self.busy_timeout)
+        except Exception as error:
+            if not _is_driver_error(error):
+                raise
+            raise postgres.postgres_failure(error, self.path, connecting=True) from None
+        try:
+            if migrate:
+                with self.errors():
+                    schema.migrate_server(self)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    @property
+    def server(self) -> bool:
+        """Whether this store is a PostgreSQL server (else a SQLite file)."""
+        return self.dialect == "postgresql"
 
     def _configure(self) -> None:
         conn = self.conn
@@ -150,55 +199,116 @@ class Store:
             if tables:
                 raise DatabaseError(f"database {self.path} is not a reconcile-tui database")
 
+    def failure(self, error: Exception) -> DatabaseError:
+        """The one line for a database error raised by this store's driver."""
+        if self.server:
+            return postgres.postgres_failure(error, str(self.path))
+        assert isinstance(error, sqlite3.Error)
+        return sqlite_failure(error, self.path)
+
+    def begin(self) -> None:
+        """Open a write transaction holding the store's one write lock: SQLite's
+        `BEGIN IMMEDIATE`; on a server, the same queue as an advisory lock."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        if self.server:
+            self.conn.execute("SELECT pg_advisory_xact_lock(?)", (postgres.WRITE_LOCK,))
+
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: `BEGIN IMMEDIATE`, then COMMIT, or ROLLBACK on any error."""
+    def write(self) -> Iterator[Any]:
+        """A write transaction: `begin()`, then COMMIT, or ROLLBACK on any error."""
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise sqlite_failure(error, self.path) from None
+            self.begin()
+        except Exception as error:
+            if not _is_driver_error(error):
+                raise
+            self._rollback()
+            raise self.failure(error) from None
         try:
             yield self.conn
-        except sqlite3.Error as error:
+        except Exception as error:
             self._rollback()
-            raise sqlite_failure(error, self.path) from None
+            if _is_driver_error(error):
+                raise self.failure(error) from None
+            raise
         except BaseException:
             self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:
+            if not _is_driver_error(error):
+                raise
             self._rollback()
-            raise sqlite_failure(error, self.path) from None
+            raise self.failure(error) from None
 
     def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except Exception as error:  # a lost connection has nothing left to roll back
+            if not _is_driver_error(error):
+                raise
+
+    def rollback(self) -> None:
+        """Undo an open transaction, if any (a failed or cancelled import)."""
+        self._rollback()
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:
-        """Turn any SQLite error raised inside the block into a DatabaseError."""
+        """Turn any database error raised inside the block into a DatabaseError."""
         try:
             yield
-        except sqlite3.Error as error:
-            raise sqlite_failure(error, self.path) from None
+        except Exception as error:
+            if not _is_driver_error(error):
+                raise
+            if self.server:
+                self._rollback()
+            raise self.failure(error) from None
 
     def query(self, sql: str, parameters: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:
-        """All rows of a read query (as sqlite3.Row)."""
+        """All rows of a read query (readable by position or by column name)."""
         with self.errors():
+            if self.server:
+                rows: list[Any] = self.conn.execute_named(sql, parameters).fetchall()
+                return rows
             cursor = self.conn.execute(sql, parameters)
             cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
+            found: list[Any] = cursor.fetchall()
+            return found
 
     def query_one(self, sql: str, parameters: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
         """The first row of a read query, or None."""
         with self.errors():
+            if self.server:
+                return self.conn.execute_named(sql, parameters).fetchone()
             cursor = self.conn.execute(sql, parameters)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchone()
 
+    def secondary_indexes(self, table: str) -> list[tuple[str, str]]:
+        """(name, CREATE statement) of a table's indexes other than its keys."""
+        if self.server:
+            rows = self.conn.execute(
+                """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   WHERE i.schemaname = current_schema() AND i.tablename = ?
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+                                     WHERE c.conname = i.indexname)
+                   ORDER BY i.indexname""",
+                (table,),
+            ).fetchall()
+        else:
+            rows = self.conn.execute(
+                """SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?
+                   AND sql IS NOT NULL ORDER BY name""",
+                (table,),
+            ).fetchall()
+        return [(str(name), str(statement)) for name, statement in rows]
+
     def integrity_problems(self) -> list[str]:
-        """What `integrity_check` and `foreign_key_check` report; empty when healthy."""
+        """What `integrity_check` and `foreign_key_check` report; empty when healthy (a
+        server keeps its own integrity)."""
+        if self.server:
+            return []
         problems = [row[0] for row in self.conn.execute("PRAGMA integrity_check")]
         problems = [p for p in problems if p != "ok"]
         problems += [
@@ -207,10 +317,19 @@ class Store:
         return problems
 
     def close(self) -> None:
-        self.conn.close()
+        with contextlib.suppress(Exception):
+            self.conn.close()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """Whether an error comes from a database driver (sqlite3 or psycopg), not our code."""
+    if isinstance(error, sqlite3.Error):
+        return True
+    module = type(error).__module__
+    return module.startswith("psycopg")

@@ -12,11 +12,15 @@ holds exactly the first copy of each reference: the one that counts.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from reconcile_tui.store.db import Connection, load_rows
+
+if TYPE_CHECKING:
+    from reconcile_tui.store.db import Store
 
 __all__ = [
     "RECORD_COLUMNS",
@@ -59,6 +63,9 @@ RECORD_COLUMNS: Final = tuple(field.name for field in fields(Record))
 _values = attrgetter(*RECORD_COLUMNS)
 _COMPARED: Final = RECORD_COLUMNS[1:]
 _COLS: Final = ", ".join(RECORD_COLUMNS)
+#: The staging tables' columns: all text, as validated (a server holds money as NUMERIC,
+#: store/postgres.py).
+_TYPED_COLS: Final = ", ".join(f"{column} TEXT" for column in RECORD_COLUMNS)
 
 #: A merge adding at least this share of the records table rebuilds its secondary indexes
 #: afterwards instead of updating them row by row (a sorted build is several times faster).
@@ -77,7 +84,7 @@ class MergeCounts:
     quarantined: int
 
 
-def drop_staging(conn: sqlite3.Connection) -> None:
+def drop_staging(conn: Connection) -> None:
     """Drop the TEMP staging tables (they would die with the connection anyway)."""
     for table in (
         "staged",
@@ -90,29 +97,28 @@ def drop_staging(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
-def prepare_staging(conn: sqlite3.Connection) -> None:
+def prepare_staging(conn: Connection) -> None:
     """(Re)create the empty TEMP tables an import stages into."""
     drop_staging(conn)
     for statement in (
-        f"CREATE TEMP TABLE staged (line INTEGER PRIMARY KEY, {_COLS})",
-        f"CREATE TEMP TABLE staged_repeats (line INTEGER PRIMARY KEY, {_COLS})",
+        f"CREATE TEMP TABLE staged (line INTEGER PRIMARY KEY, {_TYPED_COLS})",
+        f"CREATE TEMP TABLE staged_repeats (line INTEGER PRIMARY KEY, {_TYPED_COLS})",
         "CREATE TEMP TABLE staged_bad (line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT)",
     ):
         conn.execute(statement)
 
 
-def stage_records(conn: sqlite3.Connection, rows: Iterable[Sequence[object]]) -> None:
+def stage_records(conn: Connection, rows: Iterable[Sequence[object]]) -> None:
     """Stage validated rows: (line, reference, occurred_at, ..., tx_hash)."""
-    placeholders = ", ".join("?" * (len(RECORD_COLUMNS) + 1))
-    conn.executemany(f"INSERT INTO staged (line, {_COLS}) VALUES ({placeholders})", rows)
+    load_rows(conn, "staged", ("line", *RECORD_COLUMNS), rows)
 
 
-def stage_bad_rows(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str]]) -> None:
+def stage_bad_rows(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
     """Stage rows that failed validation: (line, reason, raw text)."""
-    conn.executemany("INSERT INTO staged_bad (line, reason, raw) VALUES (?, ?, ?)", rows)
+    load_rows(conn, "staged_bad", ("line", "reason", "raw"), rows)
 
 
-def finish_staging(conn: sqlite3.Connection) -> None:
+def finish_staging(conn: Connection) -> None:
     """Index the staged rows by reference and set every repeated copy aside.
 
     Within one file the first copy of a reference counts; each later copy moves to
@@ -131,7 +137,7 @@ def finish_staging(conn: sqlite3.Connection) -> None:
 
 
 def find_earlier_import(
-    conn: sqlite3.Connection, file_sha256: str, mapping_sha256: str | None
+    conn: Connection, file_sha256: str, mapping_sha256: str | None
 ) -> tuple[int, str] | None:
     """(id, imported_at) of an earlier import of these exact bytes with this mapping."""
     row = conn.execute(
@@ -154,7 +160,7 @@ def _difference_list(left: str, right: str) -> str:
 
 
 def merge_staged(
-    conn: sqlite3.Connection,
+    store: Store,
     *,
     path: str,
     file_sha256: str,
@@ -165,6 +171,7 @@ def merge_staged(
     keep_bad_rows: bool,
 ) -> MergeCounts:
     """Merge the staged file into `records`. Call inside `Store.write()`."""
+    conn = store.conn
     import_id = conn.execute(
         """INSERT INTO imports (path, file_sha256, mapping_path, mapping_sha256, imported_at,
                rows_read, inserted, updated, unchanged, duplicates, quarantined)
@@ -213,14 +220,7 @@ def merge_staged(
     rebuild = inserted > 0 and inserted >= REBUILD_SHARE * (existing + inserted)
     # The definitions come from the database itself, so they are whatever the newest
     # migration made them; the unique index on reference is the key and stays.
-    secondary = (
-        conn.execute(
-            """SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'
-               AND sql IS NOT NULL ORDER BY name"""
-        ).fetchall()
-        if rebuild
-        else []
-    )
+    secondary = store.secondary_indexes("records") if rebuild else []
     for name, _ in secondary:
         conn.execute(f'DROP INDEX "{name}"')
     # In reference order, so the unique index on reference grows at its end.

@@ -134,23 +134,41 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
         branches = " ".join("WHEN ? THEN ?" for _ in starts)
         before = f"occurred_at < CASE currency {branches} ELSE '' END"
     else:
-        before = "0"
+        before = "FALSE"
     parameters = tuple(value for pair in starts for value in pair)
-    # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
-    # first, which costs twice as much as the whole scan (docs/performance.md).
-    groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
-    with store.errors():
-        cursor = store.conn.execute(
-            f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, amount, fee
-                FROM records""",
+    totals: dict[tuple[Any, ...], tuple[str, str, int]] = {}
+    if store.server:
+        # NUMERIC sums are exact: the server adds them where the records are
+        # (docs/postgresql.md).
+        for *key, amount, fee, count in store.query(
+            f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
+                       decimal_sum(amount), decimal_sum(fee), count(*)
+                FROM records GROUP BY 1, 2, 3, 4, 5, 6""",
             parameters,
-        )
-        for *key, amount, fee in cursor:
-            tallies = groups.get(tuple(key))
-            if tallies is None:
-                tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
-            tallies[0].add_text(amount)
-            tallies[1].add_text(fee)
+        ):
+            totals[(*key[:5], int(bool(key[5])))] = (amount, fee, int(count))
+    else:
+        # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
+        # first, which costs twice as much as the whole scan (docs/performance.md).
+        groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
+        with store.errors():
+            cursor = store.conn.execute(
+                f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, amount,
+                           fee FROM records""",
+                parameters,
+            )
+            for *key, amount, fee in cursor:
+                tallies = groups.get(tuple(key))
+                if tallies is None:
+                    tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
+                tallies[0].add_text(amount)
+                tallies[1].add_text(fee)
+        for key, (amounts, fees) in groups.items():
+            totals[(*key[:5], int(bool(key[5])))] = (
+                canonical(amounts.total()),
+                canonical(fees.total()),
+                amounts.count,
+            )
     return [
         GroupTotal(
             currency=key[0],
@@ -159,11 +177,11 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
             type=key[3],
             status=key[4],
             before_period=bool(key[5]),
-            amount=canonical(amounts.total()),
-            fee=canonical(fees.total()),
-            count=amounts.count,
+            amount=amount,
+            fee=fee,
+            count=count,
         )
-        for key, (amounts, fees) in sorted(groups.items(), key=lambda item: str(item[0]))
+        for key, (amount, fee, count) in sorted(totals.items(), key=lambda item: str(item[0]))
     ]
 
 
@@ -235,7 +253,7 @@ def references_in(
     parameters: list[object] = [currency]
     if raw_wallets is not None:
         pairs = " OR ".join("(wallet_id IS ? AND wallet_name IS ?)" for _ in raw_wallets)
-        where += f" AND ({pairs or '0'})"
+        where += f" AND ({pairs or 'FALSE'})"
         for wallet_id, wallet_name in raw_wallets:
             parameters += [wallet_id, wallet_name]
     rows = store.query(
@@ -290,7 +308,7 @@ def quarantined_rows(store: Store) -> list[tuple[str, int]]:
     """(file, number of quarantined rows) per import that set rows aside."""
     rows = store.query(
         """SELECT i.path, count(*) FROM quarantine q JOIN imports i ON i.id = q.import_id
-           GROUP BY q.import_id ORDER BY q.import_id"""
+           GROUP BY q.import_id, i.path ORDER BY q.import_id"""
     )
     return [(row[0], int(row[1])) for row in rows]
 
@@ -327,7 +345,7 @@ class RecordFilter:
             pairs = " OR ".join(
                 "(r.wallet_id IS ? AND r.wallet_name IS ?)" for _ in self.raw_wallets
             )
-            clauses.append(f"({pairs or '0'})")
+            clauses.append(f"({pairs or 'FALSE'})")
             for wallet_id, wallet_name in self.raw_wallets:
                 parameters += [wallet_id, wallet_name]
         if self.since is not None:
@@ -339,7 +357,7 @@ class RecordFilter:
         if self.search:
             clauses.append(f"(r.reference {LIKE_LITERAL} OR r.tx_hash {LIKE_LITERAL})")
             parameters += [literal_pattern(self.search)] * 2
-        return " AND ".join(clauses) or "1", parameters
+        return " AND ".join(clauses) or "TRUE", parameters
 
 
 _RECORD_COLUMNS = ", ".join(f"r.{column}" for column in RECORD_COLUMNS)

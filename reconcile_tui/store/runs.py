@@ -61,6 +61,9 @@ DISCREPANCY_KEYS = (
     "causes",
 )
 
+#: LIMIT for "no limit", read the same by both databases.
+_ALL = 2**62
+
 #: The keys stored as plain columns of `run_discrepancies`; the rest are encoded.
 _COLUMNS = (*DISCREPANCY_SCOPE, *DISCREPANCY_FIGURES)
 
@@ -136,7 +139,7 @@ class DiscrepancyFilter:
             pattern = literal_pattern(self.search)
             parameters += [pattern, pattern, literal_pattern(self.search, prefix=True)]
             parameters += [pattern, pattern]
-        return (" AND ".join(clauses) or "1"), parameters
+        return (" AND ".join(clauses) or "TRUE"), parameters
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ class CauseFilter:
             )
             pattern = literal_pattern(self.search)
             parameters += [pattern, pattern, pattern, literal_pattern(self.search, prefix=True)]
-        return (" AND ".join(clauses) or "1"), parameters
+        return (" AND ".join(clauses) or "TRUE"), parameters
 
 
 def save_run(
@@ -272,7 +275,7 @@ def cause_page(
     rows = store.query(
         f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
             WHERE c.run_id = ? AND {clause} ORDER BY c.position LIMIT ? OFFSET ?""",
-        (run_id, *parameters, -1 if limit is None else limit, offset),
+        (run_id, *parameters, _ALL if limit is None else limit, offset),
     )
     return [_cause_dict(row) for row in rows]
 
@@ -333,7 +336,7 @@ def discrepancy_page(
     rows = store.query(
         f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
             WHERE r.run_id = ? AND {clause} ORDER BY r.position LIMIT ? OFFSET ?""",
-        (run_id, *parameters, -1 if limit is None else limit, offset),
+        (run_id, *parameters, _ALL if limit is None else limit, offset),
     )
     return [_as_dict(row) for row in rows]
 

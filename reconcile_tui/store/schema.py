@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     import sqlite_utils
     from sqlite_utils.migrations import Migrations
 
-__all__ = ["SCHEMA_VERSION", "migrate"]
+    from reconcile_tui.store.db import Store
+
+__all__ = ["SCHEMA_VERSION", "migrate", "migrate_server"]
 
 _MIGRATION_SET = "reconcile_tui"
 
@@ -324,6 +326,87 @@ def _version(conn: sqlite3.Connection, where: str) -> int:
     if found > SCHEMA_VERSION:
         raise DatabaseError(
             f"database {where} has schema version {found}, newer than this reconcile-tui "
+            f"understands ({SCHEMA_VERSION}); upgrade reconcile-tui to open it"
+        )
+    return found
+
+
+# -- the same migrations on a PostgreSQL server (docs/postgresql.md) ----------------------
+
+#: The server's record of the migrations applied, as sqlite-utils keeps in a file.
+_SERVER_RECORD = """CREATE TABLE IF NOT EXISTS reconcile_migrations (
+    migration_set TEXT NOT NULL,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (migration_set, name)
+)"""
+
+#: What the SQLite store registers from Python when it opens a file, created on the
+#: server with the first migration: an acknowledgement holds by `money.same_amount`'s rule
+#: (equal by value, two absent amounts equal).
+_SERVER_FUNCTIONS: Final = [
+    """CREATE OR REPLACE FUNCTION same_amount(a TEXT, b TEXT) RETURNS BOOLEAN
+       LANGUAGE sql IMMUTABLE AS $$
+           SELECT CASE WHEN a IS NULL OR b IS NULL THEN a IS NULL AND b IS NULL
+                       ELSE a::NUMERIC = b::NUMERIC END
+       $$""",
+]
+
+
+def migrate_server(store: Store) -> None:
+    """`migrate` for a PostgreSQL server: the same migrations, each statement as the
+    server reads it, applied under the store's write lock so that two people opening a new
+    database at once migrate it exactly once."""
+    from reconcile_tui.store.postgres import to_postgres_ddl
+    from reconcile_tui.times import format_utc, utc_now
+
+    if _server_version(store) == SCHEMA_VERSION:
+        return
+    conn = store.conn
+    store.begin()
+    try:
+        conn.execute(_SERVER_RECORD)
+        applied = _server_version(store)
+        for name, statements in _MIGRATIONS[applied:]:
+            if name == _MIGRATIONS[0][0]:
+                for statement in _SERVER_FUNCTIONS:
+                    conn.execute(statement)
+            for statement in statements:
+                ddl = to_postgres_ddl(statement)
+                if ddl is not None:
+                    conn.execute(ddl)
+            conn.execute(
+                "INSERT INTO reconcile_migrations (migration_set, name, applied_at)"
+                " VALUES (?, ?, ?)",
+                (_MIGRATION_SET, name, format_utc(utc_now())),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        store.rollback()
+        raise
+
+
+def _server_version(store: Store) -> int:
+    conn = store.conn
+    recorded = conn.execute("SELECT to_regclass('reconcile_migrations') IS NOT NULL").fetchone()
+    if not recorded[0]:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()[0]
+        if tables:
+            raise DatabaseError(f"database {store.path} is not a reconcile-tui database")
+        return 0
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM reconcile_migrations WHERE migration_set = ?", (_MIGRATION_SET,)
+        )
+    ]
+    known = {name for name, _ in _MIGRATIONS}
+    found = len(names)
+    if found > SCHEMA_VERSION or not set(names) <= known:
+        raise DatabaseError(
+            f"database {store.path} has schema version {found}, newer than this reconcile-tui "
             f"understands ({SCHEMA_VERSION}); upgrade reconcile-tui to open it"
         )
     return found

@@ -7,10 +7,10 @@ SQL (the TUI's pages, ad-hoc audit queries).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from reconcile_tui.api.models import (
     GatewayTransaction,
@@ -22,7 +22,7 @@ from reconcile_tui.api.models import (
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import canonical
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import Connection, Store, load_rows
 from reconcile_tui.times import TimeError, format_utc, parse_api_time, sql_bound
 
 __all__ = [
@@ -134,16 +134,15 @@ _COLUMNS = (
 )
 
 
-def _insert_transactions(
-    conn: sqlite3.Connection, snapshot_id: int, snapshot: GatewaySnapshot
-) -> None:
+def _insert_transactions(conn: Connection, snapshot_id: int, snapshot: GatewaySnapshot) -> None:
     """One executemany for the whole listing, inside the snapshot's transaction."""
     raw_items = snapshot.transaction_items()
     assert snapshot.transactions is not None
     assert raw_items is not None
-    conn.executemany(
-        f"INSERT INTO snapshot_transactions ({', '.join(_COLUMNS)}, raw)"
-        f" VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})",
+    load_rows(
+        conn,
+        "snapshot_transactions",
+        (*_COLUMNS, "raw"),
         (
             (
                 snapshot_id,
@@ -194,7 +193,7 @@ def _load_transactions(
     return transactions, tuple(row[-1].encode("utf-8") for row in rows)
 
 
-def _stored_transaction(row: sqlite3.Row) -> GatewayTransaction:
+def _stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
     # Unpacked by position (the SELECT lists _COLUMNS[2:] then raw): a million rows read
     # by column name cost seconds.
     (

@@ -21,7 +21,7 @@ class WorkspaceAccess:
     """The settings, database file and clock every worker opens its workspace with."""
 
     settings: Settings
-    db_path: Path
+    db_path: Path | str
     clock: Callable[[], datetime]
 
     def open(self) -> Workspace:

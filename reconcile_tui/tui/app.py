@@ -292,7 +292,7 @@ class ReconcileApp(App[int]):
 def build_app(
     settings: Settings,
     *,
-    db_path: Path,
+    db_path: Path | str,
     demo_note: str | None = None,
     offline: bool = False,
     clock: Callable[[], datetime] = utc_now,

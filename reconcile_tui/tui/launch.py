@@ -66,7 +66,7 @@ def warnings_as_notifications(app: ReconcileApp) -> Iterator[None]:
             root.addHandler(handler)
 
 
-def run_app(settings: Settings, *, db_path: Path) -> int:
+def run_app(settings: Settings, *, db_path: Path | str) -> int:
     """Open the app on the user's database; returns the process exit code.
 
     It opens at once on the last stored check (offline-capable: nothing is fetched until

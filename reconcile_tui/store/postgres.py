@@ -1,0 +1,297 @@
+"""The shared store on a PostgreSQL server: the same SQL as the embedded SQLite file.
+
+The store's queries are written once, in the SQL both databases read, with SQLite's `?`
+placeholders. `to_postgres` rewrites the few spellings that differ (placeholders, `IS` for
+nullable equality, `json_each`, `temp.`, `decimal_sum`), so every rule lives in one query
+(docs/postgresql.md, "One set of queries"). Money is NUMERIC here, and read back as the
+text PostgreSQL prints for it, which is the canonical text the SQLite store holds: the
+places a value was stored with are kept, and a SUM carries the largest of them.
+
+Writes take one advisory lock for their whole transaction, the way SQLite's `BEGIN
+IMMEDIATE` takes its write lock: two people writing at once queue, never interleave
+(docs/postgresql.md, "Several people at once").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from reconcile_tui import redaction
+from reconcile_tui.config import SERVER_SCHEMES
+from reconcile_tui.errors import DatabaseError
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = [
+    "PostgresConnection",
+    "connect",
+    "display_url",
+    "is_server_url",
+    "postgres_failure",
+    "to_postgres",
+    "to_postgres_ddl",
+]
+
+
+#: The key of the advisory lock every write transaction holds ("RCNT", as the SQLite
+#: file's application id).
+WRITE_LOCK = 0x52434E54
+
+#: Tables whose money columns are NUMERIC on the server (TEXT in SQLite), and the columns.
+_MONEY_TABLES = frozenset(
+    {"records", "snapshot_transactions", "snapshot_buckets", "staged", "staged_repeats"}
+)
+_MONEY_COLUMNS = frozenset(
+    {"amount", "fee", "fee_amount", "net_amount", "balance", "deposits", "withdrawals",
+     "usd_value"}
+)  # fmt: skip
+
+
+def is_server_url(location: object) -> bool:
+    """Whether a `--db` value names a PostgreSQL server (else it is a SQLite file)."""
+    return isinstance(location, str) and location.startswith(SERVER_SCHEMES)
+
+
+def display_url(url: str) -> str:
+    """The URL as shown in messages: its password masked (and registered with the one
+    mask, so no other path prints it either)."""
+    redaction.register_url_password(url)
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        user = parts.username or ""
+        return urlunsplit(parts._replace(netloc=f"{user}:{redaction.MASK}@{host}"))
+    except ValueError:
+        return redaction.mask(url)
+
+
+# -- SQL --------------------------------------------------------------------------------
+
+_LITERAL = re.compile(r"('(?:[^']|'')*')")
+_IS_NOT = re.compile(r"\bIS NOT (?!NULL\b)")
+_IS = re.compile(r"\bIS (?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)")
+_JSON_EACH = re.compile(r"json_each\(([^()]*)\)\s+(?:AS\s+)?(\w+)")
+_TEMP_INDEX = re.compile(r"\bINDEX temp\.")
+_TEMP_TABLE = re.compile(r"\btemp\.")
+
+
+@functools.lru_cache(maxsize=512)
+def to_postgres(sql: str) -> str:
+    """The store's SQL (SQLite's spelling) as PostgreSQL reads it."""
+    pieces = _LITERAL.split(sql)
+    for index in range(0, len(pieces), 2):  # outside string literals only
+        code = pieces[index].replace("%", "%%").replace("?", "%s")
+        code = _IS_NOT.sub("IS DISTINCT FROM ", code)
+        code = _IS.sub("IS NOT DISTINCT FROM ", code)
+        code = code.replace("decimal_sum(", "sum(")
+        code = _JSON_EACH.sub(r"jsonb_array_elements_text((\1)::jsonb) AS \2(value)", code)
+        code = _TEMP_INDEX.sub("INDEX ", code)
+        code = _TEMP_TABLE.sub("pg_temp.", code)
+        code = code.replace("BEGIN IMMEDIATE", "BEGIN")
+        pieces[index] = code
+    for index in range(1, len(pieces), 2):
+        pieces[index] = pieces[index].replace("%", "%%")
+    return "".join(pieces)
+
+
+_CREATE = re.compile(r"^\s*CREATE (?:TEMP )?TABLE (\w+)")
+_COLUMN_TEXT = re.compile(r"^(\s*)(\w+) TEXT\b", re.MULTILINE)
+
+
+def to_postgres_ddl(statement: str) -> str | None:
+    """A migration statement as PostgreSQL reads it (None: nothing to do there).
+
+    Row ids become identity columns, BLOB is BYTEA, counts are BIGINT, tables are not
+    STRICT (PostgreSQL always is), and the money columns of the money tables are NUMERIC.
+    """
+    if statement.lstrip().startswith("PRAGMA"):
+        return None
+    created = _CREATE.match(statement)
+    if created and created.group(1) in _MONEY_TABLES:
+
+        def numeric(match: re.Match[str]) -> str:
+            indent, name = match.group(1), match.group(2)
+            return f"{indent}{name} {'NUMERIC' if name in _MONEY_COLUMNS else 'TEXT'}"
+
+        statement = _COLUMN_TEXT.sub(numeric, statement)
+        statement = re.sub(
+            r"(?<=[(,] )(amount|fee) TEXT\b", r"\1 NUMERIC", statement
+        )  # one-line column lists (the staging tables)
+    statement = re.sub(r"\) STRICT$", ")", statement.rstrip())
+    statement = re.sub(
+        r"\bid INTEGER PRIMARY KEY",
+        "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+        statement,
+    )
+    statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
+    statement = re.sub(r"\bBLOB\b", "BYTEA", statement)
+    return to_postgres(statement)
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+def postgres_failure(error: Exception, where: str, *, connecting: bool = False) -> DatabaseError:
+    """Translate a psycopg error into the one line a user needs (exit 4): `connecting`
+    when it came from opening the connection, else from a statement."""
+    import psycopg
+    from psycopg import errors
+
+    text = redaction.mask(" ".join(str(error).split()))
+    if isinstance(error, errors.InvalidPassword) or "password authentication failed" in text:
+        return DatabaseError(f"database {where}: the server refused the user or password")
+    if isinstance(error, errors.InvalidCatalogName):
+        return DatabaseError(f"database {where} does not exist on the server: create it first")
+    if isinstance(error, errors.InsufficientPrivilege):
+        return DatabaseError(f"database {where}: permission denied ({text})")
+    if isinstance(error, errors.LockNotAvailable | errors.QueryCanceled):
+        return DatabaseError(f"database {where} is locked by another writer; try again shortly")
+    if isinstance(error, errors.DiskFull):
+        return DatabaseError(f"database {where}: the server's disk is full; nothing was written")
+    if isinstance(error, errors.ReadOnlySqlTransaction):
+        return DatabaseError(f"database {where} is read-only; nothing was written")
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        if connecting:
+            return DatabaseError(f"database {where}: cannot connect to the server ({_first(text)})")
+        return DatabaseError(
+            f"database {where}: the connection to the server was lost; what was being"
+            " written was not kept"
+        )
+    return DatabaseError(f"database {where}: {_first(text)}")
+
+
+def _first(text: str) -> str:
+    return text.split("\n", 1)[0][:300]
+
+
+# -- the connection ---------------------------------------------------------------------
+
+
+class _Row(tuple[Any, ...]):
+    """A result row read by position or by column name, like `sqlite3.Row`."""
+
+    __slots__ = ()
+    _names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _named_rows(cursor: Any) -> Any:
+    names = {column.name: index for index, column in enumerate(cursor.description or ())}
+    row_type = type("Row", (_Row,), {"_names": names, "__slots__": ()})
+
+    def make(values: Sequence[Any]) -> _Row:
+        row: _Row = row_type(values)
+        return row
+
+    return make
+
+
+class _Cursor:
+    """What the store reads back from a statement: rows, the new id, the row count."""
+
+    def __init__(self, cursor: psycopg.Cursor[Any], lastrowid: int | None = None) -> None:
+        self._cursor = cursor
+        self.lastrowid = lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._cursor) if self._cursor.description else iter(())
+
+
+_INSERT_WITH_ID = re.compile(
+    r"^\s*INSERT INTO (imports|snapshots|acknowledgements|runs|closes) \(.*\)\s*VALUES",
+    re.DOTALL,
+)
+
+
+class PostgresConnection:
+    """A psycopg connection speaking the store's SQL, with the sqlite3 calls it uses."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.raw = conn
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> _Cursor:
+        if sql.lstrip().startswith("CREATE"):
+            statement = to_postgres_ddl(sql) or ""
+        else:
+            statement = to_postgres(sql)
+        returning = _INSERT_WITH_ID.match(sql) is not None and "RETURNING" not in sql
+        if returning:
+            statement += " RETURNING id"
+        cursor = self.raw.execute(statement, parameters or None, prepare=False)
+        if returning:
+            row = cursor.fetchone()
+            return _Cursor(cursor, int(row[0]) if row else None)
+        return _Cursor(cursor)
+
+    def execute_named(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """Rows readable by column name (`store.query`)."""
+        cursor = self.raw.cursor(row_factory=_named_rows)
+        cursor.execute(to_postgres(sql), parameters or None)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
+        cursor = self.raw.cursor()
+        cursor.executemany(to_postgres(sql), rows)
+        return _Cursor(cursor)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Rows into a table through COPY, the server's bulk load (an import's staging)."""
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect(url: str, *, timeout: float) -> PostgresConnection:
+    """Connect in autocommit mode (the store opens every transaction itself), with waits
+    for locks bounded by `timeout`, and NUMERIC read back as its exact text."""
+    import psycopg
+    from psycopg.types.string import TextLoader
+
+    seconds = max(1, int(timeout))
+    conn = psycopg.connect(
+        url,
+        autocommit=True,
+        connect_timeout=seconds,
+        options=f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC",
+        application_name="reconcile-tui",
+    )
+    conn.adapters.register_loader("numeric", TextLoader)
+    return PostgresConnection(conn)

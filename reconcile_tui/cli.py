@@ -200,6 +200,38 @@ def _print_import(result: ImportResult) -> None:
 
 
 @cli.group()
+def db() -> None:
+    """The database itself: copy a whole store between a file and a server."""
+
+
+@db.command("copy")
+@click.argument("source", metavar="SRC")
+@click.argument("destination", metavar="DST")
+@click.pass_obj
+def copy_database(invocation: Invocation, source: str, destination: str) -> int:
+    """Copy every import, snapshot, run, acknowledgement and sign-off from SRC into the
+    empty DST (each a SQLite file or a postgresql:// URL), in one transaction."""
+    from reconcile_tui.store.copy import copy_store
+    from reconcile_tui.store.db import NoDatabase, Store
+
+    settings = invocation.settings()
+    timeout = settings.store.busy_timeout
+    for value in (source, destination):
+        if not value.strip():
+            raise BadInput("db copy: give SRC and DST (a database file or a postgresql:// URL)")
+    try:
+        origin = Store(database_location(source), busy_timeout=timeout, create=False)
+    except NoDatabase as missing:
+        raise BadInput(f"{missing}: nothing to copy") from None
+    with origin, Store(database_location(destination), busy_timeout=timeout) as target:
+        if origin.path == target.path:
+            raise BadInput(f"db copy: SRC and DST are the same database ({origin.path})")
+        counts = copy_store(origin, target)
+        click.echo(f"copied {counts.summary()} from {origin.path} to {target.path}")
+    return 0
+
+
+@cli.group()
 def mapping() -> None:
     """Mapping files: how a CSV layout other than the default is read."""
 

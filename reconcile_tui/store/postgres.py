@@ -216,6 +216,13 @@ class _Cursor:
     def fetchone(self) -> Any:
         return self._cursor.fetchone() if self._cursor.description else None
 
+    @property
+    def description(self) -> list[tuple[str]]:
+        return [(column.name,) for column in self._cursor.description or ()]
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return self._cursor.fetchmany(size) if self._cursor.description else []
+
     def fetchall(self) -> list[Any]:
         return self._cursor.fetchall() if self._cursor.description else []
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from reconcile_tui.store.db import Store
 
-__all__ = ["SCHEMA_VERSION", "migrate", "migrate_server"]
+__all__ = ["SCHEMA_VERSION", "current_tables", "migrate", "migrate_server"]
 
 _MIGRATION_SET = "reconcile_tui"
 
@@ -280,6 +280,20 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+
+def current_tables() -> list[str]:
+    """The tables the newest migration leaves, in the order they were created (each after
+    the tables it refers to)."""
+    tables: list[str] = []
+    for _name, statements in _MIGRATIONS:
+        for statement in statements:
+            words = statement.split()
+            if words[:2] == ["CREATE", "TABLE"]:
+                tables.append(words[2])
+            elif words[:2] == ["DROP", "TABLE"]:
+                tables.remove(words[2])
+    return tables
 
 
 def _build() -> Migrations:

@@ -1,0 +1,84 @@
+"""Moving a whole store between a SQLite file and a PostgreSQL server (`db copy`).
+
+A team starts from one person's file: every table is copied as it is, ids included, so
+acknowledgements, runs and sign-offs keep pointing at what they pointed at. The copy is
+one transaction on the destination: it lands whole or not at all (docs/postgresql.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconcile_tui.errors import BadInput
+from reconcile_tui.store.db import Connection, Store, load_rows
+from reconcile_tui.store.schema import current_tables
+
+__all__ = ["CopyCounts", "copy_store"]
+
+#: Rows read from the source at a time (the destination takes them as they come).
+BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class CopyCounts:
+    """Rows copied per table, in copy order."""
+
+    tables: dict[str, int]
+
+    def summary(self) -> str:
+        shown = ", ".join(
+            f"{count} {table.replace('_', ' ')}" for table, count in self.tables.items() if count
+        )
+        return shown or "nothing (the source is empty)"
+
+
+def copy_store(source: Store, destination: Store) -> CopyCounts:
+    """Copy every row of `source` into the empty `destination`, in one transaction."""
+    tables = current_tables()
+    for table in tables:
+        if destination.query_one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
+            raise BadInput(
+                f"database {destination.path} already holds data ({table}): copy into an"
+                " empty database"
+            )
+    counts: dict[str, int] = {}
+    with destination.write() as conn:
+        for table in tables:
+            counts[table] = _copy_table(source, conn, table)
+            if destination.server and counts[table] and "id" in _columns(source, table):
+                # Row ids the server numbers continue after the copied ones.
+                sequence = conn.execute(
+                    "SELECT pg_get_serial_sequence(?, 'id')", (table,)
+                ).fetchone()[0]
+                if sequence is not None:
+                    conn.execute(
+                        f"SELECT setval(?::regclass, (SELECT max(id) FROM {table}))",
+                        (sequence,),
+                    )
+    return CopyCounts(counts)
+
+
+def _columns(store: Store, table: str) -> list[str]:
+    with store.errors():
+        cursor = store.conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        return [column[0] for column in cursor.description]
+
+
+def _copy_table(source: Store, conn: Connection, table: str) -> int:
+    columns = _columns(source, table)
+    order = "id" if "id" in columns else ", ".join(columns[:2])
+    copied = 0
+    with source.errors():
+        cursor = source.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+        while True:
+            rows = cursor.fetchmany(BATCH)
+            if not rows:
+                break
+            load_rows(conn, table, columns, ([_plain(value) for value in row] for row in rows))
+            copied += len(rows)
+    return copied
+
+
+def _plain(value: object) -> object:
+    """A value as both databases take it (a server's memoryview BYTEA as bytes)."""
+    return bytes(value) if isinstance(value, memoryview) else value

@@ -155,10 +155,14 @@ def cli(
 @click.option("--seed", type=int, default=None, help="Scenario seed (default: the sample data's).")
 @click.pass_obj
 def demo(invocation: Invocation, seed: int | None) -> int:
-    """Open the app on the built-in sandbox and sample data (no credentials, no network)."""
+    """Open the app on the built-in sandbox and sample data (no credentials, no network).
+
+    The data goes into a temporary file, or into the empty server database `--db` names."""
+    from reconcile_tui.config import SERVER_SCHEMES
     from reconcile_tui.tui.launch import run_demo
 
-    return run_demo(seed=seed)
+    server = invocation.db if str(invocation.db).startswith(SERVER_SCHEMES) else None
+    return run_demo(seed=seed, database=server)
 
 
 @cli.command("import")

@@ -110,6 +110,10 @@ class Workspace:
     def close(self) -> None:
         self.store.close()
 
+    def holds_anything(self) -> bool:
+        """Whether the database holds anything at all (the demo needs an empty one)."""
+        return self.store.first_filled_table() is not None
+
     def __enter__(self) -> Workspace:
         return self
 

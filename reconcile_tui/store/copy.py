@@ -35,12 +35,12 @@ class CopyCounts:
 def copy_store(source: Store, destination: Store) -> CopyCounts:
     """Copy every row of `source` into the empty `destination`, in one transaction."""
     tables = current_tables()
-    for table in tables:
-        if destination.query_one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
-            raise BadInput(
-                f"database {destination.path} already holds data ({table}): copy into an"
-                " empty database"
-            )
+    filled = destination.first_filled_table()
+    if filled is not None:
+        raise BadInput(
+            f"database {destination.path} already holds data ({filled}): copy into an"
+            " empty database"
+        )
     counts: dict[str, int] = {}
     with destination.write() as conn:
         for table in tables:

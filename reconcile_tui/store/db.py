@@ -304,6 +304,13 @@ class Store:
             ).fetchall()
         return [(str(name), str(statement)) for name, statement in rows]
 
+    def first_filled_table(self) -> str | None:
+        """The first table holding a row, or None for an empty store."""
+        for table in schema.current_tables():
+            if self.query_one(f"SELECT 1 FROM {table} LIMIT 1") is not None:
+                return table
+        return None
+
     def integrity_problems(self) -> list[str]:
         """What `integrity_check` and `foreign_key_check` report; empty when healthy (a
         server keeps its own integrity)."""

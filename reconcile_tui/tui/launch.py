@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from reconcile_tui.config import ApiSettings, Settings, StoreSettings, load_settings
+from reconcile_tui.errors import BadInput
 from reconcile_tui.tui.app import ReconcileApp, build_app
 
 __all__ = ["SAMPLE", "prepare_demo", "run_app", "run_demo"]
@@ -78,27 +79,36 @@ def run_app(settings: Settings, *, db_path: Path | str) -> int:
     return app.return_code or 0
 
 
-def prepare_demo(folder: Path, sandbox_url: str, token: str) -> Settings:
-    """Import the sample scenario into a new database in `folder`, fetch the sandbox's
-    balances and check them; returns settings that point the app at both."""
+def prepare_demo(
+    folder: Path, sandbox_url: str, token: str, database: Path | str | None = None
+) -> Settings:
+    """Import the sample scenario into a new database in `folder` (or into `database`, an
+    empty server's, docs/postgresql.md), fetch the sandbox's balances and check them;
+    returns settings that point the app at both."""
     from reconcile_tui.workspace import Workspace  # the demo's own setup, before the app
 
     settings = load_settings(environ={}).model_copy(
         update={
             "api": ApiSettings(url=sandbox_url, token=SecretStr(token)),
-            "store": StoreSettings(path=folder / "demo.db"),
+            "store": StoreSettings(path=database or folder / "demo.db"),
         }
     )
     with Workspace(settings) as workspace:
+        if workspace.holds_anything():
+            raise BadInput(
+                f"database {workspace.store.path} already holds data: the demo needs an"
+                " empty one, so that sample data never mixes with your books"
+            )
         workspace.import_files([folder / "scenario" / "merchant.csv"])
         fetched = workspace.fetch()
         workspace.check(fetched.snapshot_id, fetched.snapshot)
     return settings
 
 
-def run_demo(seed: int | None = None) -> int:
+def run_demo(seed: int | None = None, database: Path | str | None = None) -> int:
     """The app on the built-in sandbox (a real HTTP server on a free loopback port) and the
-    sample scenario, in a temporary database: no credentials, no network, nothing kept."""
+    sample scenario, in a temporary database (or the empty server database given): no
+    credentials, no network, nothing kept but what a server keeps."""
     # The sandbox (a web server and a scenario generator) is loaded for the demo only.
     from reconcile_tui.sandbox import SandboxConfig, generate_scenario, start_sandbox
 
@@ -110,7 +120,7 @@ def run_demo(seed: int | None = None) -> int:
         )
         generate_scenario(folder / "scenario", config, discrepancies=SAMPLE["discrepancies"])
         with start_sandbox(config) as sandbox:
-            settings = prepare_demo(folder, sandbox.url, sandbox.token)
+            settings = prepare_demo(folder, sandbox.url, sandbox.token, database)
             note = (
                 f"sandbox gateway at {sandbox.url} · sample scenario: seed {config.seed},"
                 f" {config.records} records, {SAMPLE['discrepancies']} planted mistakes"

@@ -399,6 +399,7 @@ class Workspace:
             kind=found["kind"],
             currency=found["currency"],
             message=found["message"],
+            run_id=found["run_id"],
         )
         return {**found, "acknowledged": True, "accepted": accepted}
 
@@ -504,7 +505,7 @@ class Workspace:
                 f"{prefix!r} matches several discrepancies or causes: {candidates}{more};"
                 " give more of the id"
             )
-        return (exact or matches)[0]
+        return {**(exact or matches)[0], "run_id": run.id}
 
     def export(self, path: Path, fmt: str = "csv", *, discrepancies: bool = False) -> int:
         """Write the latest run's causes (and, asked, its discrepancies) to `path`

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import same_amount
 from reconcile_tui.store.db import Store
 
 __all__ = [
     "WITHDRAWN",
     "Acknowledgement",
+    "NewerCheck",
     "acknowledgement_in_force",
     "acknowledgements",
     "history_of",
@@ -44,6 +46,11 @@ class Acknowledgement:
         return same_amount(self.difference, difference)
 
 
+class NewerCheck(DatabaseError):
+    """A check stored a newer run while an acknowledgement was being made, and that run
+    no longer holds what was accepted: nothing is recorded (exit 4; docs/postgresql.md)."""
+
+
 def record_acknowledgement(
     store: Store,
     acknowledgement: Acknowledgement,
@@ -51,9 +58,16 @@ def record_acknowledgement(
     kind: str,
     currency: str | None,
     message: str,
+    run_id: int | None = None,
 ) -> None:
-    """Append an acknowledgement (with what it was about, for the audit trail)."""
+    """Append an acknowledgement (with what it was about, for the audit trail).
+
+    `run_id` is the run it was read from: when a newer check landed in between, it is
+    recorded only if the newest run still holds that id at the accepted amount, so a
+    race with another person's `check` never accepts what nobody looked at."""
     with store.write() as conn:
+        if run_id is not None:
+            _still_holds(store, acknowledgement, run_id)
         conn.execute(
             """INSERT INTO acknowledgements (discrepancy_id, acknowledged_by, acknowledged_at,
                    note, difference, kind, currency, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -68,6 +82,28 @@ def record_acknowledgement(
                 message,
             ),
         )
+
+
+def _still_holds(store: Store, acknowledgement: Acknowledgement, run_id: int) -> None:
+    newest = store.conn.execute("SELECT max(id) FROM runs").fetchone()[0]
+    if newest is None or int(newest) == run_id:
+        return
+    item = acknowledgement.discrepancy_id
+    rows = store.conn.execute(
+        """SELECT amount FROM run_causes WHERE run_id = ? AND id = ?
+           UNION ALL SELECT difference FROM run_discrepancies WHERE run_id = ? AND id = ?""",
+        (newest, item, newest, item),
+    ).fetchall()
+    if not rows:
+        why = "which no longer finds it"
+    elif not acknowledgement.covers(None if rows[0][0] is None else Decimal(rows[0][0])):
+        why = f"where its amount is now {rows[0][0]}"
+    else:
+        return
+    raise NewerCheck(
+        f"a newer check (run #{newest}) was stored while {item} was being acknowledged, {why}:"
+        " nothing was recorded; look at the new findings and acknowledge again"
+    )
 
 
 # The newest acknowledgement of each id, unless it is a withdrawal.

@@ -170,8 +170,7 @@ def import_file(
                 staged = _stage_carefully(conn, stream, layout, shown, parser_for, progress)
             return _merge(store, shown, layout, staged, now, quarantine=quarantine, dry_run=dry_run)
         finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            store.rollback()
             # The staging tables die with the connection; dropping a million staged rows
             # here would cost a second for nothing. The next import recreates them.
 

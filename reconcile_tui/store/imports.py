@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Final
 
 from reconcile_tui.store.db import Connection, load_rows
+from reconcile_tui.store.postgres import PostgresConnection
 
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Store
@@ -134,6 +135,10 @@ def finish_staging(conn: Connection) -> None:
     )
     conn.execute("DELETE FROM staged WHERE line IN (SELECT line FROM staged_repeats)")
     conn.execute("COMMIT")
+    if isinstance(conn, PostgresConnection):
+        # A server's autovacuum never sees temporary tables: without statistics the
+        # merge's joins would be planned for an empty table (docs/postgresql.md).
+        conn.execute("ANALYZE staged")
 
 
 def find_earlier_import(

@@ -32,12 +32,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 __all__ = [
     "ENVIRONMENT",
     "Cluster",
     "NoPostgres",
+    "create_database",
+    "drop_database",
     "find_server_binaries",
     "fresh_database",
     "masked",
@@ -46,6 +48,7 @@ __all__ = [
     "terminate_backends",
     "terminated_when_running",
     "with_database",
+    "without_password",
     "wrong_password",
 ]
 
@@ -90,6 +93,18 @@ def wrong_password(url: str) -> str:
     name = user.split(":", 1)[0] or ROLE
     refused = "wrong-" + secrets.token_hex(8)
     return urlunsplit(parts._replace(netloc=f"{name}:{refused}@{host}"))
+
+
+def without_password(url: str) -> tuple[str, str | None]:
+    """(`url` without its password, the password): for a child process, which then reads
+    the password from PGPASSWORD rather than from a command line anyone may list."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}@{host}")), unquote(
+        parts.password
+    )
 
 
 def with_database(url: str, database: str) -> str:
@@ -319,22 +334,35 @@ def _connect(url: str) -> Any:
     return psycopg.connect(url, autocommit=True)
 
 
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database (a copy of template0) on the server; dropped when the block
-    ends, whoever is still connected to it."""
+def create_database(server_url: str) -> str:
+    """A new, empty database (a copy of template0) on the server; its URL."""
     from psycopg import sql
 
     name = f"reconcile_test_{uuid.uuid4().hex[:16]}"
     with _connect(server_url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, database_url: str) -> None:
+    """Drop the database `database_url` names, whoever is still connected to it."""
+    from psycopg import sql
+
+    name = unquote(urlsplit(database_url).path.lstrip("/"))
+    with _connect(server_url) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server, dropped when the block ends."""
+    database_url = create_database(server_url)
     try:
-        yield with_database(server_url, name)
+        yield database_url
     finally:
-        with _connect(server_url) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        drop_database(server_url, database_url)
 
 
 _OTHER_BACKENDS: Final = (

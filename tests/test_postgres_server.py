@@ -81,6 +81,11 @@ def test_masked_urls_never_show_the_password():
     assert postgres.masked("postgresql://alice@db.example/books") == (
         "postgresql://alice@db.example/books"
     )
+    # A child process gets the URL without the password, and the password apart.
+    assert postgres.without_password("postgresql://alice:p%40ss@db.example/books") == (
+        "postgresql://alice@db.example/books",
+        "p@ss",
+    )
 
 
 def test_cutting_the_backends_breaks_the_open_connection_and_the_server_stays_up(postgres_url):

@@ -143,7 +143,7 @@ def test_binaries_older_than_the_product_supports_are_not_taken(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_ci_commands_start_a_server_and_remove_it():
+def test_the_ci_commands_start_a_server_that_stops_restarts_and_is_removed():
     # A directory of its own under the system's temporary folder: the server's user must
     # reach it, and pytest's own folders are private to the user running the tests.
     directory = Path(tempfile.mkdtemp(prefix="reconcile-ci-"))
@@ -157,6 +157,14 @@ def test_the_ci_commands_start_a_server_and_remove_it():
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT current_user").fetchone() == (postgres.ROLE,)
             conn.execute("CREATE TABLE t (n INT)")  # the role may create in its database
+        # The whole server gone, then back, for a test that needs more than a cut connection.
+        cluster = postgres.Cluster.load(directory)
+        cluster.stop()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(url)
+        cluster.start()
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
     finally:
         stopped = subprocess.run(
             [*run, "stop", str(directory)], cwd=ROOT, capture_output=True, text=True, check=False

@@ -5,6 +5,10 @@ and the sandbox gateway on a real loopback socket.
 records, the API page's clock), with `.url`, `.client_id`, `.client_secret` and `.token`
 (the static bearer token, read scope). `sandbox_factory(config)` starts more, each on its
 own free port, all stopped when the test ends.
+
+`postgres_server` is one PostgreSQL server for the session (a URL: `RECONCILE_TEST_POSTGRES`
+when set, else a throwaway cluster of our own); `postgres_url` is a new, empty database on
+it for one test, dropped afterwards. The fault helpers are in `tests/postgres.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from reconcile_tui.config import load_settings
 from reconcile_tui.sandbox import RunningSandbox, SandboxConfig, start_sandbox
 from reconcile_tui.store.db import Store
 from reconcile_tui.workspace import Workspace
+from tests import postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_PAGE = FIXTURES / "api_page"
@@ -82,3 +87,18 @@ def sandbox_factory() -> Iterator[Callable[[SandboxConfig], RunningSandbox]]:
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    try:
+        with postgres.server_for_tests() as url:
+            yield url
+    except postgres.NoPostgres as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    with postgres.fresh_database(postgres_server) as url:
+        yield url

@@ -37,19 +37,30 @@ WALLET_A = "550e8400-e29b-41d4-a716-446655440000"
 WALLET_B = "660e8400-e29b-41d4-a716-446655440001"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The test's database, on each store: a SQLite file, then (the same test again) a new
+    database on the PostgreSQL server (docs/postgresql.md)."""
+    if request.param == "sqlite":
+        return tmp_path / "reconcile.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
+def db_file(tmp_path: Path) -> Path:
+    """A SQLite database file, for what only a file has (permissions, locks, damage)."""
     return tmp_path / "reconcile.db"
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+def store(db_path: Path | str) -> Iterator[Store]:
     with Store(db_path) as opened:
         yield opened
 
 
 @pytest.fixture
-def workspace(db_path: Path) -> Iterator[Workspace]:
+def workspace(db_path: Path | str) -> Iterator[Workspace]:
     with Workspace(load_settings(environ={}), db_path=db_path, clock=lambda: PAGE_CLOCK) as opened:
         yield opened
 

@@ -97,6 +97,8 @@ def to_postgres(sql: str) -> str:
         code = _TEMP_INDEX.sub("INDEX ", code)
         code = _TEMP_TABLE.sub("pg_temp.", code)
         code = code.replace("BEGIN IMMEDIATE", "BEGIN")
+        # SQLite's LIKE ignores the case of ASCII letters; ILIKE does so on the server.
+        code = code.replace(" LIKE ", " ILIKE ")
         pieces[index] = code
     for index in range(1, len(pieces), 2):
         pieces[index] = pieces[index].replace("%", "%%")

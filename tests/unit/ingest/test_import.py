@@ -11,6 +11,7 @@ from reconcile_tui.errors import BadFile, BadInput
 from reconcile_tui.ingest.importer import ImportCancelled, import_file
 from reconcile_tui.ingest.mapping import Layout, load_mapping
 from reconcile_tui.store.db import Store
+from reconcile_tui.store.schema import current_tables
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, WALLET_A, WALLET_B
 
 GOOD = DEFAULT_HEADER + (
@@ -30,8 +31,13 @@ def records(store: Store) -> list[tuple]:
     ]
 
 
-def dump(store: Store) -> list[str]:
-    return list(store.conn.iterdump())
+def dump(store: Store) -> list[tuple]:
+    """Every row of every table, on either store."""
+    return [
+        (table, *row)
+        for table in current_tables()
+        for row in store.query(f"SELECT * FROM {table} ORDER BY 1")
+    ]
 
 
 def run(store: Store, path: Path, layout: Layout | None = None, **options):
@@ -450,12 +456,13 @@ def test_a_directory_given_as_a_file_is_bad_input(store, tmp_path):
 
 def test_a_bulk_import_leaves_every_index_as_the_schema_made_it(store, write_csv):
     def indexes() -> list[tuple]:
-        return [
-            tuple(r)
-            for r in store.query(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
-            )
-        ]
+        listed = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " ORDER BY indexname"
+            if store.server
+            else "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
+        )
+        return [tuple(r) for r in store.query(listed)]
 
     before = indexes()
     assert run(store, write_csv(GOOD)).inserted == 3  # the first import rebuilds them

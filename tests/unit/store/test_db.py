@@ -12,8 +12,8 @@ from reconcile_tui.store.db import Store
 from reconcile_tui.store.schema import SCHEMA_VERSION
 
 
-def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
-    with Store(db_path) as store:
+def test_a_new_database_is_migrated_and_marked_as_ours(db_file):
+    with Store(db_file) as store:
         assert store.query_one("PRAGMA user_version")[0] == SCHEMA_VERSION
         assert store.query_one("PRAGMA application_id")[0] == 0x52434E54
         assert store.query_one("PRAGMA journal_mode")[0] == "wal"
@@ -36,17 +36,17 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_path):
             r[0] for r in strict
         }
     # Opening again migrates nothing twice.
-    with Store(db_path) as store:
+    with Store(db_file) as store:
         assert len(store.query("SELECT * FROM _sqlite_migrations")) == len(applied)
 
 
-def test_a_database_from_a_newer_version_is_refused_with_exit_4(db_path):
-    Store(db_path).close()
-    conn = sqlite3.connect(db_path)
+def test_a_database_from_a_newer_version_is_refused_with_exit_4(db_file):
+    Store(db_file).close()
+    conn = sqlite3.connect(db_file)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(DatabaseError, match="newer than this reconcile-tui understands") as caught:
-        Store(db_path)
+        Store(db_file)
     assert caught.value.exit_code == 4
 
 
@@ -82,12 +82,12 @@ def test_a_write_that_fails_leaves_nothing_behind(store):
     assert [tuple(r) for r in store.query("SELECT * FROM meta")] == [("a", "1")]
 
 
-def test_a_write_lock_held_past_the_timeout_is_a_clear_database_error(db_path):
-    Store(db_path).close()
-    holder = sqlite3.connect(db_path, isolation_level=None)
+def test_a_write_lock_held_past_the_timeout_is_a_clear_database_error(db_file):
+    Store(db_file).close()
+    holder = sqlite3.connect(db_file, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with Store(db_path, busy_timeout=0.2) as waiting:
+        with Store(db_file, busy_timeout=0.2) as waiting:
             with (
                 pytest.raises(DatabaseError, match="locked by another process") as caught,
                 waiting.write(),
@@ -101,23 +101,24 @@ def test_a_write_lock_held_past_the_timeout_is_a_clear_database_error(db_path):
         holder.close()
 
 
-def test_a_writer_waits_for_a_short_lock_instead_of_failing(db_path):
-    Store(db_path).close()
-    holder = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
+def test_a_writer_waits_for_a_short_lock_instead_of_failing(db_file):
+    Store(db_file).close()
+    holder = sqlite3.connect(db_file, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
     release.start()
     try:
-        with Store(db_path, busy_timeout=10) as waiting, waiting.write() as conn:
+        with Store(db_file, busy_timeout=10) as waiting, waiting.write() as conn:
             conn.execute("INSERT INTO meta VALUES ('waited', 'yes')")
     finally:
         release.join()
         holder.close()
-    with Store(db_path) as store:
+    with Store(db_file) as store:
         assert store.query_one("SELECT value FROM meta WHERE key = 'waited'")[0] == "yes"
 
 
-def test_a_full_disk_is_a_clear_error_and_the_write_is_rolled_back(store):
+def test_a_full_disk_is_a_clear_error_and_the_write_is_rolled_back(db_file):
+    store = Store(db_file)
     page_count = store.query_one("PRAGMA page_count")[0]
     store.conn.execute(f"PRAGMA max_page_count = {page_count}")
     with pytest.raises(DatabaseError, match="the disk is full"), store.write() as conn:

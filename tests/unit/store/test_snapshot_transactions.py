@@ -62,8 +62,10 @@ def test_transactions_come_back_as_fetched_in_the_order_served(store):
 
 def test_amounts_are_canonical_text_and_times_utc_in_the_table(store):
     snapshot_id = save_snapshot(store, with_listing(2), source="api")
+    # Money is TEXT in a SQLite file and NUMERIC on a server; both read back the same text.
+    kind = "pg_typeof(amount)::text" if store.server else "typeof(amount)"
     row = store.query_one(
-        "SELECT amount, fee_amount, net_amount, created_at, order_id, typeof(amount)"
+        f"SELECT amount, fee_amount, net_amount, created_at, order_id, {kind}"
         " FROM snapshot_transactions WHERE snapshot_id = ? AND position = 1",
         (snapshot_id,),
     )
@@ -73,7 +75,7 @@ def test_amounts_are_canonical_text_and_times_utc_in_the_table(store):
         "1.00",
         "2025-01-09T08:00:00Z",
         "ORD-1",
-        "text",
+        "numeric" if store.server else "text",
     )
 
 

@@ -15,6 +15,7 @@ IMMEDIATE` takes its write lock: two people writing at once queue, never interle
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -294,6 +295,9 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     import psycopg
     from psycopg.types.string import TextLoader
 
+    # The driver logs a second line of its own for a connection it loses mid-COPY; the
+    # user gets the store's one line (docs/postgresql.md, "Faults").
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     seconds = max(1, int(timeout))
     conn = psycopg.connect(
         url,

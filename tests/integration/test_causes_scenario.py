@@ -123,7 +123,7 @@ def env_of(sandbox: RunningSandbox, db: Path) -> dict[str, str]:
 @pytest.mark.parametrize("period", PERIODS)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_check_reports_exactly_the_planted_causes(
-    cli, sandbox_factory, tmp_path, seed, period, interval
+    cli, sandbox_factory, tmp_path, db_path, seed, period, interval
 ):
     folder = tmp_path / "scenario"
     generate(cli, folder, seed, period, interval, PLANTS)
@@ -131,7 +131,7 @@ def test_check_reports_exactly_the_planted_causes(
     plants = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))["plants"]
     assert len(plants) == PLANTS
     sandbox = serve(sandbox_factory, folder)
-    env = env_of(sandbox, tmp_path / "books.db")
+    env = env_of(sandbox, db_path)
     window = ["--period", period, "--interval", interval]
 
     assert cli("import", folder / "merchant.csv", env=env).code == 0
@@ -154,13 +154,13 @@ def test_check_reports_exactly_the_planted_causes(
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_the_repaired_books_exit_0(cli, sandbox_factory, tmp_path, seed):
+def test_the_repaired_books_exit_0(cli, sandbox_factory, tmp_path, db_path, seed):
     folder = tmp_path / "repaired"
     generate(cli, folder, seed, "7d", "daily", 0)
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     assert expected["summary"]["causes"]["errors"] == 0
     sandbox = serve(sandbox_factory, folder)
-    env = env_of(sandbox, tmp_path / "books.db")
+    env = env_of(sandbox, db_path)
     assert cli("import", folder / "merchant.csv", env=env).code == 0
     result = cli("check", "--format", "json", env=env)
     assert result.code == 0, result.err

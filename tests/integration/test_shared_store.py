@@ -1,0 +1,345 @@
+"""The shared store on a real PostgreSQL server: faults, several people at once, `db copy`.
+
+Every other store, engine and CLI test runs on both stores through the `db_path` fixture;
+these are what only a server has (docs/postgresql.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconcile_tui.cli import main
+from reconcile_tui.errors import DatabaseError
+from reconcile_tui.store.acks import Acknowledgement, NewerCheck, record_acknowledgement
+from reconcile_tui.store.db import Store
+from reconcile_tui.store.postgres import WRITE_LOCK
+from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
+from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
+from tests.postgres import (
+    masked,
+    terminated_when_running,
+    without_password,
+    wrong_password,
+)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """Run `reconcile-tui ARGS` in-process, with a clean environment."""
+    for name in ("RECONCILE_DB", "CRYPTOFUSE_API_URL", "CRYPTOFUSE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+
+    def run(*args: str | Path) -> Result:
+        with pytest.raises(SystemExit) as exited:
+            main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return Result(int(exited.value.code or 0), out, err)
+
+    return run
+
+
+def scenario_check(cli, db: str | Path, *extra: str | Path) -> Result:
+    return cli(
+        "--db", db, "--config", SCENARIO / "reconcile.toml", "check",
+        "--records", SCENARIO / "records.csv", "--api-dir", SCENARIO / "api", *extra,
+    )  # fmt: skip
+
+
+def rows_of(url: str, sql: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def big_file(path: Path, rows: int) -> Path:
+    lines = [
+        f"B-{n:07d},2025-01-{1 + n % 14:02d}T10:00:00Z,ETH,{WALLET_A},deposit,"
+        f"1.{n:018d},0,confirmed,\n"
+        for n in range(rows)
+    ]
+    path.write_text(DEFAULT_HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+# -- the schema -----------------------------------------------------------------------
+
+
+def test_a_new_server_database_is_migrated_once_and_recorded(postgres_url):
+    with Store(postgres_url) as store:
+        assert store.server
+        applied = store.query("SELECT name FROM reconcile_migrations ORDER BY name")
+        assert len(applied) == SCHEMA_VERSION
+        kinds = dict(
+            store.query(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name = 'records'"
+            )
+        )
+        assert kinds["amount"] == kinds["fee"] == "numeric"
+    with Store(postgres_url) as again:
+        assert len(again.query("SELECT * FROM reconcile_migrations")) == SCHEMA_VERSION
+    tables = {row[0] for row in rows_of(postgres_url, "SELECT tablename FROM pg_tables")}
+    assert set(current_tables()) <= tables
+
+
+def test_two_people_opening_a_new_database_at_once_migrate_it_exactly_once(postgres_url):
+    problems: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            Store(postgres_url).close()
+        except BaseException as error:
+            problems.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert rows_of(postgres_url, "SELECT count(*) FROM reconcile_migrations") == [(SCHEMA_VERSION,)]
+
+
+def test_a_server_database_from_a_newer_version_is_refused_with_exit_4(cli, postgres_url):
+    Store(postgres_url).close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute(
+            "INSERT INTO reconcile_migrations VALUES ('reconcile_tui', '9999_future', 'x')"
+        )
+    result = cli("--db", postgres_url, "check", "--offline")
+    assert result.code == 4
+    assert "newer than this reconcile-tui understands" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_server_database_of_another_application_is_refused(cli, postgres_url):
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    result = cli("--db", postgres_url, "check", "--offline")
+    assert result.code == 4
+    assert "is not a reconcile-tui database" in result.err
+
+
+# -- connection faults ------------------------------------------------------------------
+
+
+def test_a_wrong_password_is_one_line_exit_4_and_never_printed(cli, postgres_url):
+    refused = wrong_password(postgres_url)
+    password = without_password(refused)[1]
+    assert password
+    result = cli("--db", refused, "check", "--offline")
+    assert result.code == 4
+    assert "refused the user or password" in result.err
+    assert password not in result.out + result.err
+    assert "********" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_the_server_password_is_masked_in_every_message(cli, postgres_url):
+    password = without_password(postgres_url)[1]
+    assert password
+    result = cli("--db", postgres_url, "ack", "deadbeef", "--note", "x")
+    assert result.code == 2  # no check has run yet
+    assert password not in result.out + result.err
+    assert masked(postgres_url).split("@")[1] in result.err
+
+
+def test_a_server_that_cannot_be_reached_is_one_line_exit_4(cli, postgres_url, tmp_path):
+    closed = postgres_url.replace(postgres_url.split("@")[1].split("/")[0], "127.0.0.1:9")
+    result = cli("--db", closed, "check", "--offline")
+    assert result.code == 4
+    assert "cannot connect to the server" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.db"))  # a URL is never taken for a file's name
+
+
+@pytest.mark.parametrize("statement", ["COPY", "INSERT INTO records"])
+def test_a_server_gone_mid_import_leaves_nothing_half_written(
+    cli, postgres_url, tmp_path, statement
+):
+    # The database exists and is migrated before the import starts.
+    Store(postgres_url).close()
+    source = big_file(tmp_path / "big.csv", 60_000)
+    with terminated_when_running(postgres_url, statement) as cut:
+        result = cli("--db", postgres_url, "import", source)
+    assert cut.cut, f"no {statement} was seen running"
+    assert result.code == 4
+    assert "connection to the server was lost" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert rows_of(postgres_url, "SELECT count(*) FROM records") == [(0,)]
+    assert rows_of(postgres_url, "SELECT count(*) FROM imports") == [(0,)]
+    # The next import of the same file goes through whole.
+    again = cli("--db", postgres_url, "import", source)
+    assert again.code == 0, again.err
+    assert rows_of(postgres_url, "SELECT count(*) FROM records") == [(60_000,)]
+
+
+def test_a_writer_waits_for_another_and_gives_up_past_the_timeout(postgres_url):
+    Store(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+        with Store(postgres_url, busy_timeout=0.5) as store:
+            with (
+                pytest.raises(DatabaseError, match="locked by another writer") as caught,
+                store.write() as conn,
+            ):
+                conn.execute("INSERT INTO meta VALUES ('a', 'b')")
+            assert caught.value.exit_code == 4
+            # A short wait is no failure: the write goes through once the lock is free.
+            threading.Timer(0.3, other.execute, ("SELECT pg_advisory_unlock_all()",)).start()
+            with Store(postgres_url, busy_timeout=10) as patient, patient.write() as conn:
+                conn.execute("INSERT INTO meta VALUES ('a', 'b')")
+    assert rows_of(postgres_url, "SELECT key FROM meta") == [("a",)]
+
+
+# -- several people at once -------------------------------------------------------------
+
+
+def _run_cli(url: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    bare, password = without_password(url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILE_", "CRYPTOFUSE_"))}
+    if password:
+        env["PGPASSWORD"] = password
+    return subprocess.run(
+        [sys.executable, "-m", "reconcile_tui", "--db", bare, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_several_processes_acknowledging_and_importing_at_once_lose_nothing(
+    cli, postgres_url, tmp_path
+):
+    first = scenario_check(cli, postgres_url, "--format", "json")
+    assert first.code == 1, first.err
+    causes = [cause["id"] for cause in json.loads(first.out)["causes"]]
+    assert len(causes) >= 4
+    files = [big_file(tmp_path / f"part{n}.csv", 20_000) for n in range(2)]
+    # Two files of distinct references: each must land whole.
+    text = files[1].read_text(encoding="utf-8").replace("B-", "C-")
+    files[1].write_text(text, encoding="utf-8")
+
+    with_threads: list[subprocess.CompletedProcess[str]] = []
+    lock = threading.Lock()
+
+    def run(*args: str | Path) -> None:
+        done = _run_cli(postgres_url, *args)
+        with lock:
+            with_threads.append(done)
+
+    jobs = [
+        ("ack", cause, "--note", f"checked {n}", "--by", f"person{n}")
+        for n, cause in enumerate(causes)
+    ]
+    jobs += [("import", path) for path in files]
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for done in with_threads:
+        assert done.returncode == 0, done.stderr
+    acknowledged = rows_of(
+        postgres_url, "SELECT discrepancy_id, acknowledged_by FROM acknowledgements"
+    )
+    assert sorted(acknowledged) == sorted((cause, f"person{n}") for n, cause in enumerate(causes))
+    counted = dict(
+        rows_of(postgres_url, "SELECT left(reference, 2), count(*) FROM records GROUP BY 1")
+    )
+    assert counted["B-"] == counted["C-"] == 20_000
+    imports = rows_of(postgres_url, "SELECT inserted FROM imports ORDER BY id")
+    assert sorted(imports)[-2:] == [(20_000,), (20_000,)]
+
+
+def test_an_acknowledgement_racing_a_newer_check_says_so(cli, postgres_url, tmp_path):
+    assert scenario_check(cli, postgres_url).code == 1
+    with Store(postgres_url) as store:
+        (run_id,) = store.query_one("SELECT max(id) FROM runs")
+        cause = store.query_one(
+            "SELECT id, amount FROM run_causes WHERE run_id = ? AND amount IS NOT NULL"
+            " ORDER BY position LIMIT 1",
+            (run_id,),
+        )
+    # Another person's check lands meanwhile, with the same findings: the acknowledgement
+    # still holds what was looked at, and is recorded.
+    assert scenario_check(cli, postgres_url).code == 1
+    same = Acknowledgement(cause["id"], "ann", "2025-01-15T10:00:00Z", "ok", cause["amount"])
+    with Store(postgres_url) as store:
+        record_acknowledgement(store, same, kind="k", currency=None, message="m", run_id=run_id)
+    # Accepting an amount the newest run no longer holds is refused, and nothing recorded.
+    stale = Acknowledgement(cause["id"], "bob", "2025-01-15T10:00:00Z", "ok", "123.456")
+    with Store(postgres_url) as store:
+        with pytest.raises(NewerCheck, match="a newer check") as caught:
+            record_acknowledgement(
+                store, stale, kind="k", currency=None, message="m", run_id=run_id
+            )
+        assert caught.value.exit_code == 4
+        assert [row[0] for row in store.query("SELECT acknowledged_by FROM acknowledgements")] == [
+            "ann"
+        ]
+
+
+# -- db copy --------------------------------------------------------------------------
+
+
+def _document(result: Result) -> dict:
+    document = json.loads(result.out)
+    document.pop("generated_at")
+    return document
+
+
+def test_db_copy_moves_a_whole_store_to_a_server_and_back(cli, postgres_url, tmp_path):
+    mine = tmp_path / "mine.db"
+    assert scenario_check(cli, mine).code == 1
+    exported = tmp_path / "findings.json"
+    assert cli("--db", mine, "export", "--output", exported, "--format", "json").code == 0
+    cause = json.loads(exported.read_text(encoding="utf-8"))["causes"][0]["id"]
+    assert cli("--db", mine, "ack", cause, "--note", "bank statement agrees").code == 0
+    before = cli("--db", mine, "check", "--offline", "--format", "json")
+
+    copied = cli("db", "copy", mine, postgres_url)
+    assert copied.code == 0, copied.err
+    assert "1 acknowledgements" in copied.out
+    on_server = cli("--db", postgres_url, "check", "--offline", "--format", "json")
+    assert _document(on_server) == _document(before)
+    # The server numbers new rows after the copied ones.
+    assert cli("--db", postgres_url, "ack", cause, "--note", "again").code == 0
+    ids = rows_of(postgres_url, "SELECT id FROM acknowledgements ORDER BY id")
+    assert [row[0] for row in ids] == [1, 2]
+
+    back = tmp_path / "back.db"
+    assert cli("db", "copy", postgres_url, back).code == 0
+    assert _document(cli("--db", back, "check", "--offline", "--format", "json")) == _document(
+        cli("--db", postgres_url, "check", "--offline", "--format", "json")
+    )
+
+
+def test_db_copy_never_mixes_into_a_store_that_holds_data(cli, postgres_url, tmp_path):
+    mine = tmp_path / "mine.db"
+    assert scenario_check(cli, mine).code == 1
+    assert cli("db", "copy", mine, postgres_url).code == 0
+    again = cli("db", "copy", mine, postgres_url)
+    assert again.code == 2
+    assert "already holds data" in again.err
+    assert cli("db", "copy", tmp_path / "missing.db", postgres_url).code == 2
+    assert not (tmp_path / "missing.db").exists()

@@ -26,8 +26,8 @@ def many_rows(path: Path, count: int, prefix: str = "R") -> Path:
     return path
 
 
-def test_a_full_disk_during_import_is_one_clear_error_and_nothing_partial(db_path, tmp_path):
-    with Store(db_path) as store:
+def test_a_full_disk_during_import_is_one_clear_error_and_nothing_partial(db_file, tmp_path):
+    with Store(db_file) as store:
         import_file(store, SCENARIO / "records_repaired.csv", now=PAGE_CLOCK)
         before = list(store.conn.iterdump())
         pages = store.query_one("PRAGMA page_count")[0]

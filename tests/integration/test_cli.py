@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconcile_tui.cli import main
+from reconcile_tui.store.db import Store
 from reconcile_tui.store.schema import SCHEMA_VERSION
 from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
 
@@ -149,7 +150,8 @@ def test_dry_run_writes_nothing(cli, db_path):
     result = cli("--db", db_path, "import", "--dry-run", SCENARIO / "records.csv")
     assert result.code == 0
     assert "would import: 14 rows read, 13 new" in result.out
-    assert sqlite3.connect(db_path).execute("SELECT count(*) FROM records").fetchone() == (0,)
+    with Store(db_path) as store:
+        assert store.query_one("SELECT count(*) FROM records")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -179,25 +181,25 @@ def test_a_float_in_the_configuration_is_refused(cli, db_path, tmp_path):
     assert "TOML float" in result.err
 
 
-def test_a_database_from_a_newer_version_exits_4(cli, db_path):
-    cli("--db", db_path, "import", SCENARIO / "records.csv")
-    conn = sqlite3.connect(db_path)
+def test_a_database_from_a_newer_version_exits_4(cli, db_file):
+    cli("--db", db_file, "import", SCENARIO / "records.csv")
+    conn = sqlite3.connect(db_file)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    result = cli("--db", db_path, "check", "--offline")
+    result = cli("--db", db_file, "check", "--offline")
     assert result.code == 4
     assert "upgrade reconcile-tui" in result.err
 
 
-def test_a_locked_database_exits_4(cli, db_path, tmp_path):
+def test_a_locked_database_exits_4(cli, db_file, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[store]\nbusy_timeout = 0.2\n")
-    cli("--db", db_path, "import", SCENARIO / "records.csv")
-    holder = sqlite3.connect(db_path, isolation_level=None)
+    cli("--db", db_file, "import", SCENARIO / "records.csv")
+    holder = sqlite3.connect(db_file, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
         result = cli(
-            "--db", db_path, "--config", config, "import", SCENARIO / "records_repaired.csv"
+            "--db", db_file, "--config", config, "import", SCENARIO / "records_repaired.csv"
         )
     finally:
         holder.execute("ROLLBACK")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from reconcile_tui.store.db import Store
 from tests.conftest import SCENARIO, WALLET_A
 from tests.integration import test_cli
 
@@ -24,9 +24,9 @@ scenario_check = test_cli.scenario_check
 SCRIPT = Path(sys.executable).parent / "reconcile-tui"
 
 
-def _acknowledgements(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT * FROM acknowledgements").fetchall()
+def _acknowledgements(db: Path | str) -> list[tuple]:
+    with Store(db) as store:
+        return [tuple(row) for row in store.query("SELECT * FROM acknowledgements")]
 
 
 @pytest.mark.parametrize("given", ["", "%", "_%_", "%%%%%%%%", "________", "  "])

@@ -62,7 +62,7 @@ def big_csv(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def earlier_state(db_path: Path, tmp_path: Path) -> list[str]:
+def earlier_state(db_file: Path, tmp_path: Path) -> list[str]:
     """A database that already holds one import, and its full dump."""
     first = tmp_path / "first.csv"
     first.write_text(
@@ -71,22 +71,22 @@ def earlier_state(db_path: Path, tmp_path: Path) -> list[str]:
     child = tmp_path / "child.py"
     child.write_text(CHILD)
     subprocess.run(
-        [sys.executable, str(child), str(db_path), str(first), "-"], check=True, capture_output=True
+        [sys.executable, str(child), str(db_file), str(first), "-"], check=True, capture_output=True
     )
-    with Store(db_path) as store:
+    with Store(db_file) as store:
         return list(store.conn.iterdump())
 
 
-def assert_untouched(db_path: Path, before: list[str]) -> None:
-    with Store(db_path) as store:
+def assert_untouched(db_file: Path, before: list[str]) -> None:
+    with Store(db_file) as store:
         assert store.integrity_problems() == []
         assert list(store.conn.iterdump()) == before
 
 
-def test_killed_while_reading_the_file(db_path, tmp_path, big_csv, earlier_state):
+def test_killed_while_reading_the_file(db_file, tmp_path, big_csv, earlier_state):
     child = tmp_path / "child.py"
     with subprocess.Popen(
-        [sys.executable, str(child), str(db_path), str(big_csv), "-"],
+        [sys.executable, str(child), str(db_file), str(big_csv), "-"],
         stdout=subprocess.PIPE,
         text=True,
     ) as process:
@@ -96,41 +96,41 @@ def test_killed_while_reading_the_file(db_path, tmp_path, big_csv, earlier_state
                 os.kill(process.pid, signal.SIGKILL)
                 break
         assert process.wait(timeout=60) == -signal.SIGKILL
-    assert_untouched(db_path, earlier_state)
+    assert_untouched(db_file, earlier_state)
 
 
 @pytest.mark.parametrize(
     "statement",
     ["INSERT INTO record_changes", "INSERT INTO records", "UPDATE imports SET"],
 )
-def test_killed_inside_the_merge_transaction(db_path, tmp_path, big_csv, earlier_state, statement):
+def test_killed_inside_the_merge_transaction(db_file, tmp_path, big_csv, earlier_state, statement):
     child = tmp_path / "child.py"
     result = subprocess.run(
-        [sys.executable, str(child), str(db_path), str(big_csv), statement],
+        [sys.executable, str(child), str(db_file), str(big_csv), statement],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == -signal.SIGKILL
     assert "finished" not in result.stdout
-    assert_untouched(db_path, earlier_state)
+    assert_untouched(db_file, earlier_state)
 
 
-def test_an_import_after_a_crash_goes_through(db_path, tmp_path, big_csv, earlier_state):
+def test_an_import_after_a_crash_goes_through(db_file, tmp_path, big_csv, earlier_state):
     child = tmp_path / "child.py"
     subprocess.run(
-        [sys.executable, str(child), str(db_path), str(big_csv), "INSERT INTO records"],
+        [sys.executable, str(child), str(db_file), str(big_csv), "INSERT INTO records"],
         capture_output=True,
         timeout=120,
     )
     done = subprocess.run(
-        [sys.executable, str(child), str(db_path), str(big_csv), "-"],
+        [sys.executable, str(child), str(db_file), str(big_csv), "-"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert "finished" in done.stdout, done.stderr
-    with Store(db_path) as store:
+    with Store(db_file) as store:
         assert store.query_one("SELECT count(*) FROM records")[0] == ROWS
         assert (
             store.query_one("SELECT status FROM records WHERE reference = 'K-1'")[0] == "confirmed"

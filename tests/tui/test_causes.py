@@ -35,12 +35,13 @@ STATUS_LAG = "ORD-000303"
 
 
 @pytest.fixture
-def demo(tmp_path: Path, sandbox_factory: Any) -> Settings:
-    """The demo's database: sample records, the sandbox's balances, history and transactions."""
+def demo(tmp_path: Path, sandbox_factory: Any, db_path: Path | str) -> Settings:
+    """The demo's database, on each store: sample records, the sandbox's balances, history
+    and transactions."""
     config = SandboxConfig(seed=SAMPLE["seed"], records=SAMPLE["records"])
     generate_scenario(tmp_path / "scenario", config, discrepancies=SAMPLE["discrepancies"])
     sandbox = sandbox_factory(config)
-    return prepare_demo(tmp_path, sandbox.url, sandbox.token)
+    return prepare_demo(tmp_path, sandbox.url, sandbox.token, db_path)
 
 
 def app_on(settings: Settings) -> ReconcileApp:
@@ -240,11 +241,11 @@ async def test_the_wallet_says_what_explains_its_gap(demo: Settings):
             await settle(pilot)
 
 
-def test_ack_withdraw_through_the_cli(demo: Settings):
+def test_ack_withdraw_through_the_cli(demo: Settings, tmp_path: Path):
     with Workspace(demo) as workspace:
         cause = next(c for c in workspace.cause_page()[1] if STATUS_LAG in c["references"])
     run = [sys.executable, "-m", "reconcile_tui", "--db", str(demo.db_path), "ack", cause["id"]]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(demo.db_path.parent)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
     nothing = subprocess.run([*run, "--withdraw"], capture_output=True, text=True, env=env)
     assert nothing.returncode == 2

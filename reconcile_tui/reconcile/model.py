@@ -15,7 +15,7 @@ from dataclasses import field as default
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from reconcile_tui import money
 from reconcile_tui.reconcile.effects import Effect
@@ -94,6 +94,21 @@ class CauseKind(StrEnum):
 
 _CAUSE_ORDER = {kind: position for position, kind in enumerate(CauseKind)}
 
+_Finding = TypeVar("_Finding", "Discrepancy", "Cause")
+
+
+def _marked(finding: _Finding, covered: bool) -> _Finding:
+    """The finding acknowledged or not as `covered` says (itself when that is unchanged)."""
+    return replace(finding, acknowledged=covered) if covered != finding.acknowledged else finding
+
+
+def _report_order(
+    severity: Severity, currency: str | None, rank: int, wallet_id: str | None, *rest: Any
+) -> tuple[Any, ...]:
+    """Where a finding stands in a report: errors first, then by currency, kind, wallet
+    and what tells findings of one kind apart (docs/report.md)."""
+    return (0 if severity == Severity.ERROR else 1, currency or "", rank, wallet_id or "", *rest)
+
 
 def cause_id(
     kind: str,
@@ -167,14 +182,14 @@ class Discrepancy:
 
     def acknowledge(self, acknowledgement: Acknowledgement | None) -> Discrepancy:
         covered = acknowledgement is not None and acknowledgement.covers(self.difference)
-        return replace(self, acknowledged=covered) if covered != self.acknowledged else self
+        return _marked(self, covered)
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (
-            0 if self.severity == Severity.ERROR else 1,
-            self.currency or "",
+        return _report_order(
+            self.severity,
+            self.currency,
             _KIND_ORDER[self.kind],
-            self.wallet_id or "",
+            self.wallet_id,
             self.bucket_text or "",
             self.field or "",
             self.reference or "",
@@ -245,14 +260,14 @@ class Cause:
         when every discrepancy it explains is acknowledged (docs/causes.md)."""
         own = acknowledgement is not None and acknowledgement.covers(self.amount)
         covered = own or (bool(self.explains) and explained_all_acknowledged)
-        return replace(self, acknowledged=covered) if covered != self.acknowledged else self
+        return _marked(self, covered)
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (
-            0 if self.severity == Severity.ERROR else 1,
-            self.currency or "",
+        return _report_order(
+            self.severity,
+            self.currency,
             _CAUSE_ORDER[self.kind],
-            self.wallet_id or "",
+            self.wallet_id,
             self.references,
             self.gateway_ids,
             self.where or "",

@@ -30,7 +30,7 @@ from reconcile_tui.tui.cells import (
     wallet_label,
 )
 from reconcile_tui.tui.queries import CurrencyView, OpenCounts, difference, load_currency
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
 
 __all__ = ["CurrencyScreen", "comparison", "history_cells"]
@@ -118,12 +118,10 @@ class CurrencyScreen(ReconcileScreen):
     MAIN = "#currency-views"
     AUTO_FOCUS = "#wallet-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
+        open_binding(
             "open_wallet",
             "Open wallet",
             id="currency.open_wallet",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Drill into the highlighted wallet: pending items, records, duplicates.",
         ),
         Binding(

@@ -21,7 +21,7 @@ from textual.widgets import Input, Select, Static
 from reconcile_tui.reconcile.model import CauseKind, Kind
 from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.acknowledging import Acknowledging, held_text
+from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,
     ERROR,
@@ -35,7 +35,7 @@ from reconcile_tui.tui.cells import (
     severity_marker,
 )
 from reconcile_tui.tui.queries import OpenCounts, open_counts
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
@@ -201,20 +201,11 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
     MAIN = "#findings"
     AUTO_FOCUS = "#findings"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "a",
-            "acknowledge",
-            "Acknowledge",
-            id="discrepancies.acknowledge",
-            tooltip="Accept the highlighted cause or discrepancy with a note (it stops"
+        *acknowledge_bindings(
+            "discrepancies",
+            acknowledge="Accept the highlighted cause or discrepancy with a note (it stops"
             " counting as open; a cause closes every discrepancy it explains).",
-        ),
-        Binding(
-            "w",
-            "withdraw",
-            "Withdraw ack",
-            id="discrepancies.withdraw",
-            tooltip="Withdraw the highlighted item's acknowledgement: it counts as open again.",
+            withdraw="Withdraw the highlighted item's acknowledgement: it counts as open again.",
         ),
         Binding(
             "t",
@@ -223,12 +214,10 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
             id="discrepancies.toggle",
             tooltip="Switch between the causes and the discrepancies they explain.",
         ),
-        Binding(
-            "enter",
+        open_binding(
             "go_to",
             "Open",
             id="discrepancies.go_to",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Open the highlighted cause (its record and gateway transaction), or the"
             " wallet or currency the highlighted discrepancy is about.",
         ),

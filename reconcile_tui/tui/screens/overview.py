@@ -30,7 +30,7 @@ from reconcile_tui.tui.cells import (
     plain,
 )
 from reconcile_tui.tui.queries import OpenCounts, Overview, load_overview
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 
 __all__ = ["OverviewScreen"]
 
@@ -70,12 +70,10 @@ class OverviewScreen(ReconcileScreen):
     MAIN = "#currencies"
     AUTO_FOCUS = "#currencies"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
+        open_binding(
             "open_currency",
             "Open",
             id="overview.open",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Open the highlighted currency: wallets, history, chart.",
         ),
         Binding(

@@ -102,12 +102,11 @@ def _marked(finding: _Finding, covered: bool) -> _Finding:
     return replace(finding, acknowledged=covered) if covered != finding.acknowledged else finding
 
 
-def _report_order(
-    severity: Severity, currency: str | None, rank: int, wallet_id: str | None, *rest: Any
-) -> tuple[Any, ...]:
-    """Where a finding stands in a report: errors first, then by currency, kind, wallet
-    and what tells findings of one kind apart (docs/report.md)."""
-    return (0 if severity == Severity.ERROR else 1, currency or "", rank, wallet_id or "", *rest)
+def _report_order(finding: Discrepancy | Cause, rank: int, *rest: Any) -> tuple[Any, ...]:
+    """Where a finding stands in a report: errors first, then by currency, kind (`rank`),
+    wallet and what tells findings of one kind apart (docs/report.md)."""
+    errors_first = 0 if finding.severity == Severity.ERROR else 1
+    return (errors_first, finding.currency or "", rank, finding.wallet_id or "", *rest)
 
 
 def cause_id(
@@ -186,10 +185,8 @@ class Discrepancy:
 
     def sort_key(self) -> tuple[Any, ...]:
         return _report_order(
-            self.severity,
-            self.currency,
+            self,
             _KIND_ORDER[self.kind],
-            self.wallet_id,
             self.bucket_text or "",
             self.field or "",
             self.reference or "",
@@ -264,10 +261,8 @@ class Cause:
 
     def sort_key(self) -> tuple[Any, ...]:
         return _report_order(
-            self.severity,
-            self.currency,
+            self,
             _CAUSE_ORDER[self.kind],
-            self.wallet_id,
             self.references,
             self.gateway_ids,
             self.where or "",

@@ -64,6 +64,11 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: A file argument, and a folder argument (the commands that write one create it).
+_FILE = click.Path(dir_okay=False, path_type=Path)
+_FOLDER = click.Path(file_okay=False, path_type=Path)
+
+
 def _history_options(function: _F) -> _F:
     function = click.option(
         "--interval",
@@ -120,7 +125,7 @@ class _Commands(click.Group):
 )
 @click.option(
     "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     default=None,
     help="TOML configuration file.",
 )
@@ -157,7 +162,7 @@ def demo(invocation: Invocation, seed: int | None) -> int:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--mapping",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     help="TOML file describing a CSV layout other than the default.",
 )
 @click.option(
@@ -197,10 +202,10 @@ def mapping() -> None:
 
 
 @mapping.command("draft")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=_FILE)
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     help="Write the drafted mapping to this file instead of printing it.",
 )
 def draft_mapping(file: Path, output: Path | None) -> int:
@@ -225,7 +230,7 @@ def draft_mapping(file: Path, output: Path | None) -> int:
 @click.option("--currency", "currencies", multiple=True, help="Only this currency (repeatable).")
 @click.option(
     "--save",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_FOLDER,
     help="Also write the responses to DIR.",
 )
 @click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
@@ -278,15 +283,13 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     type=click.Path(path_type=Path),
     help="Import this CSV first (repeatable).",
 )
-@click.option(
-    "--mapping", type=click.Path(dir_okay=False, path_type=Path), help="Layout of --records files."
-)
+@click.option("--mapping", type=_FILE, help="Layout of --records files.")
 @click.option(
     "--quarantine", is_flag=True, help="With --records: keep bad rows aside instead of refusing."
 )
 @click.option(
     "--api-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_FOLDER,
     help="Use saved responses (balances.json + history/) instead of the gateway.",
 )
 @click.option(
@@ -305,9 +308,7 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     show_default=True,
     help="Report format.",
 )
-@click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
+@click.option("--output", type=_FILE, help="Write the report here.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "never"]),
@@ -371,7 +372,7 @@ def check(
 @click.option(
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     help="File to write.",
 )
 @click.option(

@@ -203,9 +203,17 @@ def _by_currency(
     return grouped
 
 
-def _finding_table(title: str, listed: list[Mapping[str, Any]], what: str) -> Table:
+def _finding_table(
+    title: str,
+    listed: list[Mapping[str, Any]],
+    columns: tuple[str, str],
+    describe: Callable[[Mapping[str, Any]], Text],
+    figures: Callable[[Mapping[str, Any]], Text],
+) -> Table:
     """A table of discrepancies or causes: titled with its open errors, open warnings and
-    acknowledged ones, then ID, severity and `what` (the amounts column is the caller's)."""
+    acknowledged ones; a row each with its ID, severity, what it is (`describe`, under
+    the first of `columns`) and its amounts (`figures`, under the second); acknowledged
+    rows dimmed."""
     open_ = [found for found in listed if not found["acknowledged"]]
     errors = sum(1 for found in open_ if found["severity"] == "error")
     counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
@@ -223,22 +231,22 @@ def _finding_table(title: str, listed: list[Mapping[str, Any]], what: str) -> Ta
     )
     table.add_column("ID", no_wrap=True)
     table.add_column("Sev", no_wrap=True)
-    table.add_column(what, overflow="fold", ratio=1)
+    table.add_column(columns[0], overflow="fold", ratio=1)
+    table.add_column(columns[1], justify="right", no_wrap=True)
+    for found in listed:
+        table.add_row(
+            Text(found["id"][:_ID_LENGTH]),
+            _severity(found),
+            describe(found),
+            figures(found),
+            style="dim" if found["acknowledged"] else None,
+        )
     return table
 
 
 def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
-    table = _finding_table(currency or "Gateway summary", found, "Check")
-    table.add_column("Gateway\nRecords\nDifference", justify="right", no_wrap=True)
-    for discrepancy in found:
-        table.add_row(
-            Text(discrepancy["id"][:_ID_LENGTH]),
-            _severity(discrepancy),
-            _check(discrepancy),
-            _amounts(discrepancy),
-            style="dim" if discrepancy["acknowledged"] else None,
-        )
-    return table
+    columns = ("Check", "Gateway\nRecords\nDifference")
+    return _finding_table(currency or "Gateway summary", found, columns, _check, _amounts)
 
 
 def _per_currency(document: Mapping[str, Any]) -> Table:
@@ -268,17 +276,12 @@ def _per_currency(document: Mapping[str, Any]) -> Table:
 
 
 def _cause_table(currency: str | None, listed: list[Mapping[str, Any]]) -> Table:
-    table = _finding_table(f"{currency or 'Gateway summary'} causes", listed, "Cause")
-    table.add_column("Amount", justify="right", no_wrap=True)
-    for cause in listed:
-        table.add_row(
-            Text(cause["id"][:_ID_LENGTH]),
-            _severity(cause),
-            _cause(cause),
-            Text(cause["amount"] or _MISSING, style="bold"),
-            style="dim" if cause["acknowledged"] else None,
-        )
-    return table
+    title = f"{currency or 'Gateway summary'} causes"
+    return _finding_table(title, listed, ("Cause", "Amount"), _cause, _cause_amount)
+
+
+def _cause_amount(cause: Mapping[str, Any]) -> Text:
+    return Text(cause["amount"] or _MISSING, style="bold")
 
 
 def _cause(cause: Mapping[str, Any]) -> Text:

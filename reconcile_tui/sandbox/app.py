@@ -65,6 +65,16 @@ _CODES = {
 Sleep = Callable[[float], Awaitable[None]]
 
 
+def _invalid_query(problems: dict[str, str]) -> Response:
+    """400 naming every bad query parameter, each with what is wrong with it."""
+    return error_response(
+        400,
+        "invalid_request",
+        f"Invalid query parameter{'s' if len(problems) > 1 else ''}: {', '.join(problems)}.",
+        problems,
+    )
+
+
 def error_response(
     status: int,
     code: str,
@@ -248,13 +258,7 @@ class _Gateway:
         if interval not in INTERVALS:
             problems["interval"] = f"{interval!r} is not one of {', '.join(INTERVALS)}"
         if problems:
-            return error_response(
-                400,
-                "invalid_request",
-                f"Invalid query parameter{'s' if len(problems) > 1 else ''}:"
-                f" {', '.join(problems)}.",
-                problems,
-            )
+            return _invalid_query(problems)
         code = query.get("currency") or views.codes[0]
         if not views.holds(code):
             return error_response(
@@ -288,14 +292,7 @@ class _Gateway:
         try:
             query = ListingQuery.parse(request.query_params)
         except QueryError as error:
-            problems = error.details
-            return error_response(
-                400,
-                "invalid_request",
-                f"Invalid query parameter{'s' if len(problems) > 1 else ''}:"
-                f" {', '.join(problems)}.",
-                problems,
-            )
+            return _invalid_query(error.details)
         listing = await self.listing()
 
         def url_of_page(number: int) -> str:

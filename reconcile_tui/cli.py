@@ -160,11 +160,7 @@ def demo(invocation: Invocation, seed: int | None) -> int:
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--mapping",
-    type=_FILE,
-    help="TOML file describing a CSV layout other than the default.",
-)
+@click.option("--mapping", type=_FILE, help="TOML file describing a CSV layout (not the default).")
 @click.option(
     "--quarantine", is_flag=True, help="Import the good rows; keep bad ones aside with reasons."
 )

@@ -27,6 +27,7 @@ from reconcile_tui.errors import BadFile, BadInput, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging
+from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
@@ -359,7 +360,7 @@ def check(
         else:
             sys.stdout.write(reports.render_bytes(document, fmt).decode("utf-8"))
         if result.report.fails(fail_on):
-            _stderr().print(_open_causes(document["summary"], fail_on), markup=False)
+            _stderr().print(_open_causes(result.report.cause_counts(), fail_on), markup=False)
             return 1
         return 0
 
@@ -496,9 +497,8 @@ def closes(invocation: Invocation, fmt: str) -> int:
     return 0
 
 
-def _open_causes(summary: dict[str, Any], fail_on: str) -> str:
+def _open_causes(causes: CauseCounts, fail_on: str) -> str:
     """The one line `check` prints on stderr when it exits 1: how many open causes."""
-    causes = summary["causes"]
     errors, warnings = causes["errors"], causes["warnings"]
     counted = errors + warnings if fail_on == "warning" else errors
     what = "open cause" if counted == 1 else "open causes"

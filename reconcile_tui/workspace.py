@@ -40,6 +40,7 @@ from reconcile_tui.reconcile.document import (
     DiscrepancyDocument,
     ReportDocument,
     ReportHeader,
+    with_findings,
 )
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
@@ -296,23 +297,14 @@ class Workspace:
         found = cast(list[DiscrepancyDocument], runs.discrepancy_page(self.store, run.id))
         causes = cast(list[CauseDocument], runs.cause_page(self.store, run.id))
         # Acknowledgements made since the run change its counts, never its findings.
-        summary = header["summary"]
-        return {
-            "schema_version": header["schema_version"],
-            "generated_at": header["generated_at"],
-            "api": header["api"],
-            "records": header["records"],
-            "tolerances": header["tolerances"],
-            "summary": summarise(
-                tally((d["kind"], d["severity"], d["acknowledged"]) for d in found),
-                tally_causes((c["kind"], c["severity"], c["acknowledged"]) for c in causes),
-                summary.get("first_divergence", {}),
-                summary.get("unexplained", {}),
-            ),
-            "discrepancies": found,
-            "causes": causes,
-            "notes": header.get("notes", []),
-        }
+        stored = header["summary"]
+        summary = summarise(
+            tally((d["kind"], d["severity"], d["acknowledged"]) for d in found),
+            tally_causes((c["kind"], c["severity"], c["acknowledged"]) for c in causes),
+            stored.get("first_divergence", {}),
+            stored.get("unexplained", {}),
+        )
+        return with_findings(header, summary, found, causes)
 
     def discrepancy_page(
         self, where: DiscrepancyFilter | None = None, *, offset: int = 0, limit: int = 100

@@ -22,6 +22,7 @@ __all__ = [
     "ReportDocument",
     "ReportHeader",
     "Summary",
+    "with_findings",
 ]
 
 
@@ -124,3 +125,24 @@ class ReportDocument(ReportHeader):
     discrepancies: list[DiscrepancyDocument]
     #: Schema 2; a schema 1 document has none.
     causes: NotRequired[list[CauseDocument]]
+
+
+def with_findings(
+    header: ReportHeader,
+    summary: Summary,
+    discrepancies: list[DiscrepancyDocument],
+    causes: list[CauseDocument],
+) -> ReportDocument:
+    """The whole document from a run's header, its summary and its findings, keys in the
+    order the JSON report prints them (the notes last)."""
+    return {
+        "schema_version": header["schema_version"],
+        "generated_at": header["generated_at"],
+        "api": header["api"],
+        "records": header["records"],
+        "tolerances": header["tolerances"],
+        "summary": summary,
+        "discrepancies": discrepancies,
+        "causes": causes,
+        "notes": header.get("notes", []),
+    }

@@ -27,6 +27,7 @@ from reconcile_tui.reconcile.document import (
     ReportDocument,
     ReportHeader,
     Summary,
+    with_findings,
 )
 from reconcile_tui.reconcile.effects import Effect
 from reconcile_tui.store.acks import Acknowledgement
@@ -469,14 +470,9 @@ class Report:
     def to_dict(self) -> ReportDocument:
         """The whole report in the JSON schema (schema_version 2: docs/report.md)."""
         header = self.header()
-        return {
-            "schema_version": header["schema_version"],
-            "generated_at": header["generated_at"],
-            "api": header["api"],
-            "records": header["records"],
-            "tolerances": header["tolerances"],
-            "summary": header["summary"],
-            "discrepancies": [d.to_dict(self.causes_of.get(d.id, ())) for d in self.discrepancies],
-            "causes": [c.to_dict() for c in self.causes],
-            "notes": header["notes"],
-        }
+        return with_findings(
+            header,
+            header["summary"],
+            [d.to_dict(self.causes_of.get(d.id, ())) for d in self.discrepancies],
+            [c.to_dict() for c in self.causes],
+        )

@@ -11,14 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from reconcile_tui.reconcile.document import (
-    CauseDocument,
-    DiscrepancyDocument,
-    FindingDocument,
-    NoteDocument,
-    ReportDocument,
-    Summary,
-)
+from reconcile_tui.reconcile import document as schema
 from reconcile_tui.report.visible import visible_document
 from reconcile_tui.store.runs import DISCREPANCY_FIGURES
 
@@ -60,7 +53,7 @@ def _escape_item(text: str) -> str:
     return f"\\{text}"
 
 
-def to_markdown(document: ReportDocument) -> str:
+def to_markdown(document: schema.ReportDocument) -> str:
     """The report as a Markdown job summary, control characters from the data escaped."""
     document = visible_document(document)
     summary = document["summary"]
@@ -85,7 +78,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _headline(summary: Summary) -> str:
+def _headline(summary: schema.Summary) -> str:
     # What users count: open causes (schema 2), else open discrepancies (schema 1).
     counted = summary.get("causes") or summary
     errors, warnings = counted["errors"], counted["warnings"]
@@ -110,7 +103,7 @@ _CAUSE_HEADER: Final = (
 )
 
 
-def _cause_table(causes: list[CauseDocument]) -> str:
+def _cause_table(causes: list[schema.CauseDocument]) -> str:
     """Every cause (at most MAX_ROWS), with how many discrepancies it explains."""
     rows = []
     for cause in causes[:MAX_ROWS]:
@@ -132,7 +125,7 @@ def _cause_table(causes: list[CauseDocument]) -> str:
     return f"### Causes\n\n{_CAUSE_HEADER}\n" + "\n".join(rows) + more
 
 
-def _source(document: ReportDocument) -> str:
+def _source(document: schema.ReportDocument) -> str:
     api = document["api"]
     records = document["records"]
     files = ", ".join(escape(name) for name in records["files"]) or "no files"
@@ -144,7 +137,7 @@ def _source(document: ReportDocument) -> str:
     )
 
 
-def _tolerances(document: ReportDocument) -> str:
+def _tolerances(document: schema.ReportDocument) -> str:
     tolerances = document["tolerances"]
     if not tolerances:
         return "**Tolerances:** no currency in scope"
@@ -157,8 +150,8 @@ def _first_divergence(first: Mapping[str, str]) -> str:
     return f"**First divergence:** {shown}"
 
 
-def _tables(discrepancies: list[DiscrepancyDocument]) -> list[str]:
-    by_currency: dict[str | None, list[DiscrepancyDocument]] = {}
+def _tables(discrepancies: list[schema.DiscrepancyDocument]) -> list[str]:
+    by_currency: dict[str | None, list[schema.DiscrepancyDocument]] = {}
     for discrepancy in discrepancies:
         by_currency.setdefault(discrepancy["currency"], []).append(discrepancy)
     parts: list[str] = []
@@ -180,7 +173,7 @@ def _tables(discrepancies: list[DiscrepancyDocument]) -> list[str]:
     return parts
 
 
-def _counts(found: list[DiscrepancyDocument]) -> str:
+def _counts(found: list[schema.DiscrepancyDocument]) -> str:
     open_ = [d for d in found if not d["acknowledged"]]
     errors = sum(1 for d in open_ if d["severity"] == "error")
     parts = [_plural(errors, "error"), _plural(len(open_) - errors, "warning")]
@@ -190,7 +183,7 @@ def _counts(found: list[DiscrepancyDocument]) -> str:
     return ", ".join(parts)
 
 
-def _mark(finding: FindingDocument) -> str:
+def _mark(finding: schema.FindingDocument) -> str:
     if finding["acknowledged"]:
         return "☑️ ack"
     return "❌ error" if finding["severity"] == "error" else "⚠️ warning"
@@ -201,7 +194,7 @@ def _short(wallet_id: str) -> str:
     return wallet_id if len(wallet_id) <= _WALLET_LENGTH + 4 else wallet_id[:_WALLET_LENGTH] + "…"
 
 
-def _row(discrepancy: DiscrepancyDocument) -> str:
+def _row(discrepancy: schema.DiscrepancyDocument) -> str:
     # The figures by the columns' names (one list of them: the store's), read as text.
     by_name: Mapping[str, object] = discrepancy
     cells = [
@@ -217,7 +210,7 @@ def _row(discrepancy: DiscrepancyDocument) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _note(note: NoteDocument) -> str:
+def _note(note: schema.NoteDocument) -> str:
     currency, message = note.get("currency"), note["message"]
     # The engine's notes usually name their currency already; do not say it twice.
     if currency and not message.startswith(f"{currency}:"):

@@ -187,7 +187,7 @@ def _overview(database: Path) -> dict[str, Any]:
     from reconcile_tui.config import load_settings
     from reconcile_tui.times import utc_now
     from reconcile_tui.tui.access import WorkspaceAccess
-    from reconcile_tui.tui.queries import load_overview
+    from reconcile_tui.tui.views import load_overview
 
     access = WorkspaceAccess(settings=load_settings(), db_path=database, clock=utc_now)
     timer = _StatementTimer()

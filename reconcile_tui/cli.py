@@ -27,6 +27,7 @@ from reconcile_tui.errors import BadFile, BadInput, ReconcileError
 from reconcile_tui.files import write_atomically
 from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging
+from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
@@ -62,6 +63,11 @@ class Invocation:
 
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+#: A file argument, and a folder argument (the commands that write one create it).
+_FILE = click.Path(dir_okay=False, path_type=Path)
+_FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
 def _history_options(function: _F) -> _F:
@@ -126,7 +132,7 @@ class _Commands(click.Group):
 )
 @click.option(
     "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     default=None,
     help="TOML configuration file.",
 )
@@ -167,11 +173,7 @@ def demo(invocation: Invocation, seed: int | None) -> int:
 
 @cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--mapping",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="TOML file describing a CSV layout other than the default.",
-)
+@click.option("--mapping", type=_FILE, help="TOML file describing a CSV layout (not the default).")
 @click.option(
     "--quarantine", is_flag=True, help="Import the good rows; keep bad ones aside with reasons."
 )
@@ -241,10 +243,10 @@ def mapping() -> None:
 
 
 @mapping.command("draft")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=_FILE)
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     help="Write the drafted mapping to this file instead of printing it.",
 )
 def draft_mapping(file: Path, output: Path | None) -> int:
@@ -269,7 +271,7 @@ def draft_mapping(file: Path, output: Path | None) -> int:
 @click.option("--currency", "currencies", multiple=True, help="Only this currency (repeatable).")
 @click.option(
     "--save",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_FOLDER,
     help="Also write the responses to DIR.",
 )
 @click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
@@ -322,15 +324,13 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     type=click.Path(path_type=Path),
     help="Import this CSV first (repeatable).",
 )
-@click.option(
-    "--mapping", type=click.Path(dir_okay=False, path_type=Path), help="Layout of --records files."
-)
+@click.option("--mapping", type=_FILE, help="Layout of --records files.")
 @click.option(
     "--quarantine", is_flag=True, help="With --records: keep bad rows aside instead of refusing."
 )
 @click.option(
     "--api-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=_FOLDER,
     help="Use saved responses (balances.json + history/) instead of the gateway.",
 )
 @click.option(
@@ -349,9 +349,7 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     show_default=True,
     help="Report format.",
 )
-@click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
+@click.option("--output", type=_FILE, help="Write the report here.")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "never"]),
@@ -406,7 +404,7 @@ def check(
         else:
             sys.stdout.write(reports.render_bytes(document, fmt).decode("utf-8"))
         if result.report.fails(fail_on):
-            _stderr().print(_open_causes(document["summary"], fail_on), markup=False)
+            _stderr().print(_open_causes(result.report.cause_counts(), fail_on), markup=False)
             return 1
         return 0
 
@@ -415,7 +413,7 @@ def check(
 @click.option(
     "--output",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=_FILE,
     help="File to write.",
 )
 @click.option(
@@ -543,9 +541,8 @@ def closes(invocation: Invocation, fmt: str) -> int:
     return 0
 
 
-def _open_causes(summary: dict[str, Any], fail_on: str) -> str:
+def _open_causes(causes: CauseCounts, fail_on: str) -> str:
     """The one line `check` prints on stderr when it exits 1: how many open causes."""
-    causes = summary["causes"]
     errors, warnings = causes["errors"], causes["warnings"]
     counted = errors + warnings if fail_on == "warning" else errors
     what = "open cause" if counted == 1 else "open causes"

@@ -19,12 +19,12 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -32,8 +32,10 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from reconcile_tui import money, redaction
@@ -221,18 +223,12 @@ class ApiSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
-    @field_validator("token", mode="before")
+    @field_validator("token", "client_id", "client_secret", mode="before")
     @classmethod
-    def _token_text(cls, value: Any) -> Any:
-        problem = token_problem(value) if isinstance(value, str) else None
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("client_id", "client_secret", mode="before")
-    @classmethod
-    def _credential_text(cls, value: Any) -> Any:
-        problem = secret_problem(value) if isinstance(value, str) else None
+    def _secret_text(cls, value: Any, info: ValidationInfo) -> Any:
+        # A bearer token has stricter rules than the other secrets (docs/configuration.md).
+        problem_of = token_problem if info.field_name == "token" else secret_problem
+        problem = problem_of(value) if isinstance(value, str) else None
         if problem:
             raise ValueError(problem)
         return value
@@ -303,34 +299,25 @@ class Settings(BaseSettings):
         return database_location(self.store.path) if self.store.path else default_db_path()
 
 
-class _EnvironmentSource(PydanticBaseSettingsSource):
-    """The documented environment variables, placed into their sections."""
+#: The documented environment variables (docs/configuration.md): fixed names, each onto a
+#: section's key, with the check that names the variable when its value cannot be used.
+ENVIRONMENT: dict[str, tuple[str, str, Callable[[str], str | None] | None]] = {
+    "RECONCILE_DB": ("store", "path", None),
+    "CRYPTOFUSE_API_URL": ("api", "url", None),
+    "CRYPTOFUSE_TOKEN": ("api", "token", token_problem),
+    "CRYPTOFUSE_CLIENT_ID": ("api", "client_id", secret_problem),
+    "CRYPTOFUSE_CLIENT_SECRET": ("api", "client_secret", secret_problem),
+}
 
-    _NAMES: ClassVar[dict[str, tuple[str, str]]] = {
-        "RECONCILE_DB": ("store", "path"),
-        "CRYPTOFUSE_API_URL": ("api", "url"),
-        "CRYPTOFUSE_TOKEN": ("api", "token"),
-        "CRYPTOFUSE_CLIENT_ID": ("api", "client_id"),
-        "CRYPTOFUSE_CLIENT_SECRET": ("api", "client_secret"),
-    }
 
-    def __init__(self, settings_cls: type[BaseSettings], environ: dict[str, str]) -> None:
+class EnvironmentSource(PydanticBaseSettingsSource):
+    """The documented environment variables, each placed into its section."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
         super().__init__(settings_cls)
-        self._environ = environ
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # everything is done in __call__
-
-    _CHECKS: ClassVar[dict[str, Callable[[str], str | None]]] = {
-        "CRYPTOFUSE_TOKEN": token_problem,
-        "CRYPTOFUSE_CLIENT_ID": secret_problem,
-        "CRYPTOFUSE_CLIENT_SECRET": secret_problem,
-    }
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, (section, key) in self._NAMES.items():
-            value = self._environ.get(name)
+        self._sections: dict[str, dict[str, str]] = {}
+        for name, (section, key, problem_of) in ENVIRONMENT.items():
+            value = environ.get(name)
             if name == "RECONCILE_DB" and value is not None and not value.strip():
                 # An unset variable in a script (RECONCILE_DB=$DB) must not silently pick
                 # the default database: docs/configuration.md.
@@ -338,25 +325,34 @@ class _EnvironmentSource(PydanticBaseSettingsSource):
                     "environment: RECONCILE_DB is set but empty: give the database file's"
                     " path, or unset it for the default"
                 )
-            if value:
-                # Checked here, so the error names the variable the user set.
-                problem = self._CHECKS[name](value) if name in self._CHECKS else None
-                if problem:
-                    raise ConfigError(f"environment: {name} {problem}")
-                found.setdefault(section, {})[key] = value
-        return found
+            if not value:
+                continue
+            # Checked here, so the error names the variable the user set.
+            problem = problem_of(value) if problem_of else None
+            if problem:
+                raise ConfigError(f"environment: {name} {problem}")
+            self._sections.setdefault(section, {})[key] = value
 
-
-class _TomlSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._sections.get(field_name), field_name, True
 
     def __call__(self) -> dict[str, Any]:
-        return self._data
+        return dict(self._sections)
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """`--config FILE`: its TOML tables as the sections. Unknown tables are kept, so the
+    settings refuse them by name."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._tables = _read_config(path) if path is not None else {}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._tables.get(field_name), field_name, True
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._tables)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -381,31 +377,16 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def load_settings(
-    config_file: Path | None = None, environ: dict[str, str] | None = None
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     """Settings from the environment over `config_file` over defaults, or ConfigError."""
-    data = _read_config(config_file) if config_file is not None else {}
-    environment = dict(os.environ if environ is None else environ)
-
-    class _Loaded(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (
-                init_settings,
-                _EnvironmentSource(settings_cls, environment),
-                _TomlSource(settings_cls, data),
-            )
-
+    sources = (
+        EnvironmentSource(Settings, os.environ if environ is None else environ),
+        ConfigFileSource(Settings, config_file),
+    )
     where = str(config_file) if config_file else "environment"
     try:
-        loaded = _Loaded()
+        loaded = Settings(_build_sources=(sources, {}))
     except ValidationError as error:
         problem = first_problem(error)
         message = "unknown setting" if problem.type == "extra_forbidden" else problem.message

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot, check_savable, load_saved, requested_codes
@@ -34,6 +34,13 @@ from reconcile_tui.reconcile.close import (
     open_causes_in,
     parse_period,
     period_figures,
+)
+from reconcile_tui.reconcile.document import (
+    CauseDocument,
+    DiscrepancyDocument,
+    ReportDocument,
+    ReportHeader,
+    with_findings,
 )
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.figures import CurrencyFigures
@@ -75,9 +82,9 @@ class CheckOutcome:
     run_id: int
     snapshot_id: int
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> ReportDocument:
         """The report document, with any known secret masked (docs/configuration.md)."""
-        document: dict[str, Any] = mask_document(self.report.to_dict())
+        document: ReportDocument = mask_document(self.report.to_dict())
         return document
 
 
@@ -266,7 +273,7 @@ class Workspace:
             generated_at=self.clock(),
             snapshot_id=snapshot_id,
         )
-        document = mask_document(report.to_dict())
+        document: ReportDocument = mask_document(report.to_dict())
         run_id = runs.save_run(
             self.store,
             report.header(),
@@ -287,25 +294,22 @@ class Workspace:
             )
         return run
 
-    def latest_document(self) -> dict[str, Any]:
+    def latest_document(self) -> ReportDocument:
         """The latest run as a report document, with acknowledgements as they stand now."""
         run = self.latest_run()
-        document = dict(run.header)
-        notes = document.pop("notes", [])
-        found = runs.discrepancy_page(self.store, run.id)
-        causes = runs.cause_page(self.store, run.id)
-        document["discrepancies"] = found
-        document["causes"] = causes
-        document["notes"] = notes
+        # The store gives back what `Report.header` and the findings' `to_dict` wrote.
+        header = cast(ReportHeader, run.header)
+        found = cast(list[DiscrepancyDocument], runs.discrepancy_page(self.store, run.id))
+        causes = cast(list[CauseDocument], runs.cause_page(self.store, run.id))
         # Acknowledgements made since the run change its counts, never its findings.
-        summary = document["summary"]
-        document["summary"] = summarise(
+        stored = header["summary"]
+        summary = summarise(
             tally((d["kind"], d["severity"], d["acknowledged"]) for d in found),
             tally_causes((c["kind"], c["severity"], c["acknowledged"]) for c in causes),
-            summary.get("first_divergence", {}),
-            summary.get("unexplained", {}),
+            stored.get("first_divergence", {}),
+            stored.get("unexplained", {}),
         )
-        return document
+        return with_findings(header, summary, found, causes)
 
     def discrepancy_page(
         self, where: DiscrepancyFilter | None = None, *, offset: int = 0, limit: int = 100

@@ -18,7 +18,7 @@ from reconcile_tui.api.models import CurrencyBalance
 from reconcile_tui.reconcile.books import CurrencyBooks, WalletBooks
 from reconcile_tui.reconcile.context import CheckContext
 from reconcile_tui.reconcile.model import Discrepancy, Kind
-from reconcile_tui.store.ledger import DuplicateRow
+from reconcile_tui.store.ledger import DuplicateRow, PendingRow
 from reconcile_tui.times import age_text, format_utc, parse_api_time
 
 __all__ = [
@@ -254,6 +254,27 @@ def check_history(ctx: CheckContext) -> Iterator[Discrepancy]:
             )
 
 
+def _on_record(
+    ctx: CheckContext,
+    kind: Kind,
+    row: DuplicateRow | PendingRow,
+    message: str,
+    merchant_value: Decimal | None = None,
+) -> Discrepancy:
+    """A finding about one record, in the wallet its id or name resolves to."""
+    wallet = ctx.books.directory.key(row.currency, (row.wallet_id, row.wallet_name))
+    return Discrepancy(
+        kind,
+        message,
+        row.currency,
+        wallet,
+        merchant_value=merchant_value,
+        reference=row.reference,
+        references=(row.reference,),
+        scale=ctx.scale(row.currency),
+    )
+
+
 def check_duplicates(ctx: CheckContext) -> Iterator[Discrepancy]:
     """duplicate_record: a reference repeated within one file (the extra copies not counted)."""
     repeats: dict[str, list[DuplicateRow]] = defaultdict(list)
@@ -271,18 +292,13 @@ def check_duplicates(ctx: CheckContext) -> Iterator[Discrepancy]:
             if differing
             else "the copies are identical"
         )
-        yield Discrepancy(
-            kind=Kind.DUPLICATE_RECORD,
-            currency=first.currency,
-            wallet_id=ctx.books.directory.key(first.currency, (first.wallet_id, first.wallet_name)),
-            reference=reference,
-            references=(reference,),
-            scale=ctx.scale(first.currency),
-            message=(
-                f"reference {reference} appears {len(rows) + 1} times in {first.path} (line"
-                f" {first.first_line}, repeated on line{'s' if len(rows) > 1 else ''} {lines});"
-                f" {how}; only line {first.first_line} is counted"
-            ),
+        yield _on_record(
+            ctx,
+            Kind.DUPLICATE_RECORD,
+            first,
+            f"reference {reference} appears {len(rows) + 1} times in {first.path} (line"
+            f" {first.first_line}, repeated on line{'s' if len(rows) > 1 else ''} {lines});"
+            f" {how}; only line {first.first_line} is counted",
         )
 
 
@@ -294,19 +310,14 @@ def check_stale_pending(ctx: CheckContext) -> Iterator[Discrepancy]:
             continue  # such records yield only currency_not_in_api
         since = parse_api_time(row.occurred_at)
         threshold = ctx.rules.stale_threshold(row.currency)
-        yield Discrepancy(
-            kind=Kind.STALE_PENDING,
-            currency=row.currency,
-            wallet_id=ctx.books.directory.key(row.currency, (row.wallet_id, row.wallet_name)),
-            reference=row.reference,
-            references=(row.reference,),
+        yield _on_record(
+            ctx,
+            Kind.STALE_PENDING,
+            row,
+            f"{row.type} {row.reference} of {_show(ctx, row.currency, Decimal(row.amount))}"
+            f" {row.currency} has been pending for {age_text(as_of - since)} (since"
+            f" {row.occurred_at}), longer than {age_text(threshold)}",
             merchant_value=Decimal(row.amount),
-            scale=ctx.scale(row.currency),
-            message=(
-                f"{row.type} {row.reference} of {_show(ctx, row.currency, Decimal(row.amount))}"
-                f" {row.currency} has been pending for {age_text(as_of - since)} (since"
-                f" {row.occurred_at}), longer than {age_text(threshold)}"
-            ),
         )
 
 

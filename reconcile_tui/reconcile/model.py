@@ -15,9 +15,20 @@ from dataclasses import field as default
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from reconcile_tui import money
+from reconcile_tui.reconcile.document import (
+    CauseCounts,
+    CauseDocument,
+    DiscrepancyCounts,
+    DiscrepancyDocument,
+    NoteDocument,
+    ReportDocument,
+    ReportHeader,
+    Summary,
+    with_findings,
+)
 from reconcile_tui.reconcile.effects import Effect
 from reconcile_tui.store.acks import Acknowledgement
 from reconcile_tui.times import format_utc
@@ -94,6 +105,20 @@ class CauseKind(StrEnum):
 
 _CAUSE_ORDER = {kind: position for position, kind in enumerate(CauseKind)}
 
+_Finding = TypeVar("_Finding", "Discrepancy", "Cause")
+
+
+def _marked(finding: _Finding, covered: bool) -> _Finding:
+    """The finding acknowledged or not as `covered` says (itself when that is unchanged)."""
+    return replace(finding, acknowledged=covered) if covered != finding.acknowledged else finding
+
+
+def _report_order(finding: Discrepancy | Cause, rank: int, *rest: Any) -> tuple[Any, ...]:
+    """Where a finding stands in a report: errors first, then by currency, kind (`rank`),
+    wallet and what tells findings of one kind apart (docs/report.md)."""
+    errors_first = 0 if finding.severity == Severity.ERROR else 1
+    return (errors_first, finding.currency or "", rank, finding.wallet_id or "", *rest)
+
 
 def cause_id(
     kind: str,
@@ -167,14 +192,12 @@ class Discrepancy:
 
     def acknowledge(self, acknowledgement: Acknowledgement | None) -> Discrepancy:
         covered = acknowledgement is not None and acknowledgement.covers(self.difference)
-        return replace(self, acknowledged=covered) if covered != self.acknowledged else self
+        return _marked(self, covered)
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (
-            0 if self.severity == Severity.ERROR else 1,
-            self.currency or "",
+        return _report_order(
+            self,
             _KIND_ORDER[self.kind],
-            self.wallet_id or "",
             self.bucket_text or "",
             self.field or "",
             self.reference or "",
@@ -185,8 +208,9 @@ class Discrepancy:
             return None
         return money.show(value, self.scale if scale is None else scale)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report schema's discrepancy object: every amount as a string."""
+    def to_dict(self, causes: Iterable[str] = ()) -> DiscrepancyDocument:
+        """The report schema's discrepancy object, with the ids of the causes that explain
+        it: every amount as a string."""
         return {
             "id": self.id,
             "kind": self.kind.value,
@@ -202,6 +226,7 @@ class Discrepancy:
             "references": list(self.references),
             "message": self.message,
             "acknowledged": self.acknowledged,
+            "causes": list(causes),
         }
 
 
@@ -245,20 +270,18 @@ class Cause:
         when every discrepancy it explains is acknowledged (docs/causes.md)."""
         own = acknowledgement is not None and acknowledgement.covers(self.amount)
         covered = own or (bool(self.explains) and explained_all_acknowledged)
-        return replace(self, acknowledged=covered) if covered != self.acknowledged else self
+        return _marked(self, covered)
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (
-            0 if self.severity == Severity.ERROR else 1,
-            self.currency or "",
+        return _report_order(
+            self,
             _CAUSE_ORDER[self.kind],
-            self.wallet_id or "",
             self.references,
             self.gateway_ids,
             self.where or "",
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CauseDocument:
         """The report schema's cause object (schema_version 2)."""
         return {
             "id": self.id,
@@ -275,20 +298,25 @@ class Cause:
         }
 
 
-def tally_causes(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+def tally_causes(found: Iterable[tuple[str, str, bool]]) -> CauseCounts:
     """`summary.causes`: open errors, open warnings, acknowledged, open ones by kind, from
     (kind, severity, acknowledged) of each cause."""
-    counts = tally_open(found)
-    return {key: counts[key] for key in ("errors", "warnings", "acknowledged")} | {
-        "by_kind": {
-            kind.value: counts["by_kind"][kind.value]
-            for kind in CauseKind
-            if counts["by_kind"].get(kind.value)
-        }
-    }
+    return _tally_open(found, CauseKind)
 
 
-def tally_open(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
+def tally(found: Iterable[tuple[str, str, bool]]) -> DiscrepancyCounts:
+    """The report summary's counts from (kind, severity, acknowledged) of each discrepancy:
+    status, open errors, open warnings, acknowledged, and open ones by kind."""
+    counts = _tally_open(found, Kind)
+    status = "discrepancies" if counts["errors"] or counts["warnings"] else "clean"
+    return {"status": status, **counts}
+
+
+def _tally_open(
+    found: Iterable[tuple[str, str, bool]], kinds: type[Kind] | type[CauseKind]
+) -> CauseCounts:
+    """The counts of open and acknowledged findings, the open ones by kind in the order
+    `kinds` lists them."""
     errors = warnings = acknowledged = 0
     by_kind: Counter[str] = Counter()
     for kind, severity, is_acknowledged in found:
@@ -304,30 +332,16 @@ def tally_open(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
         "errors": errors,
         "warnings": warnings,
         "acknowledged": acknowledged,
-        "by_kind": dict(by_kind),
-    }
-
-
-def tally(found: Iterable[tuple[str, str, bool]]) -> dict[str, Any]:
-    """The report summary's counts from (kind, severity, acknowledged) of each discrepancy:
-    status, open errors, open warnings, acknowledged, and open ones by kind (in kind order)."""
-    counts = tally_open(found)
-    by_kind = counts["by_kind"]
-    return {
-        "status": "discrepancies" if counts["errors"] or counts["warnings"] else "clean",
-        "errors": counts["errors"],
-        "warnings": counts["warnings"],
-        "acknowledged": counts["acknowledged"],
-        "by_kind": {kind.value: by_kind[kind.value] for kind in Kind if by_kind.get(kind.value)},
+        "by_kind": {kind.value: by_kind[kind.value] for kind in kinds if by_kind[kind.value]},
     }
 
 
 def summarise(
-    discrepancies: Mapping[str, Any],
-    causes: Mapping[str, Any],
+    discrepancies: DiscrepancyCounts,
+    causes: CauseCounts,
     first_divergence: Mapping[str, str],
     unexplained: Mapping[str, str],
-) -> dict[str, Any]:
+) -> Summary:
     """The report's `summary`: the discrepancy counts of schema 1, plus `causes` and
     `unexplained`; `status` is clean only when no cause and no discrepancy is open."""
     open_causes = causes["errors"] + causes["warnings"]
@@ -336,12 +350,12 @@ def summarise(
         **discrepancies,
         "status": status,
         "first_divergence": dict(first_divergence),
-        "causes": dict(causes),
+        "causes": causes,
         "unexplained": dict(unexplained),
     }
 
 
-def fails(summary: Mapping[str, Any], fail_on: str) -> bool:
+def fails(summary: Summary, fail_on: str) -> bool:
     """Whether a summary's open causes reach the `--fail-on` level (error, warning, never)."""
     if fail_on == "never":
         return False
@@ -358,7 +372,7 @@ class Note:
     message: str
     currency: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> NoteDocument:
         return {"currency": self.currency, "message": self.message}
 
 
@@ -387,21 +401,22 @@ class Report:
     #: Each discrepancy's causes, by discrepancy id.
     causes_of: Mapping[str, tuple[str, ...]] = default(default_factory=dict)
 
-    def _counts(self) -> dict[str, Any]:
+    def _counts(self) -> DiscrepancyCounts:
         return tally((d.kind.value, d.severity.value, d.acknowledged) for d in self.discrepancies)
 
-    def _cause_counts(self) -> dict[str, Any]:
+    def cause_counts(self) -> CauseCounts:
+        """`summary.causes`: open error and warning causes, acknowledged ones, by kind."""
         return tally_causes((c.kind.value, c.severity.value, c.acknowledged) for c in self.causes)
 
     @property
     def errors(self) -> int:
         """Open (not acknowledged) error causes: what users count (docs/causes.md)."""
-        return int(self._cause_counts()["errors"])
+        return int(self.cause_counts()["errors"])
 
     @property
     def warnings(self) -> int:
         """Open (not acknowledged) warning causes."""
-        return int(self._cause_counts()["warnings"])
+        return int(self.cause_counts()["warnings"])
 
     @property
     def status(self) -> str:
@@ -424,15 +439,15 @@ class Report:
         """Whether open causes reach the `--fail-on` level (error, warning, never)."""
         return fails(self.summary(), fail_on)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         return summarise(
             self._counts(),
-            self._cause_counts(),
+            self.cause_counts(),
             self.first_divergence(),
             dict(self.unexplained),
         )
 
-    def header(self) -> dict[str, Any]:
+    def header(self) -> ReportHeader:
         """The report without its discrepancies (what the store keeps per run)."""
         return {
             "schema_version": SCHEMA_VERSION,
@@ -452,14 +467,12 @@ class Report:
             "notes": [note.to_dict() for note in self.notes],
         }
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReportDocument:
         """The whole report in the JSON schema (schema_version 2: docs/report.md)."""
-        document = self.header()
-        notes = document.pop("notes")
-        document["discrepancies"] = [
-            {**d.to_dict(), "causes": list(self.causes_of.get(d.id, ()))}
-            for d in self.discrepancies
-        ]
-        document["causes"] = [c.to_dict() for c in self.causes]
-        document["notes"] = notes
-        return document
+        header = self.header()
+        return with_findings(
+            header,
+            header["summary"],
+            [d.to_dict(self.causes_of.get(d.id, ())) for d in self.discrepancies],
+            [c.to_dict() for c in self.causes],
+        )

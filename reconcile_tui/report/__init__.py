@@ -8,10 +8,10 @@ with `reconcile_tui.files.write_atomically`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from reconcile_tui.errors import BadInput
+from reconcile_tui.reconcile.document import ReportDocument
 from reconcile_tui.report.auditcsv import EXPORT_COLUMNS, export_csv
 from reconcile_tui.report.csvfile import COLUMNS, read_csv, to_csv
 from reconcile_tui.report.jsonfile import to_json
@@ -38,7 +38,7 @@ __all__ = [
 FORMATS: Final = ("text", "json", "csv", "junit", "markdown")
 
 
-def render_bytes(document: Mapping[str, Any], fmt: str) -> bytes:
+def render_bytes(document: ReportDocument, fmt: str) -> bytes:
     """The report in format `fmt`, as the UTF-8 bytes of a file."""
     if fmt == "text":
         return to_text(document).encode("utf-8")

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from reconcile_tui.money import FloatInMoneyError
-from reconcile_tui.report.csvfile import neutralise
-from reconcile_tui.report.visible import json_escaped, visible
+from reconcile_tui.report.csvfile import cell
 from reconcile_tui.store.runs import DISCREPANCY_SCOPE
 
 __all__ = ["EXPORT_COLUMNS", "export_csv"]
@@ -44,6 +41,9 @@ EXPORT_COLUMNS: Final = (
 )
 
 _BOM: Final = "\ufeff"
+
+#: Columns holding a list of ids, written as a JSON array.
+_LISTS: Final = frozenset({"references", "gateway_ids", "links"})
 
 
 def export_csv(document: Mapping[str, Any], *, discrepancies: bool = False) -> bytes:
@@ -74,16 +74,4 @@ def _row(
         "acknowledged_at": held.get("at"),
         "note": held.get("note"),
     }
-    return [_cell(column, values.get(column)) for column in EXPORT_COLUMNS]
-
-
-def _cell(column: str, value: Any) -> str:
-    if column in {"references", "gateway_ids", "links"}:
-        return neutralise(json_escaped(json.dumps(list(value or ()), ensure_ascii=False)))
-    if column == "acknowledged":
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        raise FloatInMoneyError(f"export field {column} is a float; amounts travel as text")
-    return neutralise(visible(str(value), reversible=True))
+    return [cell(column, values.get(column), _LISTS) for column in EXPORT_COLUMNS]

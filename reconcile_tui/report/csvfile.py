@@ -29,7 +29,7 @@ from reconcile_tui.money import FloatInMoneyError
 from reconcile_tui.report.visible import json_escaped, reveal, visible
 from reconcile_tui.store.runs import DISCREPANCY_FIGURES, DISCREPANCY_KEYS
 
-__all__ = ["COLUMNS", "PLAIN_NUMBER", "neutralise", "read_csv", "restore", "to_csv"]
+__all__ = ["COLUMNS", "PLAIN_NUMBER", "cell", "neutralise", "read_csv", "restore", "to_csv"]
 
 #: The columns, in order: the discrepancy object of the report schema.
 COLUMNS: Final = DISCREPANCY_KEYS
@@ -74,12 +74,15 @@ def to_csv(document: Mapping[str, Any]) -> bytes:
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
     for discrepancy in document["discrepancies"]:
-        writer.writerow([_cell(column, discrepancy.get(column)) for column in COLUMNS])
+        writer.writerow([cell(column, discrepancy.get(column)) for column in COLUMNS])
     return (_BOM + buffer.getvalue()).encode("utf-8")
 
 
-def _cell(column: str, value: Any) -> str:
-    if column in _LISTS:
+def cell(column: str, value: Any, lists: frozenset[str] = _LISTS) -> str:
+    """One cell of a CSV report or export: a list as a JSON array, `acknowledged` as
+    true/false, None as empty, text made visible and neutralised. A float is refused:
+    amounts travel as text (docs/money.md)."""
+    if column in lists:
         # ensure_ascii=False keeps references readable; a JSON array starts with `[`.
         return json_escaped(json.dumps(list(value or ()), ensure_ascii=False))
     if column == "acknowledged":

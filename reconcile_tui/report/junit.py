@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, TypeVar
 
+from reconcile_tui.reconcile.document import (
+    CauseDocument,
+    DiscrepancyDocument,
+    FindingDocument,
+    ReportDocument,
+)
 from reconcile_tui.reconcile.model import Kind
 from reconcile_tui.report.visible import visible_document
 
@@ -30,6 +36,8 @@ CAUSES_CASE: Final = "causes"
 
 #: The classname suffix of checks that belong to no currency.
 SUMMARY_SCOPE: Final = "summary"
+
+_Finding = TypeVar("_Finding", bound=FindingDocument)
 
 _DECLARATION: Final = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -50,7 +58,7 @@ _DETAILS: Final = (
 )
 
 
-def to_junit(document: Mapping[str, Any]) -> str:
+def to_junit(document: ReportDocument) -> str:
     """The report as JUnit XML text, with its XML declaration, indented; control
     characters from the data escaped as in every report a person reads."""
     document = visible_document(document)
@@ -99,8 +107,8 @@ def to_junit(document: Mapping[str, Any]) -> str:
 
 def _add_findings(
     case: ET.Element,
-    findings: list[Mapping[str, Any]],
-    details: Callable[[Mapping[str, Any]], str],
+    findings: Sequence[_Finding],
+    details: Callable[[_Finding], str],
 ) -> None:
     """Each open finding (discrepancy or cause) one `<failure>` of `case`; the
     acknowledged ones together in its `<system-out>`, visible but not failing."""
@@ -119,9 +127,9 @@ def _add_findings(
         ET.SubElement(case, "system-out").text = _xml("\n\n".join(accepted))
 
 
-def _cases(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+def _cases(document: ReportDocument) -> dict[tuple[str, str], list[DiscrepancyDocument]]:
     """(scope, kind) -> its discrepancies, in testcase order: summary, then each currency."""
-    cases: dict[tuple[str, str], list[Mapping[str, Any]]] = {
+    cases: dict[tuple[str, str], list[DiscrepancyDocument]] = {
         (SUMMARY_SCOPE, Kind.API_INCONSISTENCY.value): []
     }
     for currency in document["tolerances"]:
@@ -135,22 +143,26 @@ def _cases(document: Mapping[str, Any]) -> dict[tuple[str, str], list[Mapping[st
     return cases
 
 
-def _cause_cases(document: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+def _cause_cases(document: ReportDocument) -> dict[str, list[CauseDocument]]:
     """scope -> its causes: one `causes` testcase per currency in scope (schema 2 only),
     each open cause one failure, so CI counts mistakes rather than their echoes."""
     if not document.get("causes"):
         return {}
-    cases: dict[str, list[Mapping[str, Any]]] = {code: [] for code in document["tolerances"]}
-    for cause in document["causes"]:
+    cases: dict[str, list[CauseDocument]] = {code: [] for code in document["tolerances"]}
+    for cause in document.get("causes", []):
         cases.setdefault(cause["currency"] or SUMMARY_SCOPE, []).append(cause)
     return cases
 
 
-def _cause_details(cause: Mapping[str, Any]) -> str:
+def _cause_details(cause: CauseDocument) -> str:
     lines = [f"id: {cause['id']}", f"kind: {cause['kind']}"]
-    for label, key in (("currency", "currency"), ("wallet", "wallet_id"), ("amount", "amount")):
-        if cause.get(key) is not None:
-            lines.append(f"{label}: {cause[key]}")
+    for label, value in (
+        ("currency", cause["currency"]),
+        ("wallet", cause["wallet_id"]),
+        ("amount", cause["amount"]),
+    ):
+        if value is not None:
+            lines.append(f"{label}: {value}")
     if cause["references"]:
         lines.append(f"references: {', '.join(cause['references'])}")
     if cause["gateway_ids"]:
@@ -160,7 +172,7 @@ def _cause_details(cause: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _properties(document: Mapping[str, Any], open_count: int) -> list[tuple[str, str]]:
+def _properties(document: ReportDocument, open_count: int) -> list[tuple[str, str]]:
     api = document["api"]
     records = document["records"]
     summary = document["summary"]
@@ -189,12 +201,9 @@ def _properties(document: Mapping[str, Any], open_count: int) -> list[tuple[str,
     return properties
 
 
-def _details(discrepancy: Mapping[str, Any]) -> str:
-    lines = [
-        f"{label}: {discrepancy[key]}"
-        for label, key in _DETAILS
-        if discrepancy.get(key) is not None
-    ]
+def _details(discrepancy: DiscrepancyDocument) -> str:
+    by_name: Mapping[str, object] = discrepancy  # the keys `_DETAILS` names
+    lines = [f"{label}: {by_name[key]}" for label, key in _DETAILS if by_name.get(key) is not None]
     if discrepancy.get("references"):
         lines.append(f"references: {', '.join(discrepancy['references'])}")
     return "\n".join(lines)

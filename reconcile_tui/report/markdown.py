@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
+from reconcile_tui.reconcile import document as schema
 from reconcile_tui.report.visible import visible_document
 from reconcile_tui.store.runs import DISCREPANCY_FIGURES
 
@@ -52,13 +53,14 @@ def _escape_item(text: str) -> str:
     return f"\\{text}"
 
 
-def to_markdown(document: Mapping[str, Any]) -> str:
+def to_markdown(document: schema.ReportDocument) -> str:
     """The report as a Markdown job summary, control characters from the data escaped."""
     document = visible_document(document)
     summary = document["summary"]
     if not document.get("causes"):
         # Nothing to count but discrepancies (schema 1, or a document built by hand).
-        summary = {k: v for k, v in summary.items() if k != "causes"}
+        summary = summary.copy()
+        summary.pop("causes", None)
     parts = [f"## {_headline(summary)}", _source(document), _tolerances(document)]
     if summary["first_divergence"]:
         parts.append(_first_divergence(summary["first_divergence"]))
@@ -76,7 +78,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _headline(summary: Mapping[str, Any]) -> str:
+def _headline(summary: schema.Summary) -> str:
     # What users count: open causes (schema 2), else open discrepancies (schema 1).
     counted = summary.get("causes") or summary
     errors, warnings = counted["errors"], counted["warnings"]
@@ -101,7 +103,7 @@ _CAUSE_HEADER: Final = (
 )
 
 
-def _cause_table(causes: list[Mapping[str, Any]]) -> str:
+def _cause_table(causes: list[schema.CauseDocument]) -> str:
     """Every cause (at most MAX_ROWS), with how many discrepancies it explains."""
     rows = []
     for cause in causes[:MAX_ROWS]:
@@ -123,7 +125,7 @@ def _cause_table(causes: list[Mapping[str, Any]]) -> str:
     return f"### Causes\n\n{_CAUSE_HEADER}\n" + "\n".join(rows) + more
 
 
-def _source(document: Mapping[str, Any]) -> str:
+def _source(document: schema.ReportDocument) -> str:
     api = document["api"]
     records = document["records"]
     files = ", ".join(escape(name) for name in records["files"]) or "no files"
@@ -135,7 +137,7 @@ def _source(document: Mapping[str, Any]) -> str:
     )
 
 
-def _tolerances(document: Mapping[str, Any]) -> str:
+def _tolerances(document: schema.ReportDocument) -> str:
     tolerances = document["tolerances"]
     if not tolerances:
         return "**Tolerances:** no currency in scope"
@@ -148,8 +150,8 @@ def _first_divergence(first: Mapping[str, str]) -> str:
     return f"**First divergence:** {shown}"
 
 
-def _tables(discrepancies: list[Mapping[str, Any]]) -> list[str]:
-    by_currency: dict[str | None, list[Mapping[str, Any]]] = {}
+def _tables(discrepancies: list[schema.DiscrepancyDocument]) -> list[str]:
+    by_currency: dict[str | None, list[schema.DiscrepancyDocument]] = {}
     for discrepancy in discrepancies:
         by_currency.setdefault(discrepancy["currency"], []).append(discrepancy)
     parts: list[str] = []
@@ -171,7 +173,7 @@ def _tables(discrepancies: list[Mapping[str, Any]]) -> list[str]:
     return parts
 
 
-def _counts(found: list[Mapping[str, Any]]) -> str:
+def _counts(found: list[schema.DiscrepancyDocument]) -> str:
     open_ = [d for d in found if not d["acknowledged"]]
     errors = sum(1 for d in open_ if d["severity"] == "error")
     parts = [_plural(errors, "error"), _plural(len(open_) - errors, "warning")]
@@ -181,10 +183,10 @@ def _counts(found: list[Mapping[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def _mark(discrepancy: Mapping[str, Any]) -> str:
-    if discrepancy["acknowledged"]:
+def _mark(finding: schema.FindingDocument) -> str:
+    if finding["acknowledged"]:
         return "☑️ ack"
-    return "❌ error" if discrepancy["severity"] == "error" else "⚠️ warning"
+    return "❌ error" if finding["severity"] == "error" else "⚠️ warning"
 
 
 def _short(wallet_id: str) -> str:
@@ -192,21 +194,23 @@ def _short(wallet_id: str) -> str:
     return wallet_id if len(wallet_id) <= _WALLET_LENGTH + 4 else wallet_id[:_WALLET_LENGTH] + "…"
 
 
-def _row(discrepancy: Mapping[str, Any]) -> str:
+def _row(discrepancy: schema.DiscrepancyDocument) -> str:
+    # The figures by the columns' names (one list of them: the store's), read as text.
+    by_name: Mapping[str, object] = discrepancy
     cells = [
         _mark(discrepancy),
         escape(discrepancy["id"][:_ID_LENGTH]),
         escape(discrepancy["kind"]),
         escape(_short(discrepancy["wallet_id"])) if discrepancy["wallet_id"] is not None else "",
         *(
-            escape(discrepancy[key]) if discrepancy[key] is not None else ""
+            escape(str(by_name[key])) if by_name[key] is not None else ""
             for key in (*DISCREPANCY_FIGURES, "message")
         ),
     ]
     return "| " + " | ".join(cells) + " |"
 
 
-def _note(note: Mapping[str, Any]) -> str:
+def _note(note: schema.NoteDocument) -> str:
     currency, message = note.get("currency"), note["message"]
     # The engine's notes usually name their currency already; do not say it twice.
     if currency and not message.startswith(f"{currency}:"):

@@ -14,8 +14,8 @@ overrides) are shown as escapes (`visible.py`), so no record can drive the termi
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final, TypeVar
 
 from rich import box
 from rich.console import Console
@@ -23,6 +23,15 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from reconcile_tui.reconcile.document import (
+    CauseCounts,
+    CauseDocument,
+    DiscrepancyDocument,
+    FindingDocument,
+    NoteDocument,
+    ReportDocument,
+    Summary,
+)
 from reconcile_tui.report.visible import visible_document
 from reconcile_tui.times import TimeError, age_text, parse_api_time
 
@@ -36,10 +45,12 @@ _WALLET_LENGTH: Final = 8
 _REFERENCES_SHOWN: Final = 3
 _MISSING: Final = "—"
 
+_Finding = TypeVar("_Finding", bound=FindingDocument)
+
 _SEVERITY_STYLE: Final = {"error": "bold red", "warning": "yellow"}
 
 
-def to_text(document: Mapping[str, Any], width: int = 100) -> str:
+def to_text(document: ReportDocument, width: int = 100) -> str:
     """The terminal report as plain text (no colour, no control codes) `width` columns wide."""
     buffer = io.StringIO()
     console = Console(
@@ -57,7 +68,7 @@ def to_text(document: Mapping[str, Any], width: int = 100) -> str:
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
-def render_text(document: Mapping[str, Any], console: Console) -> None:
+def render_text(document: ReportDocument, console: Console) -> None:
     """Print the report on `console`, control characters from the data escaped."""
     document = _counting_causes(visible_document(document))
     summary = document["summary"]
@@ -78,12 +89,13 @@ def render_text(document: Mapping[str, Any], console: Console) -> None:
     console.print(_totals_line(summary), highlight=False)
 
 
-def _counting_causes(document: dict[str, Any]) -> dict[str, Any]:
+def _counting_causes(document: ReportDocument) -> ReportDocument:
     """The document as read: a report that lists no causes (schema 1, or built by hand)
     is counted by its discrepancies, so its summary's cause counts are set aside."""
     if document.get("causes") or "causes" not in document["summary"]:
         return document
-    summary = {k: v for k, v in document["summary"].items() if k != "causes"}
+    summary = document["summary"].copy()
+    del summary["causes"]
     return {**document, "summary": summary}
 
 
@@ -91,19 +103,19 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _counts(summary: Mapping[str, Any]) -> str:
+def _counts(summary: CauseCounts) -> str:
     text = f"{_plural(summary['errors'], 'error')}, {_plural(summary['warnings'], 'warning')}"
     if summary["acknowledged"]:
         text += f", {summary['acknowledged']} acknowledged"
     return text
 
 
-def _counted(summary: Mapping[str, Any]) -> Mapping[str, Any]:
+def _counted(summary: Summary) -> CauseCounts:
     """What users count: open causes (schema 2), else open discrepancies (schema 1)."""
     return summary.get("causes") or summary
 
 
-def _status(summary: Mapping[str, Any]) -> Text:
+def _status(summary: Summary) -> Text:
     counted = _counted(summary)
     if summary["status"] == "clean":
         what = "causes" if "causes" in summary else "discrepancies"
@@ -120,7 +132,7 @@ def _status(summary: Mapping[str, Any]) -> Text:
     return Text(f"✗ DISCREPANCIES: {summary['errors'] + summary['warnings']} open", style=style)
 
 
-def _totals_line(summary: Mapping[str, Any]) -> Text:
+def _totals_line(summary: Summary) -> Text:
     counted = _counted(summary)
     if summary["status"] == "clean":
         acknowledged = counted["acknowledged"]
@@ -131,7 +143,7 @@ def _totals_line(summary: Mapping[str, Any]) -> Text:
     return Text(f"✗ Totals: {what}{_counts(counted)}.", style=style)
 
 
-def _summary_panel(document: Mapping[str, Any]) -> Panel:
+def _summary_panel(document: ReportDocument) -> Panel:
     api = document["api"]
     records = document["records"]
     summary = document["summary"]
@@ -169,7 +181,7 @@ def _summary_panel(document: Mapping[str, Any]) -> Panel:
     return Panel(grid, title="Reconciliation", title_align="left", box=box.ROUNDED, expand=False)
 
 
-def _age(fetched_at: str, document: Mapping[str, Any]) -> str:
+def _age(fetched_at: str, document: ReportDocument) -> str:
     """How old the gateway data was when the report was made, e.g. " (5m old)"."""
     try:
         age = parse_api_time(document["generated_at"]) - parse_api_time(fetched_at)
@@ -180,8 +192,8 @@ def _age(fetched_at: str, document: Mapping[str, Any]) -> str:
 
 def _print_tables(
     console: Console,
-    rows: list[Mapping[str, Any]],
-    table: Callable[[str | None, list[Mapping[str, Any]]], Table],
+    rows: list[_Finding],
+    table: Callable[[str | None, list[_Finding]], Table],
 ) -> None:
     """One table per currency, at most MAX_ROWS_PER_CURRENCY rows, and how many more
     the other formats hold."""
@@ -194,18 +206,26 @@ def _print_tables(
 
 
 def _by_currency(
-    discrepancies: list[Mapping[str, Any]],
-) -> dict[str | None, list[Mapping[str, Any]]]:
+    discrepancies: list[_Finding],
+) -> dict[str | None, list[_Finding]]:
     """Discrepancies per currency, in the order the document first names each currency."""
-    grouped: dict[str | None, list[Mapping[str, Any]]] = {}
+    grouped: dict[str | None, list[_Finding]] = {}
     for discrepancy in discrepancies:
         grouped.setdefault(discrepancy["currency"], []).append(discrepancy)
     return grouped
 
 
-def _finding_table(title: str, listed: list[Mapping[str, Any]], what: str) -> Table:
+def _finding_table(
+    title: str,
+    listed: list[_Finding],
+    columns: tuple[str, str],
+    describe: Callable[[_Finding], Text],
+    figures: Callable[[_Finding], Text],
+) -> Table:
     """A table of discrepancies or causes: titled with its open errors, open warnings and
-    acknowledged ones, then ID, severity and `what` (the amounts column is the caller's)."""
+    acknowledged ones; a row each with its ID, severity, what it is (`describe`, under
+    the first of `columns`) and its amounts (`figures`, under the second); acknowledged
+    rows dimmed."""
     open_ = [found for found in listed if not found["acknowledged"]]
     errors = sum(1 for found in open_ if found["severity"] == "error")
     counts = f"{_plural(errors, 'error')}, {_plural(len(open_) - errors, 'warning')}"
@@ -223,25 +243,25 @@ def _finding_table(title: str, listed: list[Mapping[str, Any]], what: str) -> Ta
     )
     table.add_column("ID", no_wrap=True)
     table.add_column("Sev", no_wrap=True)
-    table.add_column(what, overflow="fold", ratio=1)
-    return table
-
-
-def _table(currency: str | None, found: list[Mapping[str, Any]]) -> Table:
-    table = _finding_table(currency or "Gateway summary", found, "Check")
-    table.add_column("Gateway\nRecords\nDifference", justify="right", no_wrap=True)
-    for discrepancy in found:
+    table.add_column(columns[0], overflow="fold", ratio=1)
+    table.add_column(columns[1], justify="right", no_wrap=True)
+    for found in listed:
         table.add_row(
-            Text(discrepancy["id"][:_ID_LENGTH]),
-            _severity(discrepancy),
-            _check(discrepancy),
-            _amounts(discrepancy),
-            style="dim" if discrepancy["acknowledged"] else None,
+            Text(found["id"][:_ID_LENGTH]),
+            _severity(found),
+            describe(found),
+            figures(found),
+            style="dim" if found["acknowledged"] else None,
         )
     return table
 
 
-def _per_currency(document: Mapping[str, Any]) -> Table:
+def _table(currency: str | None, found: list[DiscrepancyDocument]) -> Table:
+    columns = ("Check", "Gateway\nRecords\nDifference")
+    return _finding_table(currency or "Gateway summary", found, columns, _check, _amounts)
+
+
+def _per_currency(document: ReportDocument) -> Table:
     """Per currency: open causes, open discrepancies and what no cause explains."""
     table = Table(
         title=Text("Per currency", style="bold"),
@@ -267,21 +287,16 @@ def _per_currency(document: Mapping[str, Any]) -> Table:
     return table
 
 
-def _cause_table(currency: str | None, listed: list[Mapping[str, Any]]) -> Table:
-    table = _finding_table(f"{currency or 'Gateway summary'} causes", listed, "Cause")
-    table.add_column("Amount", justify="right", no_wrap=True)
-    for cause in listed:
-        table.add_row(
-            Text(cause["id"][:_ID_LENGTH]),
-            _severity(cause),
-            _cause(cause),
-            Text(cause["amount"] or _MISSING, style="bold"),
-            style="dim" if cause["acknowledged"] else None,
-        )
-    return table
+def _cause_table(currency: str | None, listed: list[CauseDocument]) -> Table:
+    title = f"{currency or 'Gateway summary'} causes"
+    return _finding_table(title, listed, ("Cause", "Amount"), _cause, _cause_amount)
 
 
-def _cause(cause: Mapping[str, Any]) -> Text:
+def _cause_amount(cause: CauseDocument) -> Text:
+    return Text(cause["amount"] or _MISSING, style="bold")
+
+
+def _cause(cause: CauseDocument) -> Text:
     lines = [Text(cause["kind"], style="bold")]
     where = []
     if cause["wallet_id"] is not None:
@@ -306,7 +321,7 @@ def _cause(cause: Mapping[str, Any]) -> Text:
     return Text("\n").join(lines)
 
 
-def _severity(discrepancy: Mapping[str, Any]) -> Text:
+def _severity(discrepancy: FindingDocument) -> Text:
     if discrepancy["acknowledged"]:
         return Text("ack")
     severity = discrepancy["severity"]
@@ -318,7 +333,7 @@ def _short(value: str, length: int) -> str:
     return value if len(value) <= length + 4 else value[:length] + "…"
 
 
-def _check(discrepancy: Mapping[str, Any]) -> Text:
+def _check(discrepancy: DiscrepancyDocument) -> Text:
     where = []
     if discrepancy["wallet_id"] is not None:
         where.append(f"wallet {_short(discrepancy['wallet_id'], _WALLET_LENGTH)}")
@@ -338,7 +353,7 @@ def _check(discrepancy: Mapping[str, Any]) -> Text:
     return Text("\n").join(lines)
 
 
-def _amounts(discrepancy: Mapping[str, Any]) -> Text:
+def _amounts(discrepancy: DiscrepancyDocument) -> Text:
     usd = discrepancy["usd_difference"]
     return Text("\n").join(
         [
@@ -350,7 +365,7 @@ def _amounts(discrepancy: Mapping[str, Any]) -> Text:
     )
 
 
-def _note(note: Mapping[str, Any]) -> Text:
+def _note(note: NoteDocument) -> Text:
     currency, message = note.get("currency"), note["message"]
     # The engine's notes usually name their currency already; do not say it twice.
     if currency and not message.startswith(f"{currency}:"):

@@ -12,15 +12,7 @@ See docs/sandbox.md.
 from __future__ import annotations
 
 from reconcile_tui.sandbox.app import create_app
-from reconcile_tui.sandbox.config import (
-    BREAKERS,
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_CLOCK,
-    DEFAULT_STATIC_TOKEN,
-    LedgerSpec,
-    SandboxConfig,
-)
+from reconcile_tui.sandbox.config import DEFAULT_CLOCK, LedgerSpec, SandboxConfig
 from reconcile_tui.sandbox.generate import GeneratedScenario, generate_scenario
 from reconcile_tui.sandbox.ledger import Transaction, transactions
 from reconcile_tui.sandbox.plants import PlantKind
@@ -28,11 +20,7 @@ from reconcile_tui.sandbox.server import RunningSandbox, start_sandbox
 from reconcile_tui.sandbox.views import GatewayViews, compute_views
 
 __all__ = [
-    "BREAKERS",
-    "DEFAULT_CLIENT_ID",
-    "DEFAULT_CLIENT_SECRET",
     "DEFAULT_CLOCK",
-    "DEFAULT_STATIC_TOKEN",
     "GatewayViews",
     "GeneratedScenario",
     "LedgerSpec",

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio
@@ -41,7 +41,7 @@ from reconcile_tui.sandbox.auth import (
     TokenBook,
     basic_credentials,
 )
-from reconcile_tui.sandbox.config import SandboxConfig
+from reconcile_tui.sandbox.config import LedgerSpec, SandboxConfig
 from reconcile_tui.sandbox.faults import Fault, FaultInjector
 from reconcile_tui.sandbox.listing import Listing, ListingQuery, QueryError, compute_listing
 from reconcile_tui.sandbox.views import GatewayViews, compute_views
@@ -49,6 +49,8 @@ from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, INTERVALS, PER
 from reconcile_tui.times import utc_now as wall_clock
 
 __all__ = ["create_app", "error_response"]
+
+_Built = TypeVar("_Built")
 
 #: The `code` of an error answer, by HTTP status, for statuses the docs do not pin down.
 _CODES = {
@@ -61,6 +63,16 @@ _CODES = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def _invalid_query(problems: dict[str, str]) -> Response:
+    """400 naming every bad query parameter, each with what is wrong with it."""
+    return error_response(
+        400,
+        "invalid_request",
+        f"Invalid query parameter{'s' if len(problems) > 1 else ''}: {', '.join(problems)}.",
+        problems,
+    )
 
 
 def error_response(
@@ -143,24 +155,26 @@ class _Gateway:
         return None
 
     async def views(self) -> GatewayViews:
-        """The ledger's views, computed once, off the event loop (a big ledger takes time)."""
+        """The ledger's views, computed once (see `_off_the_loop`)."""
         if self._views is None:
-            self._views = await anyio.to_thread.run_sync(self._compute_views)
+            self._views = await self._off_the_loop(compute_views)
         return self._views
 
-    def _compute_views(self) -> GatewayViews:
-        with self._views_lock:
-            return compute_views(self.config.ledger)
-
     async def listing(self) -> Listing:
-        """The ledger's transaction listing, built once, off the event loop."""
+        """The ledger's transaction listing, built once (see `_off_the_loop`)."""
         if self._listing is None:
-            self._listing = await anyio.to_thread.run_sync(self._compute_listing)
+            self._listing = await self._off_the_loop(compute_listing)
         return self._listing
 
-    def _compute_listing(self) -> Listing:
-        with self._views_lock:
-            return compute_listing(self.config.ledger)
+    async def _off_the_loop(self, compute: Callable[[LedgerSpec], _Built]) -> _Built:
+        """`compute(ledger)` in a worker thread, one at a time: a big ledger takes time,
+        and the event loop keeps answering meanwhile."""
+
+        def run() -> _Built:
+            with self._views_lock:
+                return compute(self.config.ledger)
+
+        return await anyio.to_thread.run_sync(run)
 
     def _cached(self, key: tuple[str, ...], render: Callable[[], dict[str, Any]]) -> bytes:
         body = self._rendered.get(key)
@@ -244,13 +258,7 @@ class _Gateway:
         if interval not in INTERVALS:
             problems["interval"] = f"{interval!r} is not one of {', '.join(INTERVALS)}"
         if problems:
-            return error_response(
-                400,
-                "invalid_request",
-                f"Invalid query parameter{'s' if len(problems) > 1 else ''}:"
-                f" {', '.join(problems)}.",
-                problems,
-            )
+            return _invalid_query(problems)
         code = query.get("currency") or views.codes[0]
         if not views.holds(code):
             return error_response(
@@ -284,14 +292,7 @@ class _Gateway:
         try:
             query = ListingQuery.parse(request.query_params)
         except QueryError as error:
-            problems = error.details
-            return error_response(
-                400,
-                "invalid_request",
-                f"Invalid query parameter{'s' if len(problems) > 1 else ''}:"
-                f" {', '.join(problems)}.",
-                problems,
-            )
+            return _invalid_query(error.details)
         listing = await self.listing()
 
         def url_of_page(number: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import click
 
@@ -65,6 +65,27 @@ def _per_currency(option: str, given: tuple[str, ...]) -> dict[str, str]:
             raise BadInput(f"{option} takes CODE=AMOUNT once per currency, not {pair!r}")
         table[code.strip()] = text.strip()
     return table
+
+
+#: A folder (the command creates it if missing).
+_FOLDER: Final = click.Path(file_okay=False, path_type=Path)
+
+
+def _report_history(function: Any) -> Any:
+    """--period and --interval: the history the expected report is for."""
+    for name, choices, default, what in (
+        ("--interval", INTERVALS, DEFAULT_INTERVAL, "History bucket size"),
+        ("--period", PERIODS, DEFAULT_PERIOD, "History period"),
+    ):
+        option = click.option(
+            name,
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help=f"{what} the expected report is for.",
+        )
+        function = option(function)
+    return function
 
 
 def _ledger(function: Any) -> Any:
@@ -208,10 +229,7 @@ def serve(
 
 @sandbox.command()
 @click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write the scenario into (created if missing).",
+    "--out", required=True, type=_FOLDER, help="Folder for the scenario (created if missing)."
 )
 @_ledger
 @click.option(
@@ -221,20 +239,7 @@ def serve(
     show_default=True,
     help="Merchant-side mistakes to plant, cycling through every kind.",
 )
-@click.option(
-    "--period",
-    type=click.Choice(PERIODS),
-    default=DEFAULT_PERIOD,
-    show_default=True,
-    help="History period the expected report is for.",
-)
-@click.option(
-    "--interval",
-    type=click.Choice(INTERVALS),
-    default=DEFAULT_INTERVAL,
-    show_default=True,
-    help="History bucket size the expected report is for.",
-)
+@_report_history
 @click.option(
     "--bank-export",
     is_flag=True,

@@ -326,6 +326,36 @@ class _Gateway:
         )
         return round(exact * 100)  # a Fraction rounds half to even
 
+    def mismatch(
+        self, kind: str, code: str, values: tuple[Decimal, Decimal], message: str, **scope: Any
+    ) -> Finding:
+        """A finding on a figure: `values` are the gateway's and the records', in that order."""
+        api_value, merchant_value = values
+        usd_cents = self.usd_cents(code, money.sub(api_value, merchant_value))
+        return Finding(
+            kind,
+            message,
+            code,
+            api_value=api_value,
+            merchant_value=merchant_value,
+            usd_cents=usd_cents,
+            scale=self.scale(code),
+            **scope,
+        )
+
+    def about_record(self, kind: str, row: MerchantRow, message: str, **values: Any) -> Finding:
+        """A finding about one record: its currency, the wallet it means, its reference."""
+        return Finding(
+            kind,
+            message,
+            row.currency,
+            self.wallet_key(row.currency, row.wallet),
+            reference=row.reference,
+            references=(row.reference,),
+            scale=self.scale(row.currency),
+            **values,
+        )
+
 
 def _amount_texts(entry: dict[str, Any]) -> list[str]:
     texts = [
@@ -419,27 +449,6 @@ class Finding:
             "message": self.message,
             "acknowledged": False,
         }
-
-
-def _mismatch(
-    gateway: _Gateway,
-    kind: str,
-    code: str,
-    api_value: Decimal,
-    merchant_value: Decimal,
-    message: str,
-    **scope: Any,
-) -> Finding:
-    return Finding(
-        kind=kind,
-        message=message,
-        currency=code,
-        api_value=api_value,
-        merchant_value=merchant_value,
-        usd_cents=gateway.usd_cents(code, money.sub(api_value, merchant_value)),
-        scale=gateway.scale(code),
-        **scope,
-    )
 
 
 def _api_findings(gateway: _Gateway) -> list[Finding]:
@@ -634,12 +643,10 @@ def _records_findings(
                 api_value, merchant_value = _decimal(reported), amount(recorded, places)
                 if not rules.same(code, api_value, merchant_value):
                     found.append(
-                        _mismatch(
-                            gateway,
+                        gateway.mismatch(
                             kind,
                             code,
-                            api_value,
-                            merchant_value,
+                            (api_value, merchant_value),
                             f"{code} wallet {wallet['wallet_name']}: {kind} ({reported} at the"
                             f" gateway, {money.canonical(merchant_value)} in the records)",
                             wallet_id=wallet["wallet_id"],
@@ -666,12 +673,10 @@ def _records_findings(
             api_value, merchant_value = _decimal(entry[name]), amount(recorded, records.places)
             if not rules.same(code, api_value, merchant_value):
                 found.append(
-                    _mismatch(
-                        gateway,
+                    gateway.mismatch(
                         "total_mismatch",
                         code,
-                        api_value,
-                        merchant_value,
+                        (api_value, merchant_value),
                         f"{code}: {name} is {entry[name]} at the gateway,"
                         f" {money.canonical(merchant_value)} in the records",
                         field=name,
@@ -695,33 +700,27 @@ def _records_findings(
         if row.currency not in gateway.balances or row.reference in seen:
             continue
         seen.add(row.reference)
+        copies = repeated[row.reference] + 1
         found.append(
-            Finding(
+            gateway.about_record(
                 "duplicate_record",
-                f"reference {row.reference} appears {repeated[row.reference] + 1} times in the"
-                " file; only the first copy counts",
-                currency=row.currency,
-                wallet_id=gateway.wallet_key(row.currency, row.wallet),
-                references=(row.reference,),
-                reference=row.reference,
-                scale=gateway.scale(row.currency),
+                row,
+                f"reference {row.reference} appears {copies} times in the file; only the first"
+                " copy counts",
             )
         )
     stale_before = gateway.as_of - STALE_AFTER_SECONDS
     for row in books.pending:
         if row.currency not in gateway.balances or row.at >= stale_before:
             continue
+        since = epoch_text(row.at)
         found.append(
-            Finding(
+            gateway.about_record(
                 "stale_pending",
-                f"{row.type} {row.reference} has been pending since {epoch_text(row.at)},"
-                " more than a day before the gateway's last update",
-                currency=row.currency,
-                wallet_id=gateway.wallet_key(row.currency, row.wallet),
+                row,
+                f"{row.type} {row.reference} has been pending since {since}, more than a day"
+                " before the gateway's last update",
                 merchant_value=amount(row.amount, written_places(row.currency)),
-                references=(row.reference,),
-                reference=row.reference,
-                scale=gateway.scale(row.currency),
             )
         )
 
@@ -789,12 +788,10 @@ def _history_findings(
             api_value, merchant_value = _decimal(bucket[name]), amount(mine[name], places)
             if not rules.same(code, api_value, merchant_value):
                 found.append(
-                    _mismatch(
-                        gateway,
+                    gateway.mismatch(
                         "history_mismatch",
                         code,
-                        api_value,
-                        merchant_value,
+                        (api_value, merchant_value),
                         f"{code} {when}: {name} is {bucket[name]} at the gateway,"
                         f" {money.canonical(merchant_value)} in the records",
                         bucket=when,

@@ -31,7 +31,7 @@ from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, status_of
 from reconcile_tui.times import format_utc
 from reconcile_tui.vocabulary import RecordType
 
-__all__ = ["DAY", "Transaction", "epoch", "epoch_text", "transactions"]
+__all__ = ["DAY", "Movement", "Transaction", "epoch", "epoch_text", "transactions"]
 
 DAY: Final = 86_400
 HOUR: Final = 3_600
@@ -61,8 +61,8 @@ _PAYOUT_WAITING: Final = ("pending", "approved", "processing", "submitted")
 
 
 @dataclass(frozen=True, slots=True)
-class Transaction:
-    """One payment or payout as the gateway holds it; amounts in minor units."""
+class Movement:
+    """Money moving on a wallet, as either side writes it down; amounts in minor units."""
 
     reference: str
     at: int
@@ -82,6 +82,11 @@ class Transaction:
     @property
     def occurred_at(self) -> str:
         return epoch_text(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction(Movement):
+    """One payment or payout as the gateway holds it."""
 
 
 def epoch(moment: datetime) -> int:
@@ -223,38 +228,29 @@ def _one_day(
             if is_payment:
                 payment_number += 1
             counters[0] += 1
-            payment = _payment(rng, currency, age, was_stuck)
-            units, fee, status = payment
+            units, fee, status = _payment(rng, currency, age, was_stuck)
             if status_of(status) == CONFIRMED:
                 wallets[wallet_index] += units
-            yield Transaction(
-                reference=f"ORD-{counters[0]:06d}",
-                at=at,
-                currency=currency.code,
-                wallet_id=currency.wallets[wallet_index].wallet_id,
-                type=RecordType.DEPOSIT,
-                amount=units,
-                fee=fee,
-                status=status,
-                tx_hash=None if status == "expired" else _tx_hash(rng, currency),
-            )
+            reference, kind, amount = f"ORD-{counters[0]:06d}", RecordType.DEPOSIT, units
+            on_chain = status != "expired"
         else:
             counters[1] += 1
             status, fee = _payout_status(rng, currency, payout, age)
             if status_of(status) != FAILED:
                 wallets[wallet_index] -= payout
-            broadcast = status not in {"pending", "approved", "rejected", "cancelled"}
-            yield Transaction(
-                reference=f"PO-{counters[1]:06d}",
-                at=at,
-                currency=currency.code,
-                wallet_id=currency.wallets[wallet_index].wallet_id,
-                type=RecordType.WITHDRAWAL,
-                amount=payout,
-                fee=fee,
-                status=status,
-                tx_hash=_tx_hash(rng, currency) if broadcast else None,
-            )
+            reference, kind, amount = f"PO-{counters[1]:06d}", RecordType.WITHDRAWAL, payout
+            on_chain = status not in {"pending", "approved", "rejected", "cancelled"}
+        yield Transaction(
+            reference=reference,
+            at=at,
+            currency=currency.code,
+            wallet_id=currency.wallets[wallet_index].wallet_id,
+            type=kind,
+            amount=amount,
+            fee=fee,
+            status=status,
+            tx_hash=_tx_hash(rng, currency) if on_chain else None,
+        )
 
 
 def _below(rng: random.Random, count: int) -> int:

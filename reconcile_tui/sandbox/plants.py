@@ -32,7 +32,14 @@ from reconcile_tui.sandbox.catalog import (
     Currency,
 )
 from reconcile_tui.sandbox.config import LedgerSpec
-from reconcile_tui.sandbox.ledger import DAY, Transaction, epoch, transactions, units_for_cents
+from reconcile_tui.sandbox.ledger import (
+    DAY,
+    Movement,
+    Transaction,
+    epoch,
+    transactions,
+    units_for_cents,
+)
 from reconcile_tui.sandbox.listing import gateway_id
 from reconcile_tui.sandbox.openings import OpeningPlan, plan_opening
 from reconcile_tui.sandbox.spec import CONFIRMED, FAILED, PENDING
@@ -116,18 +123,9 @@ NAMED_WALLETS: Final = {MARKETPLACE.wallet_id: MARKETPLACE.name}
 
 
 @dataclass(frozen=True, slots=True)
-class MerchantRow:
-    """One row of the merchant's file; amounts in minor units, status as written."""
+class MerchantRow(Movement):
+    """One row of the merchant's file; its status as written."""
 
-    reference: str
-    at: int
-    currency: str
-    wallet_id: str
-    type: RecordType
-    amount: int
-    fee: int
-    status: str
-    tx_hash: str | None
     #: A second copy of an earlier row's reference (the importer keeps the first).
     repeat: bool = False
     #: The name the file gives instead of `wallet_id` (the column is then left empty).
@@ -396,105 +394,72 @@ def _plant(
     currency: Currency,
     rng: random.Random,
 ) -> Plant:
+    row, what = _planted_row(kind, occurrence, tx, currency, rng)
+    return Plant(number, kind, tx, row, what)
+
+
+def _planted_row(
+    kind: PlantKind, occurrence: int, tx: Transaction, currency: Currency, rng: random.Random
+) -> tuple[MerchantRow | None, str]:
+    """The row the merchant's file holds for a planted mistake (None: left out), and what
+    the mistake is, in words."""
     scale = currency.scale
     exact = MerchantRow.of(tx)
     shown = f"{amount_text(tx.amount, scale)} {tx.currency}"
     if kind is PlantKind.MISSING_DEPOSIT:
-        return Plant(number, kind, tx, None, f"payment {tx.reference} of {shown} is not recorded")
+        return None, f"payment {tx.reference} of {shown} is not recorded"
     if kind is PlantKind.EXTRA_WITHDRAWAL:
         row = _extra_payout(tx, currency, occurrence, rng)
-        return Plant(
-            number,
-            kind,
-            tx,
-            row,
+        return row, (
             f"payout {row.reference} of {amount_text(row.amount, scale)} {tx.currency} is"
-            " recorded, but the gateway never made it",
+            " recorded, but the gateway never made it"
         )
     if kind is PlantKind.AMOUNT_OFF_BY_ONE:
         typo = tx.amount + 1
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, amount=typo),
-            f"payment {tx.reference} of {shown} is recorded as {amount_text(typo, scale)}",
+        return replace(exact, amount=typo), (
+            f"payment {tx.reference} of {shown} is recorded as {amount_text(typo, scale)}"
         )
     if kind is PlantKind.WRONG_WALLET:
         listed = [wallet.wallet_id for wallet in currency.wallets]
         other = listed[(listed.index(tx.wallet_id) + 1) % len(listed)]
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, wallet_id=other),
+        return replace(exact, wallet_id=other), (
             f"payment {tx.reference} of {shown} is booked to wallet {other}; the gateway"
-            f" credited {tx.wallet_id}",
+            f" credited {tx.wallet_id}"
         )
     if kind is PlantKind.STATUS_AHEAD:
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, status="completed"),
+        return replace(exact, status="completed"), (
             f"payment {tx.reference} of {shown} is completed in the records but still"
-            f" {tx.status} at the gateway",
+            f" {tx.status} at the gateway"
         )
     if kind is PlantKind.TIME_SHIFT:
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, at=tx.at - DAY),
+        return replace(exact, at=tx.at - DAY), (
             f"payment {tx.reference} of {shown} is dated a day before the gateway's"
-            f" {tx.occurred_at}",
+            f" {tx.occurred_at}"
         )
     if kind is PlantKind.WALLET_NOT_IN_API:
         wallet = _wrong_wallet(currency)
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, wallet_id=wallet),
+        return replace(exact, wallet_id=wallet), (
             f"payment {tx.reference} of {shown} is booked to wallet {wallet}, which the gateway"
-            f" does not report for {tx.currency}",
+            f" does not report for {tx.currency}"
         )
     if kind in {PlantKind.STATUS_LAG, PlantKind.STALE_PENDING}:
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, status=_STATUS_PENDING_WORD),
+        return replace(exact, status=_STATUS_PENDING_WORD), (
             f"payment {tx.reference} of {shown} is completed at the gateway but still"
-            f" {_STATUS_PENDING_WORD} in the records",
+            f" {_STATUS_PENDING_WORD} in the records"
         )
     if kind is PlantKind.DUPLICATE_ROW:
-        return Plant(
-            number,
-            kind,
-            tx,
-            replace(exact, repeat=True),
-            f"{tx.reference} appears twice in the file",
-        )
+        return replace(exact, repeat=True), f"{tx.reference} appears twice in the file"
     if kind is PlantKind.UNKNOWN_CURRENCY:
         row = _foreign_payment(tx, occurrence, rng)
         places = FOREIGN_CURRENCIES[row.currency]
-        return Plant(
-            number,
-            kind,
-            tx,
-            row,
+        return row, (
             f"payment {row.reference} of {amount_text(row.amount, places)} {row.currency} is"
-            " recorded in a currency the account does not hold",
+            " recorded in a currency the account does not hold"
         )
     assert kind is PlantKind.FEE_MISMATCH
-    return Plant(
-        number,
-        kind,
-        tx,
-        replace(exact, fee=tx.fee * 2),
+    return replace(exact, fee=tx.fee * 2), (
         f"payment {tx.reference}'s fee {amount_text(tx.fee, scale)} is recorded as"
-        f" {amount_text(tx.fee * 2, scale)}",
+        f" {amount_text(tx.fee * 2, scale)}"
     )
 
 

@@ -20,7 +20,7 @@ from docs/ (docs/sandbox.md, "The rules the sandbox restates", quotes them):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 __all__ = [
@@ -135,18 +135,16 @@ def places_of(code: str, printed: Mapping[str, int]) -> int:
     return printed.get(code, MOST_PLACES)
 
 
-def discrepancy_id(
-    kind: str,
-    currency: str | None,
-    wallet_id: str | None,
-    bucket: str | None,
-    field: str | None,
-    reference: str | None,
-) -> str:
-    """The stable id of what a discrepancy is about (never of its values)."""
-    parts = (kind, currency, wallet_id, bucket, field, reference)
+def _digest(parts: Iterable[str | None]) -> str:
+    """16 hex digits of a sha256 over the parts joined by the unit separator (None as '')."""
     text = "\x1f".join(part or "" for part in parts)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def discrepancy_id(kind: str, *about: str | None) -> str:
+    """The stable id of what a discrepancy is about, never of its values: its kind, then
+    currency, wallet, bucket, field and reference (docs/report.md)."""
+    return _digest((kind, *about))
 
 
 def cause_id(
@@ -160,10 +158,7 @@ def cause_id(
     """The stable id of a cause (never of its effect). `told_apart_by` is the seventh part
     some causes need (docs/causes.md, "Cause ids"): a cause standing for one discrepancy
     gives that discrepancy's id."""
-    parts: tuple[str | None, ...] = (
-        "cause", kind, currency, wallet_id, ",".join(references), ",".join(gateway_ids)
-    )  # fmt: skip
+    parts = ["cause", kind, currency, wallet_id, ",".join(references), ",".join(gateway_ids)]
     if told_apart_by is not None:
-        parts = (*parts, told_apart_by)
-    text = "\x1f".join(part or "" for part in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        parts.append(told_apart_by)
+    return _digest(parts)

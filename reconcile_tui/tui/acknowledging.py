@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from textual.binding import Binding
+
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import kind_words, short_time
 from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledgement
@@ -16,7 +18,7 @@ from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledge
 if TYPE_CHECKING:
     from reconcile_tui.store.acks import Acknowledgement as Held
 
-__all__ = ["Acknowledging", "held_text"]
+__all__ = ["Acknowledging", "acknowledge_bindings", "held_text"]
 
 Item = dict[str, Any]
 
@@ -29,6 +31,14 @@ def held_text(held: Held | None) -> str:
         f"acknowledged by {held.acknowledged_by} at {short_time(held.acknowledged_at)}:"
         f" “{held.note}”"
     )
+
+
+def acknowledge_bindings(screen: str, *, acknowledge: str, withdraw: str) -> list[Binding]:
+    """`a` and `w` for a screen that mixes `Acknowledging` in, with its own tooltips."""
+    return [
+        Binding("a", "acknowledge", "Acknowledge", id=f"{screen}.acknowledge", tooltip=acknowledge),
+        Binding("w", "withdraw", "Withdraw ack", id=f"{screen}.withdraw", tooltip=withdraw),
+    ]
 
 
 def _what(item: Item) -> str:

@@ -20,10 +20,11 @@ from reconcile_tui.config import Settings
 from reconcile_tui.store.runs import DiscrepancyFilter
 from reconcile_tui.times import utc_now
 from reconcile_tui.tui.access import WorkspaceAccess
+from reconcile_tui.tui.checking import RefreshOutcome, refresh_and_check
 from reconcile_tui.tui.commands import ScreenCommands
 from reconcile_tui.tui.failures import report_failure
-from reconcile_tui.tui.queries import DataOrigin, RefreshOutcome, refresh_and_check
 from reconcile_tui.tui.theme import LEDGER_DARK, THEMES
+from reconcile_tui.tui.views import DataOrigin
 
 __all__ = ["ReconcileApp", "build_app"]
 

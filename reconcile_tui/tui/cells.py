@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Text
@@ -20,8 +21,8 @@ from textual.color import Color
 
 from reconcile_tui import money
 from reconcile_tui.report.visible import visible
+from reconcile_tui.store.runs import DiscrepancyCounts
 from reconcile_tui.times import age_text, format_utc, parse_api_time
-from reconcile_tui.tui.queries import OpenCounts, as_amount
 
 __all__ = [
     "ACKNOWLEDGED",
@@ -125,7 +126,7 @@ def amount_text(text: str | None, scale: int | None = None) -> str:
     """An amount with thousands grouping at its currency's scale."""
     if text is None:
         return ABSENT
-    return money.format_amount(as_amount(text), scale, grouping=True)
+    return money.format_amount(Decimal(text), scale, grouping=True)
 
 
 def amount_cell(
@@ -148,11 +149,11 @@ def difference_cell(text: str | None, scale: int | None, look: Look) -> Text:
     """A difference: `0` muted when the sides agree, else in the error style."""
     if text is None:
         return amount_cell(None, style=look.muted)
-    zero = as_amount(text).is_zero()
+    zero = Decimal(text).is_zero()
     return amount_cell(text, scale, style=look.muted if zero else look.error)
 
 
-def counts_cell(counts: OpenCounts, look: Look) -> Text:
+def counts_cell(counts: DiscrepancyCounts, look: Look) -> Text:
     """`✖ 3  ▲ 1` for open errors and warnings, `✔` when clean; acknowledged as `☑ 2`."""
     cell = Text(no_wrap=True, end="")
     if counts.errors:

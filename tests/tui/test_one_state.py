@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from reconcile_tui.store import snapshots
 from reconcile_tui.tui.app import ReconcileApp
-from reconcile_tui.tui.queries import load_overview
+from reconcile_tui.tui.views import load_overview
 from reconcile_tui.tui.widgets.data_banner import DataBanner
 from reconcile_tui.workspace import Workspace
 from tests.conftest import PAGE_CLOCK

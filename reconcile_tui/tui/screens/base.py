@@ -18,7 +18,13 @@ from reconcile_tui.tui.widgets.data_banner import DataBanner, DemoBanner
 if TYPE_CHECKING:
     from reconcile_tui.tui.app import ReconcileApp
 
-__all__ = ["ReconcileScreen"]
+__all__ = ["ReconcileScreen", "open_binding"]
+
+
+def open_binding(action: str, description: str, *, id: str, tooltip: str) -> Binding:
+    """Enter on a screen's table: a priority binding, so it wins over the table's own
+    Enter and shows in the footer (docs/tui.md)."""
+    return Binding("enter", action, description, id=id, priority=True, tooltip=tooltip)
 
 
 class ReconcileScreen(Screen[None]):

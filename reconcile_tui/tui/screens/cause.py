@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
@@ -17,7 +17,7 @@ from textual.widgets import Static
 from reconcile_tui.errors import NotFound
 from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.acknowledging import Acknowledging, held_text
+from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
 from reconcile_tui.tui.cells import amount_text, full_time
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.screens.discrepancies import DiscrepancySource, cause_lines
@@ -57,46 +57,54 @@ def load_cause(workspace: Workspace, cause_id: str) -> CauseView:
     )
 
 
+def _side(title: str, absent: str, entries: list[tuple[str, list[str]]]) -> Content:
+    """One side of a cause: each entry's name in bold over its details, or why none."""
+    if not entries:
+        return Content.from_markup(f"[b]{title}[/b]\n[$text-muted]$absent[/]", absent=absent)
+    lines = [Content.from_markup(f"[b]{title}[/b]")]
+    for name, details in entries:
+        lines.append(Content.from_markup("[b]$name[/b]", name=name))
+        lines += [Content(detail) for detail in details]
+    return Content("\n").join(lines)
+
+
 def record_side(view: CauseView) -> Content:
     """The records' side: each record named by the cause, in full, with file and line."""
-    if not view.records:
-        named = ", ".join(view.cause["references"]) or "no reference"
-        return Content.from_markup(
-            "[b]Records[/b]\n[$text-muted]No record in the books ($named).[/]", named=named
+    named = ", ".join(view.cause["references"]) or "no reference"
+    entries = [
+        (
+            row.reference,
+            [
+                f"{row.type} · {row.status}",
+                f"amount {amount_text(row.amount)} · fee {amount_text(row.fee)}",
+                f"{full_time(row.occurred_at)} · {row.currency}",
+                f"wallet {row.wallet_name or row.wallet_id or '—'}",
+                f"tx {row.tx_hash or '—'}",
+                f"from {row.path}:{row.line}",
+            ],
         )
-    lines = [Content.from_markup("[b]Records[/b]")]
-    for row in view.records:
-        lines += [
-            Content.from_markup("[b]$reference[/b]", reference=row.reference),
-            Content(f"{row.type} · {row.status}"),
-            Content(f"amount {amount_text(row.amount)} · fee {amount_text(row.fee)}"),
-            Content(f"{full_time(row.occurred_at)} · {row.currency}"),
-            Content(f"wallet {row.wallet_name or row.wallet_id or '—'}"),
-            Content(f"tx {row.tx_hash or '—'}"),
-            Content(f"from {row.path}:{row.line}"),
-        ]
-    return Content("\n").join(lines)
+        for row in view.records
+    ]
+    return _side("Records", f"No record in the books ({named}).", entries)
 
 
 def gateway_side(view: CauseView) -> Content:
     """The gateway's side: each transaction named by the cause, from the stored snapshot."""
-    if not view.transactions:
-        named = ", ".join(view.cause["gateway_ids"]) or "no transaction"
-        return Content.from_markup(
-            "[b]Gateway[/b]\n[$text-muted]No gateway transaction ($named).[/]", named=named
+    named = ", ".join(view.cause["gateway_ids"]) or "no transaction"
+    entries = [
+        (
+            str(tx["id"]),
+            [
+                f"{tx['type']} · {tx['status']}",
+                f"net {amount_text(tx['net_amount'])} · fee {amount_text(tx['fee_amount'])}",
+                f"{full_time(tx['created_at'])} · {tx['currency']}",
+                f"reference {tx['reference'] or tx['order_id'] or '—'}",
+                f"tx {tx['transaction_hash'] or '—'}",
+            ],
         )
-    lines = [Content.from_markup("[b]Gateway[/b]")]
-    for tx in view.transactions:
-        reference = tx["reference"] or tx["order_id"] or "—"
-        lines += [
-            Content.from_markup("[b]$id[/b]", id=str(tx["id"])),
-            Content(f"{tx['type']} · {tx['status']}"),
-            Content(f"net {amount_text(tx['net_amount'])} · fee {amount_text(tx['fee_amount'])}"),
-            Content(f"{full_time(tx['created_at'])} · {tx['currency']}"),
-            Content(f"reference {reference}"),
-            Content(f"tx {tx['transaction_hash'] or '—'}"),
-        ]
-    return Content("\n").join(lines)
+        for tx in view.transactions
+    ]
+    return _side("Gateway", f"No gateway transaction ({named}).", entries)
 
 
 class CauseScreen(Acknowledging, ReconcileScreen):
@@ -105,19 +113,10 @@ class CauseScreen(Acknowledging, ReconcileScreen):
     MAIN = "#cause-explains"
     AUTO_FOCUS = "#cause-explains"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "a",
-            "acknowledge",
-            "Acknowledge",
-            id="cause.acknowledge",
-            tooltip="Accept this cause with a note: every discrepancy it explains closes too.",
-        ),
-        Binding(
-            "w",
-            "withdraw",
-            "Withdraw ack",
-            id="cause.withdraw",
-            tooltip="Withdraw this cause's acknowledgement: it counts as open again.",
+        *acknowledge_bindings(
+            "cause",
+            acknowledge="Accept this cause with a note: every discrepancy it explains closes too.",
+            withdraw="Withdraw this cause's acknowledgement: it counts as open again.",
         ),
     ]
 

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from reconcile_tui.reconcile.figures import BucketFigures, CurrencyFigures
+from reconcile_tui.store.runs import DiscrepancyCounts
 from reconcile_tui.times import INTERVALS, PERIODS
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
@@ -29,8 +30,8 @@ from reconcile_tui.tui.cells import (
     plain,
     wallet_label,
 )
-from reconcile_tui.tui.queries import CurrencyView, OpenCounts, difference, load_currency
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
+from reconcile_tui.tui.views import CurrencyView, difference, load_currency
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
 
 __all__ = ["CurrencyScreen", "comparison", "history_cells"]
@@ -118,12 +119,10 @@ class CurrencyScreen(ReconcileScreen):
     MAIN = "#currency-views"
     AUTO_FOCUS = "#wallet-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
+        open_binding(
             "open_wallet",
             "Open wallet",
             id="currency.open_wallet",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Drill into the highlighted wallet: pending items, records, duplicates.",
         ),
         Binding(
@@ -315,7 +314,7 @@ class CurrencyScreen(ReconcileScreen):
             table.add_column(label, key=label)
         scale = view.figures.scale
         for wallet in view.figures.wallets:
-            counts = view.open_by_wallet.get(wallet.wallet_id, OpenCounts())
+            counts = view.open_by_wallet.get(wallet.wallet_id, DiscrepancyCounts())
             name = plain(wallet_label(wallet.wallet_id, wallet.wallet_name, wide=wide))
             if wallet.api_available is None:
                 name = Text.assemble(name, (" not at gateway", look.error))

@@ -19,9 +19,9 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 
 from reconcile_tui.reconcile.model import CauseKind, Kind
-from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyCounts, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.acknowledging import Acknowledging, held_text
+from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,
     ERROR,
@@ -34,8 +34,8 @@ from reconcile_tui.tui.cells import (
     plain,
     severity_marker,
 )
-from reconcile_tui.tui.queries import OpenCounts, open_counts
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
+from reconcile_tui.tui.views import open_counts
 from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
 
 if TYPE_CHECKING:
@@ -201,20 +201,11 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
     MAIN = "#findings"
     AUTO_FOCUS = "#findings"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "a",
-            "acknowledge",
-            "Acknowledge",
-            id="discrepancies.acknowledge",
-            tooltip="Accept the highlighted cause or discrepancy with a note (it stops"
+        *acknowledge_bindings(
+            "discrepancies",
+            acknowledge="Accept the highlighted cause or discrepancy with a note (it stops"
             " counting as open; a cause closes every discrepancy it explains).",
-        ),
-        Binding(
-            "w",
-            "withdraw",
-            "Withdraw ack",
-            id="discrepancies.withdraw",
-            tooltip="Withdraw the highlighted item's acknowledgement: it counts as open again.",
+            withdraw="Withdraw the highlighted item's acknowledgement: it counts as open again.",
         ),
         Binding(
             "t",
@@ -223,12 +214,10 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
             id="discrepancies.toggle",
             tooltip="Switch between the causes and the discrepancies they explain.",
         ),
-        Binding(
-            "enter",
+        open_binding(
             "go_to",
             "Open",
             id="discrepancies.go_to",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Open the highlighted cause (its record and gateway transaction), or the"
             " wallet or currency the highlighted discrepancy is about.",
         ),
@@ -249,7 +238,7 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
     ]
 
     class CountsLoaded(Message):
-        def __init__(self, counts: OpenCounts, currencies: list[str]) -> None:
+        def __init__(self, counts: DiscrepancyCounts, currencies: list[str]) -> None:
             super().__init__()
             self.counts = counts
             self.currencies = currencies
@@ -266,7 +255,7 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
         #: "causes" or "discrepancies": which list the table shows.
         self.showing = showing
         self._held: tuple[str, str] | None = None
-        self.counts: OpenCounts | None = None
+        self.counts: DiscrepancyCounts | None = None
         self._quiet = False  # set while filters are changed from code, not by the user
         self._currencies: list[str] = []
 

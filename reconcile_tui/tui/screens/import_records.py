@@ -32,9 +32,9 @@ from reconcile_tui.ingest.importer import ImportCancelled, ImportProgress
 from reconcile_tui.ingest.preview import Preview
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import ERROR, MATCHED, Look, amount_cell, plain, short_time
+from reconcile_tui.tui.checking import ImportOutcome, check_latest
 from reconcile_tui.tui.dialogs.mapping_draft import MappingDraftDialog
 from reconcile_tui.tui.failures import failure_message, report_failure
-from reconcile_tui.tui.queries import ImportOutcome, check_latest
 from reconcile_tui.tui.screens.base import ReconcileScreen
 
 __all__ = ["ImportScreen", "PathSuggester"]

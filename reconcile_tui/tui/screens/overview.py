@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from reconcile_tui import money
 from reconcile_tui.reconcile.figures import CurrencyFigures
+from reconcile_tui.store.runs import DiscrepancyCounts
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,
@@ -29,8 +30,8 @@ from reconcile_tui.tui.cells import (
     difference_cell,
     plain,
 )
-from reconcile_tui.tui.queries import OpenCounts, Overview, load_overview
-from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
+from reconcile_tui.tui.views import Overview, load_overview
 
 __all__ = ["OverviewScreen"]
 
@@ -70,12 +71,10 @@ class OverviewScreen(ReconcileScreen):
     MAIN = "#currencies"
     AUTO_FOCUS = "#currencies"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "enter",
+        open_binding(
             "open_currency",
             "Open",
             id="overview.open",
-            priority=True,  # before the table's own Enter, so it shows in the footer
             tooltip="Open the highlighted currency: wallets, history, chart.",
         ),
         Binding(
@@ -173,7 +172,7 @@ class OverviewScreen(ReconcileScreen):
         for label in columns:
             table.add_column(label, key=label)
         for figures in self._currencies():
-            counts = overview.open_by_currency.get(figures.currency, OpenCounts())
+            counts = overview.open_by_currency.get(figures.currency, DiscrepancyCounts())
             scale = figures.scale
             cells: list[Text] = [
                 counts_cell(counts, look),

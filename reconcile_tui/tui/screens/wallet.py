@@ -27,9 +27,9 @@ from reconcile_tui.tui.cells import (
     short_time,
     wallet_label,
 )
-from reconcile_tui.tui.queries import WalletView, difference, load_wallet, wallet_lists
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.screens.currency import comparison
+from reconcile_tui.tui.views import WalletView, difference, load_wallet, wallet_lists
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 from reconcile_tui.tui.widgets.record_detail import Change, RecordDetail
 from reconcile_tui.tui.widgets.record_lists import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, cast
 
 from rich.text import Text
@@ -12,14 +13,13 @@ from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from reconcile_tui.reconcile.figures import BucketFigures
-from reconcile_tui.tui.queries import as_amount
 
 __all__ = ["BalanceChart"]
 
 
 def _points(values: Sequence[str | None]) -> list[float | None]:
     # Floats only to place points on a character grid; no amount is computed from them.
-    return [None if value is None else float(as_amount(value)) for value in values]
+    return [None if value is None else float(Decimal(value)) for value in values]
 
 
 def axis_ticks(values: Sequence[float | None], count: int) -> tuple[list[float], list[str]]:

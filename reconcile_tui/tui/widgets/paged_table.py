@@ -81,41 +81,37 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         ),
     ]
 
-    class RowFocused(Message):
+    class _TableMessage(Message):
+        """A message about one table: `control` names it, so `@on(..., "#id")` works."""
+
+        def __init__(self, table: PagedTable[Any]) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> PagedTable[Any]:
+            return self.table
+
+    class RowFocused(_TableMessage):
         """The cursor rests on a row (None when the table is empty)."""
 
         def __init__(self, table: PagedTable[Any], row: Any | None) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
 
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
-
-    class RowChosen(Message):
+    class RowChosen(_TableMessage):
         """Enter was pressed on a row."""
 
         def __init__(self, table: PagedTable[Any], row: Any) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
 
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
-
-    class PageShown(Message):
+    class PageShown(_TableMessage):
         """A page arrived: how many rows match in all."""
 
         def __init__(self, table: PagedTable[Any], total: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.total_rows = total
-
-        @property
-        def control(self) -> PagedTable[Any]:
-            return self.table
 
     class _PageArrived(Message):
         def __init__(

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from reconcile_tui.store.ledger import DuplicateRow, RecordFilter, RecordRow
 from reconcile_tui.tui.cells import Look, age_cell, amount_cell, plain, short_time
-from reconcile_tui.tui.queries import wallet_duplicates
+from reconcile_tui.tui.views import wallet_duplicates
 from reconcile_tui.tui.widgets.paged_table import Column
 
 if TYPE_CHECKING:

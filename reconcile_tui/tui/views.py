@@ -1,8 +1,9 @@
-"""What each screen asks of the workspace, gathered in one call that a worker thread runs.
+"""What each screen shows, read from the workspace in one call that a worker thread runs.
 
-Nothing here imports textual: these functions take an open `Workspace`, do the database
-(and, for a refresh, network) work, and return plain frozen data that a screen renders.
-Open counts are read live, so an acknowledgement shows at once without a new check.
+Nothing here imports textual: these functions take an open `Workspace`, read the store
+(re-checking first when the stored run is out of date) and return plain frozen data that
+a screen renders. Open counts are read live, so an acknowledgement shows at once without
+a new check. Fetching and checking on the user's request is `checking.py`'s job.
 """
 
 from __future__ import annotations
@@ -19,27 +20,20 @@ from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
 from reconcile_tui.store.runs import CauseFilter, DiscrepancyCounts, DiscrepancyFilter, RunSummary
 from reconcile_tui.times import parse_api_time, sql_bound
 
-if TYPE_CHECKING:  # workers pass these in: nothing here loads the core's heavy parts
-    from reconcile_tui.ingest.importer import ImportResult
-    from reconcile_tui.workspace import CheckOutcome, Workspace
+if TYPE_CHECKING:  # workers pass this in: nothing here loads the core's heavy parts
+    from reconcile_tui.workspace import Workspace
 
 __all__ = [
     "CurrencyView",
     "DataOrigin",
-    "ImportOutcome",
-    "OpenCounts",
     "Overview",
-    "RefreshOutcome",
     "WalletLists",
     "WalletView",
-    "as_amount",
-    "check_latest",
     "difference",
     "load_currency",
     "load_overview",
     "load_wallet",
     "open_counts",
-    "refresh_and_check",
     "wallet_duplicates",
     "wallet_lists",
 ]
@@ -48,11 +42,6 @@ __all__ = [
 HISTORY_FINDINGS_LIMIT = 5_000
 #: Summary-level gateway inconsistencies are a handful; more would be listed on Discrepancies.
 SUMMARY_FINDINGS_LIMIT = 20
-
-
-def as_amount(text: str) -> Decimal:
-    """An amount the core stored as canonical text (exact: `Decimal(str)` never rounds)."""
-    return Decimal(text)
 
 
 @dataclass(frozen=True)
@@ -65,11 +54,6 @@ class DataOrigin:
     interval: str | None = None
 
 
-#: Open error and warning causes, and acknowledged causes, as they stand now: every
-#: screen counts causes, as `check` does, so one mistake counts once (docs/tui.md).
-OpenCounts = DiscrepancyCounts
-
-
 @dataclass(frozen=True)
 class Overview:
     """Everything the overview shows. `origin` None: no gateway data in the database yet."""
@@ -77,9 +61,11 @@ class Overview:
     origin: DataOrigin | None
     record_count: int
     record_files: tuple[str, ...]
-    status: OpenCounts | None = None
+    #: Open error and warning causes, and acknowledged ones, as they stand now: every
+    #: screen counts causes, as `check` does, so one mistake counts once (docs/tui.md).
+    status: DiscrepancyCounts | None = None
     currencies: tuple[CurrencyFigures, ...] = ()
-    open_by_currency: dict[str, OpenCounts] = field(default_factory=dict)
+    open_by_currency: dict[str, DiscrepancyCounts] = field(default_factory=dict)
     summary_findings: tuple[dict[str, Any], ...] = ()
     gateway_clock: datetime | None = None
     rechecked: bool = False
@@ -87,8 +73,8 @@ class Overview:
 
     def usd_totals(self) -> tuple[Decimal | None, Decimal | None]:
         """(gateway USD value, USD difference) summed over the currencies that have one."""
-        values = [as_amount(c.usd_value) for c in self.currencies if c.usd_value is not None]
-        gaps = [as_amount(c.usd_difference) for c in self.currencies if c.usd_difference]
+        values = [Decimal(c.usd_value) for c in self.currencies if c.usd_value is not None]
+        gaps = [Decimal(c.usd_difference) for c in self.currencies if c.usd_difference]
         return (money.total(values) if values else None, money.total(gaps) if gaps else None)
 
 
@@ -98,8 +84,8 @@ class CurrencyView:
 
     figures: CurrencyFigures
     origin: DataOrigin
-    open_counts: OpenCounts
-    open_by_wallet: dict[str, OpenCounts]
+    open_counts: DiscrepancyCounts
+    open_by_wallet: dict[str, DiscrepancyCounts]
     #: (bucket timestamp, field) -> whether that finding is acknowledged.
     history_findings: dict[tuple[str, str], bool]
     tolerance: str | None = None
@@ -150,26 +136,6 @@ class WalletLists:
     every_record: RecordFilter
 
 
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """A fetch (or cache hit) and the check that followed it."""
-
-    base_url: str
-    from_cache: bool
-    currencies: int
-    check: CheckOutcome
-    #: Open errors and warnings of the new run, as every screen counts them.
-    open: OpenCounts = field(default_factory=DiscrepancyCounts)
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    """What an import did, and the check re-run against the latest snapshot (if any)."""
-
-    results: tuple[ImportResult, ...]
-    check: CheckOutcome | None
-
-
 def _latest_run(workspace: Workspace) -> RunSummary | None:
     try:
         return workspace.latest_run()
@@ -186,7 +152,7 @@ def difference(api: str | None, mine: str | None) -> str | None:
     """api - mine, exactly, as text (None when either side is unknown)."""
     if api is None or mine is None:
         return None
-    return money.canonical(money.sub(as_amount(api), as_amount(mine)))
+    return money.canonical(money.sub(Decimal(api), Decimal(mine)))
 
 
 def open_counts(
@@ -194,12 +160,12 @@ def open_counts(
     currency: str | None = None,
     wallet_id: str | None = None,
     *,
-    counts: dict[tuple[str | None, str | None], OpenCounts] | None = None,
-) -> OpenCounts:
+    counts: dict[tuple[str | None, str | None], DiscrepancyCounts] | None = None,
+) -> DiscrepancyCounts:
     """Open error and warning causes and acknowledged causes of the latest run: all of
     it, one currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
     found = counts if counts is not None else workspace.cause_counts()
-    return found.get((currency, wallet_id), OpenCounts())
+    return found.get((currency, wallet_id), DiscrepancyCounts())
 
 
 def _origin(run: RunSummary) -> DataOrigin:
@@ -210,15 +176,6 @@ def _origin(run: RunSummary) -> DataOrigin:
         period=api.get("period"),
         interval=api.get("interval"),
     )
-
-
-def check_latest(workspace: Workspace) -> CheckOutcome | None:
-    """Reconcile the records against the newest stored snapshot; None without one."""
-    try:
-        snapshot_id, snapshot = workspace.latest_snapshot()
-    except NotFound:
-        return None
-    return workspace.check(snapshot_id, snapshot)
 
 
 def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> Overview:
@@ -304,8 +261,7 @@ def load_currency(workspace: Workspace, code: str) -> CurrencyView:
 def _gap(api: str | None, records: str | None, scale: int) -> str | None:
     if api is None:
         return None
-    gap = money.sub(as_amount(api), as_amount(records or "0"))
-    return money.canonical(gap, scale) if money.places(gap) <= scale else money.canonical(gap)
+    return money.show(money.sub(Decimal(api), Decimal(records or "0")), scale)
 
 
 def wallet_lists(figures: CurrencyFigures, wallet: WalletFigures) -> WalletLists:
@@ -355,7 +311,7 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
     unexplained_count, left = workspace.cause_page(
         CauseFilter(kind="unexplained", currency=code, wallet_id=wallet_id), limit=10
     )
-    remainders = [as_amount(c["amount"]) for c in left if c["amount"]]
+    remainders = [Decimal(c["amount"]) for c in left if c["amount"]]
     unexplained = (
         money.format_amount(money.total(remainders), figures.scale, grouping=True)
         if remainders
@@ -374,19 +330,4 @@ def load_wallet(workspace: Workspace, code: str, wallet_id: str) -> WalletView:
         cause_total=cause_total,
         unexplained_count=unexplained_count,
         unexplained=unexplained,
-    )
-
-
-def refresh_and_check(
-    workspace: Workspace, *, period: str | None, interval: str | None, refresh: bool
-) -> RefreshOutcome:
-    """Fetch from the gateway (or reuse a fresh cached snapshot) and reconcile against it."""
-    fetched = workspace.fetch(period=period, interval=interval, refresh=refresh)
-    checked = workspace.check(fetched.snapshot_id, fetched.snapshot)
-    return RefreshOutcome(
-        base_url=fetched.snapshot.base_url,
-        from_cache=fetched.from_cache,
-        currencies=len(fetched.snapshot.balances.balances),
-        check=checked,
-        open=open_counts(workspace),
     )

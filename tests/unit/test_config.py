@@ -1,0 +1,109 @@
+"""Settings: the documented environment variables over the TOML file over the defaults,
+each problem one line naming the variable or key (docs/configuration.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reconcile_tui.config import DEFAULT_API_URL, ENVIRONMENT, load_settings
+from reconcile_tui.errors import ConfigError
+
+
+def _toml(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+def test_every_documented_variable_lands_in_its_section(tmp_path):
+    environ = {
+        "RECONCILE_DB": str(tmp_path / "books.db"),
+        "CRYPTOFUSE_API_URL": "https://gateway.example/",
+        "CRYPTOFUSE_TOKEN": "tok-1",
+        "CRYPTOFUSE_CLIENT_ID": "client-1",
+        "CRYPTOFUSE_CLIENT_SECRET": "secret-1",
+    }
+    settings = load_settings(environ=environ)
+    assert settings.db_path == tmp_path / "books.db"
+    assert settings.api.url == "https://gateway.example"
+    assert settings.api.token is not None
+    assert settings.api.token.get_secret_value() == "tok-1"
+    assert settings.api.client_id == "client-1"
+    assert settings.api.client_secret is not None
+    assert settings.api.client_secret.get_secret_value() == "secret-1"
+    assert set(ENVIRONMENT) == set(environ)
+
+
+def test_other_variables_are_not_settings(tmp_path):
+    settings = load_settings(environ={"CRYPTOFUSE_URL": "https://x.example", "API_URL": "x"})
+    assert settings.api.url == DEFAULT_API_URL
+
+
+def test_the_environment_wins_over_the_file_key_by_key(tmp_path):
+    config = _toml(
+        tmp_path,
+        '[api]\nurl = "https://file.example"\nread_timeout = 3\n[reconcile]\nmatch_window = "6h"\n',
+    )
+    settings = load_settings(config, environ={"CRYPTOFUSE_API_URL": "https://env.example"})
+    assert settings.api.url == "https://env.example"
+    assert settings.api.read_timeout == 3  # the rest of the file's section still applies
+    assert settings.reconcile.match_window == timedelta(hours=6)
+
+
+def test_the_file_wins_over_the_defaults(tmp_path):
+    config = _toml(tmp_path, '[reconcile]\nlow_balance = { default = "10", BTC = "0.5" }\n')
+    settings = load_settings(config, environ={})
+    assert settings.reconcile.low_balance == {"default": Decimal("10"), "BTC": Decimal("0.5")}
+    assert settings.api.url == DEFAULT_API_URL
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[api]\nurll = 1\n", "settings.toml: api.urll: unknown setting"),
+        ("[apii]\nurl = 1\n", "settings.toml: apii: unknown setting"),
+        ("[api]\nconcurrency = 99\n", "settings.toml: api.concurrency: Input should be less"),
+        ('[api]\nurl = "ftp://x"\n', "settings.toml: api.url: must start with http://"),
+    ],
+)
+def test_a_bad_key_is_one_line_naming_it(tmp_path, text, line):
+    config = _toml(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ={})
+    message = str(raised.value)
+    assert message.startswith(f"{config.parent}/{line}")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CRYPTOFUSE_TOKEN", "tok\n"),
+        ("CRYPTOFUSE_TOKEN", "has space"),
+        ("CRYPTOFUSE_CLIENT_ID", "id\x1b"),
+        ("CRYPTOFUSE_CLIENT_SECRET", "secret\r\n"),
+    ],
+)
+def test_a_bad_secret_names_the_variable_not_the_value(name, value):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={name: value})
+    message = str(raised.value)
+    assert message.startswith(f"environment: {name} holds ")
+    assert value.strip() not in message
+
+
+def test_a_bad_secret_in_the_file_names_the_key(tmp_path):
+    config = _toml(tmp_path, '[api]\ntoken = "tok\\n"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(config, environ={})
+    assert str(raised.value).startswith(f"{config}: api.token: holds a newline")
+
+
+def test_an_empty_database_variable_is_refused():
+    with pytest.raises(ConfigError, match="RECONCILE_DB is set but empty"):
+        load_settings(environ={"RECONCILE_DB": "  "})

@@ -50,7 +50,7 @@ from reconcile_tui.redaction import mask_document
 from reconcile_tui.store import acks, closes, ledger, runs, snapshots
 from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
-from reconcile_tui.store.runs import DiscrepancyCounts, DiscrepancyFilter, RunSummary
+from reconcile_tui.store.runs import DiscrepancyFilter, FindingCounts, RunSummary
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
 
 __all__ = ["MIN_ID_PREFIX", "CheckOutcome", "FetchOutcome", "Workspace"]
@@ -319,7 +319,7 @@ class Workspace:
         total = runs.count_discrepancies(self.store, run.id, where)
         return total, runs.discrepancy_page(self.store, run.id, where, offset=offset, limit=limit)
 
-    def discrepancy_counts(self) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+    def discrepancy_counts(self) -> dict[tuple[str | None, str | None], FindingCounts]:
         """Open errors, open warnings and acknowledged of the latest run, per (currency,
         wallet_id): (None, None) is the whole run, (currency, None) a currency's total."""
         return runs.counts_by_scope(self.store, self.latest_run().id)
@@ -447,7 +447,7 @@ class Workspace:
         total = runs.count_causes(self.store, run.id, where)
         return total, runs.cause_page(self.store, run.id, where, offset=offset, limit=limit)
 
-    def cause_counts(self) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+    def cause_counts(self) -> dict[tuple[str | None, str | None], FindingCounts]:
         """Open errors, open warnings and acknowledged CAUSES of the latest run, per
         (currency, wallet_id) as `discrepancy_counts`: what `check` counts."""
         return runs.cause_counts_by_scope(self.store, self.latest_run().id)

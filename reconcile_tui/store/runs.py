@@ -24,8 +24,8 @@ __all__ = [
     "DISCREPANCY_KEYS",
     "DISCREPANCY_SCOPE",
     "CauseFilter",
-    "DiscrepancyCounts",
     "DiscrepancyFilter",
+    "FindingCounts",
     "RunSummary",
     "cause_counts_by_scope",
     "cause_page",
@@ -351,8 +351,9 @@ def count_discrepancies(store: Store, run_id: int, where: DiscrepancyFilter | No
 
 
 @dataclass(frozen=True)
-class DiscrepancyCounts:
-    """Open errors, open warnings and acknowledged discrepancies, as they stand now."""
+class FindingCounts:
+    """Open errors, open warnings and acknowledged findings (causes or discrepancies, as
+    the query counted them), as they stand now."""
 
     errors: int = 0
     warnings: int = 0
@@ -362,8 +363,8 @@ class DiscrepancyCounts:
     def open(self) -> int:
         return self.errors + self.warnings
 
-    def __add__(self, other: DiscrepancyCounts) -> DiscrepancyCounts:
-        return DiscrepancyCounts(
+    def __add__(self, other: FindingCounts) -> FindingCounts:
+        return FindingCounts(
             self.errors + other.errors,
             self.warnings + other.warnings,
             self.acknowledged + other.acknowledged,
@@ -372,7 +373,7 @@ class DiscrepancyCounts:
 
 def counts_by_scope(
     store: Store, run_id: int
-) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+) -> dict[tuple[str | None, str | None], FindingCounts]:
     """Counts of a run in one query, for (None, None) the whole run, (currency, None) each
     currency, and (currency, wallet_id) each wallet."""
     rows = store.query(
@@ -383,17 +384,17 @@ def counts_by_scope(
     return _by_scope(rows)
 
 
-def _by_scope(rows: Iterable[Any]) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
-    found: dict[tuple[str | None, str | None], DiscrepancyCounts] = {}
+def _by_scope(rows: Iterable[Any]) -> dict[tuple[str | None, str | None], FindingCounts]:
+    found: dict[tuple[str | None, str | None], FindingCounts] = {}
     for currency, wallet_id, severity, acknowledged, count in rows:
-        these = DiscrepancyCounts(
+        these = FindingCounts(
             errors=count if not acknowledged and severity == "error" else 0,
             warnings=count if not acknowledged and severity == "warning" else 0,
             acknowledged=count if acknowledged else 0,
         )
         scopes = {(None, None), (currency, None), (currency, wallet_id)}
         for scope in scopes:
-            found[scope] = found.get(scope, DiscrepancyCounts()) + these
+            found[scope] = found.get(scope, FindingCounts()) + these
     return found
 
 
@@ -412,7 +413,7 @@ def find_discrepancy(
 
 def cause_counts_by_scope(
     store: Store, run_id: int
-) -> dict[tuple[str | None, str | None], DiscrepancyCounts]:
+) -> dict[tuple[str | None, str | None], FindingCounts]:
     """Open and acknowledged causes of a run in one query, by scope as `counts_by_scope`:
     what `check` and `--fail-on` count, so every screen shows the CLI's number."""
     rows = store.query(

@@ -21,7 +21,7 @@ from textual.color import Color
 
 from reconcile_tui import money
 from reconcile_tui.report.visible import visible
-from reconcile_tui.store.runs import DiscrepancyCounts
+from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.times import age_text, format_utc, parse_api_time
 
 __all__ = [
@@ -153,7 +153,7 @@ def difference_cell(text: str | None, scale: int | None, look: Look) -> Text:
     return amount_cell(text, scale, style=look.muted if zero else look.error)
 
 
-def counts_cell(counts: DiscrepancyCounts, look: Look) -> Text:
+def counts_cell(counts: FindingCounts, look: Look) -> Text:
     """`✖ 3  ▲ 1` for open errors and warnings, `✔` when clean; acknowledged as `☑ 2`."""
     cell = Text(no_wrap=True, end="")
     if counts.errors:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconcile_tui.errors import NotFound
-from reconcile_tui.store.runs import DiscrepancyCounts
+from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.tui.views import open_counts
 
 if TYPE_CHECKING:  # workers pass these in: nothing here loads the core's heavy parts
@@ -29,7 +29,7 @@ class RefreshOutcome:
     currencies: int
     check: CheckOutcome
     #: Open errors and warnings of the new run, as every screen counts them.
-    open: DiscrepancyCounts = field(default_factory=DiscrepancyCounts)
+    open: FindingCounts = field(default_factory=FindingCounts)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from reconcile_tui import money
 from reconcile_tui.errors import NotFound
 from reconcile_tui.reconcile.figures import CurrencyFigures, WalletFigures
 from reconcile_tui.store.ledger import DuplicateRow, RecordFilter
-from reconcile_tui.store.runs import CauseFilter, DiscrepancyCounts, DiscrepancyFilter, RunSummary
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter, FindingCounts, RunSummary
 from reconcile_tui.times import parse_api_time, sql_bound
 
 if TYPE_CHECKING:  # workers pass this in: nothing here loads the core's heavy parts
@@ -63,9 +63,9 @@ class Overview:
     record_files: tuple[str, ...]
     #: Open error and warning causes, and acknowledged ones, as they stand now: every
     #: screen counts causes, as `check` does, so one mistake counts once (docs/tui.md).
-    status: DiscrepancyCounts | None = None
+    status: FindingCounts | None = None
     currencies: tuple[CurrencyFigures, ...] = ()
-    open_by_currency: dict[str, DiscrepancyCounts] = field(default_factory=dict)
+    open_by_currency: dict[str, FindingCounts] = field(default_factory=dict)
     summary_findings: tuple[dict[str, Any], ...] = ()
     gateway_clock: datetime | None = None
     rechecked: bool = False
@@ -84,8 +84,8 @@ class CurrencyView:
 
     figures: CurrencyFigures
     origin: DataOrigin
-    open_counts: DiscrepancyCounts
-    open_by_wallet: dict[str, DiscrepancyCounts]
+    open_counts: FindingCounts
+    open_by_wallet: dict[str, FindingCounts]
     #: (bucket timestamp, field) -> whether that finding is acknowledged.
     history_findings: dict[tuple[str, str], bool]
     tolerance: str | None = None
@@ -160,12 +160,12 @@ def open_counts(
     currency: str | None = None,
     wallet_id: str | None = None,
     *,
-    counts: dict[tuple[str | None, str | None], DiscrepancyCounts] | None = None,
-) -> DiscrepancyCounts:
+    counts: dict[tuple[str | None, str | None], FindingCounts] | None = None,
+) -> FindingCounts:
     """Open error and warning causes and acknowledged causes of the latest run: all of
     it, one currency, or one wallet of it. Pass `counts` to reuse one grouped query."""
     found = counts if counts is not None else workspace.cause_counts()
-    return found.get((currency, wallet_id), DiscrepancyCounts())
+    return found.get((currency, wallet_id), FindingCounts())
 
 
 def _origin(run: RunSummary) -> DataOrigin:

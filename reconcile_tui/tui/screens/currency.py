@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from reconcile_tui.reconcile.figures import BucketFigures, CurrencyFigures
-from reconcile_tui.store.runs import DiscrepancyCounts
+from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.times import INTERVALS, PERIODS
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
@@ -314,7 +314,7 @@ class CurrencyScreen(ReconcileScreen):
             table.add_column(label, key=label)
         scale = view.figures.scale
         for wallet in view.figures.wallets:
-            counts = view.open_by_wallet.get(wallet.wallet_id, DiscrepancyCounts())
+            counts = view.open_by_wallet.get(wallet.wallet_id, FindingCounts())
             name = plain(wallet_label(wallet.wallet_id, wallet.wallet_name, wide=wide))
             if wallet.api_available is None:
                 name = Text.assemble(name, (" not at gateway", look.error))

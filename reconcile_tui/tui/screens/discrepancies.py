@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 
 from reconcile_tui.reconcile.model import CauseKind, Kind
-from reconcile_tui.store.runs import CauseFilter, DiscrepancyCounts, DiscrepancyFilter
+from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter, FindingCounts
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
 from reconcile_tui.tui.cells import (
@@ -238,7 +238,7 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
     ]
 
     class CountsLoaded(Message):
-        def __init__(self, counts: DiscrepancyCounts, currencies: list[str]) -> None:
+        def __init__(self, counts: FindingCounts, currencies: list[str]) -> None:
             super().__init__()
             self.counts = counts
             self.currencies = currencies
@@ -255,7 +255,7 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
         #: "causes" or "discrepancies": which list the table shows.
         self.showing = showing
         self._held: tuple[str, str] | None = None
-        self.counts: DiscrepancyCounts | None = None
+        self.counts: FindingCounts | None = None
         self._quiet = False  # set while filters are changed from code, not by the user
         self._currencies: list[str] = []
 

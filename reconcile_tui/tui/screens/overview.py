@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from reconcile_tui import money
 from reconcile_tui.reconcile.figures import CurrencyFigures
-from reconcile_tui.store.runs import DiscrepancyCounts
+from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
     ACKNOWLEDGED,
@@ -172,7 +172,7 @@ class OverviewScreen(ReconcileScreen):
         for label in columns:
             table.add_column(label, key=label)
         for figures in self._currencies():
-            counts = overview.open_by_currency.get(figures.currency, DiscrepancyCounts())
+            counts = overview.open_by_currency.get(figures.currency, FindingCounts())
             scale = figures.scale
             cells: list[Text] = [
                 counts_cell(counts, look),

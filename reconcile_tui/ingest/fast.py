@@ -391,7 +391,7 @@ class _Reading:
             ~pl.col("plain")
             | pl.col("line").is_in(staged.filter(~pl.col("fits"))["line"].implode())
         ).select("line", *self._names)
-        staging.stage_records(conn, staged.filter("fits").drop("fits").iter_rows())
+        staging.stage_table(conn, staged.filter("fits").drop("fits"))
         try:
             staging.stage_records(
                 conn,

@@ -12,10 +12,10 @@ holds exactly the first copy of each reference: the one that counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from reconcile_tui.store.db import Connection, load_rows
 from reconcile_tui.store.postgres import PostgresConnection
@@ -34,6 +34,7 @@ __all__ = [
     "prepare_staging",
     "stage_bad_rows",
     "stage_records",
+    "stage_table",
 ]
 
 
@@ -112,6 +113,24 @@ def prepare_staging(conn: Connection) -> None:
 def stage_records(conn: Connection, rows: Iterable[Sequence[object]]) -> None:
     """Stage validated rows: (line, reference, occurred_at, ..., tx_hash)."""
     load_rows(conn, "staged", ("line", *RECORD_COLUMNS), rows)
+
+
+class Table(Protocol):
+    """Rows in columns (a polars DataFrame): line, then the record's fields in order."""
+
+    def iter_rows(self) -> Iterator[tuple[object, ...]]: ...
+
+    def write_csv(self, *, include_header: bool) -> str: ...
+
+
+def stage_table(conn: Connection, table: Table) -> None:
+    """Stage validated rows given as a table: on a server as one CSV stream through COPY
+    (its empty unquoted field is NULL and `""` an empty text, as the table writes them),
+    else row by row."""
+    if isinstance(conn, PostgresConnection):
+        conn.copy_csv("staged", ("line", *RECORD_COLUMNS), table.write_csv(include_header=False))
+        return
+    stage_records(conn, table.iter_rows())
 
 
 def stage_bad_rows(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:

@@ -285,6 +285,12 @@ class PostgresConnection:
             for row in rows:
                 copy.write_row(row)
 
+    def copy_csv(self, table: str, columns: Sequence[str], text: str) -> None:
+        """CSV text into a table through COPY, parsed by the server."""
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(text.encode("utf-8"))
+
     def close(self) -> None:
         self.raw.close()
 

@@ -343,3 +343,66 @@ def test_db_copy_never_mixes_into_a_store_that_holds_data(cli, postgres_url, tmp
     assert "already holds data" in again.err
     assert cli("db", "copy", tmp_path / "missing.db", postgres_url).code == 2
     assert not (tmp_path / "missing.db").exists()
+
+
+# -- the same records on both stores --------------------------------------------------
+
+EXPORTS = Path(__file__).parent.parent / "data" / "exports"
+
+
+def _records(store: Store) -> list[tuple]:
+    return [
+        tuple(row)
+        for row in store.query(
+            "SELECT reference, occurred_at, currency, wallet_id, wallet_name, type, amount,"
+            " fee, status, tx_hash, line FROM records ORDER BY reference"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [SCENARIO / "records.csv"],
+        *(
+            [EXPORTS / f"{name}.csv", EXPORTS / f"{name}.toml"]
+            for name in ("kraken-ledgers", "bank-statement", "btcpay-payments")
+        ),
+    ],
+    ids=lambda files: files[0].stem,
+)
+def test_an_import_stores_the_same_records_on_a_file_and_on_a_server(
+    cli, postgres_url, tmp_path, files
+):
+    source, *mapping = files
+    options = ["--mapping", mapping[0]] if mapping else []
+    file = tmp_path / "books.db"
+    for db in (file, postgres_url):
+        result = cli("--db", db, "import", source, *options)
+        assert result.code == 0, result.err
+    with Store(file) as on_file, Store(postgres_url) as on_server:
+        stored = _records(on_file)
+        assert stored
+        assert _records(on_server) == stored
+
+
+def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgres_url, tmp_path):
+    # Statuses, empty hashes and 18 places: what the fast path stages as one CSV stream on
+    # a server and row by row in a file.
+    lines = [
+        f"R-{n:06d},2025-01-{1 + n % 28:02d}T{n % 24:02d}:00:00Z,ETH,{WALLET_A},"
+        f"{'deposit' if n % 2 else 'withdrawal'},{n}.{n:018d},0.{n % 7:018d},"
+        f"{('confirmed', 'pending', 'failed')[n % 3]},{'0x' + format(n, '064x') if n % 5 else ''}\n"
+        for n in range(1, 3001)
+    ]
+    source = tmp_path / "big.csv"
+    source.write_text(DEFAULT_HEADER + "".join(lines), encoding="utf-8")
+    file = tmp_path / "books.db"
+    for db in (file, postgres_url):
+        result = cli("--db", db, "import", source)
+        assert result.code == 0, result.err
+    with Store(file) as on_file, Store(postgres_url) as on_server:
+        stored = _records(on_file)
+        assert len(stored) == 3000
+        assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
+        assert _records(on_server) == stored

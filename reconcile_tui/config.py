@@ -391,12 +391,15 @@ def load_settings(
         problem = first_problem(error)
         message = "unknown setting" if problem.type == "extra_forbidden" else problem.message
         raise ConfigError(f"{where}: {problem.dotted}: {message}") from None
-    _register_secrets(loaded.api)
+    _register_secrets(loaded.api, loaded.store)
     return loaded
 
 
-def _register_secrets(api: ApiSettings) -> None:
-    """Tell the one mask (reconcile_tui.redaction) every secret these settings hold."""
+def _register_secrets(api: ApiSettings, store: StoreSettings) -> None:
+    """Tell the one mask (reconcile_tui.redaction) every secret these settings hold: the
+    API's, and a database server URL's password (docs/postgresql.md)."""
+    if store.path is not None:
+        redaction.register_url_password(str(store.path))
     if api.token is not None:
         redaction.register_secret(api.token.get_secret_value())
     if api.client_secret is not None:

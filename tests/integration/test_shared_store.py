@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -406,3 +407,14 @@ def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgre
         assert len(stored) == 3000
         assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
         assert _records(on_server) == stored
+
+
+def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():
+    from reconcile_tui import redaction
+    from reconcile_tui.config import load_settings
+
+    password = "pw-" + uuid.uuid4().hex
+    assert redaction.mask(password) == password
+    load_settings(environ={"RECONCILE_DB": f"postgresql://alice:{password}@db.example/books"})
+    # Any line printed from here on, before or without a connection, is masked.
+    assert redaction.mask(f"x {password} y") == f"x {redaction.MASK} y"

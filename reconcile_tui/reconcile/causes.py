@@ -13,8 +13,10 @@ so that a gap which appears in one history bucket and carries forward is still o
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -124,12 +126,31 @@ def find_causes(
         if balance.currency in ctx.books.currencies
     ]
     if ctx.snapshot.transactions is not None:
-        drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
+        with _collection_paused():
+            drafts += _from_transactions(
+                ctx, buckets, compared, ctx.snapshot.transactions, window
+            )
     else:
         drafts += _from_balances(ctx, buckets, compared, figures)
     _place_slips(ctx, compared, drafts, slips, figures, buckets)
     drafts += _unexplained(ctx, figures, drafts)
     return _finish(ctx, discrepancies, figures, drafts)
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Matching makes a few small objects per record and transaction, millions in all,
+    none of them in a cycle; meanwhile the cyclic collector would walk every live object
+    again and again, the whole snapshot included (docs/performance.md, "Check with
+    transactions": at 300,000 records it was 40% of the check). What it would find is
+    still found, at the next collection after this."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- the other kinds: one cause per discrepancy ---------------------------------------
@@ -211,6 +232,7 @@ def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
     directory = ctx.books.directory
     keys: dict[tuple[str, str | None, str | None], str] = {}
     found = []
+    append, make, at = found.append, MatchableRecord._make, datetime.fromisoformat
     for row in ledger.matchable_records(ctx.store):
         reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee = row[:8]
         if currency not in compared:
@@ -219,18 +241,22 @@ def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
         wallet = keys.get(where)
         if wallet is None:
             wallet = keys[where] = directory.key(currency, (wallet_id, wallet_name))
-        found.append(
-            MatchableRecord(
-                reference=reference,
-                occurred_at=occurred_at,
-                at=datetime.fromisoformat(occurred_at),
-                currency=currency,
-                wallet=wallet,
-                type=kind,
-                amount=Decimal(amount),
-                fee=Decimal(fee),
-                status=row[8],
-                tx_hash=row[9],
+        # Positional, in MatchableRecord's field order: a million records by keyword
+        # cost a second more.
+        append(
+            make(
+                (
+                    reference,
+                    occurred_at,
+                    at(occurred_at),
+                    currency,
+                    wallet,
+                    kind,
+                    Decimal(amount),
+                    Decimal(fee),
+                    row[8],
+                    row[9],
+                )
             )
         )
     return found
@@ -396,11 +422,13 @@ def _pair_causes(
     status = _status(transaction)
     if record.status == "failed" and status == "failed":
         return []
+    at = transaction.created_at
     holds = (
         record.fee != transaction.fee_amount,
         record.amount != transaction.net_amount,
         record.status != status,
-        _hour(record.at) != _hour(transaction.created_at),
+        # The same moment is the same hour; only moments that differ need the arithmetic.
+        record.at != at and _hour(record.at) != _hour(at),
     )
     if not any(holds):
         return []

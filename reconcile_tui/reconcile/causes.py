@@ -231,20 +231,26 @@ def _place_slips(
 def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
     directory = ctx.books.directory
     keys: dict[tuple[str, str | None, str | None], str] = {}
-    found = []
-    append, make, at = found.append, MatchableRecord._make, datetime.fromisoformat
+    found: list[MatchableRecord] = []
+    append, make, at = found.append, tuple.__new__, datetime.fromisoformat
     for row in ledger.matchable_records(ctx.store):
-        reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee = row[:8]
+        (reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee) = row[:8]
         if currency not in compared:
             continue
-        where = (currency, wallet_id, wallet_name)
-        wallet = keys.get(where)
-        if wallet is None:
-            wallet = keys[where] = directory.key(currency, (wallet_id, wallet_name))
+        # A wallet id is its own key (WalletDirectory.key); only names are looked up.
+        if wallet_id:
+            wallet = wallet_id
+        else:
+            where = (currency, wallet_id, wallet_name)
+            named = keys.get(where)
+            if named is None:
+                named = keys[where] = directory.key(currency, (wallet_id, wallet_name))
+            wallet = named
         # Positional, in MatchableRecord's field order: a million records by keyword
         # cost a second more.
         append(
             make(
+                MatchableRecord,
                 (
                     reference,
                     occurred_at,
@@ -256,7 +262,7 @@ def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
                     Decimal(fee),
                     row[8],
                     row[9],
-                )
+                ),
             )
         )
     return found
@@ -269,7 +275,7 @@ def _status(transaction: GatewayTransaction) -> str:
     """The gateway's word in the one vocabulary; a word it has not documented is taken as
     pending (still moving, not yet final: docs/causes.md)."""
     word = transaction.status
-    found = _STATUS_SEEN.get(word)
+    found = _STATUS_SEEN.get(word)  # a few words, looked up a million times
     if found is None:
         status = record_status(word)
         found = _STATUS_SEEN[word] = status.value if status is not None else "pending"

@@ -67,6 +67,10 @@ class Matching:
     unmatched_transactions: list[GatewayTransaction] = field(default_factory=list)
 
 
+#: Match(...) without the Python-level constructor a named tuple adds: one per record.
+_match = tuple.__new__
+
+
 def _earliest(transaction: GatewayTransaction) -> tuple[datetime, str]:
     return (transaction.created_at, transaction.id)
 
@@ -91,15 +95,21 @@ def match(
     # Pass 1: reference, else order_id; the earliest candidate first.
     by_reference = _KeyIndex()
     by_order = _KeyIndex()
+    first_reference, first_order = by_reference.first, by_order.first
     contested = False
     for position, t in enumerate(transactions):
         reference, order_id = t.reference, t.metadata.order_id
         if reference:
-            by_reference.add((t.currency, kinds[position], reference), position)
+            key = (t.currency, kinds[position], reference)
+            # Inline for the common case, a key seen first: a call per transaction costs.
+            if first_reference.setdefault(key, position) != position:
+                by_reference.repeat(key, position)
         # An order_id equal to the reference adds nothing: the order_id look-up comes only
         # after every candidate of that same key, this transaction among them, is taken.
         if order_id and order_id != reference:
-            by_order.add((t.currency, kinds[position], order_id), position)
+            key = (t.currency, kinds[position], order_id)
+            if first_order.setdefault(key, position) != position:
+                by_order.repeat(key, position)
             contested = contested or bool(reference)
     by_reference.sort(transactions)
     by_order.sort(transactions)
@@ -108,7 +118,6 @@ def match(
     # the order of pass 1 changes nothing, and a million records need no sort.
     left: list[MatchableRecord] = []
     pairs = result.pairs
-    first_reference, first_order = by_reference.first, by_order.first
     for record in sorted(records, key=record_order) if contested else records:
         key = (record.currency, record.type, record.reference)
         # The common case inline: the key's one (or first) candidate is still free.
@@ -123,7 +132,7 @@ def match(
             left.append(record)
         else:
             used[found] = 1
-            pairs.append(Match(record, transactions[found], "reference"))
+            pairs.append(_match(Match, (record, transactions[found], "reference")))
     if not contested:
         left.sort(key=record_order)
 
@@ -189,10 +198,9 @@ class _KeyIndex:
         self.first: dict[Hashable, int] = {}
         self.more: dict[Hashable, list[int]] = {}
 
-    def add(self, key: Hashable, position: int) -> None:
-        if key not in self.first:
-            self.first[key] = position
-        elif key in self.more:
+    def repeat(self, key: Hashable, position: int) -> None:
+        """Another candidate of a key already in `first`."""
+        if key in self.more:
             self.more[key].append(position)
         else:
             self.more[key] = [self.first[key], position]

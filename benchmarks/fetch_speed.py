@@ -1,7 +1,8 @@
 """Fetch: the gateway's transaction listing, 10,000 transactions in 100 pages, 100 ms a request.
 
-A loopback HTTP server in a process of its own (`benchmarks.listing_server`: concurrent
-requests wait their 100 ms together, and its CPU is not the client's) serves the listing; the product's client fetches it with the default settings,
+A loopback HTTP server in a process of its own (`benchmarks.listing_server`: requests
+wait their 100 ms together, and its CPU is not the client's) serves the listing; the
+product's client fetches it with the default settings,
 against the same run's baseline: a listing of one page from the same server. Fetched one
 page after another, 100 pages would take about 100 times as long; the target is 3 times.
 Part of `python -m benchmarks` (the API section); `python -m benchmarks.fetch_speed

@@ -55,8 +55,7 @@ def pages(total: int) -> dict[int, bytes]:
 
 def _response(body: bytes) -> bytes:
     head = (
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 

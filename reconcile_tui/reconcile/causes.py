@@ -127,9 +127,7 @@ def find_causes(
     ]
     if ctx.snapshot.transactions is not None:
         with _collection_paused():
-            drafts += _from_transactions(
-                ctx, buckets, compared, ctx.snapshot.transactions, window
-            )
+            drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
     else:
         drafts += _from_balances(ctx, buckets, compared, figures)
     _place_slips(ctx, compared, drafts, slips, figures, buckets)

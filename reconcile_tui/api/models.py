@@ -129,13 +129,17 @@ class _Shape(BaseModel):
         at a time, and pydantic's general loop (aliases, defaults, extras) took twice as
         long (docs/performance.md). Nothing is validated either way, and the instance is
         the same; any other call goes to pydantic."""
-        names = cls.__pydantic_fields__.keys()
-        if _fields_set is not None or values.keys() != names:
+        names = cls.__pydantic_fields__
+        if _fields_set is not None or len(values) != len(names):
+            return super().model_construct(_fields_set, **values)
+        try:
+            fields = {name: values[name] for name in names}
+        except KeyError:  # as many values as fields, but not every field
             return super().model_construct(_fields_set, **values)
         made = cls.__new__(cls)
         _set = object.__setattr__  # frozen: pydantic sets these the same way
-        _set(made, "__dict__", {name: values[name] for name in names})
-        _set(made, "__pydantic_fields_set__", set(names))
+        _set(made, "__dict__", fields)
+        _set(made, "__pydantic_fields_set__", set(fields))
         _set(made, "__pydantic_extra__", None)
         _set(made, "__pydantic_private__", None)
         return made

@@ -53,11 +53,16 @@ def pages(total: int) -> dict[int, bytes]:
     return bodies
 
 
-def _response(body: bytes) -> bytes:
+def _response(body: bytes, status: str = "200 OK") -> bytes:
     head = (
-        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
+
+
+#: What a page past the last answers (the gateway does not document it; here a plain 404).
+_NOT_FOUND = _response(b'{"detail": "Invalid page."}', "404 Not Found")
 
 
 async def _serve(total: int, latency: float) -> None:
@@ -70,7 +75,7 @@ async def _serve(total: int, latency: float) -> None:
                 target = head.split(b" ", 2)[1].decode()
                 number = int(parse_qs(urlsplit(target).query).get("page", ["1"])[0])
                 await asyncio.sleep(latency)
-                writer.write(answers[number])
+                writer.write(answers.get(number, _NOT_FOUND))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

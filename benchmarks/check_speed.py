@@ -7,7 +7,8 @@ type and status (`benchmarks.baselines.JOIN`), in the same run and the same data
 The records are stored as an import stores them, and the snapshot (balances, one history,
 every transaction) as a fetch stores it, untimed; for the baseline the transactions are
 also a table of the same database with an index on reference (built untimed), so the join
-is the cheapest SQL could do. Ten mistakes are planted, so the check also finds causes.
+is the cheapest SQL could do. Ten mistakes are planted: one record booked to the wrong
+wallet, nine amounts one unit off.
 Beside the command, the engine alone (checks, matching, causes, the report document) is
 timed in this process on the snapshot held in memory: the difference is the store's
 reading of the records and transactions back.
@@ -70,6 +71,10 @@ def _ledger(size: int) -> list[tuple[str, str, str, str, str, str, str]]:
     return rows
 
 
+def _next_wallet(wallet: str) -> str:
+    return WALLETS[(WALLETS.index(wallet) + 1) % len(WALLETS)]
+
+
 def _store(path: Path, rows: list[tuple[str, str, str, str, str, str, str]]) -> None:
     path.unlink(missing_ok=True)
     with Store(path) as store, store.write() as conn:
@@ -80,6 +85,9 @@ def _store(path: Path, rows: list[tuple[str, str, str, str, str, str, str]]) -> 
             (_time(AS_OF), len(rows), len(rows)),
         )
         planted = set(range(0, len(rows), max(1, len(rows) // PLANTED)))
+        # The first planted mistake books a record to the wrong wallet, so that the check
+        # also looks for a wrong wallet among every pair; the others are amounts one off.
+        wrong_wallet = min(planted)
         conn.executemany(
             """INSERT INTO records (reference, occurred_at, currency, wallet_id, type, amount,
                    fee, status, import_id, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)""",
@@ -88,10 +96,9 @@ def _store(path: Path, rows: list[tuple[str, str, str, str, str, str, str]]) -> 
                     reference,
                     at,
                     CURRENCY,
-                    wallet,
+                    _next_wallet(wallet) if line == wrong_wallet else wallet,
                     kind,
-                    # A planted mistake: the amount one unit off.
-                    str(Decimal(amount) + 1) if line in planted else amount,
+                    str(Decimal(amount) + 1) if line in planted - {wrong_wallet} else amount,
                     fee,
                     status,
                     line + 2,

@@ -377,10 +377,16 @@ def _from_transactions(
             draft.message += f"; its amount is in wallet {wallet}"
             gaps.take(draft.effect)
     open_currencies = gaps.open_currencies()
-    in_order = (
-        sorted(matching.pairs, key=lambda pair: record_order(pair.record))
-        if open_currencies
-        else []
+    # Gaps only close in this loop, never open: a pair whose wallet has none left now can
+    # never be in the wrong wallet, and is left out before a million pairs are sorted.
+    in_order = sorted(
+        (
+            pair
+            for pair in matching.pairs
+            if pair.record.currency in open_currencies
+            and gaps.open_or_unlisted(pair.record.currency, pair.record.wallet)
+        ),
+        key=lambda pair: record_order(pair.record),
     )
     for pair in in_order:
         record = pair.record
@@ -388,6 +394,8 @@ def _from_transactions(
             continue
         movement = _gateway_movement(pair.transaction)
         figure = _balance_figure(movement)
+        if not gaps.could_move(record.currency, record.wallet, figure, _signed(movement)):
+            continue
         moved = effect(movement, record.wallet).on((figure, record.currency, record.wallet))
         other = gaps.wrong_wallet(record.currency, record.wallet, figure, moved)
         if other is None:
@@ -565,6 +573,26 @@ class _Gaps:
             and money.magnitude(gap) >= money.magnitude(amount)
         ]
         return room[0] if len(room) == 1 else None
+
+    def open_or_unlisted(self, currency: str, wallet: str) -> bool:
+        """Whether `wallet` is not listed, or has a gap left in either figure."""
+        if not self.listed(currency, wallet):
+            return True
+        return any(not self.gap[(name, currency, wallet)].is_zero() for name in _WALLET_FIGURES)
+
+    def could_move(self, currency: str, wallet: str, figure: str, signed: Decimal) -> bool:
+        """Whether a movement of `signed` could be one `wrong_wallet` finds, before its
+        effect is made: a movement moves its wallet's figure by nothing or by its signed
+        amount (docs/causes.md, "Effects"), and nothing is never a wrong wallet."""
+        if signed.is_zero():
+            return False
+        if self.listed(currency, wallet) and self.gap[(figure, currency, wallet)] != -signed:
+            return False
+        return any(
+            self.gap[(figure, currency, other)] == signed
+            for other in self.wallets.get(currency, ())
+            if other != wallet
+        )
 
     def wrong_wallet(self, currency: str, wallet: str, figure: str, moved: Decimal) -> str | None:
         """The one other wallet holding a matched movement booked to `wallet`, if the gaps

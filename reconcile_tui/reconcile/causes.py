@@ -377,13 +377,16 @@ def _from_transactions(
             draft.message += f"; its amount is in wallet {wallet}"
             gaps.take(draft.effect)
     open_currencies = gaps.open_currencies()
-    # Gaps only close in this loop, never open: a pair whose wallet has none left now can
-    # never be in the wrong wallet, and is left out before a million pairs are sorted.
+    # Gaps only close in this loop, never open, and a wrong wallet's amount is the size of
+    # a gap left now (`could_move`): the pairs of any other amount, or whose wallet has no
+    # gap left, are left out before a million pairs are sorted.
+    sizes = gaps.sizes()
     in_order = sorted(
         (
             pair
             for pair in matching.pairs
-            if pair.record.currency in open_currencies
+            if pair.transaction.net_amount in sizes
+            and pair.record.currency in open_currencies
             and gaps.open_or_unlisted(pair.record.currency, pair.record.wallet)
         ),
         key=lambda pair: record_order(pair.record),
@@ -573,6 +576,12 @@ class _Gaps:
             and money.magnitude(gap) >= money.magnitude(amount)
         ]
         return room[0] if len(room) == 1 else None
+
+    def sizes(self) -> set[Decimal]:
+        """Every gap left and its negation: the amounts a movement `could_move` may have,
+        whatever sign it is written with (a set of Decimals: 1.5 and 1.50 are one)."""
+        left = [gap for gap in self.gap.values() if not gap.is_zero()]
+        return {*left, *(money.neg(gap) for gap in left)}
 
     def open_or_unlisted(self, currency: str, wallet: str) -> bool:
         """Whether `wallet` is not listed, or has a gap left in either figure."""

@@ -1,7 +1,8 @@
 """Fetch: the gateway's transaction listing, 10,000 transactions in 100 pages, 100 ms a request.
 
-A loopback HTTP server in this process (threads, so concurrent requests wait their 100 ms
-together) serves the listing; the product's client fetches it with the default settings,
+A loopback HTTP server in a process of its own (`benchmarks.listing_server`: requests
+wait their 100 ms together, and its CPU is not the client's) serves the listing; the
+product's client fetches it with the default settings,
 against the same run's baseline: a listing of one page from the same server. Fetched one
 page after another, 100 pages would take about 100 times as long; the target is 3 times.
 Part of `python -m benchmarks` (the API section); `python -m benchmarks.fetch_speed
@@ -11,20 +12,20 @@ Part of `python -m benchmarks` (the API section); `python -m benchmarks.fetch_sp
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr
 
+from benchmarks import REPO
 from benchmarks.context import RunContext
 from benchmarks.figures import Figure, Target
+from benchmarks.listing_server import PAGE
+from benchmarks.measure import clean_environment
 from reconcile_tui.api.client import GatewayClient
 from reconcile_tui.config import ApiSettings
 
@@ -32,73 +33,29 @@ __all__ = ["LATENCY_MS", "TRANSACTIONS", "measure_fetch", "measure_listing"]
 
 TRANSACTIONS = 10_000
 LATENCY_MS = 100
-PAGE = 100
 TARGET = 3.0
-
-
-def _item(number: int) -> dict[str, object]:
-    return {
-        "id": number,
-        "type": "payment",
-        "amount": f"{number}.50",
-        "currency": "USDTERC20",
-        "status": "completed",
-        "created_at": "2025-01-14T10:00:00Z",
-        "reference": f"ORD-{number}",
-        "fee_amount": "0.50",
-        "net_amount": f"{number}.00",
-        "metadata": {"order_id": f"ORD-{number}", "confirmations": 12},
-    }
-
-
-def _pages(total: int) -> dict[int, bytes]:
-    count = max(1, -(-total // PAGE))
-    bodies = {}
-    for number in range(1, count + 1):
-        items = [_item(n) for n in range((number - 1) * PAGE + 1, min(number * PAGE, total) + 1)]
-        link = f"/transactions/transactions/?page={number + 1}&page_size={PAGE}"
-        body = {
-            "count": total,
-            "next": link if number < count else None,
-            "previous": None,
-            "results": items,
-        }
-        bodies[number] = json.dumps(body).encode()
-    return bodies
 
 
 @contextmanager
 def _listing_server(total: int) -> Iterator[str]:
-    bodies = _pages(total)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            time.sleep(LATENCY_MS / 1000)
-            number = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
-            body = bodies[number]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        request_queue_size = 128
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """The listing served by `benchmarks.listing_server`, in a process of its own."""
+    command = [sys.executable, "-m", "benchmarks.listing_server", str(total), str(LATENCY_MS)]
+    server = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=clean_environment(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
     finally:
-        server.shutdown()
-        server.server_close()
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=30)
 
 
 async def _fetch(url: str, concurrency: int | None) -> tuple[float, int]:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -119,6 +119,30 @@ CurrencyCode = Annotated[str, BeforeValidator(_currency_code)]
 
 class _Shape(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def model_construct(  # type: ignore[override]  # pydantic's plugin renames the arguments
+        cls, _fields_set: set[str] | None = None, **values: Any
+    ) -> Self:
+        """pydantic's `model_construct`, made directly when every field is given and
+        nothing else: that is how a stored snapshot's transactions are rebuilt, a million
+        at a time, and pydantic's general loop (aliases, defaults, extras) took twice as
+        long (docs/performance.md). Nothing is validated either way, and the instance is
+        the same; any other call goes to pydantic."""
+        names = cls.__pydantic_fields__
+        if _fields_set is not None or len(values) != len(names):
+            return super().model_construct(_fields_set, **values)
+        try:
+            fields = {name: values[name] for name in names}
+        except KeyError:  # as many values as fields, but not every field
+            return super().model_construct(_fields_set, **values)
+        made = cls.__new__(cls)
+        _set = object.__setattr__  # frozen: pydantic sets these the same way
+        _set(made, "__dict__", fields)
+        _set(made, "__pydantic_fields_set__", set(fields))
+        _set(made, "__pydantic_extra__", None)
+        _set(made, "__pydantic_private__", None)
+        return made
 
 
 class WalletBalance(_Shape):

@@ -37,15 +37,18 @@ def raw_results(body: bytes) -> list[bytes]:
         key, index = _DECODER.raw_decode(text, index)
         index = _skip(text, _skip(text, index) + 1)  # past the colon
         if key == "results":
-            found = _array_items(text, index)
-        _, index = _DECODER.raw_decode(text, index)
+            # The array is walked once: its items' spans are its decoding.
+            found, index = _array_items(text, index)
+        else:
+            _, index = _DECODER.raw_decode(text, index)
         index = _skip(text, index)
         if text[index : index + 1] == ",":
             index = _skip(text, index + 1)
     return found
 
 
-def _array_items(text: str, index: int) -> list[bytes]:
+def _array_items(text: str, index: int) -> tuple[list[bytes], int]:
+    """The array's items' bytes, and the index just past its closing bracket."""
     if text[index : index + 1] != "[":
         raise ValueError("results is not an array")
     items: list[bytes] = []
@@ -56,4 +59,6 @@ def _array_items(text: str, index: int) -> list[bytes]:
         index = _skip(text, end)
         if text[index : index + 1] == ",":
             index = _skip(text, index + 1)
-    return items
+    if text[index : index + 1] != "]":
+        raise ValueError("results is not a closed array")
+    return items, index + 1

@@ -13,8 +13,10 @@ so that a gap which appears in one history bucket and carries forward is still o
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -124,12 +126,29 @@ def find_causes(
         if balance.currency in ctx.books.currencies
     ]
     if ctx.snapshot.transactions is not None:
-        drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
+        with _collection_paused():
+            drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
     else:
         drafts += _from_balances(ctx, buckets, compared, figures)
     _place_slips(ctx, compared, drafts, slips, figures, buckets)
     drafts += _unexplained(ctx, figures, drafts)
     return _finish(ctx, discrepancies, figures, drafts)
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Matching makes a few small objects per record and transaction, millions in all,
+    none of them in a cycle; meanwhile the cyclic collector would walk every live object
+    again and again, the whole snapshot included (docs/performance.md, "Check with
+    transactions": at 300,000 records it was 40% of the check). What it would find is
+    still found, at the next collection after this."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- the other kinds: one cause per discrepancy ---------------------------------------
@@ -210,27 +229,38 @@ def _place_slips(
 def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
     directory = ctx.books.directory
     keys: dict[tuple[str, str | None, str | None], str] = {}
-    found = []
+    found: list[MatchableRecord] = []
+    append, make, at = found.append, tuple.__new__, datetime.fromisoformat
     for row in ledger.matchable_records(ctx.store):
-        reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee = row[:8]
+        (reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee) = row[:8]
         if currency not in compared:
             continue
-        where = (currency, wallet_id, wallet_name)
-        wallet = keys.get(where)
-        if wallet is None:
-            wallet = keys[where] = directory.key(currency, (wallet_id, wallet_name))
-        found.append(
-            MatchableRecord(
-                reference=reference,
-                occurred_at=occurred_at,
-                at=datetime.fromisoformat(occurred_at),
-                currency=currency,
-                wallet=wallet,
-                type=kind,
-                amount=Decimal(amount),
-                fee=Decimal(fee),
-                status=row[8],
-                tx_hash=row[9],
+        # A wallet id is its own key (WalletDirectory.key); only names are looked up.
+        if wallet_id:
+            wallet = wallet_id
+        else:
+            where = (currency, wallet_id, wallet_name)
+            named = keys.get(where)
+            if named is None:
+                named = keys[where] = directory.key(currency, (wallet_id, wallet_name))
+            wallet = named
+        # Positional, in MatchableRecord's field order: a million records by keyword
+        # cost a second more.
+        append(
+            make(
+                MatchableRecord,
+                (
+                    reference,
+                    occurred_at,
+                    at(occurred_at),
+                    currency,
+                    wallet,
+                    kind,
+                    Decimal(amount),
+                    Decimal(fee),
+                    row[8],
+                    row[9],
+                ),
             )
         )
     return found
@@ -243,7 +273,7 @@ def _status(transaction: GatewayTransaction) -> str:
     """The gateway's word in the one vocabulary; a word it has not documented is taken as
     pending (still moving, not yet final: docs/causes.md)."""
     word = transaction.status
-    found = _STATUS_SEEN.get(word)
+    found = _STATUS_SEEN.get(word)  # a few words, looked up a million times
     if found is None:
         status = record_status(word)
         found = _STATUS_SEEN[word] = status.value if status is not None else "pending"
@@ -347,10 +377,19 @@ def _from_transactions(
             draft.message += f"; its amount is in wallet {wallet}"
             gaps.take(draft.effect)
     open_currencies = gaps.open_currencies()
-    in_order = (
-        sorted(matching.pairs, key=lambda pair: record_order(pair.record))
-        if open_currencies
-        else []
+    # Gaps only close in this loop, never open, and a wrong wallet's amount is the size of
+    # a gap left now (`could_move`): the pairs of any other amount, or whose wallet has no
+    # gap left, are left out before a million pairs are sorted.
+    sizes = gaps.sizes()
+    in_order = sorted(
+        (
+            pair
+            for pair in matching.pairs
+            if pair.transaction.net_amount in sizes
+            and pair.record.currency in open_currencies
+            and gaps.open_or_unlisted(pair.record.currency, pair.record.wallet)
+        ),
+        key=lambda pair: record_order(pair.record),
     )
     for pair in in_order:
         record = pair.record
@@ -358,6 +397,8 @@ def _from_transactions(
             continue
         movement = _gateway_movement(pair.transaction)
         figure = _balance_figure(movement)
+        if not gaps.could_move(record.currency, record.wallet, figure, _signed(movement)):
+            continue
         moved = effect(movement, record.wallet).on((figure, record.currency, record.wallet))
         other = gaps.wrong_wallet(record.currency, record.wallet, figure, moved)
         if other is None:
@@ -396,11 +437,13 @@ def _pair_causes(
     status = _status(transaction)
     if record.status == "failed" and status == "failed":
         return []
+    at = transaction.created_at
     holds = (
         record.fee != transaction.fee_amount,
         record.amount != transaction.net_amount,
         record.status != status,
-        _hour(record.at) != _hour(transaction.created_at),
+        # The same moment is the same hour; only moments that differ need the arithmetic.
+        record.at != at and _hour(record.at) != _hour(at),
     )
     if not any(holds):
         return []
@@ -533,6 +576,32 @@ class _Gaps:
             and money.magnitude(gap) >= money.magnitude(amount)
         ]
         return room[0] if len(room) == 1 else None
+
+    def sizes(self) -> set[Decimal]:
+        """Every gap left and its negation: the amounts a movement `could_move` may have,
+        whatever sign it is written with (a set of Decimals: 1.5 and 1.50 are one)."""
+        left = [gap for gap in self.gap.values() if not gap.is_zero()]
+        return {*left, *(money.neg(gap) for gap in left)}
+
+    def open_or_unlisted(self, currency: str, wallet: str) -> bool:
+        """Whether `wallet` is not listed, or has a gap left in either figure."""
+        if not self.listed(currency, wallet):
+            return True
+        return any(not self.gap[(name, currency, wallet)].is_zero() for name in _WALLET_FIGURES)
+
+    def could_move(self, currency: str, wallet: str, figure: str, signed: Decimal) -> bool:
+        """Whether a movement of `signed` could be one `wrong_wallet` finds, before its
+        effect is made: a movement moves its wallet's figure by nothing or by its signed
+        amount (docs/causes.md, "Effects"), and nothing is never a wrong wallet."""
+        if signed.is_zero():
+            return False
+        if self.listed(currency, wallet) and self.gap[(figure, currency, wallet)] != -signed:
+            return False
+        return any(
+            self.gap[(figure, currency, other)] == signed
+            for other in self.wallets.get(currency, ())
+            if other != wallet
+        )
 
     def wrong_wallet(self, currency: str, wallet: str, figure: str, moved: Decimal) -> str | None:
         """The one other wallet holding a matched movement booked to `wallet`, if the gaps

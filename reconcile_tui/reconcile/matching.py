@@ -67,6 +67,10 @@ class Matching:
     unmatched_transactions: list[GatewayTransaction] = field(default_factory=list)
 
 
+#: Match(...) without the Python-level constructor a named tuple adds: one per record.
+_match = tuple.__new__
+
+
 def _earliest(transaction: GatewayTransaction) -> tuple[datetime, str]:
     return (transaction.created_at, transaction.id)
 
@@ -89,34 +93,46 @@ def match(
     result = Matching()
 
     # Pass 1: reference, else order_id; the earliest candidate first.
-    by_reference: dict[Hashable, list[int]] = defaultdict(list)
-    by_order: dict[Hashable, list[int]] = defaultdict(list)
+    by_reference = _KeyIndex()
+    by_order = _KeyIndex()
+    first_reference, first_order = by_reference.first, by_order.first
     contested = False
     for position, t in enumerate(transactions):
-        order_id = t.metadata.order_id
-        if t.reference:
-            by_reference[(t.currency, kinds[position], t.reference)].append(position)
-        if order_id:
-            by_order[(t.currency, kinds[position], order_id)].append(position)
-            contested = contested or bool(t.reference and t.reference != order_id)
-    for index in (by_reference, by_order):
-        for candidates in index.values():
-            if len(candidates) > 1:
-                candidates.sort(key=lambda p: _earliest(transactions[p]))
+        reference, order_id = t.reference, t.metadata.order_id
+        if reference:
+            key = (t.currency, kinds[position], reference)
+            # Inline for the common case, a key seen first: a call per transaction costs.
+            if first_reference.setdefault(key, position) != position:
+                by_reference.repeat(key, position)
+        # An order_id equal to the reference adds nothing: the order_id look-up comes only
+        # after every candidate of that same key, this transaction among them, is taken.
+        if order_id and order_id != reference:
+            key = (t.currency, kinds[position], order_id)
+            if first_order.setdefault(key, position) != position:
+                by_order.repeat(key, position)
+            contested = contested or bool(reference)
+    by_reference.sort(transactions)
+    by_order.sort(transactions)
     # References are unique among records, so two records compete for one transaction only
     # through a transaction whose reference and order_id name two of them. Without one,
     # the order of pass 1 changes nothing, and a million records need no sort.
     left: list[MatchableRecord] = []
+    pairs = result.pairs
     for record in sorted(records, key=record_order) if contested else records:
         key = (record.currency, record.type, record.reference)
-        found = _first_unused(by_reference.get(key), used)
-        if found is None:
-            found = _first_unused(by_order.get(key), used)
+        # The common case inline: the key's one (or first) candidate is still free.
+        found = first_reference.get(key)
+        if found is None or used[found]:
+            found = by_reference.unused(key, used)
+            if found is None:
+                found = first_order.get(key)
+                if found is None or used[found]:
+                    found = by_order.unused(key, used)
         if found is None:
             left.append(record)
         else:
             used[found] = 1
-            result.pairs.append(Match(record, transactions[found], "reference"))
+            pairs.append(_match(Match, (record, transactions[found], "reference")))
     if not contested:
         left.sort(key=record_order)
 
@@ -169,6 +185,40 @@ def match(
     result.unmatched_records = left
     result.unmatched_transactions = [t for p, t in enumerate(transactions) if not used[p]]
     return result
+
+
+class _KeyIndex:
+    """Transactions by key, earliest first. A key's first candidate is held on its own
+    (almost every key has one: a million lists would cost more than the look-ups);
+    the others, where there are any, in `more`."""
+
+    __slots__ = ("first", "more")
+
+    def __init__(self) -> None:
+        self.first: dict[Hashable, int] = {}
+        self.more: dict[Hashable, list[int]] = {}
+
+    def repeat(self, key: Hashable, position: int) -> None:
+        """Another candidate of a key already in `first`."""
+        if key in self.more:
+            self.more[key].append(position)
+        else:
+            self.more[key] = [self.first[key], position]
+
+    def sort(self, transactions: Sequence[GatewayTransaction]) -> None:
+        """Each key's candidates earliest first (`first` then names the earliest)."""
+        for key, candidates in self.more.items():
+            candidates.sort(key=lambda p: _earliest(transactions[p]))
+            self.first[key] = candidates[0]
+
+    def unused(self, key: Hashable, used: bytearray) -> int | None:
+        """The key's earliest candidate not yet taken."""
+        found = self.first.get(key)
+        if found is None:
+            return None
+        if not used[found]:
+            return found
+        return _first_unused(self.more.get(key), used)
 
 
 def _first_unused(candidates: list[int] | None, used: bytearray) -> int | None:

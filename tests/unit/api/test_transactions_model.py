@@ -63,3 +63,30 @@ def test_a_saved_listing_without_links_parses():
 def test_an_item_the_product_cannot_hold_is_a_bad_response_naming_the_field(field, value, said):
     with pytest.raises(ResponseShapeError, match=rf"transactions response: {re.escape(said)}"):
         parse_transactions(page({**ITEM, field: value}))
+
+
+def test_a_transaction_rebuilt_from_its_fields_is_the_one_pydantic_would_build():
+    """The store rebuilds every stored transaction with `model_construct` and every field
+    (docs/performance.md): the quick way must give the very instance pydantic's does."""
+    from pydantic import BaseModel
+
+    from reconcile_tui.api.models import GatewayTransaction, TransactionMetadata
+
+    (parsed,) = parse_transactions(page(ITEM)).results
+    fields = {name: getattr(parsed, name) for name in reversed(GatewayTransaction.model_fields)}
+    quick = GatewayTransaction.model_construct(**fields)
+    general = BaseModel.model_construct.__func__(GatewayTransaction, **fields)  # type: ignore[attr-defined]
+    assert quick == general == parsed
+    assert list(quick.__dict__) == list(general.__dict__) == list(GatewayTransaction.model_fields)
+    assert quick.model_fields_set == general.model_fields_set
+    assert quick.model_dump_json() == general.model_dump_json() == parsed.model_dump_json()
+    assert (
+        quick.model_fields_set is not GatewayTransaction.model_construct(**fields).model_fields_set
+    )
+    # As many values as fields but one of them no field, or fewer: pydantic's own way,
+    # extras dropped, defaults filled.
+    assert TransactionMetadata.model_construct(confirmations=3).order_id is None
+    partial = TransactionMetadata.model_construct(order_id="ORD-1", note="x")
+    assert partial == TransactionMetadata(order_id="ORD-1", confirmations=None)
+    assert partial.model_fields_set == {"order_id"}
+    assert "note" not in partial.__dict__

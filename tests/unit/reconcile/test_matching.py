@@ -104,3 +104,28 @@ def test_a_large_listing_matches_in_one_pass_per_key():
     found = match(records, transactions)
     assert len(found.pairs) == 20_000
     assert all(p.record.reference[1:] == p.transaction.id[1:] for p in found.pairs)
+
+
+def test_a_reference_taken_through_another_record_s_order_id_leaves_the_next_one():
+    # T1 names A as its reference and B as its order: B comes first in time and has no
+    # reference of its own at the gateway, so it takes T1; A then takes the next of its
+    # reference, T2, though T1 is the earlier of the two.
+    records = [record("B"), record("A", at=T0 + timedelta(minutes=1))]
+    transactions = [
+        transaction("T2", reference="A", at=T0 + timedelta(hours=1)),
+        transaction("T1", reference="A", metadata={"order_id": "B"}),
+    ]
+    assert pairs(records, transactions) == {("B", "T1", "reference"), ("A", "T2", "reference")}
+
+
+def test_an_order_id_equal_to_the_reference_is_not_a_second_candidate():
+    records = [record("A"), record("C", amount="7")]
+    transactions = [
+        transaction("later", reference="A", metadata={"order_id": "A"}, at=T0 + timedelta(hours=2)),
+        transaction("order-only", metadata={"order_id": "A"}, at=T0 - timedelta(hours=2)),
+    ]
+    found = match(records, transactions)
+    # The reference wins over an earlier order_id; the other stays for the amount pass,
+    # where C (another amount) cannot take it.
+    assert {(p.record.reference, p.transaction.id) for p in found.pairs} == {("A", "later")}
+    assert [t.id for t in found.unmatched_transactions] == ["order-only"]

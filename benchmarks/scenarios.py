@@ -88,7 +88,9 @@ def _save_gateway_answers(config: SandboxConfig, directory: Path) -> None:
     from reconcile_tui.api.client import fetch_snapshot_sync
 
     with start_sandbox(config, warm=True) as running:
-        api = ApiSettings(url=running.url, token=SecretStr(running.token))
+        # A million transactions are 10,000 pages from one in-process server: more than the
+        # default two minutes on a busy machine, and this is setup, not a measurement.
+        api = ApiSettings(url=running.url, token=SecretStr(running.token), deadline=3600)
         snapshot = fetch_snapshot_sync(api, period="7d", interval="daily")
     save_responses(snapshot, directory)
 

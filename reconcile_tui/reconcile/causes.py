@@ -13,16 +13,15 @@ so that a gap which appears in one history bucket and carries forward is still o
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from reconcile_tui import money
 from reconcile_tui.api.models import GatewayTransaction
+from reconcile_tui.bulk import collection_paused
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.context import CheckContext
 from reconcile_tui.reconcile.effects import (
@@ -126,29 +125,13 @@ def find_causes(
         if balance.currency in ctx.books.currencies
     ]
     if ctx.snapshot.transactions is not None:
-        with _collection_paused():
+        with collection_paused():
             drafts += _from_transactions(ctx, buckets, compared, ctx.snapshot.transactions, window)
     else:
         drafts += _from_balances(ctx, buckets, compared, figures)
     _place_slips(ctx, compared, drafts, slips, figures, buckets)
     drafts += _unexplained(ctx, figures, drafts)
     return _finish(ctx, discrepancies, figures, drafts)
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Matching makes a few small objects per record and transaction, millions in all,
-    none of them in a cycle; meanwhile the cyclic collector would walk every live object
-    again and again, the whole snapshot included (docs/performance.md, "Check with
-    transactions": at 300,000 records it was 40% of the check). What it would find is
-    still found, at the next collection after this."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- the other kinds: one cause per discrepancy ---------------------------------------

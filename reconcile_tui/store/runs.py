@@ -12,7 +12,7 @@ discrepancy it explains is acknowledged by its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,6 +262,53 @@ def _cause_dict(row: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Findings:
+    """One kind of finding a run stores (its causes, or its discrepancies): where, and how
+    each is read back, acknowledged as it stands now."""
+
+    table: str
+    alias: str
+    acknowledged: str
+    as_dict: Callable[[Any], dict[str, Any]]
+
+    def select(
+        self,
+        store: Store,
+        run_id: int,
+        where: tuple[str, list[object]],
+        limit: int | None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        clause, parameters = where
+        a = self.alias
+        rows = store.query(
+            f"""SELECT {a}.*, {self.acknowledged} AS now_acknowledged FROM {self.table} {a}
+                WHERE {a}.run_id = ? AND {clause} ORDER BY {a}.position LIMIT ? OFFSET ?""",
+            (run_id, *parameters, _ALL if limit is None else limit, offset),
+        )
+        return [self.as_dict(row) for row in rows]
+
+    def count(self, store: Store, run_id: int, where: tuple[str, list[object]]) -> int:
+        clause, parameters = where
+        row = store.query_one(
+            f"SELECT count(*) FROM {self.table} {self.alias}"
+            f" WHERE {self.alias}.run_id = ? AND {clause}",
+            (run_id, *parameters),
+        )
+        return int(row[0])
+
+    def find(
+        self, store: Store, run_id: int, id_or_prefix: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Those whose id starts with `id_or_prefix`, taken literally."""
+        pattern = literal_pattern(id_or_prefix, prefix=True)
+        return self.select(store, run_id, (f"{self.alias}.id {LIKE_LITERAL}", [pattern]), limit)
+
+
+_CAUSES = _Findings("run_causes", "c", _CAUSE_ACKNOWLEDGED, _cause_dict)
+
+
 def cause_page(
     store: Store,
     run_id: int,
@@ -271,34 +318,18 @@ def cause_page(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Causes of a run in report order, filtered, acknowledged as they stand now."""
-    clause, parameters = (where or CauseFilter()).where()
-    rows = store.query(
-        f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
-            WHERE c.run_id = ? AND {clause} ORDER BY c.position LIMIT ? OFFSET ?""",
-        (run_id, *parameters, _ALL if limit is None else limit, offset),
-    )
-    return [_cause_dict(row) for row in rows]
+    return _CAUSES.select(store, run_id, (where or CauseFilter()).where(), limit, offset)
 
 
 def count_causes(store: Store, run_id: int, where: CauseFilter | None = None) -> int:
-    clause, parameters = (where or CauseFilter()).where()
-    row = store.query_one(
-        f"SELECT count(*) FROM run_causes c WHERE c.run_id = ? AND {clause}",
-        (run_id, *parameters),
-    )
-    return int(row[0])
+    return _CAUSES.count(store, run_id, (where or CauseFilter()).where())
 
 
 def find_cause(
     store: Store, run_id: int, id_or_prefix: str, *, limit: int = 10
 ) -> list[dict[str, Any]]:
     """Causes of a run whose id starts with `id_or_prefix`, taken literally."""
-    rows = store.query(
-        f"""SELECT c.*, {_CAUSE_ACKNOWLEDGED} AS now_acknowledged FROM run_causes c
-            WHERE c.run_id = ? AND c.id {LIKE_LITERAL} ORDER BY c.position LIMIT ?""",
-        (run_id, literal_pattern(id_or_prefix, prefix=True), limit),
-    )
-    return [_cause_dict(row) for row in rows]
+    return _CAUSES.find(store, run_id, id_or_prefix, limit)
 
 
 def run_overview(store: Store, run_id: int) -> list[dict[str, Any]]:
@@ -323,6 +354,9 @@ def _as_dict(row: Any) -> dict[str, Any]:
     return document
 
 
+_DISCREPANCIES = _Findings("run_discrepancies", "r", _ACKNOWLEDGED, _as_dict)
+
+
 def discrepancy_page(
     store: Store,
     run_id: int,
@@ -332,22 +366,13 @@ def discrepancy_page(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Discrepancies of a run in report order, filtered, one page at a time."""
-    clause, parameters = (where or DiscrepancyFilter()).where()
-    rows = store.query(
-        f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
-            WHERE r.run_id = ? AND {clause} ORDER BY r.position LIMIT ? OFFSET ?""",
-        (run_id, *parameters, _ALL if limit is None else limit, offset),
+    return _DISCREPANCIES.select(
+        store, run_id, (where or DiscrepancyFilter()).where(), limit, offset
     )
-    return [_as_dict(row) for row in rows]
 
 
 def count_discrepancies(store: Store, run_id: int, where: DiscrepancyFilter | None = None) -> int:
-    clause, parameters = (where or DiscrepancyFilter()).where()
-    row = store.query_one(
-        f"SELECT count(*) FROM run_discrepancies r WHERE r.run_id = ? AND {clause}",
-        (run_id, *parameters),
-    )
-    return int(row[0])
+    return _DISCREPANCIES.count(store, run_id, (where or DiscrepancyFilter()).where())
 
 
 @dataclass(frozen=True)
@@ -403,12 +428,7 @@ def find_discrepancy(
 ) -> list[dict[str, Any]]:
     """Discrepancies of a run whose id starts with `id_or_prefix`, taken literally (at
     most `limit`; one when the prefix is unambiguous)."""
-    rows = store.query(
-        f"""SELECT r.*, {_ACKNOWLEDGED} AS now_acknowledged FROM run_discrepancies r
-            WHERE r.run_id = ? AND r.id {LIKE_LITERAL} ORDER BY r.position LIMIT ?""",
-        (run_id, literal_pattern(id_or_prefix, prefix=True), limit),
-    )
-    return [_as_dict(row) for row in rows]
+    return _DISCREPANCIES.find(store, run_id, id_or_prefix, limit)
 
 
 def cause_counts_by_scope(

@@ -20,6 +20,7 @@ from reconcile_tui.api.models import (
     parse_history,
 )
 from reconcile_tui.api.snapshot import GatewaySnapshot
+from reconcile_tui.bulk import collection_paused
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import canonical
 from reconcile_tui.store.db import Connection, Store, load_rows
@@ -179,18 +180,20 @@ def _load_transactions(
     response models before it was stored, and is only converted back here."""
     if count is None:
         return None, None
-    rows = store.query(
-        f"SELECT {', '.join(_COLUMNS[2:])}, raw FROM snapshot_transactions"
-        " WHERE snapshot_id = ? ORDER BY position",
-        (snapshot_id,),
-    )
-    if len(rows) != count:
-        raise DatabaseError(
-            f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
-            f" transactions, holds {len(rows)}"
+    with collection_paused():
+        rows = store.query(
+            f"SELECT {', '.join(_COLUMNS[2:])}, raw FROM snapshot_transactions"
+            " WHERE snapshot_id = ? ORDER BY position",
+            (snapshot_id,),
         )
-    transactions = tuple(_stored_transaction(row) for row in rows)
-    return transactions, tuple(row[-1].encode("utf-8") for row in rows)
+        if len(rows) != count:
+            raise DatabaseError(
+                f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
+                f" transactions, holds {len(rows)}"
+            )
+        transactions = tuple(_stored_transaction(row) for row in rows)
+        raw = tuple(row[-1].encode("utf-8") for row in rows)
+    return transactions, raw
 
 
 def _stored_transaction(row: Sequence[Any]) -> GatewayTransaction:

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -346,13 +347,22 @@ def create_database(server_url: str) -> str:
 
 def drop_database(server_url: str, database_url: str) -> None:
     """Drop the database `database_url` names, whoever is still connected to it."""
-    from psycopg import sql
+    from psycopg import errors, sql
 
     name = unquote(urlsplit(database_url).path.lstrip("/"))
     with _connect(server_url) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        for attempt in range(50):
+            try:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+                return
+            except errors.InsufficientPrivilege:
+                # FORCE may not cut a server process of another role (an autovacuum worker
+                # that just started on the database): it finishes or is cancelled shortly.
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
 
 
 @contextmanager

@@ -257,6 +257,9 @@ def merge_staged(
     )
     for _, statement in secondary:
         conn.execute(statement)
+    if rebuild and isinstance(conn, PostgresConnection):
+        # Statistics for the checks that follow at once, before autovacuum gets to it.
+        conn.execute("ANALYZE records")
 
     # The newest file that mentions a reference decides whether it is duplicated.
     conn.execute(

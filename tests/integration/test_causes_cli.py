@@ -33,7 +33,7 @@ def test_check_exits_1_with_one_line_counting_open_causes(cli, db_path):
             assert d["id"] in by_id[cause]["explains"]
 
 
-def test_acknowledging_a_cause_closes_its_echoes(cli, db_path):
+def test_acknowledging_a_cause_closes_its_echoes(cli, db_path, tmp_path):
     document = _json(scenario_check(cli, db_path, "--format", "json"))
     # Without transactions the 18.00 typo is one cause: the bucket where it appears, its
     # deposits, the balances carried forward and total_deposited.
@@ -49,7 +49,7 @@ def test_acknowledging_a_cause_closes_its_echoes(cli, db_path):
     assert again["summary"]["causes"]["acknowledged"] == 1
     assert again["summary"]["acknowledged"] == 6
     # The stored run reads the same (the store applies the engine's rule).
-    exported = Path(db_path).with_suffix(".json")
+    exported = tmp_path / "findings.json"
     assert cli("--db", db_path, "export", "--output", exported, "--format", "json").code == 0
     stored = json.loads(exported.read_text())
     assert stored["summary"] == again["summary"]

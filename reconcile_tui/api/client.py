@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypedDict, Unpack
 
 import httpx
 
@@ -63,6 +63,7 @@ from reconcile_tui.errors import ApiError, BadInput
 from reconcile_tui.times import INTERVALS, PERIODS, utc_now
 
 __all__ = [
+    "FetchOptions",
     "GatewayClient",
     "fetch_snapshot",
     "fetch_snapshot_sync",
@@ -316,14 +317,17 @@ class GatewayClient:
         raise failure
 
 
+class FetchOptions(TypedDict, total=False):
+    """What a snapshot fetch may be told besides the settings, period and interval: which
+    currencies (all by default), and for tests a transport and a timekeeper."""
+
+    currencies: Sequence[str] | None
+    transport: httpx.AsyncBaseTransport | None
+    clock: Callable[[], datetime]
+
+
 async def fetch_snapshot(
-    api: ApiSettings,
-    *,
-    period: str,
-    interval: str,
-    currencies: Sequence[str] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    api: ApiSettings, *, period: str, interval: str, **options: Unpack[FetchOptions]
 ) -> GatewaySnapshot:
     """Fetch the balances and every currency's history (or only `currencies`) as a snapshot.
 
@@ -331,27 +335,16 @@ async def fetch_snapshot(
     `api.deadline` seconds. Raises ApiError (exit 3) for anything the gateway or the
     network did wrong, BadInput for a period or interval the API does not know.
     """
+    transport = options.get("transport")
+    clock = options.get("clock", utc_now)
     async with GatewayClient(api, transport=transport, clock=clock) as gateway:
-        return await gateway.snapshot(period=period, interval=interval, currencies=currencies)
+        return await gateway.snapshot(
+            period=period, interval=interval, currencies=options.get("currencies")
+        )
 
 
 def fetch_snapshot_sync(
-    api: ApiSettings,
-    *,
-    period: str,
-    interval: str,
-    currencies: Sequence[str] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    api: ApiSettings, *, period: str, interval: str, **options: Unpack[FetchOptions]
 ) -> GatewaySnapshot:
     """`fetch_snapshot` for synchronous callers (the CLI): runs it on a new event loop."""
-    return asyncio.run(
-        fetch_snapshot(
-            api,
-            period=period,
-            interval=interval,
-            currencies=currencies,
-            transport=transport,
-            clock=clock,
-        )
-    )
+    return asyncio.run(fetch_snapshot(api, period=period, interval=interval, **options))

@@ -84,6 +84,30 @@ class _Draft:
     explains: list[str] = field(default_factory=list)
 
 
+def _about_record(
+    record: MatchableRecord,
+    kind: CauseKind,
+    *,
+    effect: Effect,
+    message: str,
+    gateway_ids: tuple[str, ...] = (),
+    amount: Decimal | None = None,
+    amount_given: bool = False,
+) -> _Draft:
+    """A cause named for one record: its currency, wallet and reference."""
+    return _Draft(
+        kind=kind,
+        currency=record.currency,
+        wallet_id=record.wallet,
+        references=(record.reference,),
+        gateway_ids=gateway_ids,
+        effect=effect,
+        message=message,
+        amount=amount,
+        amount_given=amount_given,
+    )
+
+
 def _figure_of(d: Discrepancy, buckets: Buckets) -> Figure | None:
     """The figure a comparing discrepancy is about, keyed as `effects.py` keys them."""
     if d.kind not in _FIGURE_KINDS or d.currency is None:
@@ -308,11 +332,9 @@ def _from_transactions(
         if record.status == "failed":
             continue
         drafts.append(
-            _Draft(
-                kind=CauseKind.MISSING_AT_GATEWAY,
-                currency=record.currency,
-                wallet_id=record.wallet,
-                references=(record.reference,),
+            _about_record(
+                record,
+                CauseKind.MISSING_AT_GATEWAY,
                 effect=_negated(effect(_movement(record), record.wallet)),
                 message=(
                     f"{record.type} {record.reference} of"
@@ -391,11 +413,9 @@ def _from_transactions(
         if gaps.listed(record.currency, record.wallet):
             shift.add((figure, record.currency, record.wallet), money.neg(moved))
         drafts.append(
-            _Draft(
-                kind=CauseKind.WRONG_WALLET,
-                currency=record.currency,
-                wallet_id=record.wallet,
-                references=(record.reference,),
+            _about_record(
+                record,
+                CauseKind.WRONG_WALLET,
                 gateway_ids=(pair.transaction.id,),
                 effect=shift,
                 message=(
@@ -462,11 +482,9 @@ def _pair_causes(
         before = effect(steps[position], record.wallet)
         after = effect(steps[position + 1], record.wallet)
         drafts.append(
-            _Draft(
-                kind=kind,
-                currency=code,
-                wallet_id=record.wallet,
-                references=(record.reference,),
+            _about_record(
+                record,
+                kind,
                 gateway_ids=(transaction.id,),
                 effect=after.minus(before),
                 # A shift in time moves no balance: it is named by what it moves.

@@ -10,8 +10,9 @@ only `currency_not_in_api`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import NamedTuple
 
 from reconcile_tui import money
 from reconcile_tui.api.models import CurrencyBalance
@@ -64,6 +65,34 @@ def _mismatch(
         scale=ctx.scale(currency),
         **scope,  # type: ignore[arg-type]
     )
+
+
+class _Figure(NamedTuple):
+    """One figure both sides give, and how to say that they differ."""
+
+    kind: Kind
+    gateway: Decimal
+    records: Decimal
+    message: str
+    field: str | None = None
+
+
+def _mismatches(
+    ctx: CheckContext, currency: str, figures: Iterable[_Figure], **scope: object
+) -> Iterator[Discrepancy]:
+    """A finding for each figure the two sides give differently (beyond the tolerance)."""
+    for figure in figures:
+        if not ctx.same(currency, figure.gateway, figure.records):
+            yield _mismatch(
+                ctx,
+                figure.kind,
+                currency,
+                figure.gateway,
+                figure.records,
+                figure.message,
+                field=figure.field,
+                **scope,
+            )
 
 
 def check_coverage(ctx: CheckContext) -> Iterator[Discrepancy]:
@@ -132,29 +161,24 @@ def check_wallets(ctx: CheckContext) -> Iterator[Discrepancy]:
                 continue
             mine = books.wallets.get(wallet.wallet_id) or WalletBooks(wallet.wallet_id)
             label = f"{code} wallet {wallet.wallet_name or wallet.wallet_id}"
-            if not ctx.same(code, wallet.balance, mine.available):
-                opening = " (from its opening balance)" if mine.opening is not None else ""
-                yield _mismatch(
-                    ctx,
+            opening = " (from its opening balance)" if mine.opening is not None else ""
+            figures = (
+                _Figure(
                     Kind.AVAILABLE_MISMATCH,
-                    code,
                     wallet.balance,
                     mine.available,
                     f"{label}: the gateway shows {_show(ctx, code, wallet.balance)} available,"
                     f" the records explain {_show(ctx, code, mine.available)}{opening}",
-                    wallet_id=wallet.wallet_id,
-                )
-            if not ctx.same(code, wallet.pending, mine.pending):
-                yield _mismatch(
-                    ctx,
+                ),
+                _Figure(
                     Kind.PENDING_MISMATCH,
-                    code,
                     wallet.pending,
                     mine.pending,
                     f"{label}: the gateway shows {_show(ctx, code, wallet.pending)} pending,"
                     f" the records' pending deposits add up to {_show(ctx, code, mine.pending)}",
-                    wallet_id=wallet.wallet_id,
-                )
+                ),
+            )
+            yield from _mismatches(ctx, code, figures, wallet_id=wallet.wallet_id)
 
 
 def check_totals(ctx: CheckContext) -> Iterator[Discrepancy]:
@@ -168,22 +192,25 @@ def check_totals(ctx: CheckContext) -> Iterator[Discrepancy]:
                 code,
             )
             continue
-        for field, reported, mine, what in (
-            ("total_deposited", balance.total_deposited, books.deposited, "deposits"),
-            ("total_withdrawn", balance.total_withdrawn, books.withdrawn, "withdrawals"),
-            ("total_fees_paid", balance.total_fees_paid, books.fees, "fees"),
-        ):
-            if not ctx.same(code, reported, mine):
-                yield _mismatch(
-                    ctx,
+        yield from _mismatches(
+            ctx,
+            code,
+            (
+                _Figure(
                     Kind.TOTAL_MISMATCH,
-                    code,
                     reported,
                     mine,
                     f"{code}: {field} is {_show(ctx, code, reported)}, the records' non-failed"
                     f" {what} add up to {_show(ctx, code, mine)}",
-                    field=field,
+                    field,
                 )
+                for field, reported, mine, what in (
+                    ("total_deposited", balance.total_deposited, books.deposited, "deposits"),
+                    ("total_withdrawn", balance.total_withdrawn, books.withdrawn, "withdrawals"),
+                    ("total_fees_paid", balance.total_fees_paid, books.fees, "fees"),
+                )
+            ),
+        )
 
 
 def check_history(ctx: CheckContext) -> Iterator[Discrepancy]:
@@ -198,22 +225,25 @@ def check_history(ctx: CheckContext) -> Iterator[Discrepancy]:
         skipped = 0
         for bucket, mine in zip(buckets, books.buckets, strict=True):
             when = format_utc(bucket.timestamp)
-            for field, reported, recorded in (
-                ("deposits", bucket.deposits, mine.deposits),
-                ("withdrawals", bucket.withdrawals, mine.withdrawals),
-            ):
-                if not ctx.same(code, reported, recorded):
-                    yield _mismatch(
-                        ctx,
+            yield from _mismatches(
+                ctx,
+                code,
+                (
+                    _Figure(
                         Kind.HISTORY_MISMATCH,
-                        code,
                         reported,
                         recorded,
                         f"{code} {when}: the gateway counts {_show(ctx, code, reported)} of"
                         f" {field}, the records {_show(ctx, code, recorded)}",
-                        bucket=bucket.timestamp,
-                        field=field,
+                        field,
                     )
+                    for field, reported, recorded in (
+                        ("deposits", bucket.deposits, mine.deposits),
+                        ("withdrawals", bucket.withdrawals, mine.withdrawals),
+                    )
+                ),
+                bucket=bucket.timestamp,
+            )
             for field, count, recorded_count in (
                 ("deposit_count", bucket.deposit_count, mine.deposit_count),
                 ("withdrawal_count", bucket.withdrawal_count, mine.withdrawal_count),
@@ -233,19 +263,17 @@ def check_history(ctx: CheckContext) -> Iterator[Discrepancy]:
                     )
             if mine.balance is None:
                 skipped += 1
-            elif not ctx.same(code, bucket.balance, mine.balance):
-                yield _mismatch(
-                    ctx,
+            else:
+                balance_at_end = _Figure(
                     Kind.HISTORY_MISMATCH,
-                    code,
                     bucket.balance,
                     mine.balance,
                     f"{code} {when}: the gateway's balance at the end of the bucket is"
                     f" {_show(ctx, code, bucket.balance)}, the records'"
                     f" {_show(ctx, code, mine.balance)}",
-                    bucket=bucket.timestamp,
-                    field="balance",
+                    "balance",
                 )
+                yield from _mismatches(ctx, code, [balance_at_end], bucket=bucket.timestamp)
         if skipped:
             ctx.note(
                 f"{code}: {skipped} history bucket{'s end' if skipped > 1 else ' ends'} before"

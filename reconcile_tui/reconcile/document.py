@@ -17,6 +17,7 @@ __all__ = [
     "DiscrepancyCounts",
     "DiscrepancyDocument",
     "FindingDocument",
+    "FindingHead",
     "NoteDocument",
     "RecordsSeen",
     "ReportDocument",
@@ -77,19 +78,25 @@ class AcknowledgementDocument(TypedDict):
     note: str
 
 
-class FindingDocument(TypedDict):
-    """What a discrepancy and a cause both hold."""
+class FindingHead(TypedDict):
+    """What a discrepancy and a cause both begin with: which one, and where (and, in an
+    export only, the acknowledgement in force)."""
 
     id: str
     kind: str
     severity: str
     currency: str | None
     wallet_id: str | None
+    #: Only in an export: the acknowledgement in force, if any.
+    acknowledgement: NotRequired[AcknowledgementDocument | None]
+
+
+class FindingDocument(FindingHead):
+    """What a discrepancy and a cause both hold."""
+
     references: list[str]
     message: str
     acknowledged: bool
-    #: Only in an export: the acknowledgement in force, if any.
-    acknowledgement: NotRequired[AcknowledgementDocument | None]
 
 
 class DiscrepancyDocument(FindingDocument):

@@ -8,7 +8,7 @@ and `merchant_value` the figure the invariant implies from the gateway's other f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,6 +45,24 @@ def _finding(
     )
 
 
+#: One invariant: its name, the figure as the gateway printed it, the figure the others
+#: imply, and why they differ (said only when they do).
+_Invariant = tuple[str, Decimal, Decimal, str]
+
+
+def _broken(
+    invariants: Iterable[_Invariant],
+    prefix: str = "",
+    *,
+    currency: str | None = None,
+    scale: int | None = None,
+) -> Iterator[Discrepancy]:
+    """A finding for each invariant whose printed figure is not the implied one."""
+    for field, reported, implied, why in invariants:
+        if reported != implied:
+            yield _finding(field, reported, implied, prefix + why, currency=currency, scale=scale)
+
+
 def _show(amount: Decimal) -> str:
     return money.canonical(amount)
 
@@ -62,53 +80,56 @@ def check_api_consistency(snapshot: GatewaySnapshot) -> Iterator[Discrepancy]:
 def _summary(response: BalancesResponse) -> Iterator[Discrepancy]:
     summary = response.summary
     usd = money.total(balance.usd_value for balance in response.balances)
-    if summary.total_usd_value != usd:
-        yield _finding(
-            "total_usd_value=sum(usd_value)",
-            summary.total_usd_value,
-            usd,
-            f"summary total_usd_value {_show(summary.total_usd_value)} but the currencies'"
-            f" usd_value add up to {_show(usd)}",
-            scale=2,
-        )
+    yield from _broken(
+        [
+            (
+                "total_usd_value=sum(usd_value)",
+                summary.total_usd_value,
+                usd,
+                f"summary total_usd_value {_show(summary.total_usd_value)} but the currencies'"
+                f" usd_value add up to {_show(usd)}",
+            )
+        ],
+        scale=2,
+    )
     currencies = len(response.balances)
-    if summary.total_currencies != currencies:
-        yield _finding(
-            "total_currencies=count(balances)",
-            Decimal(summary.total_currencies),
-            Decimal(currencies),
-            f"summary total_currencies {summary.total_currencies} but {currencies} currencies"
-            " are listed",
-        )
     wallets = len({w.wallet_id for balance in response.balances for w in balance.wallets})
-    if summary.total_wallets != wallets:
-        yield _finding(
-            "total_wallets=count(distinct wallet_id)",
-            Decimal(summary.total_wallets),
-            Decimal(wallets),
-            f"summary total_wallets {summary.total_wallets} but {wallets} distinct wallets"
-            " are listed",
-        )
+    yield from _broken(
+        [
+            (
+                "total_currencies=count(balances)",
+                Decimal(summary.total_currencies),
+                Decimal(currencies),
+                f"summary total_currencies {summary.total_currencies} but {currencies}"
+                " currencies are listed",
+            ),
+            (
+                "total_wallets=count(distinct wallet_id)",
+                Decimal(summary.total_wallets),
+                Decimal(wallets),
+                f"summary total_wallets {summary.total_wallets} but {wallets} distinct wallets"
+                " are listed",
+            ),
+        ]
+    )
 
 
 def _listed_twice(response: BalancesResponse) -> Iterator[Discrepancy]:
     """A currency, or a wallet within one, listed more than once: which listing is right is
     the gateway's to say (docs/reconciliation.md, "Listed twice")."""
     for code, count in sorted(response.repeated_currencies().items()):
-        yield _finding(
-            "currency=unique",
-            Decimal(count),
-            Decimal(1),
+        yield _repeated(
+            "currency",
+            count,
             f"{code} is listed {count} times in /user/balances/; only its first listing is"
             " compared with the records",
             currency=code,
         )
     for balance in response.listed():
         for wallet_id, count in sorted(balance.repeated_wallets().items()):
-            yield _finding(
-                "wallet_id=unique",
-                Decimal(count),
-                Decimal(1),
+            yield _repeated(
+                "wallet_id",
+                count,
                 f"{balance.currency}: wallet {wallet_id} is listed {count} times; its balance"
                 " and pending are not compared with the records until the gateway lists it"
                 " once",
@@ -117,55 +138,59 @@ def _listed_twice(response: BalancesResponse) -> Iterator[Discrepancy]:
             )
 
 
+def _repeated(
+    key: str, count: int, message: str, *, currency: str, wallet_id: str | None = None
+) -> Discrepancy:
+    """A `key` the gateway lists `count` times, where it should list it once."""
+    return _finding(
+        f"{key}=unique",
+        Decimal(count),
+        Decimal(1),
+        message,
+        currency=currency,
+        wallet_id=wallet_id,
+    )
+
+
 def _currency(balance: CurrencyBalance) -> Iterator[Discrepancy]:
     code = balance.currency
-    scale = balance.printed_scale()
     split = money.add(balance.available_balance, balance.pending_balance)
-    if balance.total_balance != split:
-        yield _finding(
+    wallets_available = money.total(wallet.balance for wallet in balance.wallets)
+    wallets_pending = money.total(wallet.pending for wallet in balance.wallets)
+    net = money.sub(balance.total_deposited, balance.total_withdrawn)
+    invariants: list[_Invariant] = [
+        (
             "total_balance=available+pending",
             balance.total_balance,
             split,
-            f"{code}: total_balance {_show(balance.total_balance)} but available"
+            f"total_balance {_show(balance.total_balance)} but available"
             f" {_show(balance.available_balance)} + pending {_show(balance.pending_balance)}"
             f" = {_show(split)}",
-            currency=code,
-            scale=scale,
-        )
-    wallets_available = money.total(wallet.balance for wallet in balance.wallets)
-    if balance.available_balance != wallets_available:
-        yield _finding(
+        ),
+        (
             "available_balance=sum(wallets.balance)",
             balance.available_balance,
             wallets_available,
-            f"{code}: available_balance {_show(balance.available_balance)} but the wallets'"
+            f"available_balance {_show(balance.available_balance)} but the wallets'"
             f" balances add up to {_show(wallets_available)}",
-            currency=code,
-            scale=scale,
-        )
-    wallets_pending = money.total(wallet.pending for wallet in balance.wallets)
-    if balance.pending_balance != wallets_pending:
-        yield _finding(
+        ),
+        (
             "pending_balance=sum(wallets.pending)",
             balance.pending_balance,
             wallets_pending,
-            f"{code}: pending_balance {_show(balance.pending_balance)} but the wallets'"
+            f"pending_balance {_show(balance.pending_balance)} but the wallets'"
             f" pending amounts add up to {_show(wallets_pending)}",
-            currency=code,
-            scale=scale,
-        )
-    net = money.sub(balance.total_deposited, balance.total_withdrawn)
-    if balance.total_balance != net:
-        yield _finding(
+        ),
+        (
             "total_balance=deposited-withdrawn",
             balance.total_balance,
             net,
-            f"{code}: total_balance {_show(balance.total_balance)} but total_deposited"
+            f"total_balance {_show(balance.total_balance)} but total_deposited"
             f" {_show(balance.total_deposited)} - total_withdrawn"
             f" {_show(balance.total_withdrawn)} = {_show(net)}",
-            currency=code,
-            scale=scale,
-        )
+        ),
+    ]
+    yield from _broken(invariants, prefix=f"{code}: ", currency=code, scale=balance.printed_scale())
 
 
 def _history(
@@ -220,89 +245,85 @@ def _history(
                 scale=scale,
             )
 
-    def summary_finding(
-        name: str, reported: Decimal, implied: Decimal, why: str
-    ) -> Iterator[Discrepancy]:
-        if reported != implied:
-            yield _finding(
-                name,
-                reported,
-                implied,
-                f"{code}: history summary {why}",
-                currency=code,
-                scale=scale,
-            )
-
     deposits = money.total(bucket.deposits for bucket in buckets)
     withdrawals = money.total(bucket.withdrawals for bucket in buckets)
     deposit_count = sum(bucket.deposit_count for bucket in buckets)
     withdrawal_count = sum(bucket.withdrawal_count for bucket in buckets)
     net_by_balance = money.sub(summary.ending_balance, summary.starting_balance)
     net_by_flows = money.sub(summary.total_deposits, summary.total_withdrawals)
+    prefix = f"{code}: history summary "
 
-    yield from summary_finding(
-        "net_change=ending-starting",
-        summary.net_change,
-        net_by_balance,
-        f"net_change {_show(summary.net_change)} but ending {_show(summary.ending_balance)}"
-        f" - starting {_show(summary.starting_balance)} = {_show(net_by_balance)}",
-    )
-    yield from summary_finding(
-        "net_change=deposits-withdrawals",
-        summary.net_change,
-        net_by_flows,
-        f"net_change {_show(summary.net_change)} but total_deposits"
-        f" {_show(summary.total_deposits)} - total_withdrawals"
-        f" {_show(summary.total_withdrawals)} = {_show(net_by_flows)}",
-    )
-    yield from summary_finding(
-        "total_deposits=sum(deposits)",
-        summary.total_deposits,
-        deposits,
-        f"total_deposits {_show(summary.total_deposits)} but the buckets' deposits add up to"
-        f" {_show(deposits)}",
-    )
-    yield from summary_finding(
-        "total_withdrawals=sum(withdrawals)",
-        summary.total_withdrawals,
-        withdrawals,
-        f"total_withdrawals {_show(summary.total_withdrawals)} but the buckets' withdrawals"
-        f" add up to {_show(withdrawals)}",
-    )
-    if summary.total_deposit_count != deposit_count:
-        yield _finding(
+    amounts: list[_Invariant] = [
+        (
+            "net_change=ending-starting",
+            summary.net_change,
+            net_by_balance,
+            f"net_change {_show(summary.net_change)} but ending {_show(summary.ending_balance)}"
+            f" - starting {_show(summary.starting_balance)} = {_show(net_by_balance)}",
+        ),
+        (
+            "net_change=deposits-withdrawals",
+            summary.net_change,
+            net_by_flows,
+            f"net_change {_show(summary.net_change)} but total_deposits"
+            f" {_show(summary.total_deposits)} - total_withdrawals"
+            f" {_show(summary.total_withdrawals)} = {_show(net_by_flows)}",
+        ),
+        (
+            "total_deposits=sum(deposits)",
+            summary.total_deposits,
+            deposits,
+            f"total_deposits {_show(summary.total_deposits)} but the buckets' deposits add up"
+            f" to {_show(deposits)}",
+        ),
+        (
+            "total_withdrawals=sum(withdrawals)",
+            summary.total_withdrawals,
+            withdrawals,
+            f"total_withdrawals {_show(summary.total_withdrawals)} but the buckets'"
+            f" withdrawals add up to {_show(withdrawals)}",
+        ),
+    ]
+    yield from _broken(amounts, prefix=prefix, currency=code, scale=scale)
+    counts: list[_Invariant] = [
+        (
             "total_deposit_count=sum(deposit_count)",
             Decimal(summary.total_deposit_count),
             Decimal(deposit_count),
-            f"{code}: history summary total_deposit_count {summary.total_deposit_count} but"
-            f" the buckets count {deposit_count} deposits",
-            currency=code,
-        )
-    if summary.total_withdrawal_count != withdrawal_count:
-        yield _finding(
+            f"total_deposit_count {summary.total_deposit_count} but the buckets count"
+            f" {deposit_count} deposits",
+        ),
+        (
             "total_withdrawal_count=sum(withdrawal_count)",
             Decimal(summary.total_withdrawal_count),
             Decimal(withdrawal_count),
-            f"{code}: history summary total_withdrawal_count {summary.total_withdrawal_count}"
-            f" but the buckets count {withdrawal_count} withdrawals",
-            currency=code,
-        )
+            f"total_withdrawal_count {summary.total_withdrawal_count} but the buckets count"
+            f" {withdrawal_count} withdrawals",
+        ),
+    ]
+    yield from _broken(counts, prefix=prefix, currency=code)
+    ending: list[_Invariant] = []
     if buckets:
-        yield from summary_finding(
-            "ending_balance=last(balance)",
-            summary.ending_balance,
-            buckets[-1].balance,
-            f"ending_balance {_show(summary.ending_balance)} but the last bucket ends at"
-            f" {_show(buckets[-1].balance)}",
+        ending.append(
+            (
+                "ending_balance=last(balance)",
+                summary.ending_balance,
+                buckets[-1].balance,
+                f"ending_balance {_show(summary.ending_balance)} but the last bucket ends at"
+                f" {_show(buckets[-1].balance)}",
+            )
         )
     if balance is not None:
-        yield from summary_finding(
-            "ending_balance=total_balance",
-            summary.ending_balance,
-            balance.total_balance,
-            f"ending_balance {_show(summary.ending_balance)} but /user/balances/ says"
-            f" total_balance {_show(balance.total_balance)}",
+        ending.append(
+            (
+                "ending_balance=total_balance",
+                summary.ending_balance,
+                balance.total_balance,
+                f"ending_balance {_show(summary.ending_balance)} but /user/balances/ says"
+                f" total_balance {_show(balance.total_balance)}",
+            )
         )
+    yield from _broken(ending, prefix=prefix, currency=code, scale=scale)
     days = Decimal(days_in_period(history.period))
     for name, average, total in (
         ("average_daily_deposits", summary.average_daily_deposits, summary.total_deposits),
@@ -311,9 +332,12 @@ def _history(
         if not money.is_rounded_quotient(average, total, days):
             implied = money.ratio(total, days, money.places(average))
             assert implied is not None  # days >= 1
-            yield from summary_finding(
+            yield _finding(
                 f"{name}=total/days",
                 average,
                 implied,
-                f"{name} {_show(average)} but {_show(total)} over {days} days is {_show(implied)}",
+                f"{prefix}{name} {_show(average)} but {_show(total)} over {days} days is"
+                f" {_show(implied)}",
+                currency=code,
+                scale=scale,
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -146,19 +146,13 @@ def match(
         for candidates in by_hash.values():
             if len(candidates) > 1:
                 candidates.sort(key=lambda p: _earliest(transactions[p]))
-        still: list[MatchableRecord] = []
-        for record in left:
-            found = (
-                _first_unused(by_hash.get((record.currency, record.type, record.tx_hash)), used)
-                if record.tx_hash
-                else None
-            )
-            if found is None:
-                still.append(record)
-            else:
-                used[found] = 1
-                result.pairs.append(Match(record, transactions[found], "hash"))
-        left = still
+
+        def same_hash(record: MatchableRecord) -> int | None:
+            if not record.tx_hash:
+                return None
+            return _first_unused(by_hash.get((record.currency, record.type, record.tx_hash)), used)
+
+        left = _pair_each(left, same_hash, "hash", transactions, used, result.pairs)
 
     # Pass 3: the same amount within the window, nearest in time, then the earliest id.
     by_amount: dict[Hashable, list[tuple[datetime, str, int]]] = defaultdict(list)
@@ -171,20 +165,37 @@ def match(
     if by_amount:
         for timeline in by_amount.values():
             timeline.sort()
-        still = []
-        for record in left:
+
+        def same_amount(record: MatchableRecord) -> int | None:
             near = by_amount.get((record.currency, record.type, record.amount))
-            found = _nearest(near, record.at, window, used) if near else None
-            if found is None:
-                still.append(record)
-            else:
-                used[found] = 1
-                result.pairs.append(Match(record, transactions[found], "amount"))
-        left = still
+            return _nearest(near, record.at, window, used) if near else None
+
+        left = _pair_each(left, same_amount, "amount", transactions, used, result.pairs)
 
     result.unmatched_records = left
     result.unmatched_transactions = [t for p, t in enumerate(transactions) if not used[p]]
     return result
+
+
+def _pair_each(
+    records: list[MatchableRecord],
+    find: Callable[[MatchableRecord], int | None],
+    by: str,
+    transactions: Sequence[GatewayTransaction],
+    used: bytearray,
+    pairs: list[Match],
+) -> list[MatchableRecord]:
+    """Pair each record with the unused transaction `find` names (a pass of `match`); the
+    records it names none for, in their order."""
+    left: list[MatchableRecord] = []
+    for record in records:
+        found = find(record)
+        if found is None:
+            left.append(record)
+        else:
+            used[found] = 1
+            pairs.append(Match(record, transactions[found], by))
+    return left
 
 
 class _KeyIndex:

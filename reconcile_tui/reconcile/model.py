@@ -23,6 +23,7 @@ from reconcile_tui.reconcile.document import (
     CauseDocument,
     DiscrepancyCounts,
     DiscrepancyDocument,
+    FindingHead,
     NoteDocument,
     ReportDocument,
     ReportHeader,
@@ -120,6 +121,17 @@ def _report_order(finding: Discrepancy | Cause, rank: int, *rest: Any) -> tuple[
     return (errors_first, finding.currency or "", rank, finding.wallet_id or "", *rest)
 
 
+def _head(finding: Discrepancy | Cause) -> FindingHead:
+    """The first keys of a finding's report object, the same for both kinds."""
+    return {
+        "id": finding.id,
+        "kind": finding.kind.value,
+        "severity": finding.severity.value,
+        "currency": finding.currency,
+        "wallet_id": finding.wallet_id,
+    }
+
+
 def cause_id(
     kind: str,
     currency: str | None,
@@ -212,11 +224,7 @@ class Discrepancy:
         """The report schema's discrepancy object, with the ids of the causes that explain
         it: every amount as a string."""
         return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "severity": self.severity.value,
-            "currency": self.currency,
-            "wallet_id": self.wallet_id,
+            **_head(self),
             "bucket": self.bucket_text,
             "field": self.field,
             "api_value": self._text(self.api_value),
@@ -284,11 +292,7 @@ class Cause:
     def to_dict(self) -> CauseDocument:
         """The report schema's cause object (schema_version 2)."""
         return {
-            "id": self.id,
-            "kind": self.kind.value,
-            "severity": self.severity.value,
-            "currency": self.currency,
-            "wallet_id": self.wallet_id,
+            **_head(self),
             "references": list(self.references),
             "gateway_ids": list(self.gateway_ids),
             "amount": self.amount_text,

@@ -63,6 +63,21 @@ def where_text(finding: Finding) -> str:
     return " ".join(parts) or "—"
 
 
+def _finding_columns(kind_width: int | None = None) -> tuple[Column, ...]:
+    """The columns every finding's table starts with: its mark, kind and currency."""
+    return (Column(""), Column("Kind", width=kind_width), Column("Currency"))
+
+
+def _finding_cells(row: Finding, look: Look) -> tuple[Text, ...]:
+    """A finding's first cells: open or acknowledged and how severe, its kind, its currency
+    (none: the summary)."""
+    return (
+        severity_marker(row["severity"], row["acknowledged"], look),
+        plain(kind_words(row["kind"])),
+        plain(row["currency"] or "summary", look.strong),
+    )
+
+
 @dataclass(frozen=True)
 class DiscrepancySource:
     """The latest run's discrepancies matching a filter, in report order."""
@@ -77,9 +92,7 @@ class DiscrepancySource:
         # terminals drop "About" (it is in that message) so no amount is ever cut.
         about = (Column("About", width=15),) if self.wide else ()
         columns = (
-            Column(""),
-            Column("Kind"),
-            Column("Currency"),
+            *_finding_columns(),
             *about,
             Column("Difference"),
             Column("USD"),
@@ -92,9 +105,7 @@ class DiscrepancySource:
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
         about = (plain(where_text(row)),) if self.wide else ()
         cells = (
-            severity_marker(row["severity"], row["acknowledged"], look),
-            plain(kind_words(row["kind"])),
-            plain(row["currency"] or "summary", look.strong),
+            *_finding_cells(row, look),
             *about,
             difference_cell(row["difference"], None, look),
             difference_cell(row["usd_difference"], 2, look),
@@ -137,9 +148,7 @@ class CauseSource:
         # table), so an 18-decimal amount is never cut.
         if self.wide:
             return (
-                Column(""),
-                Column("Kind"),
-                Column("Currency"),
+                *_finding_columns(),
                 Column("Wallet", width=10),
                 Column("Gateway id", width=14),
                 Column("Reference", width=14),
@@ -147,9 +156,7 @@ class CauseSource:
                 Column("Explains"),
             )
         return (
-            Column(""),
-            Column("Kind", width=16),
-            Column("Currency"),
+            *_finding_columns(kind_width=16),
             Column("Reference", width=10),
             Column("Amount"),
             Column("Expl."),
@@ -169,9 +176,7 @@ class CauseSource:
         )
         explains = Text(f"{len(row['explains']):,}", justify="right", no_wrap=True, end="")
         return (
-            severity_marker(row["severity"], row["acknowledged"], look),
-            plain(kind_words(row["kind"])),
-            plain(row["currency"] or "summary", look.strong),
+            *_finding_cells(row, look),
             *wide,
             plain(refs_text(row["references"], 1)),
             difference_cell(row["amount"], None, look),

@@ -346,21 +346,27 @@ def create_database(server_url: str) -> str:
 
 
 def drop_database(server_url: str, database_url: str) -> None:
-    """Drop the database `database_url` names, whoever is still connected to it."""
+    """Drop the database `database_url` names, whoever is still connected to it.
+
+    The role's own connections are cut first; a server process of another role (an
+    autovacuum worker that just started on the database) is one DROP DATABASE stops by
+    itself, which FORCE would instead refuse to cut without privileges."""
     from psycopg import errors, sql
 
     name = unquote(urlsplit(database_url).path.lstrip("/"))
+    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
     with _connect(server_url) as admin:
-        for attempt in range(50):
+        for attempt in range(100):
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                " AND pid <> pg_backend_pid() AND usename = current_user",
+                (name,),
+            )
             try:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+                admin.execute(drop)
                 return
-            except errors.InsufficientPrivilege:
-                # FORCE may not cut a server process of another role (an autovacuum worker
-                # that just started on the database): it finishes or is cancelled shortly.
-                if attempt == 49:
+            except errors.ObjectInUse:
+                if attempt == 99:
                     raise
                 time.sleep(0.1)
 

@@ -333,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = f"{figure.key} at {figure.size:,}: median {figure.value:.3f} s"
         if figure.baseline is not None:
             shown += f", baseline {figure.baseline:.3f} s, ratio {figure.ratio:.2f}"
-            shown += f" ({'met' if figure.met else 'NOT MET'}: {figure.target.text})"
+            if figure.target is not None:
+                shown += f" ({'met' if figure.met else 'NOT MET'}: {figure.target.text})"
         print(shown if figure.target else f"{shown} {figure.note}".strip())
     for note in notes:
         print(note, file=sys.stderr)

@@ -59,8 +59,8 @@ async def refresh_and_check(
 ) -> RefreshOutcome:
     """Fetch from the gateway (or reuse a fresh cached snapshot) and reconcile against it.
 
-    Cancelling stops the fetch where it is; a database step already started finishes in
-    its thread, each in its own transaction."""
+    Cancelling (a newer refresh) stops the fetch where it is; a database step already
+    started finishes in its thread, and its outcome is dropped."""
     request, cached = await asyncio.to_thread(_look_up, access, period, interval, refresh)
     if cached is not None:
         return cached

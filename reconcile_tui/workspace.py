@@ -53,7 +53,7 @@ from reconcile_tui.store.ledger import RecordFilter, RecordRow
 from reconcile_tui.store.runs import DiscrepancyFilter, FindingCounts, RunSummary
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
 
-__all__ = ["MIN_ID_PREFIX", "CheckOutcome", "FetchOutcome", "Workspace"]
+__all__ = ["MIN_ID_PREFIX", "CheckOutcome", "FetchOutcome", "FetchRequest", "Workspace"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,15 @@ log = logging.getLogger(__name__)
 MIN_ID_PREFIX = 6
 #: Candidates an ambiguous id prefix lists.
 _CANDIDATES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """What one fetch asks the gateway for, as the cache matches it."""
+
+    period: str
+    interval: str
+    currencies: list[str] | None
 
 
 @dataclass(frozen=True)
@@ -208,42 +217,70 @@ class Workspace:
     ) -> FetchOutcome:
         """The gateway's balances and history: from the cache while fresh, else fetched.
 
-        A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
-        period, interval and currencies is reused (docs/configuration.md);
-        `refresh` bypasses it. With `save_to`, the responses are also written there, once
-        everything is known to be writable: nothing is stored or written before that.
+        For synchronous callers (the CLI); the app awaits the same steps on its own event
+        loop (`tui/checking.py`). With `save_to`, the responses are also written there,
+        once everything is known to be writable: nothing is stored or written before that.
         """
         from reconcile_tui.api.client import fetch_snapshot_sync
 
-        api = self.settings.api
-        # The client asks for upper-case codes; the cache must match what it stored.
-        currencies = sorted(requested_codes(currencies)) if currencies else None
-        period = period or api.period
-        interval = interval or api.interval
-        now = self.clock()
-        if not refresh and api.cache_ttl > 0:
-            cached = snapshots.cached_snapshot(
-                self.store,
-                base_url=api.url,
-                period=period,
-                interval=interval,
-                currencies=currencies,
-                fetched_since=now - timedelta(seconds=api.cache_ttl),
-            )
-            if cached is not None:
-                saved = _save(cached[1], save_to)
-                return FetchOutcome(cached[0], cached[1], from_cache=True, saved=saved)
+        request = self.fetch_request(period=period, interval=interval, currencies=currencies)
+        cached = self.cached_fetch(request, refresh=refresh, save_to=save_to)
+        if cached is not None:
+            return cached
         snapshot = fetch_snapshot_sync(
-            api,
-            period=period,
-            interval=interval,
-            currencies=currencies,
+            self.settings.api,
+            period=request.period,
+            interval=request.interval,
+            currencies=request.currencies,
             transport=transport,
             clock=self.clock,
         )
+        return self.keep_fetched(request, snapshot, save_to=save_to)
+
+    def fetch_request(
+        self,
+        *,
+        period: str | None = None,
+        interval: str | None = None,
+        currencies: Sequence[str] | None = None,
+    ) -> FetchRequest:
+        """What a fetch asks the gateway for: the settings fill in what is not given."""
+        api = self.settings.api
+        return FetchRequest(
+            period=period or api.period,
+            interval=interval or api.interval,
+            # The client asks for upper-case codes; the cache must match what it stored.
+            currencies=sorted(requested_codes(currencies)) if currencies else None,
+        )
+
+    def cached_fetch(
+        self, request: FetchRequest, *, refresh: bool = False, save_to: Path | None = None
+    ) -> FetchOutcome | None:
+        """A snapshot fetched less than `api.cache_ttl` seconds ago for the same gateway,
+        period, interval and currencies (docs/configuration.md), or None: `refresh`
+        bypasses the cache."""
+        api = self.settings.api
+        if refresh or api.cache_ttl <= 0:
+            return None
+        cached = snapshots.cached_snapshot(
+            self.store,
+            base_url=api.url,
+            period=request.period,
+            interval=request.interval,
+            currencies=request.currencies,
+            fetched_since=self.clock() - timedelta(seconds=api.cache_ttl),
+        )
+        if cached is None:
+            return None
+        return FetchOutcome(cached[0], cached[1], from_cache=True, saved=_save(cached[1], save_to))
+
+    def keep_fetched(
+        self, request: FetchRequest, snapshot: GatewaySnapshot, *, save_to: Path | None = None
+    ) -> FetchOutcome:
+        """Store a snapshot just fetched for `request` (and write it to `save_to`)."""
         if save_to is not None:
             check_savable(snapshot)
-        snapshot_id = self.store_snapshot(snapshot, currencies)
+        snapshot_id = self.store_snapshot(snapshot, request.currencies)
         return FetchOutcome(snapshot_id, snapshot, from_cache=False, saved=_save(snapshot, save_to))
 
     def latest_snapshot_id(self) -> int | None:

@@ -177,12 +177,13 @@ class ReconcileApp(App[int]):
             refresh,
         )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="refresh")
-    def _fetch(self, period: str | None, interval: str | None, refresh: bool) -> None:
-        with self.access.open() as workspace:
-            outcome = refresh_and_check(
-                workspace, period=period, interval=interval, refresh=refresh
-            )
+    # On the app's own event loop: the fetch is awaited here, the database steps run in
+    # threads of their own (docs/tui.md, "Large data").
+    @work(exclusive=True, exit_on_error=False, group="refresh")
+    async def _fetch(self, period: str | None, interval: str | None, refresh: bool) -> None:
+        outcome = await refresh_and_check(
+            self.access, period=period, interval=interval, refresh=refresh
+        )
         self.post_message(self.Refreshed(outcome))
 
     @on(Refreshed)

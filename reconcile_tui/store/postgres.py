@@ -304,13 +304,19 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     # The driver logs a second line of its own for a connection it loses mid-COPY; the
     # user gets the store's one line (docs/postgresql.md, "Faults").
     logging.getLogger("psycopg").setLevel(logging.ERROR)
-    seconds = max(1, int(timeout))
-    conn = psycopg.connect(
-        url,
-        autocommit=True,
-        connect_timeout=seconds,
-        options=f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC",
-        application_name="reconcile-tui",
-    )
+    from psycopg.conninfo import conninfo_to_dict
+
+    # What the URL says wins (a `?options=-csearch_path%3Dbooks` or a `connect_timeout`);
+    # ours is added beside it: lock waits bounded like SQLite's busy timeout, UTC.
+    given = conninfo_to_dict(url)
+    ours = f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC"
+    extra: dict[str, Any] = {
+        "options": f"{given['options']} {ours}" if given.get("options") else ours
+    }
+    if "connect_timeout" not in given:
+        extra["connect_timeout"] = max(1, int(timeout))
+    if "application_name" not in given:
+        extra["application_name"] = "reconcile-tui"
+    conn = psycopg.connect(url, autocommit=True, **extra)
     conn.adapters.register_loader("numeric", TextLoader)
     return PostgresConnection(conn)

@@ -418,3 +418,23 @@ def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():
     load_settings(environ={"RECONCILE_DB": f"postgresql://alice:{password}@db.example/books"})
     # Any line printed from here on, before or without a connection, is masked.
     assert redaction.mask(f"x {password} y") == f"x {redaction.MASK} y"
+
+
+def test_the_urls_own_options_are_kept_a_schema_of_its_own_included(cli, postgres_url):
+    # A team's database may hold the store in a schema of its own: the URL says so, and
+    # the store's settings (lock timeout, UTC) are added beside it, not over it.
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA books")
+    in_books = f"{postgres_url}?options=-csearch_path%3Dbooks"
+    assert scenario_check(cli, in_books).code == 1
+    tables = {
+        row[0]
+        for row in rows_of(
+            postgres_url,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'books'",
+        )
+    }
+    assert set(current_tables()) <= tables
+    with Store(in_books) as store:
+        assert store.query_one("SHOW lock_timeout")[0] == "10s"
+        assert store.query_one("SHOW TimeZone")[0] == "UTC"

@@ -67,6 +67,19 @@ def _stderr() -> Console:
 
 #: A file argument, and a folder argument (the commands that write one create it).
 _FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class _OutputPath(click.Path):
+    """A file to write; `-` is standard output, as for most command-line tools (written
+    into, never replaced: docs/report.md, writing files)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value == "-":
+            return Path("/dev/stdout")
+        return super().convert(value, param, ctx)
+
+
+_OUTPUT = _OutputPath(dir_okay=False, path_type=Path)
 _FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
@@ -246,7 +259,7 @@ def mapping() -> None:
 @click.argument("file", type=_FILE)
 @click.option(
     "--output",
-    type=_FILE,
+    type=_OUTPUT,
     help="Write the drafted mapping to this file instead of printing it.",
 )
 def draft_mapping(file: Path, output: Path | None) -> int:
@@ -349,7 +362,7 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     show_default=True,
     help="Report format.",
 )
-@click.option("--output", type=_FILE, help="Write the report here.")
+@click.option("--output", type=_OUTPUT, help="Write the report here (- for standard output).")
 @click.option(
     "--fail-on",
     type=click.Choice(["error", "warning", "never"]),
@@ -413,8 +426,8 @@ def check(
 @click.option(
     "--output",
     required=True,
-    type=_FILE,
-    help="File to write.",
+    type=_OUTPUT,
+    help="File to write (- for standard output).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
@@ -430,7 +443,8 @@ def export(invocation: Invocation, output: Path, fmt: str, discrepancies: bool) 
     with invocation.workspace(create=False) as workspace:
         count = workspace.export(output, fmt, discrepancies=discrepancies)
     what = "rows" if fmt == "csv" else "discrepancies and their causes"
-    click.echo(f"{count} {what} written to {output}")
+    # On stderr: the export itself may be going to standard output.
+    _stderr().print(f"{count} {what} written to {output}", markup=False)
     return 0
 
 

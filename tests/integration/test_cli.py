@@ -106,7 +106,7 @@ def test_export_and_acknowledge_round_trip(cli, db_path, tmp_path):
     exported = tmp_path / "discrepancies.csv"
     result = cli("--db", db_path, "export", "--output", exported, "--discrepancies")
     assert result.code == 0
-    assert result.out.strip().endswith(f"rows written to {exported}")
+    assert result.err.strip().endswith(f"rows written to {exported}")
     rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
     assert sum(1 for row in rows if row["row"] == "discrepancy") == 17
     fees = next(row for row in rows if row["field"] == "total_fees_paid")

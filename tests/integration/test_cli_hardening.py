@@ -3,6 +3,8 @@ wrong order, odd `--output` targets, control characters in the records."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import stat
@@ -235,3 +237,30 @@ def test_control_characters_in_references_never_reach_the_reader_raw(cli, db_pat
     exported = tmp_path / "export.csv"
     assert cli("--db", db_path, "export", "--output", exported).code == 0
     assert "\x1b" not in exported.read_text(encoding="utf-8")
+
+
+def test_a_dash_means_standard_output_and_leaves_no_file_named_dash(tmp_path):
+    db = tmp_path / "books.db"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CRYPTOFUSE")}
+    checked = subprocess.run(
+        [
+            SCRIPT, "--db", db, "--config", SCENARIO / "reconcile.toml", "check",
+            "--records", SCENARIO / "records.csv", "--api-dir", SCENARIO / "api",
+            "--format", "json", "--output", "-",
+        ],
+        capture_output=True, env=env, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 1
+    assert json.loads(checked.stdout)["schema_version"] == 2
+    exported = subprocess.run(
+        [SCRIPT, "--db", db, "export", "--output", "-"],
+        capture_output=True, env=env, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert exported.returncode == 0
+    # Standard output holds the CSV and nothing else; the message is on stderr.
+    rows = list(csv.reader(io.StringIO(exported.stdout.decode("utf-8"))))
+    said = exported.stderr.decode("utf-8").strip()
+    assert said.endswith("rows written to /dev/stdout")
+    assert len(rows) - 1 == int(said.split()[0]) > 0
+    assert all(len(row) == len(rows[0]) for row in rows)
+    assert not (tmp_path / "-").exists()

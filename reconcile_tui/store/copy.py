@@ -8,6 +8,7 @@ one transaction on the destination: it lands whole or not at all (docs/postgresq
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from reconcile_tui.errors import BadInput
 from reconcile_tui.store.db import Connection, Store, load_rows
@@ -67,18 +68,13 @@ def _columns(store: Store, table: str) -> list[str]:
 def _copy_table(source: Store, conn: Connection, table: str) -> int:
     columns = _columns(source, table)
     order = "id" if "id" in columns else ", ".join(columns[:2])
+    query = f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}"
     copied = 0
     with source.errors():
-        cursor = source.conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
-        while True:
-            rows = cursor.fetchmany(BATCH)
-            if not rows:
-                break
-            load_rows(conn, table, columns, ([_plain(value) for value in row] for row in rows))
-            copied += len(rows)
+        # Streamed from a server (its cursor would otherwise hold the whole table, a
+        # million stored transactions with their JSON); a file's cursor reads as it goes.
+        rows = source.conn.stream(query, BATCH) if source.server else source.conn.execute(query)
+        while batch := list(islice(rows, BATCH)):
+            load_rows(conn, table, columns, batch)
+            copied += len(batch)
     return copied
-
-
-def _plain(value: object) -> object:
-    """A value as both databases take it (a server's memoryview BYTEA as bytes)."""
-    return bytes(value) if isinstance(value, memoryview) else value

@@ -273,6 +273,10 @@ class PostgresConnection:
         cursor.execute(to_postgres(sql), parameters or None)
         return cursor
 
+    def stream(self, sql: str, size: int) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as the server sends them, `size` at a time, never all at once."""
+        yield from self.raw.cursor().stream(to_postgres(sql), size=size)
+
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> _Cursor:
         cursor = self.raw.cursor()
         cursor.executemany(to_postgres(sql), rows)

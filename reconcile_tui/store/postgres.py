@@ -19,7 +19,6 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from reconcile_tui import redaction
 from reconcile_tui.config import SERVER_SCHEMES
@@ -59,20 +58,10 @@ def is_server_url(location: object) -> bool:
 
 
 def display_url(url: str) -> str:
-    """The URL as shown in messages: its password masked (and registered with the one
-    mask, so no other path prints it either)."""
+    """The URL as shown in messages: its password registered with the one mask (so no
+    other path prints it either) and masked here by it."""
     redaction.register_url_password(url)
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        user = parts.username or ""
-        return urlunsplit(parts._replace(netloc=f"{user}:{redaction.MASK}@{host}"))
-    except ValueError:
-        return redaction.mask(url)
+    return redaction.mask(url)
 
 
 # -- SQL --------------------------------------------------------------------------------

@@ -102,8 +102,9 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
-class DiscrepancyFilter:
-    """Which discrepancies a page shows; None means any."""
+class _Scope:
+    """What both filters select on: a finding's kind, currency, wallet, severity, and
+    whether it is acknowledged now; None means any."""
 
     kind: str | None = None
     currency: str | None = None
@@ -111,22 +112,32 @@ class DiscrepancyFilter:
     severity: str | None = None
     acknowledged: bool | None = None
     search: str | None = None
-    #: Only the discrepancies this cause (by id) explains.
-    cause: str | None = None
 
-    def where(self) -> tuple[str, list[object]]:
+    def _scoped(self, alias: str, acknowledged: str) -> tuple[list[str], list[object]]:
         clauses: list[str] = []
         parameters: list[object] = []
         for column in ("kind", "currency", "wallet_id", "severity"):
             value = getattr(self, column)
             if value is not None:
-                clauses.append(f"r.{column} = ?")
+                clauses.append(f"{alias}.{column} = ?")
                 parameters.append(value)
+        if self.acknowledged is not None:
+            clauses.append(acknowledged if self.acknowledged else f"NOT {acknowledged}")
+        return clauses, parameters
+
+
+@dataclass(frozen=True)
+class DiscrepancyFilter(_Scope):
+    """Which discrepancies a page shows; None means any."""
+
+    #: Only the discrepancies this cause (by id) explains.
+    cause: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        clauses, parameters = self._scoped("r", _ACKNOWLEDGED)
         if self.cause is not None:
             clauses.append("EXISTS (SELECT 1 FROM json_each(r.causes) k WHERE k.value = ?)")
             parameters.append(self.cause)
-        if self.acknowledged is not None:
-            clauses.append(_ACKNOWLEDGED if self.acknowledged else f"NOT {_ACKNOWLEDGED}")
         if self.search:
             # A balance-level discrepancy names no reference itself: its causes do, so a
             # search for the reference behind a gap finds it through them (docs/tui.md).
@@ -143,29 +154,12 @@ class DiscrepancyFilter:
 
 
 @dataclass(frozen=True)
-class CauseFilter:
+class CauseFilter(_Scope):
     """Which causes a page shows; None means any. The search is literal, over messages,
     references, gateway ids and (as a prefix) cause ids."""
 
-    kind: str | None = None
-    currency: str | None = None
-    wallet_id: str | None = None
-    severity: str | None = None
-    acknowledged: bool | None = None
-    search: str | None = None
-
     def where(self) -> tuple[str, list[object]]:
-        clauses: list[str] = []
-        parameters: list[object] = []
-        for column in ("kind", "currency", "wallet_id", "severity"):
-            value = getattr(self, column)
-            if value is not None:
-                clauses.append(f"c.{column} = ?")
-                parameters.append(value)
-        if self.acknowledged is not None:
-            clauses.append(
-                _CAUSE_ACKNOWLEDGED if self.acknowledged else f"NOT {_CAUSE_ACKNOWLEDGED}"
-            )
+        clauses, parameters = self._scoped("c", _CAUSE_ACKNOWLEDGED)
         if self.search:
             clauses.append(
                 f"""(c.message {LIKE_LITERAL} OR c.refs {LIKE_LITERAL}

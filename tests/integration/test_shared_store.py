@@ -12,19 +12,18 @@ import subprocess
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from reconcile_tui.cli import main
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.store.acks import Acknowledgement, NewerCheck, record_acknowledgement
 from reconcile_tui.store.db import Store
 from reconcile_tui.store.postgres import WRITE_LOCK
 from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
 from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
+from tests.integration import test_cli
 from tests.postgres import (
     masked,
     terminated_when_running,
@@ -32,36 +31,10 @@ from tests.postgres import (
     wrong_password,
 )
 
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def cli(capsys, monkeypatch, tmp_path):
-    """Run `reconcile-tui ARGS` in-process, with a clean environment."""
-    for name in ("RECONCILE_DB", "CRYPTOFUSE_API_URL", "CRYPTOFUSE_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
-
-    def run(*args: str | Path) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main([str(arg) for arg in args])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err
-        return Result(int(exited.value.code or 0), out, err)
-
-    return run
-
-
-def scenario_check(cli, db: str | Path, *extra: str | Path) -> Result:
-    return cli(
-        "--db", db, "--config", SCENARIO / "reconcile.toml", "check",
-        "--records", SCENARIO / "records.csv", "--api-dir", SCENARIO / "api", *extra,
-    )  # fmt: skip
+# The CLI run in-process with a clean environment, as every CLI test runs it.
+cli = test_cli.cli
+scenario_check = test_cli.scenario_check
+Result = test_cli.Result
 
 
 def rows_of(url: str, sql: str) -> list[tuple]:

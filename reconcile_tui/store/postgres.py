@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile_tui import redaction
 from reconcile_tui.config import SERVER_SCHEMES
-from reconcile_tui.errors import DatabaseError
+from reconcile_tui.errors import BadInput, DatabaseError
 
 if TYPE_CHECKING:
     import psycopg
@@ -288,6 +288,25 @@ class PostgresConnection:
         self.raw.close()
 
 
+def read_url(url: str) -> dict[str, Any]:
+    """The URL's connection settings, or `BadInput` (exit 2) for a URL that no server
+    could answer: a typo in `--db` is bad usage, not an unusable database
+    (docs/postgresql.md, "Faults")."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    where = display_url(url)
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise BadInput(f"database URL {where} is not usable ({_first(str(error))})") from None
+    # A list of ports goes with a list of hosts; each must be a TCP port.
+    for port in str(given.get("port") or "").split(","):
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise BadInput(f"database URL {where}: port {port!r} is not a number from 1 to 65535")
+    return given
+
+
 def connect(url: str, *, timeout: float) -> PostgresConnection:
     """Connect in autocommit mode (the store opens every transaction itself), with waits
     for locks bounded by `timeout`, and NUMERIC read back as its exact text."""
@@ -297,11 +316,10 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     # The driver logs a second line of its own for a connection it loses mid-COPY; the
     # user gets the store's one line (docs/postgresql.md, "Faults").
     logging.getLogger("psycopg").setLevel(logging.ERROR)
-    from psycopg.conninfo import conninfo_to_dict
 
     # What the URL says wins (a `?options=-csearch_path%3Dbooks` or a `connect_timeout`);
     # ours is added beside it: lock waits bounded like SQLite's busy timeout, UTC.
-    given = conninfo_to_dict(url)
+    given = read_url(url)
     ours = f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC"
     extra: dict[str, Any] = {
         "options": f"{given['options']} {ours}" if given.get("options") else ours

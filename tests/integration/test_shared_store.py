@@ -144,6 +144,31 @@ def test_a_server_that_cannot_be_reached_is_one_line_exit_4(cli, postgres_url, t
     assert not list(tmp_path.glob("*.db"))  # a URL is never taken for a file's name
 
 
+@pytest.mark.parametrize(
+    ("spoil", "said"),
+    [
+        (lambda url: url.replace(url.split("@")[1].split("/")[0], "127.0.0.1:99999"), "'99999'"),
+        (lambda url: url.replace(url.split("@")[1].split("/")[0], "127.0.0.1:five"), "'five'"),
+        (lambda url: url.rsplit("/", 1)[0] + "/month end", "unexpected spaces"),
+    ],
+    ids=["port-out-of-range", "port-not-a-number", "database-name-with-a-space"],
+)
+def test_a_url_no_server_could_answer_is_bad_usage_exit_2(cli, postgres_url, tmp_path, spoil, said):
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"{DEFAULT_HEADER}\nR-1,2024-10-01T00:00:00Z,ETH,{WALLET_A},deposit,1.5,0,completed,\n"
+    )
+    password = postgres_url.split("@")[0].rsplit(":", 1)[1]
+    for arguments in (["import", good], ["db", "copy", "{url}", tmp_path / "copy.db"]):
+        url = spoil(postgres_url)
+        result = cli("--db", url, *[url if a == "{url}" else a for a in arguments])
+        assert result.code == 2, result.err
+        assert said in result.err
+        assert len(result.err.strip().splitlines()) == 1
+        assert password not in result.err
+    assert not list(tmp_path.glob("*.db"))  # a URL is never taken for a file's name
+
+
 @pytest.mark.parametrize("statement", ["COPY", "INSERT INTO records"])
 def test_a_server_gone_mid_import_leaves_nothing_half_written(
     cli, postgres_url, tmp_path, statement

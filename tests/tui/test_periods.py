@@ -65,8 +65,8 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         screen = await _open_range(pilot)
         figures = _cells(screen.query_one("#period-figures", DataTable))
         assert "USDTERC20" in figures
-        assert "1517.000000" in figures
-        assert "1535.000000" in figures
+        assert "1,517.000000" in figures
+        assert "1,535.000000" in figures
         assert "7 open cause(s) in the period" in shown_text(screen.query_one("#period-causes"))
 
         assert app.focused is screen.query_one("#period-figures"), app.focused
@@ -100,6 +100,22 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         assert any(
             "records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in c for c in listed
         )
+
+
+async def test_period_figures_write_money_as_the_other_screens_do(make_app, scenario_db: Path):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_range(pilot)
+        figures = screen.query_one("#period-figures", DataTable)
+        amounts = [
+            cell.plain
+            for row in range(figures.row_count)
+            for cell in figures.get_row_at(row)[2:5]
+            if cell.plain
+        ]
+        assert "1,517.000000" in amounts  # grouped, as on the overview and wallet screens
+        assert not any("E" in amount for amount in amounts)  # never an exponent
+        assert all(cell.justify == "right" for cell in figures.get_row_at(0)[2:5])
 
 
 async def test_sign_offs_show_their_time_short_and_people_s_text_escaped(

@@ -23,7 +23,7 @@ from reconcile_tui import money
 from reconcile_tui.errors import ReconcileError
 from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.cells import plain, short_time
+from reconcile_tui.tui.cells import amount_cell, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
 
@@ -41,8 +41,11 @@ class PeriodsView:
 
 
 def _amount(value: Decimal | None, scale: int) -> Text:
-    # Exact at the currency's places, never an exponent (`0E-18`) (docs/close.md).
-    return Text("unknown" if value is None else money.show(value, scale), justify="right")
+    # Written as every other screen writes money: exact at the currency's places, with
+    # thousands grouping, never an exponent (`0E-18`) (docs/close.md, docs/tui.md).
+    if value is None:
+        return Text("unknown", justify="right")
+    return amount_cell(str(value), scale)
 
 
 class PeriodsScreen(ReconcileScreen):

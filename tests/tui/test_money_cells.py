@@ -1,15 +1,19 @@
-"""At 80x24 a money cell is never cut, and the columns naming a row stay in view while a
-wide table scrolls sideways (docs/tui.md, "Small terminals")."""
+"""A money cell is never cut: the wallet lists put amounts before text, and the tables of
+figures show a column whole or leave it for the line under them (docs/tui.md, "Small
+terminals")."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import DataTable, TabbedContent
+import pytest
+from textual.widgets import Static, TabbedContent
 
 from reconcile_tui.tui.app import ReconcileApp
-from reconcile_tui.tui.cells import amount_cell
+from reconcile_tui.tui.cells import amount_cell, amount_text
+from reconcile_tui.tui.screens.currency import CurrencyScreen
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
+from reconcile_tui.tui.widgets.fitted_table import FittedTable, fitting
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 from tests.conftest import WALLET_A
 from tests.tui.conftest import settle, shown_text
@@ -53,20 +57,84 @@ async def test_the_reference_stays_when_all_records_scroll_right(make_app):
         assert first.tx_hash in shown
 
 
-async def test_status_and_wallet_stay_when_the_wallets_scroll_right(make_app):
+def _whole(text: str | None, scale: int, shown: str) -> bool:
+    """Whether an amount is on screen whole: between spaces, as a cell or after its label."""
+    return text is None or f" {amount_text(text, scale)} " in f" {shown} "
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_every_figure_of_each_wallet_is_whole_in_the_table_or_under_it(make_app, size):
+    # At 120 columns the last column used to be cut at the edge: `297.` for 297.710766.
     app: ReconcileApp = make_app()
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         app.open_currency("USDTERC20")
         await settle(pilot)
-        table = app.screen.query_one("#wallet-table", DataTable)
-        assert table.max_scroll_x > 0
-        table.scroll_to(x=table.max_scroll_x, animate=False)
+        screen = app.screen
+        assert isinstance(screen, CurrencyScreen)
+        assert screen.view is not None
+        table = screen.query_one("#wallet-table", FittedTable)
+        more = screen.query_one("#wallet-more", Static)
+        assert table.max_scroll_x == 0  # no column runs past the edge, so none is cut
+        scale = screen.view.figures.scale
+        for row, wallet in enumerate(screen.view.figures.wallets):
+            if row:
+                await pilot.press("down")  # as a user moves, scrolling the row into view
+            await settle(pilot)
+            assert table.cursor_row == row
+            cells = " ".join(cell.plain for cell in table.get_row_at(row))
+            shown = cells + (" " + shown_text(more) if more.display else "")
+            for figure in (
+                wallet.api_available,
+                wallet.records_available,
+                wallet.api_pending,
+                wallet.records_pending,
+            ):
+                assert _whole(figure, scale, shown), (figure, shown)
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_every_figure_of_each_history_bucket_is_whole_in_the_table_or_under_it(
+    make_app, size
+):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        shown = shown_text(table)
-        assert "Status" in shown
-        assert "Wallet" in shown
-        assert "Records" in shown.split("Wallet", 1)[1]  # the last column, scrolled into view
+        app.open_currency("USDTERC20")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CurrencyScreen)
+        assert screen.view is not None
+        table = screen.query_one("#history-table", FittedTable)
+        more = screen.query_one("#history-more", Static)
+        assert table.max_scroll_x == 0
+        scale = screen.view.figures.scale
+        for row, bucket in enumerate(screen.view.figures.buckets):
+            if row:
+                await pilot.press("down")  # as a user moves, scrolling the row into view
+            await settle(pilot)
+            assert table.cursor_row == row
+            cells = " ".join(cell.plain for cell in table.get_row_at(row))
+            shown = cells + (" " + shown_text(more) if more.display else "")
+            for figure in (
+                bucket.api_balance,
+                bucket.records_balance,
+                bucket.api_deposits,
+                bucket.records_deposits,
+                bucket.api_withdrawals,
+                bucket.records_withdrawals,
+            ):
+                assert _whole(figure, scale, shown), (bucket.timestamp, figure, shown)
+
+
+def test_columns_are_shown_whole_or_not_at_all():
+    # Widths 6 and 10 fit (8 + 12 cells with padding); 9 more would need 11 of the 5 left.
+    assert fitting([6, 10, 9, 1], room=25, keep=1) == [0, 1]
+    # A naming column is kept even where it does not fit; nothing after it then.
+    assert fitting([30, 4], room=20, keep=1) == [0]
+    assert fitting([3, 3, 3], room=15, keep=0) == [0, 1, 2]
 
 
 async def test_the_chart_gets_the_rows_and_separated_labels_at_80x24(make_app):
@@ -83,3 +151,20 @@ async def test_the_chart_gets_the_rows_and_separated_labels_at_80x24(make_app):
         shown = shown_text(chart)
         assert "━ gateway ━ records █ deposits █ withdrawals" in shown
         assert "," in shown.split("withdrawals", 1)[1]  # axis labels like 12,000
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+async def test_no_period_figure_runs_past_the_edge(make_app, scenario_db, size):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("slash", *"2025-01-09..2025-01-15", "enter")
+        await settle(pilot)
+        table = app.screen.query_one("#period-figures", FittedTable)
+        assert table.row_count
+        assert table.max_scroll_x == 0
+        more = app.screen.query_one("#period-more", Static)
+        for label in table.left_out:  # told for the highlighted row, under the table
+            assert label in shown_text(more)

@@ -33,8 +33,33 @@ from reconcile_tui.tui.cells import (
 from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.views import CurrencyView, difference, load_currency
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
+from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
 
 __all__ = ["CurrencyScreen", "comparison", "history_cells"]
+
+WALLET_COLUMNS = (
+    "Status",
+    "Wallet",
+    "Avail. diff",
+    "Pend. diff",
+    "Gateway avail.",
+    "Records avail.",
+    "Gateway pend.",
+    "Records pend.",
+    "Records",
+)
+HISTORY_COLUMNS = (
+    "",
+    "Bucket",
+    "Gateway bal.",
+    "Records bal.",
+    "Gw deposits",
+    "Rec deposits",
+    "Gw withdr.",
+    "Rec withdr.",
+    "Dep. #",
+    "Wdr. #",
+)
 
 #: History fields in column order, as the discrepancies name them.
 HISTORY_FIELDS = ("balance", "deposits", "withdrawals", "deposit_count", "withdrawal_count")
@@ -194,16 +219,15 @@ class CurrencyScreen(ReconcileScreen):
         yield Static(id="currency-summary")
         with TabbedContent(id="currency-views", initial="wallets"):
             with TabPane("Wallets", id="wallets"):
-                # Status and wallet stay in view while the amounts scroll sideways.
-                wallets: DataTable[Text] = DataTable(
-                    id="wallet-table", cursor_type="row", fixed_columns=2
-                )
-                yield wallets
+                # Status and wallet always stay; amounts that do not fit whole are told
+                # for the highlighted wallet under the table (docs/tui.md).
+                yield FittedTable(id="wallet-table", more="wallet-more", keep=2)
+                yield Static(id="wallet-more", classes="table-more")
             with TabPane("History", id="history"):
-                history: DataTable[Text] = DataTable(
-                    id="history-table", cursor_type="row", zebra_stripes=True, fixed_columns=2
+                yield FittedTable(
+                    id="history-table", more="history-more", keep=2, zebra_stripes=True
                 )
-                yield history
+                yield Static(id="history-more", classes="table-more")
             with TabPane("Chart", id="chart"):
                 yield BalanceChart(id="balance-chart")
             with TabPane("Volume", id="volume"), VerticalScroll(id="volume-view"):
@@ -296,74 +320,42 @@ class CurrencyScreen(ReconcileScreen):
         return outer
 
     def _show_wallets(self, view: CurrencyView, look: Look) -> None:
-        table: DataTable[Text] = self.query_one("#wallet-table", DataTable)
-        row = table.cursor_row
-        table.clear(columns=True)
+        table = self.query_one("#wallet-table", FittedTable)
         wide = self.size.width >= 160  # room for whole wallet ids
-        for label in (
-            "Status",
-            "Wallet",
-            "Avail. diff",
-            "Pend. diff",
-            "Gateway avail.",
-            "Records avail.",
-            "Gateway pend.",
-            "Records pend.",
-            "Records",
-        ):
-            table.add_column(label, key=label)
         scale = view.figures.scale
+        rows: list[Row] = []
         for wallet in view.figures.wallets:
             counts = view.open_by_wallet.get(wallet.wallet_id, FindingCounts())
             name = plain(wallet_label(wallet.wallet_id, wallet.wallet_name, wide=wide))
             if wallet.api_available is None:
                 name = Text.assemble(name, (" not at gateway", look.error))
-            table.add_row(
+            cells = [
                 counts_cell(counts, look),
                 name,
                 difference_cell(
-                    difference(wallet.api_available, wallet.records_available),
-                    scale,
-                    look,
+                    difference(wallet.api_available, wallet.records_available), scale, look
                 ),
                 difference_cell(
-                    difference(wallet.api_pending, wallet.records_pending),
-                    scale,
-                    look,
+                    difference(wallet.api_pending, wallet.records_pending), scale, look
                 ),
                 amount_cell(wallet.api_available, scale),
                 amount_cell(wallet.records_available, scale),
                 amount_cell(wallet.api_pending, scale),
                 amount_cell(wallet.records_pending, scale),
                 Text(f"{wallet.record_count:,}", justify="right"),
-                key=wallet.wallet_id,
-            )
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+            ]
+            rows.append(Row(wallet.wallet_id, cells))
+        table.fill(WALLET_COLUMNS, rows)
         table.border_title = f"Wallets of {view.figures.currency}"
 
     def _show_history(self, view: CurrencyView, look: Look) -> None:
-        table: DataTable[Text] = self.query_one("#history-table", DataTable)
-        row = table.cursor_row
-        table.clear(columns=True)
-        for label in (
-            "",
-            "Bucket",
-            "Gateway bal.",
-            "Records bal.",
-            "Gw deposits",
-            "Rec deposits",
-            "Gw withdr.",
-            "Rec withdr.",
-            "Dep. #",
-            "Wdr. #",
-        ):
-            table.add_column(label)
+        table = self.query_one("#history-table", FittedTable)
         figures = view.figures
         interval = view.origin.interval or "daily"
-        for bucket in figures.buckets:
-            table.add_row(
-                *history_cells(
+        rows = [
+            Row(
+                bucket.timestamp,
+                history_cells(
                     bucket,
                     view.history_findings,
                     figures.first_divergence,
@@ -371,10 +363,10 @@ class CurrencyScreen(ReconcileScreen):
                     figures.scale,
                     look,
                 ),
-                key=bucket.timestamp,
             )
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+            for bucket in figures.buckets
+        ]
+        table.fill(HISTORY_COLUMNS, rows)
         table.border_title = (
             f"History · {view.origin.period} {interval} · gateway / records, mismatches highlighted"
         )

@@ -26,6 +26,7 @@ from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import amount_cell, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
 
 __all__ = ["PeriodsScreen"]
 
@@ -38,6 +39,9 @@ class PeriodsView:
     review: PeriodReview | None
     problem: str | None
     sign_offs: list[dict[str, Any]]
+
+
+PERIOD_COLUMNS = ("Currency", "Side", "End balance", "In", "Out", "Moves")
 
 
 def _amount(value: Decimal | None, scale: int) -> Text:
@@ -107,8 +111,8 @@ class PeriodsScreen(ReconcileScreen):
                 id="period-range",
             )
             yield Static(id="period-title")
-            figures: DataTable[Text] = DataTable(id="period-figures", cursor_type="row")
-            yield figures
+            yield FittedTable(id="period-figures", more="period-more", keep=2)
+            yield Static(id="period-more", classes="table-more")
             yield Static(id="period-causes")
             yield Static("[b]Sign-offs[/b]", id="sign-offs-title")
             listed: DataTable[Text] = DataTable(id="sign-offs", cursor_type="row")
@@ -117,11 +121,7 @@ class PeriodsScreen(ReconcileScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "Periods"
-        figures = self.query_one("#period-figures", DataTable)
-        # One row per side, not one column per side and figure: at 18 places a currency's
-        # nine figures in a row would run off even a 120-column screen (docs/tui.md).
-        figures.add_columns("Currency", "Side", "End balance", "In", "Out", "Moves")
-        figures.fixed_columns = 1
+        figures = self.query_one("#period-figures", FittedTable)
         self.query_one("#sign-offs", DataTable).add_columns(
             "Period", "State", "By", "At", "Open", "Note", "Why lapsed"
         )
@@ -171,8 +171,8 @@ class PeriodsScreen(ReconcileScreen):
                 f"  {period.first.isoformat()} to {period.last.isoformat()} (UTC, inclusive)",
             )
         )
-        figures = self.query_one("#period-figures", DataTable)
-        figures.clear()
+        figures = self.query_one("#period-figures", FittedTable)
+        rows: list[Row] = []
         causes = self.query_one("#period-causes", Static)
         if view.review is None:
             causes.update(Text(view.problem or "", style="italic"))
@@ -196,21 +196,28 @@ class PeriodsScreen(ReconcileScreen):
                     default=0,
                 )  # fmt: skip
                 for side, balance, deposits, withdrawals, moves in sides:
-                    figures.add_row(
+                    cells = [
                         Text(code if side == "gateway" else "", style="bold"),
                         Text(side),
                         _amount(balance, scale),
                         _amount(deposits, scale),
                         _amount(withdrawals, scale),
                         Text(f"{moves:,}", justify="right"),
+                    ]
+                    rows.append(Row(None, cells, name=f"{code} {side}"))
+                rows.append(
+                    Row(
+                        None,
+                        [
+                            Text(""),
+                            Text("difference", style="italic"),
+                            _amount(row.difference, scale),
+                            Text(""),
+                            Text(""),
+                            Text(""),
+                        ],
+                        name=f"{code} difference",
                     )
-                figures.add_row(
-                    Text(""),
-                    Text("difference", style="italic"),
-                    _amount(row.difference, scale),
-                    Text(""),
-                    Text(""),
-                    Text(""),
                 )
             found = view.review.open_causes
             if found:
@@ -223,6 +230,9 @@ class PeriodsScreen(ReconcileScreen):
                 )
             else:
                 causes.update(Text("No open cause in the period: it can be signed off."))
+        # One row per side, not one column per side and figure: at 18 places a currency's
+        # nine figures in a row would run off even a 120-column screen (docs/tui.md).
+        figures.fill(PERIOD_COLUMNS, rows)
         listed = self.query_one("#sign-offs", DataTable)
         listed.clear()
         for entry in reversed(view.sign_offs):

@@ -94,3 +94,16 @@ async def test_the_cursor_row_stays_on_screen_at_80x24(make_app, scenario_db):
         assert current is not None
         assert current.reference == records.page_rows[-1].reference
         assert _row_is_drawn(records, records.cursor_row)
+
+
+async def test_the_four_filters_of_the_causes_are_whole_at_80_columns(make_app):
+    # The state filter used to run past the right edge, its arrow cut off.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        for name in ("kind", "currency", "severity", "state"):
+            select = app.screen.query_one(f"#filter-{name}")
+            assert select.region.width >= 15, name
+            assert select.region.right <= SMALL[0], name

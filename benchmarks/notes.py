@@ -60,7 +60,7 @@ so the ratio falls as the records grow (see the table).
 
 **What was done**: the `sandbox` command group (Starlette, uvicorn, the scenario
 generator) loads only when it is the command run, the version is read only when asked for,
-and sqlite-utils loads only when a database needs migrating. What remains of the start is
+and opening a database loads nothing beyond `sqlite3`. What remains of the start is
 pydantic (the settings and the response models) and the core itself, which every command
 uses: at 100,000 records the ratio stays around the target (2.9–3.4× across runs), and it
 falls with size.
@@ -96,7 +96,7 @@ interpreter with the UI thread that renders the first frame meanwhile.
 
 **What was done**: the core loads in the overview's worker, not before the first frame
 (`tui/access.py` imports `Workspace` when a worker opens one; the screens import only the
-plain figures of `reconcile/figures.py`); sqlite-utils loads only to migrate; the overview
+plain figures of `reconcile/figures.py`); opening a database loads only `sqlite3`; the overview
 reads the latest snapshot's id instead of parsing the snapshot, takes its counts from one
 grouped query, and counts records only when there is no run yet. What remains is the
 settings (pydantic) and the core's import in the worker, which shares the interpreter with

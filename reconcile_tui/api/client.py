@@ -3,7 +3,7 @@ listing within one deadline.
 
 `fetch_snapshot` is what the rest of the product calls; `GatewayClient` is the same work
 one request at a time, for callers that need finer control (and for tests, which inject a
-transport and a timekeeper). Every failure leaves here as an `ApiError` (exit 3).
+transport and a wall clock). Every failure leaves here as an `ApiError` (exit 3).
 """
 
 from __future__ import annotations
@@ -52,9 +52,8 @@ from reconcile_tui.api.responses import (
 from reconcile_tui.api.retry import (
     Deadline,
     RetryPolicy,
-    SystemTime,
-    Timekeeper,
     call_with_retries,
+    loop_time,
     parse_retry_after,
 )
 from reconcile_tui.api.snapshot import GatewaySnapshot, requested_codes
@@ -117,18 +116,14 @@ class GatewayClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], datetime] = utc_now,
-        timekeeper: Timekeeper | None = None,
         auth: httpx.Auth | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.api = api
         self._transport = transport
         self._clock = clock
-        self._time: Timekeeper = timekeeper or SystemTime()
         # Checked here, before any connection, so missing credentials fail at once.
-        self.auth = auth or credentials_from_settings(
-            api, monotonic=self._time.monotonic, clock=clock
-        )
+        self.auth = auth or credentials_from_settings(api, monotonic=loop_time, clock=clock)
         self._max_body_bytes = max_body_bytes
         self._timeout = timeouts(api)
         self._policy = RetryPolicy(
@@ -157,7 +152,7 @@ class GatewayClient:
             # the user did not configure; say so instead.
             follow_redirects=False,
         )
-        self._deadline = Deadline(self.api.deadline, self._time)
+        self._deadline = Deadline(self.api.deadline)
         self._slots = asyncio.Semaphore(self.api.concurrency)
         return self
 
@@ -319,7 +314,7 @@ class GatewayClient:
 
 class FetchOptions(TypedDict, total=False):
     """What a snapshot fetch may be told besides the settings, period and interval: which
-    currencies (all by default), and for tests a transport and a timekeeper."""
+    currencies (all by default), and for tests a transport and a wall clock."""
 
     currencies: Sequence[str] | None
     transport: httpx.AsyncBaseTransport | None

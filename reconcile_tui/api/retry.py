@@ -5,12 +5,16 @@ The policy, in one place:
   gateway failing on this very request, and a 4xx will not change on its own);
 - at most `max_attempts` attempts per request, with stamina's exponential backoff and
   jitter between them;
-- a `Retry-After` (seconds or an HTTP date) replaces the backoff, up to `retry_after_cap`;
-  a longer one, or one that would overrun the deadline, fails at once with a clear line;
-- one deadline per command covers every request, retry and wait: past it, "gave up after".
+- a `Retry-After` (seconds or an HTTP date) replaces the backoff: stamina's backoff hook
+  returns it as the wait, up to `retry_after_cap`; a longer one, or one that would overrun
+  the deadline, fails at once with a clear line;
+- one deadline per command covers every request, retry and wait, on the event loop's
+  clock: stamina's own timeout is what is left of it, and the loop cancels a request or a
+  wait still running when it passes. Past it, "gave up after".
 
-The server's waits go through a `Timekeeper`, so tests observe them without sleeping;
-stamina's own backoff is removed in tests with `stamina.set_testing(True)`.
+stamina does every wait. In its testing mode (`stamina.set_testing`) nothing waits, neither
+its backoff nor a server's Retry-After; its instrumentation hooks see each wait it schedules
+(docs/api-client.md, "Retries").
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 import stamina
 
@@ -32,9 +35,8 @@ from reconcile_tui.errors import ApiError
 __all__ = [
     "Deadline",
     "RetryPolicy",
-    "SystemTime",
-    "Timekeeper",
     "call_with_retries",
+    "loop_time",
     "parse_retry_after",
 ]
 
@@ -43,33 +45,9 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-class Timekeeper(Protocol):
-    """Where the client reads elapsed time and serves the server's waits."""
-
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait `seconds`."""
-        ...
-
-
-class SystemTime:
-    """The real clock and the real event-loop sleep."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        # stamina's testing mode promises no waits; a server's Retry-After is one too, so
-        # tests of code above this client never sleep whatever the server answers.
-        if stamina.is_testing():
-            return
-        await asyncio.sleep(seconds)
-
-    def __repr__(self) -> str:
-        return "SystemTime()"
+def loop_time() -> float:
+    """The client's clock: the running event loop's, which its timeouts and sleeps keep."""
+    return asyncio.get_running_loop().time()
 
 
 @dataclass(frozen=True)
@@ -88,26 +66,20 @@ class RetryPolicy:
 class Deadline:
     """The time one command may spend on the network, retries and waits included.
 
-    Measured twice on purpose: the timekeeper's clock decides before each attempt and
-    each wait (and can be simulated), and the event loop's clock cuts off a request or a
-    backoff that is still running when the time is up.
+    Kept on the event loop's clock, the one stamina's timeout and every wait run on, so
+    the deadline is one instant whoever meets it first.
     """
 
-    def __init__(self, seconds: float, timekeeper: Timekeeper) -> None:
+    def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.timekeeper = timekeeper
-        self._started = timekeeper.monotonic()
-        self._loop_deadline = asyncio.get_running_loop().time() + seconds
-
-    def elapsed(self) -> float:
-        return self.timekeeper.monotonic() - self._started
+        self._at = loop_time() + seconds
 
     def remaining(self) -> float:
-        return self.seconds - self.elapsed()
+        return self._at - loop_time()
 
     def hard_stop(self) -> asyncio.Timeout:
         """A context that cancels whatever is still running when the deadline passes."""
-        return asyncio.timeout_at(self._loop_deadline)
+        return asyncio.timeout_at(self._at)
 
     def expired(self, what: str, last: ApiError | None) -> ApiError:
         """The error for work still unfinished when the deadline passed."""
@@ -140,8 +112,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def _server_wait(failure: RetryableError, policy: RetryPolicy, deadline: Deadline) -> float:
-    """The server's requested wait, or ApiError when it is longer than we may wait."""
+def _refuse_long_wait(failure: RetryableError, policy: RetryPolicy, deadline: Deadline) -> None:
+    """ApiError when the server asks for a wait longer than the cap or the time left."""
     wait = failure.retry_after
     assert wait is not None
     error = failure.error
@@ -164,17 +136,16 @@ def _server_wait(failure: RetryableError, policy: RetryPolicy, deadline: Deadlin
             code=error.code,
             url=error.url,
         )
-    return wait
 
 
-def _backoff(error: Exception) -> bool | float:
-    """stamina's backoff hook: retry only `RetryableError`, with stamina's backoff or none."""
+def _wait_before_retry(error: Exception) -> bool | float:
+    """stamina's backoff hook: no retry but for `RetryableError`; then the server's
+    Retry-After as the wait (already held to the cap and the deadline), or stamina's
+    own backoff when the server named none."""
     if not isinstance(error, RetryableError):
         return False
     if error.retry_after is not None:
-        # The loop serves the server's wait itself (deadline-aware and observable), so
-        # stamina adds nothing on top of it.
-        return 0.0
+        return error.retry_after
     return True
 
 
@@ -187,7 +158,6 @@ async def call_with_retries(
 ) -> _T:
     """`operation()`, retried on `RetryableError` as the policy allows, within the deadline."""
     last: ApiError | None = None
-    server_wait: float | None = None
     attempts = 0
     remaining = deadline.remaining()
     if remaining <= 0:
@@ -196,7 +166,7 @@ async def call_with_retries(
     try:
         async with stop:
             async for attempt in stamina.retry_context(
-                on=_backoff,
+                on=_wait_before_retry,
                 attempts=policy.max_attempts,
                 timeout=remaining,
                 wait_initial=policy.wait_initial,
@@ -204,16 +174,6 @@ async def call_with_retries(
                 wait_jitter=policy.wait_jitter,
             ):
                 with attempt:
-                    if server_wait:
-                        log.info(
-                            "waiting %s s (Retry-After) before %s again",
-                            seconds_text(server_wait),
-                            what,
-                        )
-                        await deadline.timekeeper.sleep(server_wait)
-                    server_wait = None
-                    if deadline.remaining() <= 0:
-                        raise deadline.expired(what, last)
                     attempts = attempt.num
                     log.debug("%s (attempt %d of %d)", what, attempt.num, policy.max_attempts)
                     try:
@@ -221,15 +181,23 @@ async def call_with_retries(
                     except RetryableError as failure:
                         last = failure.error
                         if failure.retry_after is not None:
-                            server_wait = _server_wait(failure, policy, deadline)
+                            _refuse_long_wait(failure, policy, deadline)
                         log.info(
                             "attempt %d of %d failed: %s",
                             attempt.num,
                             policy.max_attempts,
                             failure.error,
                         )
+                        if failure.retry_after and attempt.num < policy.max_attempts:
+                            log.info(
+                                "waiting %s s (Retry-After) before %s again",
+                                seconds_text(failure.retry_after),
+                                what,
+                            )
                         raise
     except RetryableError as failure:
+        if attempts < policy.max_attempts:  # stopped before its attempts: by its timeout
+            raise deadline.expired(what, last) from None
         suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
         error = failure.error
         raise ApiError(

@@ -1,9 +1,9 @@
 """The database schema, as a recorded list of migrations.
 
-Each migration runs in one transaction together with the record that it ran
-(`_sqlite_migrations`, kept by sqlite-utils) and the new `PRAGMA user_version`. A database
-whose version is above the newest migration here was written by a newer reconcile-tui and
-is refused (exit 4) rather than misread.
+A file's schema version has one record: `PRAGMA user_version`, the number of migrations
+applied, set in the same transaction as the migrations themselves. Every release reads it
+on open: a file above the newest migration here was written by a newer reconcile-tui and
+is refused (exit 4) rather than misread (docs/postgresql.md, "The schema version").
 
 Money columns are canonical decimal TEXT in STRICT tables; times are UTC ISO 8601 TEXT
 with `Z`. Never add a REAL column for an amount, and never SUM() one: use `decimal_sum`.
@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Final
 from reconcile_tui.errors import DatabaseError
 
 if TYPE_CHECKING:
-    import sqlite_utils
-    from sqlite_utils.migrations import Migrations
-
     from reconcile_tui.store.db import Store
 
 __all__ = ["SCHEMA_VERSION", "current_tables", "migrate", "migrate_server"]
@@ -296,38 +293,28 @@ def current_tables() -> list[str]:
     return tables
 
 
-def _build() -> Migrations:
-    from sqlite_utils.migrations import Migrations
-
-    migrations = Migrations(_MIGRATION_SET)
-    for version, (name, statements) in enumerate(_MIGRATIONS, start=1):
-
-        def apply(
-            db: sqlite_utils.Database, statements: list[str] = statements, v: int = version
-        ) -> None:
-            for statement in statements:
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {v}")
-
-        migrations(name=name)(apply)
-    return migrations
+#: Where earlier releases also listed the migrations they ran, by name (sqlite-utils'
+#: table). Nothing reads it: an upgrade drops it, and `user_version` stays the one record.
+_OLD_RECORD = "_sqlite_migrations"
 
 
 def migrate(conn: sqlite3.Connection, where: str) -> None:
     """Bring the database up to SCHEMA_VERSION, or refuse one written by a newer version.
 
     Runs under `BEGIN IMMEDIATE`, re-reading the version inside the lock, so two processes
-    opening a new file at once migrate it exactly once. sqlite-utils (which records the
-    migrations) is loaded only when there is something to migrate.
+    opening a new file at once migrate it exactly once. The migrations after the recorded
+    version run in order, and the new version is recorded, in that one transaction.
     """
     if _version(conn, where) == SCHEMA_VERSION:
         return
-    import sqlite_utils  # only a new or an older database needs it
-
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if _version(conn, where) < SCHEMA_VERSION:
-            _build().apply(sqlite_utils.Database(conn, execute_plugins=False))
+        applied = _version(conn, where)
+        for _name, statements in _MIGRATIONS[applied:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"DROP TABLE IF EXISTS {_OLD_RECORD}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -347,7 +334,8 @@ def _version(conn: sqlite3.Connection, where: str) -> int:
 
 # -- the same migrations on a PostgreSQL server (docs/postgresql.md) ----------------------
 
-#: The server's record of the migrations applied, as sqlite-utils keeps in a file.
+#: The server's one record of its schema version: the migrations applied, by name (a
+#: server has no `user_version`).
 _SERVER_RECORD = """CREATE TABLE IF NOT EXISTS reconcile_migrations (
     migration_set TEXT NOT NULL,
     name TEXT NOT NULL,

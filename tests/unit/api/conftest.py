@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import selectors
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ import httpx
 import pytest
 import stamina
 from pydantic import SecretStr
+from stamina.instrumentation import RetryDetails, set_on_retry_hooks
 
 from reconcile_tui.config import ApiSettings
 
@@ -59,22 +62,66 @@ def basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-class FakeTime:
-    """A monotonic clock that moves only when the client waits or a test moves it."""
+class FastForwardLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock moves only when it would otherwise wait: a sleep, a
+    backoff or a deadline of any length passes at once, in order, and `time()` shows it.
+
+    The client keeps all its time on its loop's clock (the deadline, stamina's waits, a
+    token's lifetime), so on this loop its tests see hours pass without waiting. stamina's
+    own timeout reads the process clock instead, which barely moves here; the loop's
+    cancellation at the deadline is what these tests see stop the work.
+    """
 
     def __init__(self) -> None:
         self.now = 1000.0
-        self.sleeps: list[float] = []
+        super().__init__(selector=_FastForwardSelector(self))
 
-    def monotonic(self) -> float:
+    def time(self) -> float:
         return self.now
 
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+
+class _FastForwardSelector(selectors.DefaultSelector):
+    def __init__(self, loop: FastForwardLoop) -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)
+        if ready or timeout is None or timeout <= 0:
+            return ready or (super().select(None) if timeout is None else [])
+        self._loop.now += timeout  # nothing to do before the next timer: it is due now
+        return []
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test of the client runs on the fast-forward loop."""
+    return {"fast_forward": FastForwardLoop}
+
+
+class FakeTime:
+    """The test's hand on the running loop's clock."""
+
+    @property
+    def now(self) -> float:
+        return _running().now
+
+    @now.setter
+    def now(self, value: float) -> None:
+        _running().now = value
+
+    def monotonic(self) -> float:
+        return _running().time()
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        _running().now += seconds
+
+
+def _running() -> FastForwardLoop:
+    loop = asyncio.get_running_loop()
+    assert isinstance(loop, FastForwardLoop), "client tests run on the fast-forward loop"
+    return loop
 
 
 @dataclass
@@ -178,3 +225,21 @@ def gateway() -> FakeGateway:
 @pytest.fixture
 def fake_time() -> FakeTime:
     return FakeTime()
+
+
+@pytest.fixture
+def served_waits() -> Iterator[list[float]]:
+    """The waits stamina schedules before each retry (its backoff or a server's
+    Retry-After), seen through its instrumentation hooks and served on the fast-forward
+    loop. Testing mode is off here: it would turn every wait into 0."""
+    waits: list[float] = []
+
+    def record(details: RetryDetails) -> None:
+        waits.append(details.wait_for)
+
+    with stamina.set_testing(False):
+        set_on_retry_hooks([record])
+        try:
+            yield waits
+        finally:
+            set_on_retry_hooks(None)

@@ -36,7 +36,7 @@ HISTORY = "/user/balances/history/"
 
 def client(gateway: FakeGateway, fake_time: FakeTime, **settings: object) -> GatewayClient:
     api = client_credentials(**settings) if "token" not in settings else api_settings(**settings)
-    return GatewayClient(api, transport=gateway.transport(), timekeeper=fake_time)
+    return GatewayClient(api, transport=gateway.transport())
 
 
 async def test_static_token_is_sent_as_bearer(gateway: FakeGateway, fake_time: FakeTime) -> None:
@@ -71,9 +71,7 @@ async def test_the_token_request_has_the_clients_timeouts(fake_time: FakeTime) -
         return httpx.Response(200, content=BALANCES_BODY)
 
     api = client_credentials(connect_timeout=2, read_timeout=9)
-    async with GatewayClient(
-        api, transport=httpx.MockTransport(handler), timekeeper=fake_time
-    ) as gw:
+    async with GatewayClient(api, transport=httpx.MockTransport(handler)) as gw:
         await gw.balances()
     expected = {"connect": 2, "read": 9, "write": 2, "pool": 2}
     assert seen == {TOKEN: expected, BALANCES: expected}
@@ -84,9 +82,7 @@ async def test_client_credentials_are_form_encoded_inside_basic(
 ) -> None:
     # RFC 6749 2.3.1: id and secret are form-urlencoded before the Basic encoding.
     auth = ClientCredentials("https://gw.test/o/token/", "id with space", SecretStr("p@ss:word+1"))
-    async with GatewayClient(
-        api_settings(), transport=gateway.transport(), timekeeper=fake_time, auth=auth
-    ) as gw:
+    async with GatewayClient(api_settings(), transport=gateway.transport(), auth=auth) as gw:
         with pytest.raises(ApiError):
             await gw.balances()
     assert gateway.requests[0].headers["Authorization"] == basic(

@@ -1,19 +1,30 @@
-"""Retry-After parsing, the real timekeeper under stamina's testing mode, the policy's reprs."""
+"""Retry-After parsing, the waits under stamina's testing mode and outside it, the reprs."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 import stamina
+from stamina.instrumentation import set_on_retry_hooks
 
+from reconcile_tui.api.client import GatewayClient
 from reconcile_tui.api.failures import RetryableError, display_url, seconds_text
-from reconcile_tui.api.retry import SystemTime, parse_retry_after
+from reconcile_tui.api.retry import (
+    Deadline,
+    RetryPolicy,
+    call_with_retries,
+    loop_time,
+    parse_retry_after,
+)
 from reconcile_tui.errors import ApiError
 
+from .conftest import FakeGateway, api_settings
+
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+BALANCES_PATH = "/user/balances/"
 
 
 @pytest.mark.parametrize(
@@ -35,39 +46,61 @@ def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, NOW) == seconds
 
 
-@pytest.fixture
-def event_loop_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """What SystemTime asks the event loop to sleep, recorded instead of slept. Only this
-    test's thread is recorded: a server thread another test left winding down (uvicorn
-    polls with `asyncio.sleep`) sleeps for real, as it would have."""
-    asked: list[float] = []
-    real_sleep = asyncio.sleep
-    this_thread = threading.get_ident()
-
-    async def sleep(seconds: float, *args: object) -> object:
-        if threading.get_ident() != this_thread:
-            return await real_sleep(seconds, *args)
-        asked.append(seconds)
-        return None
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
-    return asked
-
-
-async def test_system_time_does_not_sleep_in_stamina_testing_mode(
-    event_loop_sleeps: list[float],
-) -> None:
-    # conftest switches stamina's testing mode on for every test in this package, so
-    # tests of code above the client never wait out a server's Retry-After
+async def test_stamina_testing_mode_waits_out_no_retry_after(gateway: FakeGateway) -> None:
+    # conftest switches stamina's testing mode on for every test in this package, as the
+    # tests of code above the client do: a server's Retry-After must not make them wait
     assert stamina.is_testing()
-    await SystemTime().sleep(3600)
-    assert event_loop_sleeps == []
+    waits: list[float] = []
+    gateway.script(BALANCES_PATH, httpx.Response(429, headers={"Retry-After": "20"}))
+    set_on_retry_hooks([lambda details: waits.append(details.wait_for)])
+    try:
+        async with GatewayClient(api_settings(deadline=60), transport=gateway.transport()) as gw:
+            started = loop_time()
+            await gw.balances()
+            assert loop_time() == started
+    finally:
+        set_on_retry_hooks(None)
+    assert waits == [0.0]
+    assert len(gateway.calls(BALANCES_PATH)) == 2
 
 
-async def test_system_time_sleeps_outside_testing_mode(event_loop_sleeps: list[float]) -> None:
-    with stamina.set_testing(False):
-        await SystemTime().sleep(2.5)
-    assert event_loop_sleeps == [2.5]
+async def test_outside_testing_mode_the_retry_after_is_waited_out(
+    gateway: FakeGateway, served_waits: list[float]
+) -> None:
+    gateway.script(BALANCES_PATH, httpx.Response(429, headers={"Retry-After": "20"}))
+    async with GatewayClient(api_settings(deadline=60), transport=gateway.transport()) as gw:
+        started = loop_time()
+        await gw.balances()
+        assert loop_time() - started == pytest.approx(20)
+    assert served_waits == [20.0]
+
+
+async def test_stamina_stops_retrying_at_the_deadline_while_the_loop_never_waits(
+    served_waits: list[float],
+) -> None:
+    # Each attempt blocks (the loop's clock stands still, only the process clock moves)
+    # and stamina's backoff is 0, so nothing but stamina's own timeout can end the
+    # retries; it is the same deadline, and says so. (stamina's testing mode drops its
+    # timeout, hence `served_waits`, which turns that mode off.)
+    attempts: list[int] = []
+
+    async def blocking_outage() -> None:
+        attempts.append(1)
+        time.sleep(0.15)
+        raise RetryableError(ApiError("the gateway is unavailable (503 from x)"))
+
+    with pytest.raises(ApiError) as caught:
+        await call_with_retries(
+            blocking_outage,
+            what="fetching x",
+            policy=RetryPolicy(max_attempts=20, wait_initial=0, wait_max=0, wait_jitter=0),
+            deadline=Deadline(0.2),
+        )
+    assert str(caught.value) == (
+        "gave up after 0.2 s: fetching x; last error: the gateway is unavailable (503 from x)"
+    )
+    assert 1 <= len(attempts) < 20
+    assert served_waits == [0.0] * (len(attempts) - 1)
 
 
 def test_seconds_text() -> None:

@@ -22,7 +22,7 @@ from reconcile_tui.api.client import GatewayClient, fetch_snapshot
 from reconcile_tui.config import ApiSettings
 from reconcile_tui.errors import ApiError
 
-from .conftest import BALANCES, JSON, FakeGateway, FakeTime, gateway_error, history_body
+from .conftest import BALANCES, JSON, FakeGateway, gateway_error, history_body
 
 CLIENT_ID = "merchant-7"
 SECRET = "Zq8-SECRET-client-value-4471"
@@ -182,9 +182,7 @@ async def test_refused_static_token_is_named_but_not_shown(
         return answers.pop(0) if answers else httpx.Response(200, content=BALANCES, headers=JSON)
 
     api = ApiSettings(url="https://gw.test", token=SecretStr(TOKENS[0]))
-    async with GatewayClient(
-        api, transport=httpx.MockTransport(handler), timekeeper=FakeTime()
-    ) as client:
+    async with GatewayClient(api, transport=httpx.MockTransport(handler)) as client:
         with pytest.raises(ApiError) as caught:
             await client.balances()
     assert str(caught.value).startswith("the gateway refused the token: ")

@@ -13,7 +13,7 @@ from reconcile_tui.api.client import GatewayClient, fetch_snapshot
 from reconcile_tui.api.listing import TRANSACTIONS_PATH
 from reconcile_tui.errors import ApiError
 
-from .conftest import JSON, NOW, FakeGateway, FakeTime, api_settings, gateway_error
+from .conftest import JSON, NOW, FakeGateway, api_settings, gateway_error
 
 LISTING_URL = f"https://gw.test{TRANSACTIONS_PATH}"
 
@@ -82,11 +82,10 @@ def pages_asked(gateway: FakeGateway) -> list[str]:
     return [r.url.params.get("page", "1") for r in gateway.calls(TRANSACTIONS_PATH)]
 
 
-async def fetch(gateway: FakeGateway, fake_time: FakeTime | None = None, **settings: object):
+async def fetch(gateway: FakeGateway, **settings: object):
     async with GatewayClient(
         api_settings(**settings),
         transport=gateway.transport(),
-        timekeeper=fake_time or FakeTime(),
         clock=lambda: NOW,
     ) as client:
         return await client.transactions()
@@ -168,7 +167,7 @@ async def test_pages_are_fetched_concurrently_within_the_bound(gateway: FakeGate
 
 @pytest.mark.parametrize("status", [429, 503])
 async def test_a_middle_page_answering_429_or_503_is_retried_and_the_listing_completes(
-    gateway: FakeGateway, status: int
+    gateway: FakeGateway, status: int, served_waits: list[float]
 ) -> None:
     refused = []
 
@@ -179,11 +178,10 @@ async def test_a_middle_page_answering_429_or_503_is_retried_and_the_listing_com
         return None
 
     listing(gateway, 300, spoil=spoil)
-    fake_time = FakeTime()
-    fetched = await fetch(gateway, fake_time)
+    fetched = await fetch(gateway)
     assert len(fetched.transactions) == 300
     assert pages_asked(gateway).count("2") == 3
-    assert fake_time.sleeps == [7.0, 7.0]
+    assert served_waits == [7.0, 7.0]
 
 
 async def test_a_page_failing_for_good_fails_the_listing_naming_the_page(

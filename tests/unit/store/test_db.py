@@ -9,7 +9,7 @@ import pytest
 
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.store.db import Store
-from reconcile_tui.store.schema import SCHEMA_VERSION
+from reconcile_tui.store.schema import _MIGRATIONS, SCHEMA_VERSION, current_tables
 
 
 def test_a_new_database_is_migrated_and_marked_as_ours(db_file):
@@ -18,26 +18,71 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_file):
         assert store.query_one("PRAGMA application_id")[0] == 0x52434E54
         assert store.query_one("PRAGMA journal_mode")[0] == "wal"
         assert store.query_one("PRAGMA foreign_keys")[0] == 1
-        applied = store.query("SELECT name FROM _sqlite_migrations ORDER BY id")
-        assert [row[0] for row in applied] == [
-            "0001_initial",
-            "0002_snapshot_transactions",
-            "0003_causes",
-            "0004_closes",
-            "0005_drop_parsed_snapshot_copies",
-        ]
         tables = {row[0] for row in store.query("SELECT name FROM sqlite_master")}
         assert not {"snapshot_balances", "snapshot_wallets"} & tables
         assert "snapshot_buckets" in tables  # a close reads it (docs/close.md)
+        # user_version is the one record of the schema version (docs/postgresql.md)
+        assert "_sqlite_migrations" not in tables
+        assert tables == set(current_tables()) | {
+            row[0] for row in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
         strict = store.query(
             "SELECT name FROM pragma_table_list WHERE strict = 1 AND schema = 'main'"
         )
         assert {"records", "imports", "snapshots", "acknowledgements", "runs"} <= {
             r[0] for r in strict
         }
-    # Opening again migrates nothing twice.
+
+
+def _as_an_earlier_release_left_it(path, applied: int) -> None:
+    """A file an earlier release migrated to `applied`: the migrations' tables, its
+    user_version, and sqlite-utils' list of the migrations it ran, which it also kept."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA application_id = 0x52434E54")
+    for _name, statements in _MIGRATIONS[:applied]:
+        for statement in statements:
+            conn.execute(statement)
+    conn.execute(
+        "CREATE TABLE [_sqlite_migrations] ([id] INTEGER PRIMARY KEY, [migration_set] TEXT,"
+        " [name] TEXT, [applied_at] TEXT)"
+    )
+    conn.executemany(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, ?)",
+        [("reconcile_tui", name, "2025-01-15 10:00:00") for name, _ in _MIGRATIONS[:applied]],
+    )
+    conn.execute(
+        "INSERT INTO imports (path, file_sha256, imported_at, rows_read, inserted, updated,"
+        " unchanged, duplicates, quarantined) VALUES ('old.csv', 'ab', '2025-01-15T10:00:00Z',"
+        " 1, 1, 0, 0, 0, 0)"
+    )
+    conn.execute(f"PRAGMA user_version = {applied}")
+    conn.close()
+
+
+def _schema(path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(
+            conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+        )
+    finally:
+        conn.close()
+
+
+def test_a_file_from_an_earlier_release_is_upgraded_once_keeping_its_data(db_file, tmp_path):
+    _as_an_earlier_release_left_it(db_file, applied=3)
     with Store(db_file) as store:
-        assert len(store.query("SELECT * FROM _sqlite_migrations")) == len(applied)
+        assert store.query_one("PRAGMA user_version")[0] == SCHEMA_VERSION
+        assert [tuple(row) for row in store.query("SELECT path FROM imports")] == [("old.csv",)]
+    fresh = tmp_path / "fresh.db"
+    Store(fresh).close()
+    # the same schema as a new file: migrations 4 and 5 ran, 1 to 3 did not run again, and
+    # the earlier release's second record is gone
+    assert _schema(db_file) == _schema(fresh)
+    before = _schema(db_file)
+    with Store(db_file) as store:
+        assert [tuple(row) for row in store.query("SELECT path FROM imports")] == [("old.csv",)]
+    assert _schema(db_file) == before
 
 
 def test_a_database_from_a_newer_version_is_refused_with_exit_4(db_file):

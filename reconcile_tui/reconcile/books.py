@@ -190,7 +190,11 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
         if history.history
     }
 
+    record_count = 0
+    import_ids: set[int] = set()
     for group in ledger.group_totals(store, starts):
+        record_count += group.count
+        import_ids.add(group.import_id)
         books = currencies.setdefault(group.currency, CurrencyBooks(group.currency))
         raw = (group.wallet_id, group.wallet_name)
         wallet = books.wallet(directory.key(group.currency, raw))
@@ -234,8 +238,8 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
     return Books(
         currencies=currencies,
         directory=directory,
-        record_count=ledger.record_count(store),
-        record_files=ledger.record_files(store),
+        record_count=record_count,
+        record_files=ledger.record_files(store, import_ids),
         duplicates=ledger.duplicates(store),
         stale_candidates=stale,
         quarantined=ledger.quarantined_rows(store),

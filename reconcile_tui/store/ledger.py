@@ -7,7 +7,7 @@ the caller. Times are compared through `times.sql_bound`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,8 +67,8 @@ def balance_effect(kind: str, amount: Decimal) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class GroupTotal:
-    """Sums of the records sharing currency, wallet, type, status, and whether they come
-    before their currency's history period."""
+    """Sums of the records sharing currency, wallet, type, status, whether they come
+    before their currency's history period, and the import that stored them."""
 
     currency: str
     wallet_id: str | None
@@ -76,6 +76,7 @@ class GroupTotal:
     type: str
     status: str
     before_period: bool
+    import_id: int
     amount: str
     fee: str
     count: int
@@ -128,11 +129,14 @@ class PendingRow:
 
 
 def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> list[GroupTotal]:
-    """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period).
+    """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period,
+    import).
 
-    One scan of the records answers both the all-time figures and the balance each
-    currency's history starts from: `period_starts` maps a currency to the `sql_bound` of
-    its first bucket (a currency without one has nothing "before").
+    One scan of the records answers the all-time figures, the balance each currency's
+    history starts from, how many records there are and which imports they came from:
+    `period_starts` maps a currency to the `sql_bound` of its first bucket (a currency
+    without one has nothing "before"). A ledger holds few imports, so grouping by them
+    too costs nothing measurable (docs/performance.md, "PostgreSQL").
     """
     starts = sorted((period_starts or {}).items())
     if starts:
@@ -146,20 +150,20 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
         # NUMERIC sums are exact: the server adds them where the records are
         # (docs/postgresql.md).
         for *key, amount, fee, count in store.query(
-            f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
+            f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, import_id,
                        decimal_sum(amount), decimal_sum(fee), count(*)
-                FROM records GROUP BY 1, 2, 3, 4, 5, 6""",
+                FROM records GROUP BY 1, 2, 3, 4, 5, 6, 7""",
             parameters,
         ):
-            totals[(*key[:5], int(bool(key[5])))] = (amount, fee, int(count))
+            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count))
     else:
         # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
         # first, which costs twice as much as the whole scan (docs/performance.md).
         groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
         with store.errors():
             cursor = store.conn.execute(
-                f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, amount,
-                           fee FROM records""",
+                f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
+                           import_id, amount, fee FROM records""",
                 parameters,
             )
             for *key, amount, fee in cursor:
@@ -169,7 +173,7 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
                 tallies[0].add_text(amount)
                 tallies[1].add_text(fee)
         for key, (amounts, fees) in groups.items():
-            totals[(*key[:5], int(bool(key[5])))] = (
+            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (
                 canonical(amounts.total()),
                 canonical(fees.total()),
                 amounts.count,
@@ -182,6 +186,7 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
             type=key[3],
             status=key[4],
             before_period=bool(key[5]),
+            import_id=key[6],
             amount=amount,
             fee=fee,
             count=count,
@@ -205,18 +210,25 @@ def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
 
 
 def openings(store: Store) -> list[OpeningRow]:
-    """The latest opening record of each raw wallet (currency, wallet_id, wallet_name)."""
+    """The latest opening record of each raw wallet (currency, wallet_id, wallet_name),
+    by time and then by import order, ordered by currency, time and import order.
+
+    Openings are few: one scan reads them all and the latest is picked here, where the
+    self-join that picked it in SQL read the records twice (docs/performance.md,
+    "PostgreSQL")."""
+    latest: dict[tuple[str, str | None, str | None], tuple[str, int, OpeningRow]] = {}
     rows = store.query(
-        f"""SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference
-           FROM records o WHERE type = '{RecordType.OPENING}' AND NOT EXISTS (
-               SELECT 1 FROM records later WHERE later.type = '{RecordType.OPENING}'
-                 AND later.currency = o.currency
-                 AND later.wallet_id IS o.wallet_id AND later.wallet_name IS o.wallet_name
-                 AND (later.occurred_at > o.occurred_at
-                      OR (later.occurred_at = o.occurred_at AND later.id > o.id)))
-           ORDER BY currency, occurred_at"""
+        f"""SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference, id
+            FROM records WHERE type = '{RecordType.OPENING}'"""
     )
-    return [OpeningRow(*row) for row in rows]
+    for currency, wallet_id, wallet_name, occurred_at, amount, reference, row_id in rows:
+        where = (currency, wallet_id, wallet_name)
+        found = (occurred_at, int(row_id))
+        if where not in latest or found > latest[where][:2]:
+            opening = OpeningRow(currency, wallet_id, wallet_name, occurred_at, amount, reference)
+            latest[where] = (*found, opening)
+    ordered = sorted(latest.values(), key=lambda item: (item[2].currency, item[0], item[1]))
+    return [opening for _, _, opening in ordered]
 
 
 def wallet_flow_before(
@@ -323,13 +335,15 @@ def record_count(store: Store) -> int:
     return int(store.query_one("SELECT count(*) FROM records")[0])
 
 
-def record_files(store: Store) -> list[str]:
-    """The files the current records came from, in import order."""
-    rows = store.query(
-        """SELECT path FROM imports WHERE id IN (SELECT DISTINCT import_id FROM records)
-           GROUP BY path ORDER BY min(id)"""
-    )
-    return [row[0] for row in rows]
+def record_files(store: Store, import_ids: Collection[int]) -> list[str]:
+    """The files of the given imports (those the current records came from: `GroupTotal`
+    names them), each once, in import order."""
+    wanted = set(import_ids)
+    files: dict[str, None] = {}
+    for row_id, path in store.query("SELECT id, path FROM imports ORDER BY id"):
+        if int(row_id) in wanted:
+            files.setdefault(path)
+    return list(files)
 
 
 def quarantined_rows(store: Store) -> list[tuple[str, int]]:

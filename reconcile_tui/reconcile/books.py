@@ -192,9 +192,13 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
 
     record_count = 0
     import_ids: set[int] = set()
+    opened: dict[tuple[str, str | None, str | None], str] = {}
     for group in ledger.group_totals(store, starts):
         record_count += group.count
         import_ids.add(group.import_id)
+        if group.latest_at is not None:
+            where = (group.currency, group.wallet_id, group.wallet_name)
+            opened[where] = max(group.latest_at, opened.get(where, group.latest_at))
         books = currencies.setdefault(group.currency, CurrencyBooks(group.currency))
         raw = (group.wallet_id, group.wallet_name)
         wallet = books.wallet(directory.key(group.currency, raw))
@@ -214,8 +218,8 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
             effect = ledger.balance_effect(group.type, amount)
             books.before_period = money.add(books.before_period, effect)
 
-    if any(books.has_opening_records for books in currencies.values()):
-        _apply_openings(store, currencies, directory)
+    if opened:
+        _apply_openings(store, currencies, directory, ledger.openings(store, opened))
     if snapshot is not None:
         for code, history in snapshot.histories.items():
             if code in currencies:
@@ -247,11 +251,14 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
 
 
 def _apply_openings(
-    store: Store, currencies: dict[str, CurrencyBooks], directory: WalletDirectory
+    store: Store,
+    currencies: dict[str, CurrencyBooks],
+    directory: WalletDirectory,
+    openings: list[ledger.OpeningRow],
 ) -> None:
     """Set each opening wallet's available, dropping its records dated before the opening."""
     latest: dict[tuple[str, str], ledger.OpeningRow] = {}
-    for opening in ledger.openings(store):
+    for opening in openings:
         where = (
             opening.currency,
             directory.key(opening.currency, (opening.wallet_id, opening.wallet_name)),

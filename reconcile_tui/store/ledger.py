@@ -7,7 +7,7 @@ the caller. Times are compared through `times.sql_bound`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -80,6 +80,9 @@ class GroupTotal:
     amount: str
     fee: str
     count: int
+    #: For opening records: the latest `occurred_at` of the group, compared as stored text
+    #: (`openings` reads the record behind it); None for every other type.
+    latest_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,38 +148,43 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
     else:
         before = "FALSE"
     parameters = tuple(value for pair in starts for value in pair)
-    totals: dict[tuple[Any, ...], tuple[str, str, int]] = {}
+    opened = f"CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END"
+    totals: dict[tuple[Any, ...], tuple[str, str, int, str | None]] = {}
     if store.server:
         # NUMERIC sums are exact: the server adds them where the records are
         # (docs/postgresql.md).
-        for *key, amount, fee, count in store.query(
+        for *key, amount, fee, count, latest in store.query(
             f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, import_id,
-                       decimal_sum(amount), decimal_sum(fee), count(*)
+                       decimal_sum(amount), decimal_sum(fee), count(*), max({opened})
                 FROM records GROUP BY 1, 2, 3, 4, 5, 6, 7""",
             parameters,
         ):
-            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count))
+            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count), latest)
     else:
         # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
         # first, which costs twice as much as the whole scan (docs/performance.md).
         groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
+        latest_opened: dict[tuple[Any, ...], str] = {}
         with store.errors():
             cursor = store.conn.execute(
                 f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
-                           import_id, amount, fee FROM records""",
+                           import_id, amount, fee, {opened} FROM records""",
                 parameters,
             )
-            for *key, amount, fee in cursor:
+            for *key, amount, fee, at in cursor:
                 tallies = groups.get(tuple(key))
                 if tallies is None:
                     tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
                 tallies[0].add_text(amount)
                 tallies[1].add_text(fee)
+                if at is not None and at > latest_opened.get(tuple(key), ""):
+                    latest_opened[tuple(key)] = at
         for key, (amounts, fees) in groups.items():
             totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (
                 canonical(amounts.total()),
                 canonical(fees.total()),
                 amounts.count,
+                latest_opened.get(key),
             )
     return [
         GroupTotal(
@@ -190,8 +198,11 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
             amount=amount,
             fee=fee,
             count=count,
+            latest_at=latest,
         )
-        for key, (amount, fee, count) in sorted(totals.items(), key=lambda item: str(item[0]))
+        for key, (amount, fee, count, latest) in sorted(
+            totals.items(), key=lambda item: str(item[0])
+        )
     ]
 
 
@@ -209,26 +220,29 @@ def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
         yield from cursor
 
 
-def openings(store: Store) -> list[OpeningRow]:
+def openings(
+    store: Store, latest: Mapping[tuple[str, str | None, str | None], str]
+) -> list[OpeningRow]:
     """The latest opening record of each raw wallet (currency, wallet_id, wallet_name),
-    by time and then by import order, ordered by currency, time and import order.
+    given the time of its latest (`GroupTotal.latest_at`): of the openings at that time,
+    the one imported last. Ordered by currency, time and import order.
 
-    Openings are few: one scan reads them all and the latest is picked here, where the
-    self-join that picked it in SQL read the records twice (docs/performance.md,
-    "PostgreSQL")."""
-    latest: dict[tuple[str, str | None, str | None], tuple[str, int, OpeningRow]] = {}
-    rows = store.query(
-        f"""SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference, id
-            FROM records WHERE type = '{RecordType.OPENING}'"""
-    )
-    for currency, wallet_id, wallet_name, occurred_at, amount, reference, row_id in rows:
-        where = (currency, wallet_id, wallet_name)
-        found = (occurred_at, int(row_id))
-        if where not in latest or found > latest[where][:2]:
+    Each is one look-up on the (currency, time) index, where a query of its own would read
+    every record again (docs/performance.md, "PostgreSQL")."""
+    found: list[tuple[str, str, int, OpeningRow]] = []
+    for (currency, wallet_id, wallet_name), occurred_at in latest.items():
+        row = store.query_one(
+            f"""SELECT amount, reference, id FROM records
+                WHERE currency = ? AND occurred_at = ? AND type = '{RecordType.OPENING}'
+                  AND wallet_id IS ? AND wallet_name IS ?
+                ORDER BY id DESC LIMIT 1""",
+            (currency, occurred_at, wallet_id, wallet_name),
+        )
+        if row is not None:
+            amount, reference, row_id = row
             opening = OpeningRow(currency, wallet_id, wallet_name, occurred_at, amount, reference)
-            latest[where] = (*found, opening)
-    ordered = sorted(latest.values(), key=lambda item: (item[2].currency, item[0], item[1]))
-    return [opening for _, _, opening in ordered]
+            found.append((currency, occurred_at, int(row_id), opening))
+    return [opening for *_, opening in sorted(found, key=lambda item: item[:3])]
 
 
 def wallet_flow_before(

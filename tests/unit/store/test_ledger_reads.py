@@ -36,7 +36,8 @@ def test_the_latest_opening_of_each_wallet_wins_by_time_then_by_import_order(wor
     workspace.import_files([first])
     workspace.import_files([second])
 
-    found = [(o.reference, o.amount) for o in ledger.openings(workspace.store)]
+    books = load_books(workspace.store, None, workspace.rules()).currency(USDT)
+    found = [(opening.reference, opening.amount) for opening in books.openings]
 
     assert [reference for reference, _ in found] == ["OPEN-B-2", "OPEN-A-LATE"]
     assert [float(amount) for _, amount in found] == [8, 50]

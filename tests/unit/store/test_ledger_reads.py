@@ -3,11 +3,14 @@ and the files the current records came from (docs/performance.md, "PostgreSQL").
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from reconcile_tui.reconcile.books import load_books
 from reconcile_tui.store import ledger
 from tests.conftest import DEFAULT_HEADER, WALLET_A, WALLET_B
 
 USDT = "USDTERC20"
+WALLET_C = "770e8400-e29b-41d4-a716-446655440002"
 
 
 def _row(
@@ -22,11 +25,13 @@ def test_the_latest_opening_of_each_wallet_wins_by_time_then_by_import_order(wor
         + _row("OPEN-A-LATE", "2025-01-05T00:00:00Z", "opening", "50", "")
         + _row("OPEN-A-EARLY", "2025-01-01T00:00:00Z", "opening", "10", "")
         + _row("OPEN-B-1", "2025-01-03T00:00:00Z", "opening", "7", "", WALLET_B)
+        + _row("OPEN-C", "2025-01-03T00:00:00Z", "opening", "3", "", WALLET_C)
         + _row("D-1", "2025-01-06T00:00:00Z", "deposit", "1", "confirmed"),
         "first.csv",
     )
-    # Imported later: an opening at the same time as wallet B's (it wins: imported last),
-    # and one older than wallet A's latest (it does not: time comes first).
+    # Imported later: an opening at the same time as wallet B's (it wins: imported last;
+    # wallet C's, at that time too, is listed before it: imported first), and one older
+    # than wallet A's latest (it does not win: time comes first).
     second = write_csv(
         DEFAULT_HEADER
         + _row("OPEN-B-2", "2025-01-03T00:00:00Z", "opening", "8", "", WALLET_B)
@@ -39,8 +44,8 @@ def test_the_latest_opening_of_each_wallet_wins_by_time_then_by_import_order(wor
     books = load_books(workspace.store, None, workspace.rules()).currency(USDT)
     found = [(opening.reference, opening.amount) for opening in books.openings]
 
-    assert [reference for reference, _ in found] == ["OPEN-B-2", "OPEN-A-LATE"]
-    assert [float(amount) for _, amount in found] == [8, 50]
+    assert [reference for reference, _ in found] == ["OPEN-C", "OPEN-B-2", "OPEN-A-LATE"]
+    assert [Decimal(amount) for _, amount in found] == [3, 8, 50]
 
 
 def test_the_check_names_the_files_of_the_current_records_once_each_in_import_order(

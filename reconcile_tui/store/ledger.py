@@ -275,7 +275,7 @@ def movements_between(
         # Compared as instants, not as text: a bound may carry fractions of a second.
         rows = store.query(
             f"""SELECT width_bucket(occurred_at::timestamptz, ?) AS span, min(occurred_at),
-                       type, sum(amount), count(*)
+                       type, decimal_sum(amount), count(*)
                 FROM records
                 WHERE currency = ? AND occurred_at >= ? AND occurred_at < ? AND {_LIVE}
                 GROUP BY span, type ORDER BY span, type""",

@@ -1,6 +1,6 @@
 """PostgreSQL: the product's import and check on a server, against COPY and a NUMERIC GROUP BY.
 
-    python -m benchmarks.postgres_speed [--db URL] [--records 1000000] [--repeat 3]
+    python -m benchmarks.postgres_speed [--db URL] [--records 1000000] [--repeat 3] [--check-only]
 
 The targets (docs/postgresql.md): `reconcile-tui import` of the scenario's merchant.csv
 (the same file the SQLite import is measured with) within 1.5x `COPY FROM STDIN` of that
@@ -15,6 +15,9 @@ untimed, so both read the same server's warm buffers. The password travels in PG
 never on a command line. `--db` names a server URL whose role may CREATE DATABASE; without
 it a throwaway cluster is started on loopback (tests/postgres.py), whose settings trade
 durability for speed, for the product and the baselines alike.
+
+`--check-only` imports the file once, untimed, and measures the balance-level check alone,
+without the listing (an import of a million records takes about 20 s a repetition).
 
 The `product_*` functions are the product's side: until the store accepts a URL they
 fail, and the run reports the baselines alone, saying why.
@@ -161,17 +164,21 @@ def _baseline(ctx: RunContext, *arguments: str) -> list[str]:
 
 
 def measure_postgres(
-    ctx: RunContext, scenario: Scenario, server_url: str
+    ctx: RunContext, scenario: Scenario, server_url: str, *, check_only: bool = False
 ) -> tuple[list[Figure], list[str]]:
-    """The import and check figures on `server_url`, and notes on what was not measured."""
+    """The import and check figures on `server_url`, and notes on what was not measured;
+    with `check_only`, the product's import runs once, untimed, for the check alone."""
     run = PostgresRun.on(server_url, ctx.fresh_dir(f"postgres-{scenario.records}"))
     source = scenario.merchant_csv
     notes: list[str] = []
     imports: dict[str, list[float]] = {"product": [], "copy": []}
     product_works = True
     kept: str | None = None
-    for repetition in range(ctx.repeat):
-        order = ["product", "copy"] if repetition % 2 == 0 else ["copy", "product"]
+    for repetition in range(1 if check_only else ctx.repeat):
+        if check_only:
+            order = ["product"]
+        else:
+            order = ["product", "copy"] if repetition % 2 == 0 else ["copy", "product"]
         for name in order:
             if name == "product" and not product_works:
                 continue
@@ -196,7 +203,7 @@ def measure_postgres(
                     continue
                 imports[name].append(measured.seconds)
                 ctx.log(f"postgres import {scenario.records:,} {name}: {measured.seconds:.2f} s")
-                if name == "product" and repetition == ctx.repeat - 1:
+                if name == "product" and (check_only or repetition == ctx.repeat - 1):
                     keep = True
                     if kept is not None:
                         run.drop(kept)
@@ -204,18 +211,22 @@ def measure_postgres(
             finally:
                 if not keep:
                     run.drop(database)
-    figures = [
-        _figure(
-            "postgres.import",
-            "`reconcile-tui import` into PostgreSQL (full validation)",
-            scenario,
-            imports["product"],
-            COPY,
-            imports["copy"],
-            IMPORT_TARGET,
-            per=scenario.rows,
-        )
-    ]
+    figures = (
+        []
+        if check_only
+        else [
+            _figure(
+                "postgres.import",
+                "`reconcile-tui import` into PostgreSQL (full validation)",
+                scenario,
+                imports["product"],
+                COPY,
+                imports["copy"],
+                IMPORT_TARGET,
+                per=scenario.rows,
+            )
+        ]
+    )
     checks: dict[str, list[float]] = {"product": [], "group-by": [], "listing": []}
     database = kept or run.new_database()
     try:
@@ -241,7 +252,7 @@ def measure_postgres(
                 measured = run.measured(commands[name])
                 checks[name].append(measured.seconds)
                 ctx.log(f"postgres check {scenario.records:,} {name}: {measured.seconds:.2f} s")
-        if "product" in commands:
+        if "product" in commands and not check_only:
             # The same check with the transaction listing stored: every record matched to
             # its gateway transaction, in Python (no target here: docs/performance.md).
             run.measured(product_stores_snapshot(ctx, bare, scenario))
@@ -322,13 +333,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--check-only", action="store_true", help="import once, untimed; measure the check"
+    )
     arguments = parser.parse_args(argv)
     ctx = RunContext(data_dir=arguments.data.resolve(), repeat=arguments.repeat)
     scenario = load_scenario(arguments.records, ctx.data_dir, log=ctx.log)
     environ = {"RECONCILE_TEST_POSTGRES": arguments.db} if arguments.db else {}
     with server_for_tests(environ) as server_url:
         ctx.log(f"server: {masked(server_url)}")
-        figures, notes = measure_postgres(ctx, scenario, server_url)
+        figures, notes = measure_postgres(
+            ctx, scenario, server_url, check_only=arguments.check_only
+        )
     for figure in figures:
         shown = f"{figure.key} at {figure.size:,}: median {figure.value:.3f} s"
         if figure.baseline is not None:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
@@ -25,13 +25,16 @@ from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, database_location, load_settings
 from reconcile_tui.errors import BadFile, BadInput, ReconcileError
 from reconcile_tui.files import write_atomically
-from reconcile_tui.ingest.importer import ImportResult
 from reconcile_tui.logs import configure_logging
 from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
+
+if TYPE_CHECKING:
+    # The import's modules load only for the commands that import (docs/performance.md).
+    from reconcile_tui.ingest.importer import ImportResult
 
 __all__ = ["cli", "main"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot, check_savable, load_saved, requested_codes
@@ -21,9 +21,6 @@ from reconcile_tui.api.snapshot import save as save_responses
 from reconcile_tui.config import Settings
 from reconcile_tui.errors import BadInput, NotFound
 from reconcile_tui.files import write_atomically
-from reconcile_tui.ingest.importer import ImportProgress, ImportResult, import_file
-from reconcile_tui.ingest.mapping import Layout, load_mapping
-from reconcile_tui.ingest.preview import Preview, preview_file
 from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.close import (
     OpenCausesInPeriod,
@@ -52,6 +49,11 @@ from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
 from reconcile_tui.store.runs import DiscrepancyFilter, FindingCounts, RunSummary
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
+
+if TYPE_CHECKING:
+    from reconcile_tui.ingest.importer import ImportProgress, ImportResult
+    from reconcile_tui.ingest.mapping import Layout
+    from reconcile_tui.ingest.preview import Preview
 
 __all__ = ["MIN_ID_PREFIX", "CheckOutcome", "FetchOutcome", "FetchRequest", "Workspace"]
 
@@ -169,6 +171,11 @@ class Workspace:
 
         Stops at the first refused file (BadFile): the files before it stay imported.
         """
+        # Imported here: building the mapping's models is a tenth of a second that a check
+        # without files never needs (docs/performance.md, "PostgreSQL").
+        from reconcile_tui.ingest.importer import import_file
+        from reconcile_tui.ingest.mapping import load_mapping
+
         layout = load_mapping(mapping) if isinstance(mapping, Path) else mapping
         scales = self.printed_scales()
         results = []
@@ -395,6 +402,9 @@ class Workspace:
 
     def preview(self, path: Path, mapping: Path | Layout | None = None, rows: int = 20) -> Preview:
         """The first rows of a CSV file as the import would read them."""
+        from reconcile_tui.ingest.mapping import load_mapping  # as in import_files
+        from reconcile_tui.ingest.preview import preview_file
+
         layout = load_mapping(mapping) if isinstance(mapping, Path) else mapping
         return preview_file(
             path, layout, rows=rows, validation_scales=self.printed_scales(), now=self.clock()

@@ -7,9 +7,10 @@ the caller. Times are compared through `times.sql_bound`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -66,8 +67,8 @@ def balance_effect(kind: str, amount: Decimal) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class GroupTotal:
-    """Sums of the records sharing currency, wallet, type, status, and whether they come
-    before their currency's history period."""
+    """Sums of the records sharing currency, wallet, type, status, whether they come
+    before their currency's history period, and the import that stored them."""
 
     currency: str
     wallet_id: str | None
@@ -75,9 +76,13 @@ class GroupTotal:
     type: str
     status: str
     before_period: bool
+    import_id: int
     amount: str
     fee: str
     count: int
+    #: For opening records: the latest `occurred_at` of the group, compared as stored text
+    #: (`openings` reads the record behind it); None for every other type.
+    latest_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +97,13 @@ class OpeningRow:
 
 @dataclass(frozen=True, slots=True)
 class Movement:
+    """Live deposits or withdrawals: one record, or the sum of `count` records of one type
+    that lie between the same two bounds, dated at one of them (`movements_between`)."""
+
     occurred_at: str
     type: str
     amount: str
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +132,14 @@ class PendingRow:
 
 
 def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> list[GroupTotal]:
-    """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period).
+    """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period,
+    import).
 
-    One scan of the records answers both the all-time figures and the balance each
-    currency's history starts from: `period_starts` maps a currency to the `sql_bound` of
-    its first bucket (a currency without one has nothing "before").
+    One scan of the records answers the all-time figures, the balance each currency's
+    history starts from, how many records there are and which imports they came from:
+    `period_starts` maps a currency to the `sql_bound` of its first bucket (a currency
+    without one has nothing "before"). A ledger holds few imports, so grouping by them
+    too costs nothing measurable (docs/performance.md, "PostgreSQL").
     """
     starts = sorted((period_starts or {}).items())
     if starts:
@@ -136,38 +148,43 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
     else:
         before = "FALSE"
     parameters = tuple(value for pair in starts for value in pair)
-    totals: dict[tuple[Any, ...], tuple[str, str, int]] = {}
+    opened = f"CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END"
+    totals: dict[tuple[Any, ...], tuple[str, str, int, str | None]] = {}
     if store.server:
         # NUMERIC sums are exact: the server adds them where the records are
         # (docs/postgresql.md).
-        for *key, amount, fee, count in store.query(
-            f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
-                       decimal_sum(amount), decimal_sum(fee), count(*)
-                FROM records GROUP BY 1, 2, 3, 4, 5, 6""",
+        for *key, amount, fee, count, latest in store.query(
+            f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, import_id,
+                       decimal_sum(amount), decimal_sum(fee), count(*), max({opened})
+                FROM records GROUP BY 1, 2, 3, 4, 5, 6, 7""",
             parameters,
         ):
-            totals[(*key[:5], int(bool(key[5])))] = (amount, fee, int(count))
+            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count), latest)
     else:
         # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
         # first, which costs twice as much as the whole scan (docs/performance.md).
         groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
+        latest_opened: dict[tuple[Any, ...], str] = {}
         with store.errors():
             cursor = store.conn.execute(
-                f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, amount,
-                           fee FROM records""",
+                f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
+                           import_id, amount, fee, {opened} FROM records""",
                 parameters,
             )
-            for *key, amount, fee in cursor:
+            for *key, amount, fee, at in cursor:
                 tallies = groups.get(tuple(key))
                 if tallies is None:
                     tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
                 tallies[0].add_text(amount)
                 tallies[1].add_text(fee)
+                if at is not None and at > latest_opened.get(tuple(key), ""):
+                    latest_opened[tuple(key)] = at
         for key, (amounts, fees) in groups.items():
-            totals[(*key[:5], int(bool(key[5])))] = (
+            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (
                 canonical(amounts.total()),
                 canonical(fees.total()),
                 amounts.count,
+                latest_opened.get(key),
             )
     return [
         GroupTotal(
@@ -177,11 +194,15 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
             type=key[3],
             status=key[4],
             before_period=bool(key[5]),
+            import_id=key[6],
             amount=amount,
             fee=fee,
             count=count,
+            latest_at=latest,
         )
-        for key, (amount, fee, count) in sorted(totals.items(), key=lambda item: str(item[0]))
+        for key, (amount, fee, count, latest) in sorted(
+            totals.items(), key=lambda item: str(item[0])
+        )
     ]
 
 
@@ -199,19 +220,29 @@ def matchable_records(store: Store) -> Iterator[tuple[str, ...]]:
         yield from cursor
 
 
-def openings(store: Store) -> list[OpeningRow]:
-    """The latest opening record of each raw wallet (currency, wallet_id, wallet_name)."""
-    rows = store.query(
-        f"""SELECT currency, wallet_id, wallet_name, occurred_at, amount, reference
-           FROM records o WHERE type = '{RecordType.OPENING}' AND NOT EXISTS (
-               SELECT 1 FROM records later WHERE later.type = '{RecordType.OPENING}'
-                 AND later.currency = o.currency
-                 AND later.wallet_id IS o.wallet_id AND later.wallet_name IS o.wallet_name
-                 AND (later.occurred_at > o.occurred_at
-                      OR (later.occurred_at = o.occurred_at AND later.id > o.id)))
-           ORDER BY currency, occurred_at"""
-    )
-    return [OpeningRow(*row) for row in rows]
+def openings(
+    store: Store, latest: Mapping[tuple[str, str | None, str | None], str]
+) -> list[OpeningRow]:
+    """The latest opening record of each raw wallet (currency, wallet_id, wallet_name),
+    given the time of its latest (`GroupTotal.latest_at`): of the openings at that time,
+    the one imported last. Ordered by currency, time and import order.
+
+    Each is one look-up on the (currency, time) index, where a query of its own would read
+    every record again (docs/performance.md, "PostgreSQL")."""
+    found: list[tuple[str, str, int, OpeningRow]] = []
+    for (currency, wallet_id, wallet_name), occurred_at in latest.items():
+        row = store.query_one(
+            f"""SELECT amount, reference, id FROM records
+                WHERE currency = ? AND occurred_at = ? AND type = '{RecordType.OPENING}'
+                  AND wallet_id IS ? AND wallet_name IS ?
+                ORDER BY id DESC LIMIT 1""",
+            (currency, occurred_at, wallet_id, wallet_name),
+        )
+        if row is not None:
+            amount, reference, row_id = row
+            opening = OpeningRow(currency, wallet_id, wallet_name, occurred_at, amount, reference)
+            found.append((currency, occurred_at, int(row_id), opening))
+    return [opening for *_, opening in sorted(found, key=lambda item: item[:3])]
 
 
 def wallet_flow_before(
@@ -228,8 +259,31 @@ def wallet_flow_before(
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-def movements_between(store: Store, currency: str, start: str, end: str) -> Iterator[Movement]:
-    """The currency's live deposits and withdrawals in [start, end), oldest first."""
+def movements_between(
+    store: Store, currency: str, start: str, end: str, bounds: Sequence[datetime] = ()
+) -> Iterator[Movement]:
+    """The currency's live deposits and withdrawals in [start, end), oldest first.
+
+    On a server, given the sorted `bounds` inside which the caller tells movements apart
+    (its history buckets' starts and ends), the records between two consecutive bounds come
+    summed per type, exactly (NUMERIC), each sum dated at one of its records: the caller
+    walks them as it walks single records and cannot tell the difference, since every
+    record between two bounds falls on the same side of each (docs/postgresql.md, "Speed").
+    SQLite has no exact SUM: it streams every record.
+    """
+    if store.server and bounds:
+        # Compared as instants, not as text: a bound may carry fractions of a second.
+        rows = store.query(
+            f"""SELECT width_bucket(occurred_at::timestamptz, ?) AS span, min(occurred_at),
+                       type, decimal_sum(amount), count(*)
+                FROM records
+                WHERE currency = ? AND occurred_at >= ? AND occurred_at < ? AND {_LIVE}
+                GROUP BY span, type ORDER BY span, type""",
+            (list(bounds), currency, start, end),
+        )
+        for _span, occurred_at, kind, amount, count in rows:
+            yield Movement(occurred_at, kind, amount, int(count))
+        return
     with store.errors():
         cursor = store.conn.execute(
             f"""SELECT occurred_at, type, amount FROM records
@@ -295,13 +349,15 @@ def record_count(store: Store) -> int:
     return int(store.query_one("SELECT count(*) FROM records")[0])
 
 
-def record_files(store: Store) -> list[str]:
-    """The files the current records came from, in import order."""
-    rows = store.query(
-        """SELECT path FROM imports WHERE id IN (SELECT DISTINCT import_id FROM records)
-           GROUP BY path ORDER BY min(id)"""
-    )
-    return [row[0] for row in rows]
+def record_files(store: Store, import_ids: Collection[int]) -> list[str]:
+    """The files of the given imports (those the current records came from: `GroupTotal`
+    names them), each once, in import order."""
+    wanted = set(import_ids)
+    files: dict[str, None] = {}
+    for row_id, path in store.query("SELECT id, path FROM imports ORDER BY id"):
+        if int(row_id) in wanted:
+            files.setdefault(path)
+    return list(files)
 
 
 def quarantined_rows(store: Store) -> list[tuple[str, int]]:

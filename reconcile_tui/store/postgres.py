@@ -97,6 +97,8 @@ def to_postgres(sql: str) -> str:
 
 _CREATE = re.compile(r"^\s*CREATE (?:TEMP )?TABLE (\w+)")
 _COLUMN_TEXT = re.compile(r"^(\s*)(\w+) TEXT\b", re.MULTILINE)
+#: The statements that define text columns (a function's TEXT arguments take no collation).
+_DEFINES_COLUMNS = re.compile(r"\s*(CREATE (TEMP )?TABLE|ALTER TABLE \w+ ADD COLUMN)\b")
 
 
 def to_postgres_ddl(statement: str) -> str | None:
@@ -126,6 +128,11 @@ def to_postgres_ddl(statement: str) -> str | None:
     )
     statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
     statement = re.sub(r"\bBLOB\b", "BYTEA", statement)
+    if _DEFINES_COLUMNS.match(statement):
+        # Text compares and sorts byte by byte, as SQLite's BINARY does, whatever the
+        # server's default collation: an en-US one would order `a-2` after `A_1` and
+        # `ORD-10` elsewhere than a file does (docs/postgresql.md, "Text").
+        statement = re.sub(r"\bTEXT\b(?! COLLATE)", 'TEXT COLLATE "C"', statement)
     return to_postgres(statement)
 
 

@@ -25,6 +25,7 @@ from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
 from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
 from tests.integration import test_cli
 from tests.postgres import (
+    fresh_database,
     masked,
     terminated_when_running,
     without_password,
@@ -405,6 +406,39 @@ def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgre
         assert len(stored) == 3000
         assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
         assert _records(on_server) == stored
+
+
+@pytest.fixture
+def en_us_postgres_url(postgres_server: str):
+    """A server database whose default collation is ICU's en-US, as many servers set up
+    for people are (the test cluster's own is C)."""
+    with fresh_database(postgres_server, icu_locale="en-US") as url:
+        yield url
+
+
+def test_a_server_sorting_text_for_people_stores_and_reports_as_a_file_does(
+    cli, en_us_postgres_url, tmp_path
+):
+    # en-US puts `a-10` before `A_9` and ignores punctuation first; a file sorts by bytes.
+    # Every text column on a server is COLLATE "C", so both sort (and key) alike.
+    references = ["b-2", "B_1", "a-10", "A_9", "_z", "Z", "ord-3", "ORD-20", "Ord_1"]
+    lines = [
+        f"{ref},2025-01-{1 + n:02d}T10:00:00Z,ETH,{WALLET_A},deposit,1.{n:018d},0,confirmed,\n"
+        for n, ref in enumerate(references)
+    ]
+    source = tmp_path / "mixed.csv"
+    source.write_text(DEFAULT_HEADER + "".join(lines), encoding="utf-8")
+    file = tmp_path / "books.db"
+    for db in (file, en_us_postgres_url):
+        result = cli("--db", db, "import", source)
+        assert result.code == 0, result.err
+    with Store(file) as on_file, Store(en_us_postgres_url) as on_server:
+        assert [row[0] for row in _records(on_file)] == sorted(references)  # bytes
+        assert _records(on_server) == _records(on_file)
+    on_file_check = scenario_check(cli, file, "--format", "json")
+    on_server_check = scenario_check(cli, en_us_postgres_url, "--format", "json")
+    assert on_server_check.code == on_file_check.code == 1
+    assert _document(on_server_check) == _document(on_file_check)
 
 
 def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():

@@ -25,6 +25,7 @@ def test_a_new_database_is_migrated_and_marked_as_ours(db_file):
             "0003_causes",
             "0004_closes",
             "0005_drop_parsed_snapshot_copies",
+            "0006_transaction_keys",
         ]
         tables = {row[0] for row in store.query("SELECT name FROM sqlite_master")}
         assert not {"snapshot_balances", "snapshot_wallets"} & tables

@@ -17,6 +17,7 @@ The queries are written once, in SQLite's spelling, as every query of the store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,6 +40,7 @@ _RECORD = (
     " r.fee, r.status, r.tx_hash"
 )
 _TRANSACTION = ", ".join(f"t.{name}" for name in TRANSACTION_COLUMNS)
+_WIDTH = len(_RECORD.split(","))
 
 
 def _tables(
@@ -63,22 +65,55 @@ def _tables(
     return sql, parameters
 
 
-#: Whether transaction `t` (of snapshot `t.snapshot_id`) and record `r` (whose type's
-#: gateway word is `k.word`) are a certain pair. `IS NOT` is nullable inequality.
-_CERTAIN = """
+#: The two ways a transaction `t` is a candidate of a record `r` (`k.word`: the gateway's
+#: word for `r.type`): by its reference, or by an order_id that differs from it.
+_BY_REFERENCE = "t.reference = r.reference"
+_BY_ORDER_ID = "t.order_id = r.reference AND t.reference IS NOT t.order_id"
+
+#: With `t` a candidate of `r` by its reference: `t` is `r`'s only candidate, and `r` the
+#: only record `t` is a candidate of (by its reference that is `r`, references being
+#: unique; by its order_id, where that is another key). `IS NOT`: nullable inequality.
+#: Each look-up is one index probe: an OR here would make SQLite scan the snapshot.
+_CERTAIN_BY_REFERENCE = """
     t.currency = r.currency AND t.type = k.word AND r.reference != ''
-    AND (t.reference = r.reference OR (t.order_id = r.reference AND t.reference IS NOT t.order_id))
     AND NOT EXISTS (
         SELECT 1 FROM snapshot_transactions o
-        WHERE o.snapshot_id = t.snapshot_id AND o.position != t.position
-          AND o.currency = r.currency AND o.type = t.type
-          AND (o.reference = r.reference
-               OR (o.order_id = r.reference AND o.reference IS NOT o.order_id)))
+        WHERE o.snapshot_id = t.snapshot_id AND o.reference = r.reference
+          AND o.currency = r.currency AND o.type = k.word AND o.position != t.position)
     AND NOT EXISTS (
+        SELECT 1 FROM snapshot_transactions o
+        WHERE o.snapshot_id = t.snapshot_id AND o.order_id = r.reference
+          AND o.currency = r.currency AND o.type = k.word AND o.reference IS NOT o.order_id)
+    AND (t.order_id IS NULL OR t.order_id = t.reference OR NOT EXISTS (
         SELECT 1 FROM records x
-        WHERE x.id != r.id AND x.currency = t.currency AND x.type = r.type
-          AND (x.reference = t.reference OR x.reference = t.order_id))
+        WHERE x.reference = t.order_id AND x.currency = t.currency AND x.type = r.type))
 """
+
+#: The same with `t` a candidate of `r` by its order_id (its reference is another key).
+_CERTAIN_BY_ORDER_ID = """
+    t.currency = r.currency AND t.type = k.word AND r.reference != ''
+    AND NOT EXISTS (
+        SELECT 1 FROM snapshot_transactions o
+        WHERE o.snapshot_id = t.snapshot_id AND o.reference = r.reference
+          AND o.currency = r.currency AND o.type = k.word)
+    AND NOT EXISTS (
+        SELECT 1 FROM snapshot_transactions o
+        WHERE o.snapshot_id = t.snapshot_id AND o.order_id = r.reference
+          AND o.currency = r.currency AND o.type = k.word AND o.reference IS NOT o.order_id
+          AND o.position != t.position)
+    AND (t.reference IS NULL OR NOT EXISTS (
+        SELECT 1 FROM records x
+        WHERE x.reference = t.reference AND x.currency = t.currency AND x.type = r.type))
+"""
+
+#: Both ways, as (join condition, certainty).
+_ARMS = ((_BY_REFERENCE, _CERTAIN_BY_REFERENCE), (_BY_ORDER_ID, _CERTAIN_BY_ORDER_ID))
+
+
+def _as(alias: str, sql: str) -> str:
+    """`sql` about transaction `t` written about `alias` instead."""
+    return re.sub(r"\bt\.", f"{alias}.", sql)
+
 
 #: Whether a certain pair could make a cause: over-selects, never misses (see above).
 #: An hour is the stored time's first 13 characters (`YYYY-MM-DDTHH`, UTC).
@@ -131,17 +166,18 @@ class FirstPass:
             return []
         head, parameters = _tables(self.kinds, self.statuses, codes)
         marks = ", ".join("?" * len(keys))
-        rows = self.store.query(
-            f"""{head}
-            SELECT {_RECORD}, {_TRANSACTION}
+        arms = " UNION ALL ".join(
+            f"""SELECT {_RECORD}, t.position, {_TRANSACTION}
             FROM snapshot_transactions t
-            JOIN records r ON r.reference = t.reference OR r.reference = t.order_id
+            JOIN records r ON {join}
             JOIN kinds k ON k.kind = r.type
             WHERE t.snapshot_id = ? AND t.currency IN (SELECT code FROM compared)
-              AND {_AMOUNT_KEY} IN ({marks})
-              AND {_CERTAIN} AND NOT {_DIFFERS}
-            ORDER BY t.position""",
-            (*parameters, self.snapshot_id, *keys),
+              AND {_AMOUNT_KEY} IN ({marks}) AND {certain} AND NOT {_DIFFERS}"""
+            for join, certain in _ARMS
+        )
+        rows = self.store.query(
+            f"{head} SELECT * FROM ({arms}) AS found ORDER BY position",
+            (*parameters, *(self.snapshot_id, *keys) * len(_ARMS)),
         )
         return list(_pairs(self.store, rows))
 
@@ -164,30 +200,44 @@ def first_pass(
     if not codes:
         return found
     head, parameters = _tables(kinds, statuses, codes)
+    # Each record with its certain transaction by either way (at most one of the two:
+    # a record with a candidate each way has two), kept when it could make a cause.
+    # The records are read in storage order (`|| ''` keeps SQLite from reaching them
+    # through an index by currency, a seek per record).
     rows = store.query(
         f"""{head}
-        SELECT {_RECORD}, t.position, {_TRANSACTION}
+        SELECT {_RECORD}, a.position, {_as("a", _TRANSACTION)}, b.position,
+               {_as("b", _TRANSACTION)}
         FROM records r
         JOIN kinds k ON k.kind = r.type
-        LEFT JOIN snapshot_transactions t ON t.snapshot_id = ?
-          AND (t.reference = r.reference OR t.order_id = r.reference) AND {_CERTAIN}
-        WHERE r.currency IN (SELECT code FROM compared)
-          AND (t.position IS NULL OR {_DIFFERS})""",
-        (*parameters, snapshot_id),
+        LEFT JOIN snapshot_transactions a ON a.snapshot_id = ?
+          AND {_as("a", _BY_REFERENCE)} AND {_as("a", _CERTAIN_BY_REFERENCE)}
+        LEFT JOIN snapshot_transactions b ON b.snapshot_id = ?
+          AND {_as("b", _BY_ORDER_ID)} AND {_as("b", _CERTAIN_BY_ORDER_ID)}
+        WHERE r.currency || '' IN (SELECT code FROM compared)
+          AND (a.position IS NULL OR {_as("a", _DIFFERS)})
+          AND (b.position IS NULL OR {_as("b", _DIFFERS)})""",
+        (*parameters, snapshot_id, snapshot_id),
     )
-    width = len(_RECORD.split(","))
+    second = _WIDTH + 1 + len(TRANSACTION_COLUMNS)
     for row in rows:
-        if row[width] is None:
-            found.records.append(tuple(row[:width]))
+        record = tuple(row[:_WIDTH])
+        if row[_WIDTH] is not None:
+            found.differing.append((record, _transaction(store, row[_WIDTH + 1 : second])))
+        elif row[second] is not None:
+            found.differing.append((record, _transaction(store, row[second + 1 :])))
         else:
-            found.differing.append((tuple(row[:width]), _transaction(store, row[width + 1 :])))
+            found.records.append(record)
+    certain = " OR ".join(
+        f"""EXISTS (SELECT 1 FROM records r JOIN kinds k ON k.kind = r.type
+                    WHERE {join} AND {check})"""
+        for join, check in _ARMS
+    )
     rest = store.query(
         f"""{head}
         SELECT {_TRANSACTION} FROM snapshot_transactions t
         WHERE t.snapshot_id = ? AND t.currency IN (SELECT code FROM compared)
-          AND NOT EXISTS (
-              SELECT 1 FROM records r JOIN kinds k ON k.kind = r.type
-              WHERE (r.reference = t.reference OR r.reference = t.order_id) AND {_CERTAIN})
+          AND NOT ({certain})
         ORDER BY t.position""",
         (*parameters, snapshot_id),
     )
@@ -196,9 +246,8 @@ def first_pass(
 
 
 def _pairs(store: Store, rows: Sequence[Any]) -> Iterator[tuple[RecordRow, GatewayTransaction]]:
-    width = len(_RECORD.split(","))
     for row in rows:
-        yield tuple(row[:width]), _transaction(store, row[width:])
+        yield tuple(row[:_WIDTH]), _transaction(store, row[_WIDTH + 1 :])
 
 
 def _transaction(store: Store, row: Sequence[Any]) -> GatewayTransaction:

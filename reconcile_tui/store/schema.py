@@ -272,12 +272,16 @@ _DROP_PARSED_COPIES = [
 
 #: Matching's first pass runs in SQL (store/pairs.py, docs/causes.md "The first pass in
 #: the database"): it looks each record's candidate transactions up by reference and by
-#: order_id, and each transaction's other key among the records, never scanning a side.
+#: order_id, and each transaction's other key among the records, never scanning a side;
+#: the columns it compares are in the index, so an identical pair never reads its row.
 _TRANSACTION_KEYS = [
     "CREATE INDEX snapshot_transactions_by_reference"
-    " ON snapshot_transactions(snapshot_id, reference)",
+    " ON snapshot_transactions(snapshot_id, reference, currency, type, position, order_id,"
+    " net_amount, fee_amount, status, created_at)",
     "CREATE INDEX snapshot_transactions_by_order_id"
-    " ON snapshot_transactions(snapshot_id, order_id) WHERE order_id IS NOT NULL",
+    " ON snapshot_transactions(snapshot_id, order_id, currency, type, position, reference)"
+    " WHERE order_id IS NOT NULL",
+    "CREATE INDEX records_by_reference ON records(reference, currency, type)",
 ]
 
 #: Each migration's statements, in order. Append only: never edit one that has shipped.

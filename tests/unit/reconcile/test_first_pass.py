@@ -158,3 +158,14 @@ def test_identical_pairs_never_leave_the_database(db_path, tmp_path):
         identical = found.identical_of_amounts({"USDTERC20"}, amounts)
     assert (found.differing, found.records, found.transactions) == ([], [], [])
     assert len(identical) == len(world.records)
+
+
+def test_the_hour_of_a_moment_before_1970_is_exact():
+    """The last fraction of a second before 1970 is in the hour before 1970's first, as
+    its text says (the first pass compares hours as text: `YYYY-MM-DDTHH`)."""
+    from reconcile_tui.reconcile.causes import _hour
+
+    last = datetime.fromisoformat("1969-12-31T23:59:59.500000+00:00")
+    first = datetime.fromisoformat("1969-12-31T23:00:00.500000+00:00")
+    assert _hour(last) == _hour(first) == -1
+    assert _hour(datetime.fromisoformat("1970-01-01T00:00:00+00:00")) == 0

@@ -10,8 +10,9 @@ also a table of the same database with an index on reference (built untimed), so
 is the cheapest SQL could do. Ten mistakes are planted: one record booked to the wrong
 wallet, nine amounts one unit off.
 Beside the command, the engine alone (checks, matching, causes, the report document) is
-timed in this process on the snapshot held in memory: the difference is the store's
-reading of the records and transactions back.
+timed in this process on the snapshot held in memory: every pair is then made in Python,
+while the command reads the stored snapshot and leaves the certain pairs to the
+database (docs/causes.md, "The first pass in the database").
 """
 
 from __future__ import annotations

@@ -65,12 +65,12 @@ class GatewaySnapshot:
     #: items in the order served; None when it was not fetched or the gateway refused it
     #: (then `transactions_note` says why, and causes fall back to the balance level:
     #: docs/reconciliation.md).
-    transactions: tuple[GatewayTransaction, ...] | None = None
+    transactions: Sequence[GatewayTransaction] | None = None
     transactions_note: str | None = None
     #: Each transaction's JSON exactly as the gateway wrote it, beside `transactions`.
-    transactions_raw: tuple[bytes, ...] | None = field(default=None, repr=False)
+    transactions_raw: Sequence[bytes] | None = field(default=None, repr=False)
 
-    def transaction_items(self) -> tuple[bytes, ...] | None:
+    def transaction_items(self) -> Sequence[bytes] | None:
         """Each transaction's JSON: as the gateway wrote it, or (for a snapshot built in
         code, without raw items) as the model prints it; None when none were fetched."""
         if self.transactions is None:

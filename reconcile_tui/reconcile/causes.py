@@ -14,9 +14,9 @@ so that a gap which appears in one history bucket and carries forward is still o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from reconcile_tui import money
@@ -35,14 +35,16 @@ from reconcile_tui.reconcile.effects import (
 from reconcile_tui.reconcile.matching import (
     DEFAULT_MATCH_WINDOW,
     GATEWAY_TYPE,
+    Match,
     MatchableRecord,
     match,
     record_order,
 )
 from reconcile_tui.reconcile.model import Cause, CauseKind, Discrepancy, Kind, Severity
-from reconcile_tui.store import ledger
+from reconcile_tui.store import ledger, pairs
+from reconcile_tui.store.snapshots import StoredTransactions
 from reconcile_tui.times import format_utc
-from reconcile_tui.vocabulary import record_status
+from reconcile_tui.vocabulary import STATUS_WORDS, record_status
 
 __all__ = ["FoundCauses", "find_causes"]
 
@@ -233,12 +235,15 @@ def _place_slips(
 # -- with the gateway's transactions -------------------------------------------------
 
 
-def _records(ctx: CheckContext, compared: set[str]) -> list[MatchableRecord]:
+def _records(
+    ctx: CheckContext, rows: Iterable[Sequence[str]], compared: set[str]
+) -> list[MatchableRecord]:
+    """Records as matching takes them, from rows as `ledger.matchable_records` gives them."""
     directory = ctx.books.directory
     keys: dict[tuple[str, str | None, str | None], str] = {}
     found: list[MatchableRecord] = []
     append, make, at = found.append, tuple.__new__, datetime.fromisoformat
-    for row in ledger.matchable_records(ctx.store):
+    for row in rows:
         (reference, occurred_at, currency, wallet_id, wallet_name, kind, amount, fee) = row[:8]
         if currency not in compared:
             continue
@@ -277,9 +282,12 @@ _STATUS_SEEN: dict[str, str] = {}
 
 
 def _status(transaction: GatewayTransaction) -> str:
+    return _status_of(transaction.status)
+
+
+def _status_of(word: str) -> str:
     """The gateway's word in the one vocabulary; a word it has not documented is taken as
     pending (still moving, not yet final: docs/causes.md)."""
-    word = transaction.status
     found = _STATUS_SEEN.get(word)  # a few words, looked up a million times
     if found is None:
         status = record_status(word)
@@ -304,9 +312,15 @@ def _gateway_movement(transaction: GatewayTransaction) -> Movement:
     )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_AN_HOUR = timedelta(hours=1)
+
+
 def _hour(moment: datetime) -> int:
-    """The UTC hour a moment falls in, as a number (hours since the epoch)."""
-    return int(moment.timestamp()) // 3600
+    """The UTC hour a moment falls in, as a number (hours since the epoch), exactly: a
+    float timestamp truncated toward zero put the last fraction of a second before 1970
+    in the next hour, and its rounding can reach the next second far from 1970."""
+    return (moment - _EPOCH) // _AN_HOUR
 
 
 def _from_transactions(
@@ -318,9 +332,17 @@ def _from_transactions(
 ) -> list[_Draft]:
     in_scope = set(compared)
     openings = _openings(ctx)
-    records = _records(ctx, in_scope)
-    listing = [t for t in transactions if t.currency in in_scope]
-    matching = match(records, listing, window)
+    first = _first_pass(ctx, compared, transactions)
+    if first is None:
+        records = _records(ctx, ledger.matchable_records(ctx.store), in_scope)
+        listing = [t for t in transactions if t.currency in in_scope]
+        matching = match(records, listing, window)
+    else:
+        # The certain pairs stayed in the database; the rest is matched as always, and
+        # the certain pairs that could make a cause join the pairs (docs/causes.md, "The
+        # first pass in the database").
+        matching = match(_records(ctx, first.records, in_scope), first.transactions, window)
+        matching.pairs[:0] = _certain_pairs(ctx, first.differing, in_scope)
 
     def effect(movement: Movement, wallet: str | None) -> Effect:
         return movement_effect(movement, wallet, buckets, openings)
@@ -386,10 +408,18 @@ def _from_transactions(
     # a gap left now (`could_move`): the pairs of any other amount, or whose wallet has no
     # gap left, are left out before a million pairs are sorted.
     sizes = gaps.sizes()
+    searched = matching.pairs
+    if first is not None and open_currencies and sizes:
+        # The identical certain pairs are still in the database: only those of a gap's
+        # size can be a wrong wallet, and only those are read.
+        searched = [
+            *searched,
+            *_certain_pairs(ctx, first.identical_of_amounts(open_currencies, sizes), in_scope),
+        ]
     in_order = sorted(
         (
             pair
-            for pair in matching.pairs
+            for pair in searched
             if pair.transaction.net_amount in sizes
             and pair.record.currency in open_currencies
             and gaps.open_or_unlisted(pair.record.currency, pair.record.wallet)
@@ -427,6 +457,35 @@ def _from_transactions(
         gaps.take(shift)
         open_currencies = gaps.open_currencies()
     return drafts
+
+
+def _first_pass(
+    ctx: CheckContext, compared: list[str], transactions: Iterable[GatewayTransaction]
+) -> pairs.FirstPass | None:
+    """Matching's first pass in the database, when the transactions are stored beside the
+    records (a snapshot read back from this store); None: every pair is made in Python."""
+    if not isinstance(transactions, StoredTransactions) or transactions.store is not ctx.store:
+        return None
+    return pairs.first_pass(
+        ctx.store,
+        transactions.snapshot_id,
+        kinds=GATEWAY_TYPE,
+        statuses={word: _status_of(word) for word in STATUS_WORDS},
+        currencies=compared,
+    )
+
+
+def _certain_pairs(
+    ctx: CheckContext,
+    found: list[tuple[pairs.RecordRow, GatewayTransaction]],
+    in_scope: set[str],
+) -> list[Match]:
+    """Certain pairs from the database as matching's pairs: pass 1 made them."""
+    records = _records(ctx, (row for row, _transaction in found), in_scope)
+    return [
+        Match(record, transaction, "reference")
+        for record, (_row, transaction) in zip(records, found, strict=True)
+    ]
 
 
 def _pair_causes(

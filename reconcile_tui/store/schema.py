@@ -267,6 +267,20 @@ _DROP_PARSED_COPIES = [
     "DROP TABLE snapshot_wallets",
 ]
 
+#: Matching's first pass runs in SQL (store/pairs.py, docs/causes.md "The first pass in
+#: the database"): it looks each record's candidate transactions up by reference and by
+#: order_id, and each transaction's other key among the records, never scanning a side;
+#: the columns it compares are in the index, so an identical pair never reads its row.
+_TRANSACTION_KEYS = [
+    "CREATE INDEX snapshot_transactions_by_reference"
+    " ON snapshot_transactions(snapshot_id, reference, currency, type, position, order_id,"
+    " net_amount, fee_amount, status, created_at)",
+    "CREATE INDEX snapshot_transactions_by_order_id"
+    " ON snapshot_transactions(snapshot_id, order_id, currency, type, position, reference)"
+    " WHERE order_id IS NOT NULL",
+    "CREATE INDEX records_by_reference ON records(reference, currency, type)",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -274,6 +288,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0003_causes", _CAUSES),
     ("0004_closes", _CLOSES),
     ("0005_drop_parsed_snapshot_copies", _DROP_PARSED_COPIES),
+    ("0006_transaction_keys", _TRANSACTION_KEYS),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

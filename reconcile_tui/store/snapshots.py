@@ -7,10 +7,10 @@ SQL (the TUI's pages, ad-hoc audit queries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from reconcile_tui.api.models import (
     GatewayTransaction,
@@ -27,13 +27,16 @@ from reconcile_tui.store.db import Connection, Store, load_rows
 from reconcile_tui.times import TimeError, format_utc, parse_api_time, sql_bound
 
 __all__ = [
+    "TRANSACTION_COLUMNS",
     "DamagedSnapshot",
+    "StoredTransactions",
     "cached_snapshot",
     "latest_origin",
     "latest_printed_scales",
     "latest_snapshot",
     "load_snapshot",
     "save_snapshot",
+    "stored_transaction",
 ]
 
 
@@ -173,16 +176,110 @@ def _insert_transactions(conn: Connection, snapshot_id: int, snapshot: GatewaySn
     )
 
 
-def _load_transactions(
+#: The columns a stored transaction is rebuilt from, in `stored_transaction`'s order.
+TRANSACTION_COLUMNS = _COLUMNS[2:]
+
+
+class StoredTransactions(Sequence[GatewayTransaction]):
+    """A stored snapshot's transaction listing, rebuilt from its rows only when it is
+    first read as a whole. A check asks the database for the few it needs instead
+    (`store/pairs.py`): a million rebuilt transactions cost tens of seconds
+    (docs/performance.md, "Check with transactions"). `store` and `snapshot_id` say where
+    they are for that."""
+
+    def __init__(self, store: Store, snapshot_id: int, count: int) -> None:
+        self.store = store
+        self.snapshot_id = snapshot_id
+        self._count = count
+        self._loaded: tuple[tuple[GatewayTransaction, ...], tuple[bytes, ...]] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> GatewayTransaction: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[GatewayTransaction]: ...
+    def __getitem__(self, index: int | slice) -> GatewayTransaction | Sequence[GatewayTransaction]:
+        return self.load()[0][index]
+
+    def __iter__(self) -> Iterator[GatewayTransaction]:
+        return iter(self.load()[0])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def raw_items(self) -> tuple[bytes, ...]:
+        """Each transaction's JSON as the gateway wrote it, in the listing's order."""
+        return self.load()[1]
+
+    def load(self) -> tuple[tuple[GatewayTransaction, ...], tuple[bytes, ...]]:
+        """Every transaction and its raw item, read once."""
+        if self._loaded is None:
+            try:
+                self._loaded = _load_transactions(self.store, self.snapshot_id, self._count)
+            except ResponseShapeError as error:
+                raise DamagedSnapshot(self.store, error) from None
+        return self._loaded
+
+
+class _StoredRawItems(Sequence[bytes]):
+    """The raw items beside a `StoredTransactions`, read with it."""
+
+    def __init__(self, transactions: StoredTransactions) -> None:
+        self.transactions = transactions
+
+    def __len__(self) -> int:
+        return len(self.transactions)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        return self.transactions.raw_items()[index]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.transactions.raw_items())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _stored_listing(
     store: Store, snapshot_id: int, count: int | None
-) -> tuple[tuple[GatewayTransaction, ...] | None, tuple[bytes, ...] | None]:
-    """The stored listing, rebuilt from its columns: every value was validated by the
-    response models before it was stored, and is only converted back here."""
+) -> tuple[StoredTransactions | None, _StoredRawItems | None]:
+    """The stored listing, read lazily; its size is checked now (a count is cheap)."""
     if count is None:
         return None, None
+    held = store.query_one(
+        "SELECT count(*) FROM snapshot_transactions WHERE snapshot_id = ?", (snapshot_id,)
+    )[0]
+    if held != count:
+        raise DatabaseError(
+            f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
+            f" transactions, holds {held}"
+        )
+    transactions = StoredTransactions(store, snapshot_id, count)
+    return transactions, _StoredRawItems(transactions)
+
+
+def _load_transactions(
+    store: Store, snapshot_id: int, count: int
+) -> tuple[tuple[GatewayTransaction, ...], tuple[bytes, ...]]:
+    """The stored listing, rebuilt from its columns: every value was validated by the
+    response models before it was stored, and is only converted back here."""
     with collection_paused():
         rows = store.query(
-            f"SELECT {', '.join(_COLUMNS[2:])}, raw FROM snapshot_transactions"
+            f"SELECT {', '.join(TRANSACTION_COLUMNS)}, raw FROM snapshot_transactions"
             " WHERE snapshot_id = ? ORDER BY position",
             (snapshot_id,),
         )
@@ -191,14 +288,14 @@ def _load_transactions(
                 f"database {store.path}: snapshot #{snapshot_id} should hold {count} gateway"
                 f" transactions, holds {len(rows)}"
             )
-        transactions = tuple(_stored_transaction(row) for row in rows)
+        transactions = tuple(stored_transaction(row) for row in rows)
         raw = tuple(row[-1].encode("utf-8") for row in rows)
     return transactions, raw
 
 
-def _stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
-    # Unpacked by position (the SELECT lists _COLUMNS[2:] then raw): a million rows read
-    # by column name cost seconds.
+def stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
+    """A transaction from its stored columns (`TRANSACTION_COLUMNS`, then anything)."""
+    # Unpacked by position: a million rows read by column name cost seconds.
     (
         id_,
         type_,
@@ -216,8 +313,7 @@ def _stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
         transaction_hash,
         order_id,
         confirmations,
-        _raw,
-    ) = row
+    ) = row[:16]
     try:
         return GatewayTransaction.model_construct(
             id=id_,
@@ -265,7 +361,7 @@ def load_snapshot(store: Store, snapshot_id: int) -> GatewaySnapshot:
             code: parse_history(raw, f"stored history {code} of snapshot #{snapshot_id}")
             for code, raw in raw_histories.items()
         }
-        transactions, transactions_raw = _load_transactions(
+        transactions, transactions_raw = _stored_listing(
             store, snapshot_id, row["transactions_count"]
         )
     except ResponseShapeError as error:
@@ -339,7 +435,10 @@ def cached_snapshot(
         held = row["currencies"]
         if held is None or (wanted and wanted <= set(held.split(","))):
             try:
-                return int(row["id"]), load_snapshot(store, int(row["id"]))
+                found = load_snapshot(store, int(row["id"]))
+                if isinstance(found.transactions, StoredTransactions):
+                    found.transactions.load()  # damage shows now, and a fetch replaces it
+                return int(row["id"]), found
             except DamagedSnapshot:
                 continue  # what an older version stored and this one cannot hold: fetch anew
     return None

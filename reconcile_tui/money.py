@@ -500,7 +500,7 @@ _PLAIN_TEXT: Final = re.compile(r"-?\d+(?:\.\d+)?")
 
 def tally_of_parts(whole: int, first_nine: int, last_nine: int, most_places: int) -> Decimal:
     """What `ExactTally.total` gives for texts a database took apart instead of adding
-    them (docs/money.md, "Sums in SQLite").
+    them (store/exact_sums.py; docs/performance.md, "Check with transactions").
 
     For amounts in the plain shape `-?D+(.D{1,18})?` (at most 18 digits before the point)
     the database sums, each signed like its text, the integer parts and the first nine and

@@ -1,4 +1,5 @@
-"""Exact sums of stored amounts inside SQLite's own scan (docs/money.md, "Sums in SQLite").
+"""Exact sums of stored amounts inside SQLite's own scan (docs/performance.md, "Check with
+transactions").
 
 SQLite's SUM() would turn decimal TEXT into floating point. Instead, an amount in the plain
 shape `-?D+(.D{1,18})?` (ASCII digits, at most 18 before the point) is taken apart into

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +25,7 @@ import pytest
 from reconcile_tui.config import load_settings
 from reconcile_tui.reconcile.books import BucketBooks, load_books
 from reconcile_tui.store import ledger
-from reconcile_tui.times import format_utc, sql_bound
+from reconcile_tui.times import TimeError, format_utc, sql_bound
 from reconcile_tui.workspace import Workspace
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, SCENARIO, WALLET_A, WALLET_B
 
@@ -260,3 +260,44 @@ def test_an_amount_sqlite_cannot_take_apart_makes_it_stream_every_record(tmp_pat
     assert walked == summed  # +1.25 is 1.25 to the walk
     assert len(streamed) > handed_over  # every record, one by one
     assert "+1.250000" in {movement.amount for movement in streamed}
+
+
+def test_an_hours_sum_beyond_sqlites_integers_makes_it_stream_every_record(tmp_path):
+    """Ten deposits of 18 nines in one hour: their integer parts overflow 64 bits."""
+    api_dir, csv = _scenario(tmp_path, "hourly", "24h", HOURLY)
+    huge = "".join(
+        f"HUGE-{n},{format_utc(HOURLY[3] + timedelta(minutes=n))},{USDT},{WALLET_A},"
+        f"deposit,{'9' * 18}.5,0,confirmed,\n"
+        for n in range(10)
+    )
+    csv.write_text(csv.read_text() + huge)
+
+    walked, records_walked = _buckets(tmp_path / "walked.db", api_dir, csv, one_by_one=True)
+    summed, handed_over = _buckets(tmp_path / "summed.db", api_dir, csv)
+
+    assert summed == walked
+    assert handed_over == records_walked
+    assert Decimal(walked[3][0]) > 10 * Decimal("9" * 18)
+
+
+def test_a_stored_minute_past_59_fails_the_hourly_sums_as_it_fails_the_walk(tmp_path):
+    """The hour's latest time is read like each record's: an impossible one is refused."""
+    api_dir, csv = _scenario(tmp_path, "hourly", "24h", HOURLY)
+    failures: list[str] = []
+    for one_by_one in (True, False):
+        db = tmp_path / f"{one_by_one}.db"
+        with Workspace(load_settings(environ={}), db_path=db, clock=lambda: PAGE_CLOCK) as work:
+            work.import_files([csv])
+            with work.store.write() as conn:
+                conn.execute(
+                    "UPDATE records SET occurred_at = ? WHERE reference = 'R-5'",
+                    (format_utc(HOURLY[0])[:14] + "61:00Z",),
+                )
+            _, snapshot = work.load_saved_responses(api_dir)
+            walk = _one_by_one() if one_by_one else nullcontext()
+            with walk, pytest.raises(TimeError) as failure:
+                load_books(work.store, snapshot, work.rules())
+            failures.append(str(failure.value))
+
+    assert failures[0] == failures[1]
+    assert "61:00Z" in failures[0]

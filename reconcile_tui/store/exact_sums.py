@@ -20,10 +20,7 @@ from typing import Final
 
 from reconcile_tui.money import canonical, tally_of_parts
 
-__all__ = ["OVERFLOW", "PARTS", "rebuilt", "row_parts", "summed"]
-
-#: How many columns `row_parts` and `summed` give per amount column.
-PARTS: Final = 5
+__all__ = ["OVERFLOW", "rebuilt", "row_parts", "summed"]
 
 #: What SQLite says when an exact integer `sum()` no longer fits in 64 bits.
 OVERFLOW: Final = "integer overflow"
@@ -34,9 +31,8 @@ _PADDING: Final = "0" * 18
 def _plain(text: str) -> str:
     """SQL true when `text` (a column) is in the plain shape, strictly: only digits, at
     most one '-' and only first, at most one '.', a digit first (after the '-') and last,
-    at most 18 digits before the point and 18 after it. Anchored GLOBs are cheap; each
-    test here was timed against the others (docs/performance.md, "Check with
-    transactions")."""
+    at most 18 digits before the point and 18 after it. Per text this costs more than the
+    parts themselves (docs/performance.md, "Check with transactions")."""
     dot = f"instr({text}, '.')"
     return (
         # A NUL ends the text for GLOB and length() but not for its bytes; a character

@@ -64,6 +64,7 @@ __all__ = [
     "show",
     "storage_scale",
     "sub",
+    "tally_of_parts",
     "to_minor_units",
     "total",
     "trimmed",
@@ -495,6 +496,23 @@ class ExactTally:
 
 
 _PLAIN_TEXT: Final = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def tally_of_parts(whole: int, first_nine: int, last_nine: int, most_places: int) -> Decimal:
+    """What `ExactTally.total` gives for texts a database took apart instead of adding
+    them (store/exact_sums.py; docs/performance.md, "Check with transactions").
+
+    For amounts in the plain shape `-?D+(.D{1,18})?` (at most 18 digits before the point)
+    the database sums, each signed like its text, the integer parts and the first nine and
+    last nine digits of the fractions padded to 18, and keeps the most places any text
+    shows. The sums are whole numbers, so they are exact; this puts them back together with
+    that many places, the exponent `ExactTally`'s total has (the most places it added).
+    """
+    attounits = (whole * 10**9 + first_nine) * 10**9 + last_nine
+    exact = Decimal(attounits).scaleb(-MAX_SCALE, context=MONEY)
+    # Every text had at most `most_places` places, so this drops only zeros: quantize
+    # refuses (AmountError) rather than round, should that ever be false.
+    return quantize(exact, most_places)
 
 
 class DecimalSum:

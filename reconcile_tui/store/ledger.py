@@ -1,24 +1,27 @@
 """Read queries over the merchant's records: the sums a reconciliation compares.
 
-Every money sum is `decimal_sum` (exact, registered by `Store`); SQL's SUM() is never used
-on an amount. Amounts come back as canonical decimal text and are turned into Decimals by
-the caller. Times are compared through `times.sql_bound`.
+Every money sum is exact: `decimal_sum` (registered by `Store`), NUMERIC on a server, or on
+SQLite the whole-number parts of `store/exact_sums.py`; SQL's SUM() never reads an amount's
+text. Amounts come back as canonical decimal text and are turned into Decimals by the
+caller. Times are compared through `times.sql_bound`.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import AmountError, ExactTally, canonical, neg, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
+from reconcile_tui.store.exact_sums import OVERFLOW, rebuilt, summed
 from reconcile_tui.store.imports import RECORD_COLUMNS, Record
-from reconcile_tui.times import TimeError, format_utc, parse_record_time
+from reconcile_tui.times import TimeError, format_utc, parse_api_time, parse_record_time
 from reconcile_tui.vocabulary import RecordStatus, RecordType
 
 __all__ = [
@@ -161,8 +164,12 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
         ):
             totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count), latest)
     else:
-        # Summed in Python over one plain scan: SQLite's GROUP BY would sort every record
-        # first, which costs twice as much as the whole scan (docs/performance.md).
+        # Summed in Python over one plain scan. SQLite cannot do better here: its GROUP BY
+        # sorts every record first (1.7 s of a 1,000,000-record ledger, against 2.7 s for
+        # this whole scan), and taking each amount apart for an exact SUM in SQL
+        # (store/exact_sums.py) costs more per text than ExactTally; summed in SQLite, even
+        # without the sort, the scan took 4.2 s (docs/performance.md, "Check with
+        # transactions").
         groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
         latest_opened: dict[tuple[Any, ...], str] = {}
         with store.errors():
@@ -269,7 +276,8 @@ def movements_between(
     summed per type, exactly (NUMERIC), each sum dated at one of its records: the caller
     walks them as it walks single records and cannot tell the difference, since every
     record between two bounds falls on the same side of each (docs/postgresql.md, "Speed").
-    SQLite has no exact SUM: it streams every record.
+    SQLite does the same per hour when every bound is a whole hour (`_hourly_sums`), and
+    otherwise streams every record.
     """
     if store.server and bounds:
         # Compared as instants, not as text: a bound may carry fractions of a second.
@@ -284,6 +292,11 @@ def movements_between(
         for _span, occurred_at, kind, amount, count in rows:
             yield Movement(occurred_at, kind, amount, int(count))
         return
+    if not store.server and _whole_hours(bounds):
+        summed_hourly = _hourly_sums(store, currency, start, end)
+        if summed_hourly is not None:
+            yield from summed_hourly
+            return
     with store.errors():
         cursor = store.conn.execute(
             f"""SELECT occurred_at, type, amount FROM records
@@ -293,6 +306,59 @@ def movements_between(
         )
         for row in cursor:
             yield Movement(*row)
+
+
+def _whole_hours(bounds: Sequence[datetime]) -> bool:
+    """Whether there are bounds and every one falls on a whole UTC hour."""
+    return bool(bounds) and all(
+        bound.tzinfo is not None
+        and bound.astimezone(UTC).replace(minute=0, second=0, microsecond=0) == bound
+        for bound in bounds
+    )
+
+
+#: The stored form of a time (`times.format_utc`), to the second or to the microsecond.
+_STORED_SECOND = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+_STORED_TIME = (
+    f"(occurred_at GLOB '{_STORED_SECOND}Z'"
+    f" OR occurred_at GLOB '{_STORED_SECOND}.[0-9][0-9][0-9][0-9][0-9][0-9]Z')"
+)
+
+
+def _hourly_sums(store: Store, currency: str, start: str, end: str) -> list[Movement] | None:
+    """The currency's live records in [start, end) summed exactly per hour and type, each
+    sum dated at its earliest record, oldest first; None when SQLite cannot sum them all
+    (an odd amount or time, a sum beyond its integers): then stream them instead.
+
+    Given bounds that are all whole hours, the records of one hour (the stored time's first
+    13 characters, `YYYY-MM-DDTHH`) lie between the same two bounds, so a walk adds their
+    sum exactly as it would add them one by one (docs/performance.md, "Check with
+    transactions"). Each hour's latest time is read as the walk would read each record's:
+    a stored minute or second past 59 sorts last in its hour.
+    """
+    with store.errors():
+        try:
+            rows = store.conn.execute(
+                f"""SELECT substr(occurred_at, 1, 13) AS hour, type, min(occurred_at),
+                           max(occurred_at), sum(NOT {_STORED_TIME}), {summed("amount")},
+                           count(*)
+                    FROM records
+                    WHERE currency = ? AND occurred_at >= ? AND occurred_at < ? AND {_LIVE}
+                    GROUP BY hour, type ORDER BY hour, type""",
+                (currency, start, end),
+            ).fetchall()
+        except sqlite3.OperationalError as error:
+            if OVERFLOW not in str(error):
+                raise
+            return None
+    movements: list[Movement] = []
+    for _hour, kind, earliest, latest, odd_times, *parts, count in rows:
+        amount = rebuilt(*parts)
+        if odd_times or amount is None:
+            return None
+        parse_api_time(latest)
+        movements.append(Movement(earliest, kind, amount, int(count)))
+    return movements
 
 
 def references_in(

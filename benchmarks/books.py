@@ -30,7 +30,7 @@ from typing import Final
 
 from benchmarks.context import RunContext
 from benchmarks.measure import clean_environment
-from benchmarks.scenarios import Scenario
+from benchmarks.scenarios import Scenario, balances_only
 from reconcile_tui.times import format_utc
 
 __all__ = ["BrowsedBooks", "attach_snapshot", "browsed_books", "wanted_discrepancies"]
@@ -120,14 +120,17 @@ def _check(ctx: RunContext, database: Path) -> int:
 
 
 def attach_snapshot(ctx: RunContext, scenario: Scenario, books: Path) -> int:
-    """Store the scenario's gateway answers in `books` with one check; its discrepancies."""
+    """Store the scenario's gateway answers in `books` with one check; its discrepancies.
+
+    Balance level, without the listing: the reconcile and TUI targets were set on it, and
+    the check with a million transactions has its own benchmark (docs/performance.md)."""
     report = books.with_name("first-report.json")
     _cli(
         ctx,
         books,
         "check",
         "--api-dir",
-        str(scenario.api_dir),
+        str(balances_only(scenario, ctx.work_dir)),
         "--format",
         "json",
         "--output",

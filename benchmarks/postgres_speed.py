@@ -26,7 +26,6 @@ fail, and the run reports the baselines alone, saying why.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from benchmarks.context import RunContext
 from benchmarks.figures import Figure, Target
 from benchmarks.measure import CommandFailed, Measured, clean_environment, run_measured
 from benchmarks.postgres_baselines import NUMERIC_GROUP_BY
-from benchmarks.scenarios import Scenario, load_scenario
+from benchmarks.scenarios import Scenario, balances_only, load_scenario
 from tests.postgres import (
     create_database,
     drop_database,
@@ -69,18 +68,6 @@ SECTION = "PostgreSQL"
 def product_import_command(ctx: RunContext, database_url: str, source: Path) -> list[str]:
     """`reconcile-tui --db URL import FILE` into an empty database (URL without password)."""
     return [*ctx.cli, "--db", database_url, "import", str(source)]
-
-
-def balances_only(ctx: RunContext, scenario: Scenario) -> Path:
-    """The scenario's saved gateway answers without the transaction listing: the check the
-    target is about is the balance-level one, whose sums the server runs (docs/postgresql.md,
-    "Speed"); matching a million transactions is measured on its own (docs/performance.md)."""
-    folder = ctx.work_dir / f"postgres-{scenario.records}" / "api-balances"
-    if not folder.exists():
-        shutil.copytree(
-            scenario.api_dir, folder, ignore=shutil.ignore_patterns("transactions.json")
-        )
-    return folder
 
 
 def product_stores_snapshot(
@@ -240,7 +227,7 @@ def measure_postgres(
             del commands["product"]
         else:
             try:
-                api = balances_only(ctx, scenario)
+                api = balances_only(scenario, ctx.work_dir)
                 run.measured(product_stores_snapshot(ctx, bare, scenario, api))
             except CommandFailed as failed:
                 del commands["product"]

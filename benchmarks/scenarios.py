@@ -23,7 +23,7 @@ from reconcile_tui.api.snapshot import save as save_responses
 from reconcile_tui.config import ApiSettings
 from reconcile_tui.sandbox import SandboxConfig, generate_scenario, start_sandbox
 
-__all__ = ["SEED", "Scenario", "load_scenario", "sandbox_fingerprint"]
+__all__ = ["SEED", "Scenario", "balances_only", "load_scenario", "sandbox_fingerprint"]
 
 #: Every benchmark ledger uses this seed: the same scenario on every machine.
 SEED: Final = 1
@@ -54,6 +54,18 @@ class Scenario:
     def api_dir(self) -> Path:
         """The gateway's balances and history for this ledger, as `fetch --save` writes."""
         return self.directory / "api"
+
+
+def balances_only(scenario: Scenario, work_dir: Path) -> Path:
+    """The scenario's saved gateway answers without the transaction listing, in `work_dir`:
+    the balance-level check the reconcile targets are about, whose sums the store makes;
+    matching a million transactions is measured on its own (`benchmarks.check_speed`)."""
+    folder = work_dir / f"api-balances-{scenario.records}"
+    if not folder.exists():
+        shutil.copytree(
+            scenario.api_dir, folder, ignore=shutil.ignore_patterns("transactions.json")
+        )
+    return folder
 
 
 def sandbox_fingerprint() -> str:

@@ -168,3 +168,18 @@ async def test_no_period_figure_runs_past_the_edge(make_app, scenario_db, size):
         more = app.screen.query_one("#period-more", Static)
         for label in table.left_out:  # told for the highlighted row, under the table
             assert label in shown_text(more)
+
+
+async def test_wallets_are_named_by_their_whole_id_once_the_window_is_wide_enough(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_currency("USDTERC20")
+        await settle(pilot)
+        table = app.screen.query_one("#wallet-table", FittedTable)
+        names = " ".join(table.get_row_at(row)[1].plain for row in range(table.row_count))
+        assert WALLET_A not in names  # its first eight characters only
+        await pilot.resize_terminal(170, 40)
+        await settle(pilot)
+        names = " ".join(table.get_row_at(row)[1].plain for row in range(table.row_count))
+        assert WALLET_A in names

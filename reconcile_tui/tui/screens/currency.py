@@ -37,6 +37,9 @@ from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
 
 __all__ = ["CurrencyScreen", "comparison", "history_cells"]
 
+#: From this width a wallet is named by its whole id, not its first eight characters.
+WHOLE_IDS = 160
+
 WALLET_COLUMNS = (
     "Status",
     "Wallet",
@@ -214,6 +217,7 @@ class CurrencyScreen(ReconcileScreen):
         super().__init__()
         self.code = code
         self.view: CurrencyView | None = None
+        self._wide = False
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="currency-summary")
@@ -232,6 +236,11 @@ class CurrencyScreen(ReconcileScreen):
                 yield BalanceChart(id="balance-chart")
             with TabPane("Volume", id="volume"), VerticalScroll(id="volume-view"):
                 yield Static(id="volume-figures")
+
+    def on_resize(self) -> None:
+        # Whole wallet ids come and go with the width; the tables refit themselves.
+        if self.view is not None and self._wide != (self.size.width >= WHOLE_IDS):
+            self._show()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -321,7 +330,7 @@ class CurrencyScreen(ReconcileScreen):
 
     def _show_wallets(self, view: CurrencyView, look: Look) -> None:
         table = self.query_one("#wallet-table", FittedTable)
-        wide = self.size.width >= 160  # room for whole wallet ids
+        wide = self._wide = self.size.width >= WHOLE_IDS
         scale = view.figures.scale
         rows: list[Row] = []
         for wallet in view.figures.wallets:

@@ -125,8 +125,6 @@ class CurrencyBooks:
     buckets: list[BucketBooks] = field(default_factory=list)
     #: Total balance effect of the live records dated before the history period.
     before_period: Decimal = ZERO
-    #: Whether any record is an opening balance (only then are openings looked up).
-    has_opening_records: bool = False
 
     @property
     def has_opening(self) -> bool:
@@ -206,7 +204,6 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
         amount, fee = Decimal(group.amount), Decimal(group.fee)
         books.record_count += group.count
         wallet.record_count += group.count
-        books.has_opening_records |= group.type == RecordType.OPENING
         _apply(wallet, group.type, group.status, amount)
         if group.status != RecordStatus.FAILED:
             if group.type == RecordType.DEPOSIT:

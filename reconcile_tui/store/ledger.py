@@ -42,7 +42,6 @@ __all__ = [
     "pending_records",
     "quarantined_rows",
     "readable_records",
-    "record_count",
     "record_files",
     "record_history",
     "records_count",
@@ -409,10 +408,6 @@ def pending_records(store: Store, before: str | None = None) -> list[PendingRow]
         parameters,
     )
     return [PendingRow(*row) for row in rows]
-
-
-def record_count(store: Store) -> int:
-    return int(store.query_one("SELECT count(*) FROM records")[0])
 
 
 def record_files(store: Store, import_ids: Collection[int]) -> list[str]:

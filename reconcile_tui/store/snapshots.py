@@ -313,7 +313,7 @@ def stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
         transaction_hash,
         order_id,
         confirmations,
-    ) = row[:16]
+    ) = row[: len(TRANSACTION_COLUMNS)]
     try:
         return GatewayTransaction.model_construct(
             id=id_,

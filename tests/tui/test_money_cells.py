@@ -4,6 +4,7 @@ terminals")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -62,35 +63,50 @@ def _whole(text: str | None, scale: int, shown: str) -> bool:
     return text is None or f" {amount_text(text, scale)} " in f" {shown} "
 
 
+async def _each_row_shows_its_figures_whole(
+    pilot: Any, view: str, figures_of_rows: Callable[[CurrencyScreen], list[tuple[str | None, ...]]]
+) -> None:
+    """On the currency screen's `view` table, as a user moves down row by row: nothing runs
+    past the edge, and each row's figures are whole in the row or on the line under it."""
+    app = pilot.app
+    await settle(pilot)
+    app.open_currency("USDTERC20")
+    await settle(pilot)
+    await pilot.press(view[0])  # w: wallets, h: history
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, CurrencyScreen)
+    assert screen.view is not None
+    table = screen.query_one(f"#{view}-table", FittedTable)
+    more = screen.query_one(f"#{view}-more", Static)
+    assert table.max_scroll_x == 0  # no column runs past the edge, so none is cut
+    scale = screen.view.figures.scale
+    rows = figures_of_rows(screen)
+    assert rows
+    for row, figures in enumerate(rows):
+        if row:
+            await pilot.press("down")  # as a user moves, scrolling the row into view
+        await settle(pilot)
+        assert table.cursor_row == row
+        cells = " ".join(cell.plain for cell in table.get_row_at(row))
+        shown = cells + (" " + shown_text(more) if more.display else "")
+        for figure in figures:
+            assert _whole(figure, scale, shown), (row, figure, shown)
+
+
 @pytest.mark.parametrize("size", [SMALL, (120, 40)])
 async def test_every_figure_of_each_wallet_is_whole_in_the_table_or_under_it(make_app, size):
     # At 120 columns the last column used to be cut at the edge: `297.` for 297.710766.
     app: ReconcileApp = make_app()
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        app.open_currency("USDTERC20")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CurrencyScreen)
-        assert screen.view is not None
-        table = screen.query_one("#wallet-table", FittedTable)
-        more = screen.query_one("#wallet-more", Static)
-        assert table.max_scroll_x == 0  # no column runs past the edge, so none is cut
-        scale = screen.view.figures.scale
-        for row, wallet in enumerate(screen.view.figures.wallets):
-            if row:
-                await pilot.press("down")  # as a user moves, scrolling the row into view
-            await settle(pilot)
-            assert table.cursor_row == row
-            cells = " ".join(cell.plain for cell in table.get_row_at(row))
-            shown = cells + (" " + shown_text(more) if more.display else "")
-            for figure in (
-                wallet.api_available,
-                wallet.records_available,
-                wallet.api_pending,
-                wallet.records_pending,
-            ):
-                assert _whole(figure, scale, shown), (figure, shown)
+        await _each_row_shows_its_figures_whole(
+            pilot,
+            "wallet",
+            lambda screen: [
+                (w.api_available, w.records_available, w.api_pending, w.records_pending)
+                for w in screen.view.figures.wallets  # type: ignore[union-attr]
+            ],
+        )
 
 
 @pytest.mark.parametrize("size", [SMALL, (120, 40)])
@@ -99,34 +115,21 @@ async def test_every_figure_of_each_history_bucket_is_whole_in_the_table_or_unde
 ):
     app: ReconcileApp = make_app()
     async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        app.open_currency("USDTERC20")
-        await settle(pilot)
-        await pilot.press("h")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CurrencyScreen)
-        assert screen.view is not None
-        table = screen.query_one("#history-table", FittedTable)
-        more = screen.query_one("#history-more", Static)
-        assert table.max_scroll_x == 0
-        scale = screen.view.figures.scale
-        for row, bucket in enumerate(screen.view.figures.buckets):
-            if row:
-                await pilot.press("down")  # as a user moves, scrolling the row into view
-            await settle(pilot)
-            assert table.cursor_row == row
-            cells = " ".join(cell.plain for cell in table.get_row_at(row))
-            shown = cells + (" " + shown_text(more) if more.display else "")
-            for figure in (
-                bucket.api_balance,
-                bucket.records_balance,
-                bucket.api_deposits,
-                bucket.records_deposits,
-                bucket.api_withdrawals,
-                bucket.records_withdrawals,
-            ):
-                assert _whole(figure, scale, shown), (bucket.timestamp, figure, shown)
+        await _each_row_shows_its_figures_whole(
+            pilot,
+            "history",
+            lambda screen: [
+                (
+                    b.api_balance,
+                    b.records_balance,
+                    b.api_deposits,
+                    b.records_deposits,
+                    b.api_withdrawals,
+                    b.records_withdrawals,
+                )
+                for b in screen.view.figures.buckets  # type: ignore[union-attr]
+            ],
+        )
 
 
 def test_columns_are_shown_whole_or_not_at_all():

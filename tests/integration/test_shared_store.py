@@ -360,6 +360,16 @@ def _records(store: Store) -> list[tuple]:
     ]
 
 
+def _imported_on_both(cli, source: Path, file: Path, url: str, *options: str | Path):
+    """`import` of one file into a SQLite file and a server: (the file's records, the
+    server's), each as `_records` reads them."""
+    for db in (file, url):
+        result = cli("--db", db, "import", source, *options)
+        assert result.code == 0, result.err
+    with Store(file) as on_file, Store(url) as on_server:
+        return _records(on_file), _records(on_server)
+
+
 @pytest.mark.parametrize(
     "files",
     [
@@ -376,14 +386,11 @@ def test_an_import_stores_the_same_records_on_a_file_and_on_a_server(
 ):
     source, *mapping = files
     options = ["--mapping", mapping[0]] if mapping else []
-    file = tmp_path / "books.db"
-    for db in (file, postgres_url):
-        result = cli("--db", db, "import", source, *options)
-        assert result.code == 0, result.err
-    with Store(file) as on_file, Store(postgres_url) as on_server:
-        stored = _records(on_file)
-        assert stored
-        assert _records(on_server) == stored
+    stored, on_server = _imported_on_both(
+        cli, source, tmp_path / "books.db", postgres_url, *options
+    )
+    assert stored
+    assert on_server == stored
 
 
 def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgres_url, tmp_path):
@@ -397,15 +404,10 @@ def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgre
     ]
     source = tmp_path / "big.csv"
     source.write_text(DEFAULT_HEADER + "".join(lines), encoding="utf-8")
-    file = tmp_path / "books.db"
-    for db in (file, postgres_url):
-        result = cli("--db", db, "import", source)
-        assert result.code == 0, result.err
-    with Store(file) as on_file, Store(postgres_url) as on_server:
-        stored = _records(on_file)
-        assert len(stored) == 3000
-        assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
-        assert _records(on_server) == stored
+    stored, on_server = _imported_on_both(cli, source, tmp_path / "books.db", postgres_url)
+    assert len(stored) == 3000
+    assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
+    assert on_server == stored
 
 
 @pytest.fixture
@@ -429,12 +431,9 @@ def test_a_server_sorting_text_for_people_stores_and_reports_as_a_file_does(
     source = tmp_path / "mixed.csv"
     source.write_text(DEFAULT_HEADER + "".join(lines), encoding="utf-8")
     file = tmp_path / "books.db"
-    for db in (file, en_us_postgres_url):
-        result = cli("--db", db, "import", source)
-        assert result.code == 0, result.err
-    with Store(file) as on_file, Store(en_us_postgres_url) as on_server:
-        assert [row[0] for row in _records(on_file)] == sorted(references)  # bytes
-        assert _records(on_server) == _records(on_file)
+    stored, on_server = _imported_on_both(cli, source, file, en_us_postgres_url)
+    assert [row[0] for row in stored] == sorted(references)  # bytes
+    assert on_server == stored
     on_file_check = scenario_check(cli, file, "--format", "json")
     on_server_check = scenario_check(cli, en_us_postgres_url, "--format", "json")
     assert on_server_check.code == on_file_check.code == 1

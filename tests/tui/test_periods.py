@@ -57,6 +57,24 @@ async def test_periods_open_on_what_the_history_covers_and_say_to_fetch_beyond(m
         )
 
 
+async def test_the_arrows_move_through_the_figures_as_soon_as_periods_open(make_app):
+    # The scrolling box around the figures used to take the focus: the arrows scrolled it
+    # and the line under the table kept telling the first row.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        screen = app.screen
+        figures = screen.query_one("#period-figures", DataTable)
+        assert app.focused is figures, app.focused
+        told = shown_text(screen.query_one("#period-more"))
+        await pilot.press("down")
+        await settle(pilot)
+        assert figures.cursor_row == 1
+        assert shown_text(screen.query_one("#period-more")) != told
+
+
 async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
     make_app, scenario_db: Path
 ):

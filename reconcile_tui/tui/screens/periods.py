@@ -56,6 +56,9 @@ class PeriodsScreen(ReconcileScreen):
     """Pick a period, compare its figures, sign it off, and list every sign-off."""
 
     MAIN = "#period-figures"
+    # The figures, not the scrolling box around them: the arrows move through the rows
+    # and the line under the table follows (docs/tui.md, focus).
+    AUTO_FOCUS = "#period-figures"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "left_square_bracket",
@@ -157,7 +160,7 @@ class PeriodsScreen(ReconcileScreen):
         self.view = message.view
         self._show(message.view)
         self.loaded()
-        if self.focused is None or self.focused.id == "period-range":
+        if self.focused is None or self.focused.id in ("period-range", "periods-view"):
             # A loading table cannot take the focus: it goes to the figures once shown,
             # so the screen's keys work at once (docs/tui.md, focus).
             self.query_one("#period-figures").focus()

@@ -56,8 +56,6 @@ class PeriodsScreen(ReconcileScreen):
     """Pick a period, compare its figures, sign it off, and list every sign-off."""
 
     MAIN = "#period-figures"
-    # The figures, not the scrolling box around them: the arrows move through the rows
-    # and the line under the table follows (docs/tui.md, focus).
     AUTO_FOCUS = "#period-figures"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -107,7 +105,9 @@ class PeriodsScreen(ReconcileScreen):
         self.view: PeriodsView | None = None
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="periods-view"):
+        # The box only holds the figures and the sign-offs, which take the focus and keep
+        # their cursor's row in view: the box itself never takes it (docs/tui.md, focus).
+        with VerticalScroll(id="periods-view", can_focus=False):
             yield Input(
                 placeholder="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD, then Enter",
                 compact=True,
@@ -160,7 +160,7 @@ class PeriodsScreen(ReconcileScreen):
         self.view = message.view
         self._show(message.view)
         self.loaded()
-        if self.focused is None or self.focused.id in ("period-range", "periods-view"):
+        if self.focused is None or self.focused.id == "period-range":
             # A loading table cannot take the focus: it goes to the figures once shown,
             # so the screen's keys work at once (docs/tui.md, focus).
             self.query_one("#period-figures").focus()

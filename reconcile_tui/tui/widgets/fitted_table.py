@@ -31,12 +31,8 @@ class Row(NamedTuple):
 
 
 def width_of(label: str, cells: Sequence[Text]) -> int:
-    """The width a column's content takes: its widest line, heading included."""
-    widest = Text(label).cell_len
-    for cell in cells:
-        for line in cell.plain.split("\n"):
-            widest = max(widest, Text(line).cell_len)
-    return widest
+    """The width a column's content takes: its widest cell, heading included."""
+    return max([Text(label).cell_len, *(cell.cell_len for cell in cells)])
 
 
 def fitting(widths: Sequence[int], room: int, keep: int, padding: int = 1) -> list[int]:

@@ -42,6 +42,7 @@ from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.reconcile.engine import reconcile
 from reconcile_tui.reconcile.rules import Rules
 from reconcile_tui.store.db import Store
+from reconcile_tui.store.record_sums import SUMS_OF_RECORDS
 from reconcile_tui.store.snapshots import save_snapshot
 
 __all__ = ["main"]
@@ -107,6 +108,8 @@ def _store(path: Path, rows: list[tuple[str, str, str, str, str, str, str]]) -> 
                 for line, (reference, at, wallet, kind, amount, fee, status) in enumerate(rows)
             ),
         )
+        # The day sums an import keeps with its records (store/record_sums.py).
+        conn.execute("INSERT INTO record_sums " + SUMS_OF_RECORDS)
         conn.execute(
             "CREATE TABLE bench_transactions (id TEXT, reference TEXT, net_amount TEXT) STRICT"
         )

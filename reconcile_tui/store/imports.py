@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, Final, Protocol
 
+from reconcile_tui.store import record_sums
 from reconcile_tui.store.db import Connection, load_rows
 from reconcile_tui.store.postgres import PostgresConnection
 
@@ -233,6 +234,16 @@ def merge_staged(
         )
     changed = conn.execute(f"SELECT count(*) FROM {shared} WHERE {_differs('r', 's')}")
     updated = changed.fetchone()[0]
+    # The days whose sums this import changes: an updated record's old day and new one,
+    # and every new record's day (store/record_sums.py).
+    differing = f"FROM {shared} WHERE {_differs('r', 's')}"
+    record_sums.mark_touched_days(
+        conn,
+        changed_records=f"SELECT r.currency, r.occurred_at {differing}",
+        new_rows=f"""SELECT s.currency, s.occurred_at FROM temp.staged s
+                     WHERE NOT EXISTS (SELECT 1 FROM temp.staged_overlap o WHERE o.line = s.line)
+                     UNION ALL SELECT s.currency, s.occurred_at {differing}""",
+    )
     assignments = ", ".join(f"{c} = s.{c}" for c in _COMPARED)
     conn.execute(
         f"""UPDATE records AS r SET {assignments}, import_id = ?, line = s.line
@@ -260,6 +271,7 @@ def merge_staged(
     if rebuild and isinstance(conn, PostgresConnection):
         # Statistics for the checks that follow at once, before autovacuum gets to it.
         conn.execute("ANALYZE records")
+    record_sums.refresh_touched_days(conn)
 
     # The newest file that mentions a reference decides whether it is duplicated.
     conn.execute(

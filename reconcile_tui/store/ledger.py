@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from reconcile_tui.errors import DatabaseError
-from reconcile_tui.money import AmountError, ExactTally, canonical, neg, parse_amount
+from reconcile_tui.money import AmountError, neg, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 from reconcile_tui.store.exact_sums import OVERFLOW, rebuilt, summed
 from reconcile_tui.store.imports import RECORD_COLUMNS, Record
@@ -137,61 +137,50 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
     """Exact sums per (currency, wallet_id, wallet_name, type, status, before the period,
     import).
 
-    One scan of the records answers the all-time figures, the balance each currency's
-    history starts from, how many records there are and which imports they came from:
-    `period_starts` maps a currency to the `sql_bound` of its first bucket (a currency
-    without one has nothing "before"). A ledger holds few imports, so grouping by them
-    too costs nothing measurable (docs/performance.md, "PostgreSQL").
+    They answer the all-time figures, the balance each currency's history starts from, how
+    many records there are and which imports they came from: `period_starts` maps a
+    currency to the `sql_bound` of its first bucket (a currency without one has nothing
+    "before"). They come from each day's sums that imports keep (store/record_sums.py),
+    added with the store's one exact sum: a day before the period's first is wholly
+    before it, a later one wholly after, and the records of the day it starts on are read
+    one by one (docs/performance.md, "Check with transactions").
     """
     starts = sorted((period_starts or {}).items())
     if starts:
         branches = " ".join("WHEN ? THEN ?" for _ in starts)
-        before = f"occurred_at < CASE currency {branches} ELSE '' END"
+        start_day = f"CASE currency {branches} ELSE '' END"
+        start_time = start_day
+        on_start_day = " OR ".join(
+            "(currency = ? AND occurred_at >= ? AND occurred_at < ?)" for _ in starts
+        )
     else:
-        before = "FALSE"
-    parameters = tuple(value for pair in starts for value in pair)
+        start_day = start_time = "''"
+        on_start_day = "FALSE"
+    days = tuple(value for code, start in starts for value in (code, start[:10]))
+    times = tuple(value for pair in starts for value in pair)
+    ranges = tuple(
+        value for code, start in starts for value in (code, start[:10], start[:10] + "U")
+    )
     opened = f"CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END"
     totals: dict[tuple[Any, ...], tuple[str, str, int, str | None]] = {}
-    if store.server:
-        # NUMERIC sums are exact: the server adds them where the records are
-        # (docs/postgresql.md).
-        for *key, amount, fee, count, latest in store.query(
-            f"""SELECT currency, wallet_id, wallet_name, type, status, {before}, import_id,
-                       decimal_sum(amount), decimal_sum(fee), count(*), max({opened})
-                FROM records GROUP BY 1, 2, 3, 4, 5, 6, 7""",
-            parameters,
-        ):
-            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count), latest)
-    else:
-        # Summed in Python over one plain scan. SQLite cannot do better here: its GROUP BY
-        # sorts every record first (1.7 s of a 1,000,000-record ledger, against 2.7 s for
-        # this whole scan), and taking each amount apart for an exact SUM in SQL
-        # (store/exact_sums.py) costs more per text than ExactTally; summed in SQLite, even
-        # without the sort, the scan took 4.2 s (docs/performance.md, "Check with
-        # transactions").
-        groups: dict[tuple[Any, ...], tuple[ExactTally, ExactTally]] = {}
-        latest_opened: dict[tuple[Any, ...], str] = {}
-        with store.errors():
-            cursor = store.conn.execute(
-                f"""SELECT currency, wallet_id, wallet_name, type, status, {before},
-                           import_id, amount, fee, {opened} FROM records""",
-                parameters,
-            )
-            for *key, amount, fee, at in cursor:
-                tallies = groups.get(tuple(key))
-                if tallies is None:
-                    tallies = groups[tuple(key)] = (ExactTally(), ExactTally())
-                tallies[0].add_text(amount)
-                tallies[1].add_text(fee)
-                if at is not None and at > latest_opened.get(tuple(key), ""):
-                    latest_opened[tuple(key)] = at
-        for key, (amounts, fees) in groups.items():
-            totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (
-                canonical(amounts.total()),
-                canonical(fees.total()),
-                amounts.count,
-                latest_opened.get(key),
-            )
+    for *key, amount, fee, count, latest in store.query(
+        f"""SELECT currency, wallet_id, wallet_name, type, status, before, import_id,
+                   decimal_sum(amount), decimal_sum(fee), sum(records), max(latest)
+            FROM (
+                SELECT currency, wallet_id, wallet_name, type, status,
+                       day < {start_day} AS before, import_id, amount, fee, records,
+                       latest_opening AS latest
+                FROM record_sums WHERE day != {start_day}
+                UNION ALL
+                SELECT currency, wallet_id, wallet_name, type, status,
+                       occurred_at < {start_time} AS before, import_id, amount, fee,
+                       1 AS records, {opened} AS latest
+                FROM records WHERE {on_start_day}
+            ) AS parts
+            GROUP BY currency, wallet_id, wallet_name, type, status, before, import_id""",
+        (*days, *days, *times, *ranges),
+    ):
+        totals[(*key[:5], int(bool(key[5])), int(key[6]))] = (amount, fee, int(count), latest)
     return [
         GroupTotal(
             currency=key[0],
@@ -566,10 +555,18 @@ def readable_records(store: Store) -> Iterator[None]:
         yield
     except (ArithmeticError, ValueError, DatabaseError) as error:
         # A SQL aggregate that fails on a stored amount surfaces as a DatabaseError.
-        found = first_unreadable_record(store)
+        found = unreadable_record(store)
         if found is None:
             raise
-        raise DatabaseError(
-            f"{store.path}: the database holds a record that cannot be read: {found};"
-            " correct that row and import the file again"
-        ) from error
+        raise found from error
+
+
+def unreadable_record(store: Store) -> DatabaseError | None:
+    """The one-line error naming the first record the rule book cannot read, or None."""
+    found = first_unreadable_record(store)
+    if found is None:
+        return None
+    return DatabaseError(
+        f"{store.path}: the database holds a record that cannot be read: {found};"
+        " correct that row and import the file again"
+    )

@@ -44,7 +44,14 @@ WRITE_LOCK = 0x52434E54
 
 #: Tables whose money columns are NUMERIC on the server (TEXT in SQLite), and the columns.
 _MONEY_TABLES = frozenset(
-    {"records", "snapshot_transactions", "snapshot_buckets", "staged", "staged_repeats"}
+    {
+        "records",
+        "record_sums",
+        "snapshot_transactions",
+        "snapshot_buckets",
+        "staged",
+        "staged_repeats",
+    }
 )
 _MONEY_COLUMNS = frozenset(
     {"amount", "fee", "fee_amount", "net_amount", "balance", "deposits", "withdrawals",

@@ -15,6 +15,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Final
 
 from reconcile_tui.errors import DatabaseError
+from reconcile_tui.store.record_sums import SUMS_OF_RECORDS
 
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Store
@@ -281,6 +282,28 @@ _TRANSACTION_KEYS = [
     "CREATE INDEX records_by_reference ON records(reference, currency, type)",
 ]
 
+#: Each day's exact sums of the records, kept by every import in its own transaction
+#: (store/record_sums.py): a check reads a few rows a day instead of every record
+#: (docs/performance.md, "Check with transactions"). Built here from the records already
+#: stored, with the store's one exact sum.
+_RECORD_SUMS = [
+    """CREATE TABLE record_sums (
+        currency TEXT NOT NULL,
+        day TEXT NOT NULL,
+        wallet_id TEXT,
+        wallet_name TEXT,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        amount TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        records INTEGER NOT NULL,
+        latest_opening TEXT
+    ) STRICT""",
+    "CREATE INDEX record_sums_by_day ON record_sums(currency, day)",
+    "INSERT INTO record_sums " + SUMS_OF_RECORDS,
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -289,6 +312,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0004_closes", _CLOSES),
     ("0005_drop_parsed_snapshot_copies", _DROP_PARSED_COPIES),
     ("0006_transaction_keys", _TRANSACTION_KEYS),
+    ("0007_record_sums", _RECORD_SUMS),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -171,11 +171,15 @@ def test_more_places_than_the_gateway_prints_are_refused_not_cut(tmp_path, caref
 
 
 def plant(db: Path, assignment: str) -> None:
+    """Make the file one an older version filled: a record it let in, and none of the
+    day sums this version keeps (the upgrade builds them from the records)."""
     with sqlite3.connect(db) as conn:
         conn.execute(
             f"UPDATE records SET {assignment} WHERE id = "
             "(SELECT min(id) FROM records WHERE status = 'pending')"
         )
+        conn.execute("DROP TABLE record_sums")
+        conn.execute("PRAGMA user_version = 6")  # the release before migration 0007
 
 
 @pytest.mark.parametrize(

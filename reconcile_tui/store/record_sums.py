@@ -1,0 +1,72 @@
+"""Each day's exact sums of the records: what a check reads instead of every record.
+
+`record_sums` holds, per currency, UTC day (the stored time's first ten characters,
+`YYYY-MM-DD`), wallet, type, status and import, the exact sum of the records' amounts and
+of their fees, how many records there are, and the time of the latest opening among them.
+
+It is derived data with one writer. Every import refreshes the days it touched, in its own
+transaction, from the records themselves with the store's one exact sum (`decimal_sum`,
+NUMERIC `sum` on a server): so the table always holds what summing the records would give,
+and a check that reads it adds a few rows a day instead of every record
+(docs/performance.md, "Check with transactions"; the proof is
+`tests/unit/store/test_record_sums.py`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from reconcile_tui.store.db import Connection
+
+__all__ = ["DAY", "SUMS_OF_RECORDS", "mark_touched_days", "refresh_touched_days", "sums_of"]
+
+#: A stored time's UTC day: stored times are `YYYY-MM-DDTHH:MM:SS[.f]Z`, so a day's
+#: records are exactly those from `day` (inclusive) to `day || 'U'` (exclusive).
+DAY: Final = "substr(occurred_at, 1, 10)"
+
+
+def sums_of(where: str = "") -> str:
+    """The SELECT giving `record_sums`' rows for the records `r` that `where` keeps."""
+    return f"""SELECT currency, {DAY}, wallet_id, wallet_name, type, status, import_id,
+                   decimal_sum(amount), decimal_sum(fee), count(*),
+                   max(CASE WHEN type = 'opening' THEN occurred_at END)
+               FROM records r {where}
+               GROUP BY currency, {DAY}, wallet_id, wallet_name, type, status, import_id"""
+
+
+#: Every day's sums of every stored record (the migration that made the table).
+SUMS_OF_RECORDS: Final = sums_of()
+
+_TOUCHED: Final = "temp.touched_days"
+
+
+def mark_touched_days(conn: Connection, *, changed_records: str, new_rows: str) -> None:
+    """Note the (currency, day) of every record an import is about to change, before and
+    after: `changed_records` selects the stored records it updates (their old day),
+    `new_rows` the rows it inserts or updates them with (their new day); each selects
+    `currency, occurred_at`."""
+    conn.execute(f"DROP TABLE IF EXISTS {_TOUCHED}")
+    conn.execute(
+        f"""CREATE TEMP TABLE touched_days AS
+            SELECT currency, {DAY} AS day FROM ({changed_records}) AS old_rows
+            UNION SELECT currency, {DAY} FROM ({new_rows}) AS new_rows"""
+    )
+    conn.execute("CREATE INDEX temp.touched_days_by_day ON touched_days(currency, day)")
+
+
+def refresh_touched_days(conn: Connection) -> None:
+    """Sum the touched days again from the records, once the import has written them."""
+    conn.execute(
+        f"""DELETE FROM record_sums WHERE EXISTS (
+                SELECT 1 FROM {_TOUCHED} d
+                WHERE d.currency = record_sums.currency AND d.day = record_sums.day)"""
+    )
+    conn.execute(
+        "INSERT INTO record_sums "
+        + sums_of(
+            f"""WHERE EXISTS (SELECT 1 FROM {_TOUCHED} d
+                    WHERE d.currency = r.currency AND d.day = substr(r.occurred_at, 1, 10))"""
+        )
+    )
+    conn.execute(f"DROP TABLE {_TOUCHED}")

@@ -143,7 +143,7 @@ class Store:
             self._configure()
             self._check_identity()
             if migrate:
-                self._migrate()
+                schema.migrate(self.conn, str(self.path))
         except sqlite3.Error as error:
             self.conn.close()
             raise sqlite_failure(error, self.path) from None
@@ -168,19 +168,6 @@ class Store:
         except BaseException:
             self.conn.close()
             raise
-
-    def _migrate(self) -> None:
-        try:
-            schema.migrate(self.conn, str(self.path))
-        except sqlite3.Error as error:
-            # An upgrade sums every stored record (store/record_sums.py): one that an
-            # older version let in and no exact sum can read is named, as a check names it.
-            from reconcile_tui.store.ledger import unreadable_record
-
-            found = unreadable_record(self)
-            if found is None:
-                raise
-            raise found from error
 
     @property
     def server(self) -> bool:

@@ -555,18 +555,10 @@ def readable_records(store: Store) -> Iterator[None]:
         yield
     except (ArithmeticError, ValueError, DatabaseError) as error:
         # A SQL aggregate that fails on a stored amount surfaces as a DatabaseError.
-        found = unreadable_record(store)
+        found = first_unreadable_record(store)
         if found is None:
             raise
-        raise found from error
-
-
-def unreadable_record(store: Store) -> DatabaseError | None:
-    """The one-line error naming the first record the rule book cannot read, or None."""
-    found = first_unreadable_record(store)
-    if found is None:
-        return None
-    return DatabaseError(
-        f"{store.path}: the database holds a record that cannot be read: {found};"
-        " correct that row and import the file again"
-    )
+        raise DatabaseError(
+            f"{store.path}: the database holds a record that cannot be read: {found};"
+            " correct that row and import the file again"
+        ) from error

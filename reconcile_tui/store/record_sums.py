@@ -14,12 +14,21 @@ and a check that reads it adds a few rows a day instead of every record
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+import sqlite3
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Connection
 
-__all__ = ["DAY", "SUMS_OF_RECORDS", "mark_touched_days", "refresh_touched_days", "sums_of"]
+__all__ = [
+    "DAY",
+    "SUMS_OF_RECORDS",
+    "UNREADABLE",
+    "mark_touched_days",
+    "refresh_touched_days",
+    "sum_every_day",
+    "sums_of",
+]
 
 #: A stored time's UTC day: stored times are `YYYY-MM-DDTHH:MM:SS[.f]Z`, so a day's
 #: records are exactly those from `day` (inclusive) to `day || 'U'` (exclusive).
@@ -37,6 +46,46 @@ def sums_of(where: str = "") -> str:
 
 #: Every day's sums of every stored record (the migration that made the table).
 SUMS_OF_RECORDS: Final = sums_of()
+
+#: The sum an upgrade keeps for a day holding a record an older version let in that no
+#: exact sum can read: every check that adds it fails, and names the record
+#: (`ledger.readable_records`), until an import of the corrected file sums the day again.
+UNREADABLE: Final = "unreadable"
+
+
+def sum_every_day(conn: Any) -> None:
+    """Fill the new table from the records already stored (the upgrade that made it).
+
+    A SQLite file an older version filled may hold an amount no exact sum reads: the
+    upgrade then sums day by day, and keeps `UNREADABLE` for a day it cannot sum rather
+    than refusing to open the file, so that the record can still be corrected by
+    importing its file again (docs/money.md). A server's NUMERIC holds only numbers."""
+    conn.execute("SAVEPOINT every_day")
+    try:
+        conn.execute("INSERT INTO record_sums " + SUMS_OF_RECORDS)
+        conn.execute("RELEASE every_day")
+        return
+    except sqlite3.Error:
+        conn.execute("ROLLBACK TO every_day")
+        conn.execute("RELEASE every_day")
+    days = conn.execute(f"SELECT DISTINCT currency, {DAY} FROM records").fetchall()
+    for currency, day in days:
+        conn.execute("SAVEPOINT one_day")
+        try:
+            conn.execute(
+                "INSERT INTO record_sums " + sums_of(f"WHERE currency = ? AND {DAY} = ?"),
+                (currency, day),
+            )
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO one_day")
+            conn.execute(
+                f"""INSERT INTO record_sums
+                    SELECT currency, {DAY}, NULL, NULL, type, status, min(import_id),
+                           '{UNREADABLE}', '{UNREADABLE}', count(*), NULL
+                    FROM records WHERE currency = ? AND {DAY} = ? GROUP BY type, status""",
+                (currency, day),
+            )
+        conn.execute("RELEASE one_day")
 
 _TOUCHED: Final = "temp.touched_days"
 

@@ -12,10 +12,11 @@ with `Z`. Never add a REAL column for an amount, and never SUM() one: use `decim
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
 
 from reconcile_tui.errors import DatabaseError
-from reconcile_tui.store.record_sums import SUMS_OF_RECORDS
+from reconcile_tui.store.record_sums import sum_every_day
 
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Store
@@ -284,8 +285,8 @@ _TRANSACTION_KEYS = [
 
 #: Each day's exact sums of the records, kept by every import in its own transaction
 #: (store/record_sums.py): a check reads a few rows a day instead of every record
-#: (docs/performance.md, "Check with transactions"). Built here from the records already
-#: stored, with the store's one exact sum.
+#: (docs/performance.md, "Check with transactions"). Filled from the records already
+#: stored by `record_sums.sum_every_day` (`_FILLS`).
 _RECORD_SUMS = [
     """CREATE TABLE record_sums (
         currency TEXT NOT NULL,
@@ -301,7 +302,6 @@ _RECORD_SUMS = [
         latest_opening TEXT
     ) STRICT""",
     "CREATE INDEX record_sums_by_day ON record_sums(currency, day)",
-    "INSERT INTO record_sums " + SUMS_OF_RECORDS,
 ]
 
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
@@ -316,6 +316,10 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
+
+#: What a migration fills from the data already stored, in the same transaction, once its
+#: statements have run (on either store: `conn` is a sqlite3 or a server connection).
+_FILLS: Final[dict[str, Callable[[Any], None]]] = {"0007_record_sums": sum_every_day}
 
 
 def current_tables() -> list[str]:
@@ -349,9 +353,11 @@ def migrate(conn: sqlite3.Connection, where: str) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         applied = _version(conn, where)
-        for _name, statements in _MIGRATIONS[applied:]:
+        for name, statements in _MIGRATIONS[applied:]:
             for statement in statements:
                 conn.execute(statement)
+            if name in _FILLS:
+                _FILLS[name](conn)
         conn.execute(f"DROP TABLE IF EXISTS {_OLD_RECORD}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
@@ -416,6 +422,8 @@ def migrate_server(store: Store) -> None:
                 ddl = to_postgres_ddl(statement)
                 if ddl is not None:
                     conn.execute(ddl)
+            if name in _FILLS:
+                _FILLS[name](conn)
             conn.execute(
                 "INSERT INTO reconcile_migrations (migration_set, name, applied_at)"
                 " VALUES (?, ?, ?)",

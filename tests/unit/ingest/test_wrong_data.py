@@ -4,6 +4,7 @@ values at the very edge of what is allowed go in exactly."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,7 @@ GOOD_ROW = f"R-0,2024-06-01T10:00:00Z,ETH,{WALLET_A},deposit,1.5,0,confirmed,\n"
 class Result:
     code: int
     err: str
+    out: str
 
 
 @pytest.fixture
@@ -36,9 +38,9 @@ def cli(capsys, monkeypatch, tmp_path):
     def run(*args: str | Path) -> Result:
         with pytest.raises(SystemExit) as exited:
             main([str(arg) for arg in args])
-        _, err = capsys.readouterr()
+        out, err = capsys.readouterr()
         assert "Traceback" not in err
-        return Result(int(exited.value.code or 0), err)
+        return Result(int(exited.value.code or 0), err, out)
 
     return run
 
@@ -205,3 +207,36 @@ def test_check_names_a_stored_record_it_cannot_read_instead_of_crashing(cli, tmp
     assert "the database holds a record that cannot be read: reference D-4" in result.err
     assert f"{records}:6: " in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_record_an_older_version_let_in_is_corrected_by_importing_its_row_again(cli, tmp_path):
+    """The upgrade that sums every day cannot sum the unreadable amount: it keeps the file
+    open to the import that corrects it, and the check reads the corrected books."""
+    db = tmp_path / "books.db"
+    config = ("--db", db, "--config", SCENARIO / "reconcile.toml")
+    records = SCENARIO / "records.csv"
+    report = ("--format", "json", "--output")
+    first = cli(*config, "check", "--records", records, "--api-dir", SCENARIO / "api",
+                *report, tmp_path / "first.json")  # fmt: skip
+    plant(db, "amount = 'abc'")
+    refused = cli(*config, "check", "--offline")
+    assert refused.code == 4
+    assert "cannot be read: reference D-4" in refused.err
+
+    header, *rows = records.read_text(encoding="utf-8").splitlines()
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(
+        "\n".join([header, *(row for row in rows if row.startswith("D-4,"))]) + "\n",
+        encoding="utf-8",
+    )
+    imported = cli(*config, "import", corrected)
+    assert imported.code == 0, imported.err
+    assert "1 updated" in imported.out
+    again = cli(*config, "check", "--offline", *report, tmp_path / "again.json")
+    assert again.code == first.code == 1
+
+    def figures(name: str) -> dict[str, object]:
+        found = json.loads((tmp_path / name).read_text(encoding="utf-8"))
+        return {key: found[key] for key in ("summary", "discrepancies", "causes")}
+
+    assert figures("again.json") == figures("first.json")

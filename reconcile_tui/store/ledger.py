@@ -48,6 +48,7 @@ __all__ = [
     "records_page",
     "records_sum",
     "references_in",
+    "unreadable",
     "wallet_flow_before",
 ]
 
@@ -265,8 +266,12 @@ def movements_between(
     walks them as it walks single records and cannot tell the difference, since every
     record between two bounds falls on the same side of each (docs/postgresql.md, "Speed").
     SQLite does the same per hour when every bound is a whole hour (`_hourly_sums`), and
-    otherwise streams every record.
+    otherwise streams every record. When every bound is a whole UTC day, both stores add
+    each day's sums the imports keep instead (`_daily_sums`).
     """
+    if _whole_days(bounds) and _whole_day(start) and _whole_day(end):
+        yield from _daily_sums(store, currency, start, end)
+        return
     if store.server and bounds:
         # Compared as instants, not as text: a bound may carry fractions of a second.
         rows = store.query(
@@ -294,6 +299,36 @@ def movements_between(
         )
         for row in cursor:
             yield Movement(*row)
+
+
+def _whole_days(bounds: Sequence[datetime]) -> bool:
+    """Whether there are bounds and every one is a UTC day's first moment."""
+    return bool(bounds) and all(
+        bound.tzinfo is not None
+        and bound.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) == bound
+        for bound in bounds
+    )
+
+
+def _whole_day(bound: str) -> bool:
+    """Whether a `sql_bound` is a day's first moment (`YYYY-MM-DDT00:00:00`)."""
+    return bound.endswith("T00:00:00")
+
+
+def _daily_sums(store: Store, currency: str, start: str, end: str) -> Iterator[Movement]:
+    """The currency's live records in [start, end), two whole-day bounds, summed per day
+    and type from the day sums imports keep (store/record_sums.py), each dated at its
+    day's first moment, oldest first. Given bounds that are all whole days, a day's
+    records lie between the same two bounds, so a walk adds their sum exactly as it would
+    add them one by one (docs/performance.md, "Check with transactions")."""
+    rows = store.query(
+        f"""SELECT day, type, decimal_sum(amount), sum(records) FROM record_sums
+            WHERE currency = ? AND day >= ? AND day < ? AND {_LIVE}
+            GROUP BY day, type ORDER BY day, type""",
+        (currency, start[:10], end[:10]),
+    )
+    for day, kind, amount, count in rows:
+        yield Movement(f"{day}T00:00:00Z", kind, amount, int(count))
 
 
 def _whole_hours(bounds: Sequence[datetime]) -> bool:
@@ -512,7 +547,7 @@ def record_history(store: Store, reference: str) -> list[tuple[str, str, str | N
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-def _unreadable(occurred_at: object, amount: object, fee: object) -> str | None:
+def unreadable(occurred_at: object, amount: object, fee: object) -> str | None:
     """Why a stored record cannot be read by this version's rule book, or None."""
     try:
         if not isinstance(occurred_at, str) or format_utc(parse_record_time(occurred_at)) != (
@@ -539,7 +574,7 @@ def first_unreadable_record(store: Store) -> str | None:
                FROM records r LEFT JOIN imports i ON i.id = r.import_id ORDER BY r.id"""
         )
         for reference, occurred_at, amount, fee, path, line in cursor:
-            reason = _unreadable(occurred_at, amount, fee)
+            reason = unreadable(occurred_at, amount, fee)
             if reason is not None:
                 where = f"{path}:{line}: " if path else ""
                 return f"reference {reference} ({where}{reason})"

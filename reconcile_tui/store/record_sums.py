@@ -56,37 +56,42 @@ UNREADABLE: Final = "unreadable"
 def sum_every_day(conn: Any) -> None:
     """Fill the new table from the records already stored (the upgrade that made it).
 
-    A SQLite file an older version filled may hold an amount no exact sum reads: the
-    upgrade then sums day by day, and keeps `UNREADABLE` for a day it cannot sum rather
-    than refusing to open the file, so that the record can still be corrected by
-    importing its file again (docs/money.md). A server's NUMERIC holds only numbers."""
-    conn.execute("SAVEPOINT every_day")
-    try:
-        conn.execute("INSERT INTO record_sums " + SUMS_OF_RECORDS)
-        conn.execute("RELEASE every_day")
-        return
-    except sqlite3.Error:
-        conn.execute("ROLLBACK TO every_day")
-        conn.execute("RELEASE every_day")
-    days = conn.execute(f"SELECT DISTINCT currency, {DAY} FROM records").fetchall()
-    for currency, day in days:
-        conn.execute("SAVEPOINT one_day")
-        try:
-            conn.execute(
-                "INSERT INTO record_sums " + sums_of(f"WHERE currency = ? AND {DAY} = ?"),
-                (currency, day),
+    A SQLite file an older version filled may hold a record this version's rule book
+    cannot read (an unreal time, an amount no exact sum reads). Its day is kept as
+    `UNREADABLE` rather than summed or refused: every check then names the record, and
+    the file still opens for the import that corrects it, which sums the day again
+    (docs/money.md). A server store was only ever filled by imports that read every
+    record by this rule book, and its NUMERIC holds only numbers."""
+    if isinstance(conn, sqlite3.Connection):
+        # Imported here: the ledger's modules import this one.
+        from reconcile_tui.store.ledger import unreadable
+
+        bad = {
+            (currency, occurred_at[:10] if isinstance(occurred_at, str) else "")
+            for currency, occurred_at, amount, fee in conn.execute(
+                "SELECT currency, occurred_at, amount, fee FROM records"
             )
-        except sqlite3.Error:
-            conn.execute("ROLLBACK TO one_day")
+            if unreadable(occurred_at, amount, fee) is not None
+        }
+        if bad:
+            conn.execute(f"CREATE TEMP TABLE {_UNREADABLE_DAYS} (currency TEXT, day TEXT)")
+            conn.executemany(f"INSERT INTO {_UNREADABLE_DAYS} VALUES (?, ?)", sorted(bad))
+            on_bad_day = f"""EXISTS (SELECT 1 FROM {_UNREADABLE_DAYS} d
+                             WHERE d.currency = r.currency AND d.day = {DAY})"""
+            conn.execute("INSERT INTO record_sums " + sums_of(f"WHERE NOT {on_bad_day}"))
             conn.execute(
                 f"""INSERT INTO record_sums
                     SELECT currency, {DAY}, NULL, NULL, type, status, min(import_id),
                            '{UNREADABLE}', '{UNREADABLE}', count(*), NULL
-                    FROM records WHERE currency = ? AND {DAY} = ? GROUP BY type, status""",
-                (currency, day),
+                    FROM records r WHERE {on_bad_day}
+                    GROUP BY currency, {DAY}, type, status"""
             )
-        conn.execute("RELEASE one_day")
+            conn.execute(f"DROP TABLE {_UNREADABLE_DAYS}")
+            return
+    conn.execute("INSERT INTO record_sums " + SUMS_OF_RECORDS)
 
+
+_UNREADABLE_DAYS: Final = "temp.unreadable_days"
 _TOUCHED: Final = "temp.touched_days"
 
 

@@ -2,7 +2,8 @@
 
 On PostgreSQL the records between two consecutive bucket bounds come summed per type by the
 server (docs/postgresql.md, "Speed"); SQLite sums them per hour when every bound is a whole
-hour, and otherwise streams every record (docs/performance.md, "Check with transactions").
+hour, and otherwise streams every record (docs/performance.md, "Check with transactions");
+when every bound is a whole day, both add the day sums the imports keep (the daily cases).
 All feed the same walk, so every bucket's figures must be the same text as when the walk
 reads each record itself, on ledgers built to catch an off-by-one: records exactly on a
 bound, a microsecond before one, before the period, on its end and after it, failed and

@@ -8,6 +8,10 @@ whatever order it takes the records in, and no other record could have taken eit
 side, so matching the rest in Python without them makes exactly the other pairs
 (docs/causes.md, "The first pass in the database", gives the proof).
 
+The certain pairs are decided once, into a temporary table that the check keeps until
+its causes are made: the records and transactions left over, the pairs that could make
+a cause and the wrong-wallet search's identical pairs are all read from it.
+
 Of the certain pairs only those that could make a cause reach Python: the rest are
 identical and stay in the database. The comparison here is a pre-filter that can only
 over-select (the rules are Python's, in `reconcile/causes.py`): equal stored texts are
@@ -138,12 +142,12 @@ _ARMS = (
     ),
 )
 
-#: A stored amount's text without trailing zeros after the point: equal amounts have
-#: equal keys, as `amount_key` makes them in Python. Every text of an amount starts with
+#: A stored amount's text (as text on either store: the certain pairs' table holds it so)
+#: without trailing zeros after the point: equal amounts have equal keys, as
+#: `amount_key` makes them in Python. Every text of an amount starts with
 #: its key, so a range of texts (`_KEY_RANGE`) narrows the rows cheaply before it.
-_AMOUNT_KEY = """(CASE WHEN CAST(p.net_amount AS TEXT) LIKE '%.%'
-    THEN rtrim(rtrim(CAST(p.net_amount AS TEXT), '0'), '.')
-    ELSE CAST(p.net_amount AS TEXT) END)"""
+_AMOUNT_KEY = """(CASE WHEN p.net_amount LIKE '%.%'
+    THEN rtrim(rtrim(p.net_amount, '0'), '.') ELSE p.net_amount END)"""
 _KEY_RANGE = "(p.net_amount >= ? AND p.net_amount < ?)"
 #: Above every character that can follow a key in a text of the same amount (`0`, `.`).
 _ABOVE = "\x7f"

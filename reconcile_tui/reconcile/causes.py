@@ -330,9 +330,25 @@ def _from_transactions(
     transactions: Iterable[GatewayTransaction],
     window: timedelta,
 ) -> list[_Draft]:
+    first = _first_pass(ctx, compared, transactions)
+    if first is None:
+        return _from_matching(ctx, buckets, compared, transactions, window, None)
+    # The first pass keeps its certain pairs in the database until the wrong-wallet
+    # search has read what it needs of them.
+    with first:
+        return _from_matching(ctx, buckets, compared, transactions, window, first)
+
+
+def _from_matching(
+    ctx: CheckContext,
+    buckets: Buckets,
+    compared: list[str],
+    transactions: Iterable[GatewayTransaction],
+    window: timedelta,
+    first: pairs.FirstPass | None,
+) -> list[_Draft]:
     in_scope = set(compared)
     openings = _openings(ctx)
-    first = _first_pass(ctx, compared, transactions)
     if first is None:
         records = _records(ctx, ledger.matchable_records(ctx.store), in_scope)
         listing = [t for t in transactions if t.currency in in_scope]

@@ -8,6 +8,10 @@ whatever order it takes the records in, and no other record could have taken eit
 side, so matching the rest in Python without them makes exactly the other pairs
 (docs/causes.md, "The first pass in the database", gives the proof).
 
+The certain pairs are decided once, into a temporary table that the check keeps until
+its causes are made: the records and transactions left over, the pairs that could make
+a cause and the wrong-wallet search's identical pairs are all read from it.
+
 Of the certain pairs only those that could make a cause reach Python: the rest are
 identical and stay in the database. The comparison here is a pre-filter that can only
 over-select (the rules are Python's, in `reconcile/causes.py`): equal stored texts are
@@ -17,14 +21,16 @@ The queries are written once, in SQLite's spelling, as every query of the store.
 
 from __future__ import annotations
 
-import re
+import contextlib
+import itertools
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from reconcile_tui import money
 from reconcile_tui.api.models import GatewayTransaction, ResponseShapeError
+from reconcile_tui.errors import DatabaseError
 from reconcile_tui.store.db import Store
 from reconcile_tui.store.snapshots import (
     TRANSACTION_COLUMNS,
@@ -43,26 +49,36 @@ _TRANSACTION = ", ".join(f"t.{name}" for name in TRANSACTION_COLUMNS)
 _WIDTH = len(_RECORD.split(","))
 
 
-def _tables(
-    kinds: Mapping[str, str], statuses: Mapping[str, str], currencies: Sequence[str]
-) -> tuple[str, list[str]]:
+def _tables(kinds: Mapping[str, str], currencies: Sequence[str]) -> tuple[str, list[str]]:
     """The caller's vocabulary as VALUES tables (so no rule is written twice): `kinds`
-    (gateway type -> record type), `statuses` (gateway word -> record status), and the
-    compared currencies."""
+    (gateway type -> record type) and the compared currencies."""
 
     def values(rows: Sequence[tuple[str, ...]]) -> str:
         return ", ".join("(" + ", ".join("?" * len(row)) + ")" for row in rows)
 
     kind_rows = sorted(kinds.items())
-    status_rows = sorted(statuses.items())
     code_rows = [(code,) for code in sorted(set(currencies))]
     sql = (
         f"WITH kinds(word, kind) AS (VALUES {values(kind_rows)}),"
-        f" statuses(word, status) AS (VALUES {values(status_rows)}),"
         f" compared(code) AS (VALUES {values(code_rows)})"
     )
-    parameters = [value for row in (*kind_rows, *status_rows, *code_rows) for value in row]
+    parameters = [value for row in (*kind_rows, *code_rows) for value in row]
     return sql, parameters
+
+
+def _differs(statuses: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Whether a certain pair (`r`, `t`) could make a cause (1) or is identical (0):
+    over-selects, never misses (see above). An hour is the stored time's first 13
+    characters (`YYYY-MM-DDTHH`, UTC). `statuses` (gateway word -> record status) is the
+    caller's, as one CASE: a word it does not give is NULL, so always compared again."""
+    rows = sorted(statuses.items())
+    status = "CASE t.status " + " ".join("WHEN ? THEN ?" for _row in rows) + " END"
+    sql = f"""(CASE WHEN
+        r.amount != t.net_amount OR r.fee != t.fee_amount
+        OR substr(r.occurred_at, 1, 13) != substr(t.created_at, 1, 13)
+        OR r.status IS NOT ({status})
+        THEN 1 ELSE 0 END)"""
+    return sql, [value for row in rows for value in row]
 
 
 #: The two ways a transaction `t` is a candidate of a record `r` (`k.word`: the gateway's
@@ -73,7 +89,9 @@ _BY_ORDER_ID = "t.order_id = r.reference AND t.reference IS NOT t.order_id"
 #: With `t` a candidate of `r` by its reference: `t` is `r`'s only candidate, and `r` the
 #: only record `t` is a candidate of (by its reference that is `r`, references being
 #: unique; by its order_id, where that is another key). `IS NOT`: nullable inequality.
-#: Each look-up is one index probe: an OR here would make SQLite scan the snapshot.
+#: Each look-up is one index probe in SQLite (an OR here would make it scan the
+#: snapshot), and each NOT EXISTS stands alone in the WHERE clause, where a server makes
+#: it one anti-join of the two tables instead of a look-up per row.
 _CERTAIN_BY_REFERENCE = """
     t.currency = r.currency AND t.type = k.word AND r.reference != ''
     AND NOT EXISTS (
@@ -84,9 +102,10 @@ _CERTAIN_BY_REFERENCE = """
         SELECT 1 FROM snapshot_transactions o
         WHERE o.snapshot_id = t.snapshot_id AND o.order_id = r.reference
           AND o.currency = r.currency AND o.type = k.word AND o.reference IS NOT o.order_id)
-    AND (t.order_id IS NULL OR t.order_id = t.reference OR NOT EXISTS (
+    AND NOT EXISTS (
         SELECT 1 FROM records x
-        WHERE x.reference = t.order_id AND x.currency = t.currency AND x.type = r.type))
+        WHERE x.reference = t.order_id AND x.currency = t.currency AND x.type = r.type
+          AND t.order_id IS NOT t.reference)
 """
 
 #: The same with `t` a candidate of `r` by its order_id (its reference is another key).
@@ -101,33 +120,37 @@ _CERTAIN_BY_ORDER_ID = """
         WHERE o.snapshot_id = t.snapshot_id AND o.order_id = r.reference
           AND o.currency = r.currency AND o.type = k.word AND o.reference IS NOT o.order_id
           AND o.position != t.position)
-    AND (t.reference IS NULL OR NOT EXISTS (
+    AND NOT EXISTS (
         SELECT 1 FROM records x
-        WHERE x.reference = t.reference AND x.currency = t.currency AND x.type = r.type))
+        WHERE x.reference = t.reference AND x.currency = t.currency AND x.type = r.type)
 """
 
-#: Both ways, as (join condition, certainty).
-_ARMS = ((_BY_REFERENCE, _CERTAIN_BY_REFERENCE), (_BY_ORDER_ID, _CERTAIN_BY_ORDER_ID))
+#: Both ways, as (tables, join condition, certainty). The tables are in the order SQLite
+#: loops over them (CROSS JOIN fixes it; a server orders joins as it likes): by
+#: reference, the records in storage order, so the certain pairs' table is written in
+#: the order of its key; by order_id, the few transactions that have one.
+_ARMS = (
+    (
+        "records r CROSS JOIN kinds k CROSS JOIN snapshot_transactions t",
+        _BY_REFERENCE,
+        _CERTAIN_BY_REFERENCE,
+    ),
+    (
+        "snapshot_transactions t CROSS JOIN records r CROSS JOIN kinds k",
+        f"t.order_id IS NOT NULL AND {_BY_ORDER_ID}",
+        _CERTAIN_BY_ORDER_ID,
+    ),
+)
 
-
-def _as(alias: str, sql: str) -> str:
-    """`sql` about transaction `t` written about `alias` instead."""
-    return re.sub(r"\bt\.", f"{alias}.", sql)
-
-
-#: Whether a certain pair could make a cause: over-selects, never misses (see above).
-#: An hour is the stored time's first 13 characters (`YYYY-MM-DDTHH`, UTC).
-_DIFFERS = """(
-    r.amount != t.net_amount OR r.fee != t.fee_amount
-    OR substr(r.occurred_at, 1, 13) != substr(t.created_at, 1, 13)
-    OR NOT EXISTS (SELECT 1 FROM statuses s WHERE s.word = t.status AND s.status = r.status))
-"""
-
-#: A stored amount's text without trailing zeros after the point: equal amounts have
-#: equal keys, as `amount_key` makes them in Python.
-_AMOUNT_KEY = """(CASE WHEN CAST(t.net_amount AS TEXT) LIKE '%.%'
-    THEN rtrim(rtrim(CAST(t.net_amount AS TEXT), '0'), '.')
-    ELSE CAST(t.net_amount AS TEXT) END)"""
+#: A stored amount's text (as text on either store: the certain pairs' table holds it so)
+#: without trailing zeros after the point: equal amounts have equal keys, as
+#: `amount_key` makes them in Python. Every text of an amount starts with
+#: its key, so a range of texts (`_KEY_RANGE`) narrows the rows cheaply before it.
+_AMOUNT_KEY = """(CASE WHEN p.net_amount LIKE '%.%'
+    THEN rtrim(rtrim(p.net_amount, '0'), '.') ELSE p.net_amount END)"""
+_KEY_RANGE = "(p.net_amount >= ? AND p.net_amount < ?)"
+#: Above every character that can follow a key in a text of the same amount (`0`, `.`).
+_ABOVE = "\x7f"
 
 
 def amount_key(amount: Decimal) -> str:
@@ -137,22 +160,30 @@ def amount_key(amount: Decimal) -> str:
 
 RecordRow = tuple[Any, ...]
 
+#: Each first pass keeps its certain pairs in a temporary table of its own, dropped when
+#: its check is done: one connection may run one check after another (the terminal app).
+_TABLES = itertools.count(1)
+
 
 @dataclass
 class FirstPass:
-    """What Python still needs once the certain pairs are kept in the database."""
+    """What Python still needs once the certain pairs are kept in the database.
+
+    The certain pairs are decided once, into a temporary table (`table`) that lives until
+    `close` (the result is a context manager): the records and transactions left are what
+    it does not hold, and the wrong-wallet search reads the identical pairs from it."""
 
     store: Store
     snapshot_id: int
-    kinds: Mapping[str, str]
-    statuses: Mapping[str, str]
     currencies: tuple[str, ...]
     #: The certain pairs that could make a cause: (record row, transaction).
-    differing: list[tuple[RecordRow, GatewayTransaction]]
+    differing: list[tuple[RecordRow, GatewayTransaction]] = field(default_factory=list)
     #: The records in no certain pair, as `ledger.matchable_records` gives them.
-    records: list[RecordRow]
+    records: list[RecordRow] = field(default_factory=list)
     #: The transactions in no certain pair, in the listing's order.
-    transactions: list[GatewayTransaction]
+    transactions: list[GatewayTransaction] = field(default_factory=list)
+    #: The certain pairs' temporary table; None once dropped, or when nothing is compared.
+    table: str | None = None
 
     def identical_of_amounts(
         self, currencies: Collection[str], amounts: Collection[Decimal]
@@ -162,24 +193,40 @@ class FirstPass:
         runs (docs/causes.md, "Wrong wallet")."""
         codes = [code for code in self.currencies if code in currencies]
         keys = sorted({amount_key(amount) for amount in amounts})
-        if not codes or not keys:
+        if not codes or not keys or self.table is None:
             return []
-        head, parameters = _tables(self.kinds, self.statuses, codes)
-        marks = ", ".join("?" * len(keys))
-        arms = " UNION ALL ".join(
-            f"""SELECT {_RECORD}, t.position, {_TRANSACTION}
-            FROM snapshot_transactions t
-            JOIN records r ON {join}
-            JOIN kinds k ON k.kind = r.type
-            WHERE t.snapshot_id = ? AND t.currency IN (SELECT code FROM compared)
-              AND {_AMOUNT_KEY} IN ({marks}) AND {certain} AND NOT {_DIFFERS}"""
-            for join, certain in _ARMS
-        )
+        ranges = " OR ".join(_KEY_RANGE for _key in keys)
         rows = self.store.query(
-            f"{head} SELECT * FROM ({arms}) AS found ORDER BY position",
-            (*parameters, *(self.snapshot_id, *keys) * len(_ARMS)),
+            f"""SELECT {_RECORD}, t.position, {_TRANSACTION}
+            FROM temp.{self.table} p
+            CROSS JOIN records r
+            CROSS JOIN snapshot_transactions t
+            WHERE r.id = p.record_id AND t.snapshot_id = ? AND t.position = p.position
+              AND p.differs = 0 AND p.currency IN ({", ".join("?" * len(codes))})
+              AND ({ranges}) AND {_AMOUNT_KEY} IN ({", ".join("?" * len(keys))})
+            ORDER BY p.position""",
+            (
+                self.snapshot_id,
+                *codes,
+                *(bound for key in keys for bound in (key, key + _ABOVE)),
+                *keys,
+            ),
         )
         return list(_pairs(self.store, rows))
+
+    def close(self) -> None:
+        """Drop the certain pairs' table. Should that fail, the table dies with the
+        connection (it is temporary), and the check's own outcome stands."""
+        table, self.table = self.table, None
+        if table is not None:
+            with contextlib.suppress(DatabaseError), self.store.errors():
+                self.store.conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+    def __enter__(self) -> FirstPass:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def first_pass(
@@ -194,55 +241,92 @@ def first_pass(
 
     `kinds` maps the gateway's transaction types to the records' (payment -> deposit);
     `statuses` the gateway's status words to the records' (a word not given is always
-    compared again in Python); `currencies` are the currencies compared."""
+    compared again in Python); `currencies` are the currencies compared. Close the result
+    when done with it (it is a context manager)."""
     codes = tuple(sorted(set(currencies)))
-    found = FirstPass(store, snapshot_id, kinds, statuses, codes, [], [], [])
+    found = FirstPass(store, snapshot_id, codes)
     if not codes:
         return found
-    head, parameters = _tables(kinds, statuses, codes)
-    # Each record with its certain transaction by either way (at most one of the two:
-    # a record with a candidate each way has two), kept when it could make a cause.
-    # The records are read in storage order (`|| ''` keeps SQLite from reaching them
-    # through an index by currency, a seek per record).
-    rows = store.query(
-        f"""{head}
-        SELECT {_RECORD}, a.position, {_as("a", _TRANSACTION)}, b.position,
-               {_as("b", _TRANSACTION)}
-        FROM records r
-        JOIN kinds k ON k.kind = r.type
-        LEFT JOIN snapshot_transactions a ON a.snapshot_id = ?
-          AND {_as("a", _BY_REFERENCE)} AND {_as("a", _CERTAIN_BY_REFERENCE)}
-        LEFT JOIN snapshot_transactions b ON b.snapshot_id = ?
-          AND {_as("b", _BY_ORDER_ID)} AND {_as("b", _CERTAIN_BY_ORDER_ID)}
-        WHERE r.currency || '' IN (SELECT code FROM compared)
-          AND (a.position IS NULL OR {_as("a", _DIFFERS)})
-          AND (b.position IS NULL OR {_as("b", _DIFFERS)})""",
-        (*parameters, snapshot_id, snapshot_id),
-    )
-    second = _WIDTH + 1 + len(TRANSACTION_COLUMNS)
-    for row in rows:
-        record = tuple(row[:_WIDTH])
-        if row[_WIDTH] is not None:
-            found.differing.append((record, _transaction(store, row[_WIDTH + 1 : second])))
-        elif row[second] is not None:
-            found.differing.append((record, _transaction(store, row[second + 1 :])))
-        else:
-            found.records.append(record)
-    certain = " OR ".join(
-        f"""EXISTS (SELECT 1 FROM records r JOIN kinds k ON k.kind = r.type
-                    WHERE {join} AND {check})"""
-        for join, check in _ARMS
-    )
-    rest = store.query(
-        f"""{head}
-        SELECT {_TRANSACTION} FROM snapshot_transactions t
-        WHERE t.snapshot_id = ? AND t.currency IN (SELECT code FROM compared)
-          AND NOT ({certain})
-        ORDER BY t.position""",
-        (*parameters, snapshot_id),
-    )
-    found.transactions = [_transaction(store, row) for row in rest]
+    head, parameters = _tables(kinds, codes)
+    found.table = table = f"first_pass_{next(_TABLES)}"
+    try:
+        _decide(store, table, (head, parameters), _differs(statuses), snapshot_id)
+        # The records in no certain pair, and those whose pair could make a cause with
+        # its transaction. The records are read in storage order, as the table was
+        # written (`|| ''` keeps SQLite from reaching them through an index by currency,
+        # a seek per record).
+        rows = store.query(
+            f"""{head}
+            SELECT {_RECORD}, t.position, {_TRANSACTION}
+            FROM records r
+            LEFT JOIN temp.{table} p ON p.record_id = r.id
+            LEFT JOIN snapshot_transactions t ON p.differs = 1
+              AND t.snapshot_id = ? AND t.position = p.position
+            WHERE r.type IN (SELECT kind FROM kinds)
+              AND r.currency || '' IN (SELECT code FROM compared)
+              AND (p.record_id IS NULL OR p.differs = 1)""",
+            (*parameters, snapshot_id),
+        )
+        for row in rows:
+            record = tuple(row[:_WIDTH])
+            if row[_WIDTH] is None:
+                found.records.append(record)
+            else:
+                found.differing.append((record, _transaction(store, row[_WIDTH + 1 :])))
+        # Which transactions are left is read from the narrow index by reference (its
+        # columns suffice); only those left are read whole.
+        rest = store.query(
+            f"""{head}
+            SELECT {_TRANSACTION} FROM snapshot_transactions t
+            WHERE t.snapshot_id = ? AND t.position IN (
+                SELECT u.position FROM snapshot_transactions u
+                WHERE u.snapshot_id = ? AND u.currency IN (SELECT code FROM compared)
+                  AND NOT EXISTS (SELECT 1 FROM temp.{table} p WHERE p.position = u.position))
+            ORDER BY t.position""",
+            (*parameters, snapshot_id, snapshot_id),
+        )
+        found.transactions = [_transaction(store, row) for row in rest]
+    except BaseException:
+        found.close()
+        raise
     return found
+
+
+def _decide(
+    store: Store,
+    table: str,
+    vocabulary: tuple[str, list[str]],
+    differs: tuple[str, list[str]],
+    snapshot_id: int,
+) -> None:
+    """Decide the certain pairs once, into the temporary `table`: each with the record's
+    id, the transaction's position, its currency and net amount (what the wrong-wallet
+    search filters on) and whether the pair could make a cause. A record is in at most
+    one certain pair, and so is a transaction (docs/causes.md).
+
+    SQLite is told the order of its loops (`_ARMS`): it knows nothing of a temporary
+    table's size."""
+    (head, parameters), (differ, differ_parameters) = vocabulary, differs
+    with store.errors():
+        store.conn.execute(
+            f"""CREATE TEMP TABLE {table} (
+                record_id INTEGER PRIMARY KEY,
+                position INTEGER NOT NULL,
+                currency TEXT NOT NULL,
+                net_amount TEXT NOT NULL,
+                differs INTEGER NOT NULL)"""
+        )
+        for tables, join, certain in _ARMS:
+            store.conn.execute(
+                f"""INSERT INTO temp.{table} (record_id, position, currency, net_amount, differs)
+                {head}
+                SELECT r.id, t.position, t.currency, t.net_amount, {differ}
+                FROM {tables}
+                WHERE k.kind = r.type AND r.currency || '' IN (SELECT code FROM compared)
+                  AND t.snapshot_id = ? AND {join} AND {certain}""",
+                (*parameters, *differ_parameters, snapshot_id),
+            )
+        store.conn.execute(f"CREATE INDEX temp.{table}_by_position ON {table}(position)")
 
 
 def _pairs(store: Store, rows: Sequence[Any]) -> Iterator[tuple[RecordRow, GatewayTransaction]]:

@@ -21,8 +21,9 @@ import pytest
 
 from reconcile_tui.config import Settings
 from reconcile_tui.reconcile.matching import GATEWAY_TYPE
+from reconcile_tui.store.db import Store
 from reconcile_tui.store.pairs import first_pass
-from reconcile_tui.store.snapshots import StoredTransactions, load_snapshot
+from reconcile_tui.store.snapshots import DamagedSnapshot, StoredTransactions, load_snapshot
 from reconcile_tui.vocabulary import STATUS_WORDS
 from reconcile_tui.workspace import Workspace
 from tests.unit.reconcile.world import random_world
@@ -169,3 +170,99 @@ def test_the_hour_of_a_moment_before_1970_is_exact():
     first = datetime.fromisoformat("1969-12-31T23:00:00.500000+00:00")
     assert _hour(last) == _hour(first) == -1
     assert _hour(datetime.fromisoformat("1970-01-01T00:00:00+00:00")) == 0
+
+
+def _temporary_tables(store: Store) -> list[str]:
+    """The first pass's tables in this connection's temporary schema, on either store
+    (an import stages its rows in temporary tables of its own)."""
+    if store.server:
+        rows = store.query(
+            "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+            " AND relkind = 'r'"
+        )
+    else:
+        rows = store.query("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
+    return sorted(str(row[0]) for row in rows if str(row[0]).startswith("first_pass"))
+
+
+def test_a_second_check_on_one_connection_decides_its_own_pairs(db_path, tmp_path):
+    """The terminal app checks again on the connection it keeps: between two checks a
+    newer export changes records, and the second check's report is the one Python alone
+    makes of the books as they are then, with no table of the first left behind."""
+    rng = random.Random(7)
+    world = random_world(7, plants=4)
+    records, api = world.write(tmp_path)
+    _tangle(api, records, rng)
+    lines = records.read_text().splitlines()
+    newer = tmp_path / "newer.csv"
+    # The same references, every third one's amount a unit more: certain pairs of the
+    # first check now differ.
+    changed = [lines[0]]
+    for n, line in enumerate(lines[1:]):
+        cells = line.split(",")
+        if n % 3 == 0:
+            cells[5] = str(Decimal(cells[5]) + 1)
+        changed.append(",".join(cells))
+    newer.write_text("\n".join(changed) + "\n")
+    with Workspace(Settings(), db_path=db_path) as workspace:
+        workspace.import_files([records])
+        snapshot_id, _saved = workspace.load_saved_responses(api)
+        before = workspace.check(snapshot_id, load_snapshot(workspace.store, snapshot_id))
+        assert _temporary_tables(workspace.store) == []
+        workspace.import_files([newer])
+        stored = load_snapshot(workspace.store, snapshot_id)
+        in_database = workspace.check(snapshot_id, stored).report
+        assert _temporary_tables(workspace.store) == []
+        in_memory = dataclasses.replace(stored, transactions=tuple(stored.transactions))
+        in_python = workspace.check(snapshot_id, in_memory).report
+    assert _document(in_database) == _document(in_python)
+    assert _effects(in_database) == _effects(in_python)
+    assert _document(in_database) != _document(before.report), "the newer export shows"
+
+
+def test_a_first_pass_that_fails_leaves_no_table_behind(db_file, tmp_path):
+    """A stored transaction this version cannot read stops the check with the store's
+    one line (exit 4), and the certain pairs' table goes with it."""
+    world = random_world(4, plants=0)
+    records, api = world.write(tmp_path)
+    with Workspace(Settings(), db_path=db_file) as workspace:
+        workspace.import_files([records])
+        snapshot_id, _saved = workspace.load_saved_responses(api)
+        # A pair that differs, so the first pass reads its transaction back.
+        workspace.store.conn.execute(
+            "UPDATE records SET amount = '1000000' WHERE id = (SELECT min(id) FROM records)"
+        )
+        workspace.store.conn.execute(
+            """UPDATE snapshot_transactions SET created_at = 'not a time'
+               WHERE (SELECT reference FROM records WHERE id = (SELECT min(id) FROM records))
+                     IN (reference, order_id)"""
+        )
+        with pytest.raises(DamagedSnapshot, match="fetch --refresh"):
+            first_pass(
+                workspace.store,
+                snapshot_id,
+                kinds=GATEWAY_TYPE,
+                statuses={word: status.value for word, status in STATUS_WORDS.items()},
+                currencies=["USDTERC20"],
+            )
+        assert _temporary_tables(workspace.store) == []
+
+
+def test_a_closed_first_pass_has_no_identical_pairs_left(db_path, tmp_path):
+    """Once its check is done, the first pass's table is gone: nothing reads it again."""
+    world = random_world(3, plants=0)
+    records, api = world.write(tmp_path)
+    with Workspace(Settings(), db_path=db_path) as workspace:
+        workspace.import_files([records])
+        snapshot_id, _saved = workspace.load_saved_responses(api)
+        with first_pass(
+            workspace.store,
+            snapshot_id,
+            kinds=GATEWAY_TYPE,
+            statuses={word: status.value for word, status in STATUS_WORDS.items()},
+            currencies=["USDTERC20"],
+        ) as found:
+            assert len(_temporary_tables(workspace.store)) == 1
+        amounts = {Decimal(e.amount) for e in world.records}
+        assert found.identical_of_amounts({"USDTERC20"}, amounts) == []
+        assert _temporary_tables(workspace.store) == []

@@ -151,7 +151,11 @@ class GatewayClient:
             limits=httpx.Limits(
                 # one more than the requests in flight, for a token request among them
                 max_connections=REQUESTS_PER_MINUTE + 1,
-                max_keepalive_connections=REQUESTS_PER_MINUTE,
+                # Enough to reuse for the balances and histories; the listing's burst of
+                # connections is closed as each goes idle, because the pool's work each
+                # time a request starts or ends grows with the idle ones it keeps
+                # (docs/performance.md, "Fetch: the transaction listing").
+                max_keepalive_connections=self.api.concurrency,
             ),
             headers={"Accept": "application/json", "User-Agent": f"reconcile-tui/{__version__}"},
             # A redirect would carry the request (and, same-origin, its token) somewhere

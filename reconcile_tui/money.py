@@ -32,6 +32,7 @@ from decimal import (
 from typing import Final
 
 __all__ = [
+    "HELD_PLAIN_PATTERN",
     "MAX_PLACES",
     "MAX_SCALE",
     "MAX_WHOLE_DIGITS",
@@ -104,6 +105,13 @@ MAX_PLACES: Final = 30
 #: more than any ledger holds, and far below what could make a sum of many amounts round in
 #: MONEY's 80 digits; a longer amount is a broken export or response (docs/money.md).
 MAX_WHOLE_DIGITS: Final = 30
+
+#: A signed plain amount (the gateway's form) that `parse_held` accepts exactly as it is
+#: written: ASCII digits, at most MAX_WHOLE_DIGITS significant before the point and
+#: MAX_PLACES after it. A faster reader may take what matches as `Decimal(text)` and must
+#: hand anything else to `parse_held`, whose rule and errors stay the only ones
+#: (docs/api-client.md, "Bounds: what a response may hold").
+HELD_PLAIN_PATTERN: Final = rf"[-+]?0*[0-9]{{1,{MAX_WHOLE_DIGITS}}}(?:\.[0-9]{{1,{MAX_PLACES}}})?"
 
 _KNOWN_PREFIX_SCALES: Final = (("USDT", 6), ("USDC", 6), ("DAI", 6))
 _KNOWN_EXACT_SCALES: Final = {"ETH": 18, "WETH": 18, "BTC": 8}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime
 from types import TracebackType
 from typing import Self, TypedDict, Unpack
@@ -73,6 +74,9 @@ log = logging.getLogger(__name__)
 
 BALANCES_PATH = "/user/balances/"
 HISTORY_PATH = "/user/balances/history/"
+#: The gateway's documented rate limit, requests a minute (docs/api-client.md, "Requests in
+#: flight"): the most requests ever in flight at once, whatever else bounds them.
+REQUESTS_PER_MINUTE = 100
 
 
 def timeouts(api: ApiSettings) -> httpx.Timeout:
@@ -105,9 +109,10 @@ class GatewayClient:
     """One connection pool to the gateway, with credentials, retries and one deadline.
 
     Use as `async with GatewayClient(api) as gateway:`; the deadline (`api.deadline`)
-    starts on entry and covers every request made inside, and at most `api.concurrency`
-    requests are in flight at once. `balances()` and `history()` return the parsed model
-    and the exact bytes the gateway sent.
+    starts on entry and covers every request made inside. At most `api.concurrency`
+    balances and history requests are in flight at once, and at most REQUESTS_PER_MINUTE
+    requests of any kind, the listing's pages included. `balances()` and `history()`
+    return the parsed model and the exact bytes the gateway sent.
     """
 
     def __init__(
@@ -132,6 +137,7 @@ class GatewayClient:
         self._http: httpx.AsyncClient | None = None
         self._deadline: Deadline | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._in_flight: asyncio.Semaphore | None = None
 
     def __repr__(self) -> str:
         return f"GatewayClient(url={self.api.url!r}, auth={self.auth!r})"
@@ -144,7 +150,11 @@ class GatewayClient:
             transport=self._transport,
             limits=httpx.Limits(
                 # one more than the requests in flight, for a token request among them
-                max_connections=self.api.concurrency + 1,
+                max_connections=REQUESTS_PER_MINUTE + 1,
+                # Enough to reuse for the balances and histories; the listing's burst of
+                # connections is closed as each goes idle, because the pool's work each
+                # time a request starts or ends grows with the idle ones it keeps
+                # (docs/performance.md, "Fetch: the transaction listing").
                 max_keepalive_connections=self.api.concurrency,
             ),
             headers={"Accept": "application/json", "User-Agent": f"reconcile-tui/{__version__}"},
@@ -154,6 +164,7 @@ class GatewayClient:
         )
         self._deadline = Deadline(self.api.deadline)
         self._slots = asyncio.Semaphore(self.api.concurrency)
+        self._in_flight = asyncio.Semaphore(REQUESTS_PER_MINUTE)
         return self
 
     async def __aexit__(
@@ -207,7 +218,9 @@ class GatewayClient:
         return listing
 
     async def _transactions_page(self, url: httpx.URL) -> ListedPage:
-        response, body, shown = await self._get(url)
+        # Bounded by the rate limit alone, not by `concurrency`: a listing's pages are
+        # asked for at once (docs/api-client.md, "Requests in flight").
+        response, body, shown = await self._get(url, listing_page=True)
         page = parse_data(parse_transactions, body, response, shown)
         return ListedPage(url=url, page=page, items=raw_results(body))
 
@@ -271,18 +284,25 @@ class GatewayClient:
         return self._http, self._deadline, self._slots
 
     async def _get(
-        self, path: str | httpx.URL, params: dict[str, str] | None = None
+        self,
+        path: str | httpx.URL,
+        params: dict[str, str] | None = None,
+        *,
+        listing_page: bool = False,
     ) -> tuple[httpx.Response, bytes, str]:
         http, deadline, slots = self._opened()
+        assert self._in_flight is not None  # set with the others on entry
         request = http.build_request("GET", path, params=params)
         url = display_url(request.url)
 
         async def attempt() -> tuple[httpx.Response, bytes]:
             return await self._send(http, request, url)
 
-        # The slot is held across retries and waits, so a struggling gateway never sees
-        # more than `concurrency` requests from us, retries included.
-        async with slots:
+        # The slots are held across retries and waits, so a struggling gateway never sees
+        # more requests from us than the bounds, retries included. Always taken in this
+        # order (`concurrency`, then the rate limit), so no two requests wait on each other.
+        bound: AbstractAsyncContextManager[object] = nullcontext() if listing_page else slots
+        async with bound, self._in_flight:
             response, body = await call_with_retries(
                 attempt, what=f"fetching {url}", policy=self._policy, deadline=deadline
             )
@@ -326,7 +346,8 @@ async def fetch_snapshot(
 ) -> GatewaySnapshot:
     """Fetch the balances and every currency's history (or only `currencies`) as a snapshot.
 
-    At most `api.concurrency` requests are in flight; the whole call gives up after
+    At most `api.concurrency` balances and history requests are in flight, and at most
+    REQUESTS_PER_MINUTE requests in all (the listing's pages); the whole call gives up after
     `api.deadline` seconds. Raises ApiError (exit 3) for anything the gateway or the
     network did wrong, BadInput for a period or interval the API does not know.
     """

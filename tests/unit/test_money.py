@@ -202,3 +202,64 @@ def test_amounts_for_people():
     assert money.format_amount(Decimal("1234.500000"), 6, grouping=True, compact=True) == "1,234.5"
     assert money.format_amount(Decimal("-0.000000"), 6, compact=True) == "0"
     assert money.format_amount(Decimal("288.000000")) == "288.000000"  # no scale: as written
+
+
+def _outcome(read, text: str) -> tuple[str, str]:
+    try:
+        amount = read(text)
+    except AmountError as error:
+        return "refused", str(error)
+    return "read", repr(amount)  # the repr keeps the places: 1.50 is not 1.5
+
+
+_STYLES = [
+    NumberStyle(signed=True),
+    NumberStyle(),
+    NumberStyle(decimal_comma=True, thousands="."),
+    NumberStyle(thousands=",", signed=True),
+    NumberStyle(exponent=True, signed=True),
+]
+_DIGITS = st.text("0123456789", min_size=0, max_size=50)
+
+
+@given(
+    style=st.sampled_from(_STYLES),
+    text=st.one_of(
+        st.text(" +-.,e0123456789\u0661", max_size=24),
+        st.builds(
+            lambda sign, whole, fraction: f"{sign}{whole}.{fraction}",
+            st.sampled_from(["", "-", "+"]),
+            _DIGITS,
+            _DIGITS,
+        ),
+    ),
+)
+def test_parse_held_is_parse_amount_then_check_held(style: NumberStyle, text: str) -> None:
+    # The listing's one step must keep the two steps' rule and their messages exactly.
+    def held_in_two_steps(text: str) -> Decimal:
+        return money.check_held(money.parse_amount(text, style=style))
+
+    def held_in_one(text: str) -> Decimal:
+        return money.parse_held(text, style=style)
+
+    assert _outcome(held_in_one, text) == _outcome(held_in_two_steps, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * money.MAX_WHOLE_DIGITS + ".5",
+        "0" * 70 + "1" * money.MAX_WHOLE_DIGITS,
+        "1" * (money.MAX_WHOLE_DIGITS + 1),
+        "0." + "0" * money.MAX_PLACES,
+        "0." + "0" * (money.MAX_PLACES + 1),
+        "-1." + "0" * (money.MAX_PLACES + 1),
+        " 12.50 ",
+    ],
+)
+def test_parse_held_at_the_bounds(text: str) -> None:
+    style = NumberStyle(signed=True)
+    held_in_two_steps = _outcome(
+        lambda t: money.check_held(money.parse_amount(t, style=style)), text
+    )
+    assert _outcome(lambda t: money.parse_held(t, style=style), text) == held_in_two_steps

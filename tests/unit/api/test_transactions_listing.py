@@ -9,11 +9,25 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from reconcile_tui.api.client import GatewayClient, fetch_snapshot
+from reconcile_tui.api.client import (
+    BALANCES_PATH,
+    HISTORY_PATH,
+    REQUESTS_PER_MINUTE,
+    GatewayClient,
+    fetch_snapshot,
+)
 from reconcile_tui.api.listing import TRANSACTIONS_PATH
 from reconcile_tui.errors import ApiError
 
-from .conftest import JSON, NOW, FakeGateway, api_settings, gateway_error
+from .conftest import (
+    BALANCES,
+    JSON,
+    NOW,
+    FakeGateway,
+    api_settings,
+    gateway_error,
+    history_body,
+)
 
 LISTING_URL = f"https://gw.test{TRANSACTIONS_PATH}"
 
@@ -143,26 +157,102 @@ async def test_a_next_without_page_numbers_is_followed_one_page_after_another(
     ]
 
 
-async def test_pages_are_fetched_concurrently_within_the_bound(gateway: FakeGateway) -> None:
-    in_flight = 0
-    most = 0
-    items = [item(n) for n in range(1, 1001)]
+def gated(answer: Callable[[httpx.Request], httpx.Response], counts: dict[str, int]):
+    """`answer`, staying in flight over several turns of the loop so that every request
+    the client lets through is in the gateway at the same time; `counts` keeps the most
+    in flight at once ("most") beside those in flight now ("now")."""
 
-    async def answer(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
+    async def in_flight(request: httpx.Request) -> httpx.Response:
+        counts["now"] += 1
+        counts["most"] = max(counts["most"], counts["now"])
         for _ in range(5):
             await asyncio.sleep(0)
-        in_flight -= 1
-        number = int(request.url.params.get("page", "1"))
-        chunk = items[(number - 1) * 100 : number * 100]
-        return httpx.Response(200, content=page_body(chunk, 1000, relative_links(number, 10)))
+        counts["now"] -= 1
+        return answer(request)
 
-    gateway.script(TRANSACTIONS_PATH, *[answer] * 10)
+    return in_flight
+
+
+def plain_pages(total: int) -> Callable[[httpx.Request], httpx.Response]:
+    """`total` small items, 100 a page, numbered links: many pages cheaply."""
+    items = [{**item(n), "metadata": {}} for n in range(1, total + 1)]
+    pages = -(-total // 100)
+    bodies = {
+        number: json.dumps(
+            {
+                "count": total,
+                "next": relative_links(number, pages),
+                "results": items[(number - 1) * 100 : number * 100],
+            }
+        ).encode()
+        for number in range(1, pages + 1)
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params.get("page", "1"))
+        return httpx.Response(200, content=bodies[number], headers=JSON)
+
+    return answer
+
+
+async def test_pages_are_all_asked_for_at_once_not_held_to_the_history_bound(
+    gateway: FakeGateway,
+) -> None:
+    counts = {"now": 0, "most": 0}
+    gateway.script(TRANSACTIONS_PATH, *[gated(plain_pages(1000), counts)] * 10)
     fetched = await fetch(gateway, concurrency=4)
-    assert most == 4
+    assert counts["most"] == 9  # pages 2 to 10 together, though `concurrency` is 4
     assert [t.id for t in fetched.transactions] == [str(n) for n in range(1, 1001)]
+
+
+async def test_pages_in_flight_never_exceed_the_gateways_rate_limit(
+    gateway: FakeGateway,
+) -> None:
+    counts = {"now": 0, "most": 0}
+    gateway.script(TRANSACTIONS_PATH, *[gated(plain_pages(15_000), counts)] * 150)
+    fetched = await fetch(gateway)
+    assert counts["most"] == REQUESTS_PER_MINUTE
+    assert len(fetched.transactions) == 15_000
+    assert sorted(map(int, pages_asked(gateway))) == list(range(1, 151))
+
+
+async def test_histories_and_pages_together_stay_within_both_bounds() -> None:
+    codes = [f"COIN{n:02d}" for n in range(30)]
+    histories = {"now": 0, "most": 0}
+    every = {"now": 0, "most": 0}
+    pages = plain_pages(15_000)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == BALANCES_PATH:
+            return httpx.Response(200, content=BALANCES, headers=JSON)
+        if request.url.path == TRANSACTIONS_PATH:
+            return pages(request)
+        return httpx.Response(200, content=history_body(request.url.params["currency"]))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        history = request.url.path == HISTORY_PATH
+        every["now"] += 1
+        histories["now"] += history
+        every["most"] = max(every["most"], every["now"])
+        histories["most"] = max(histories["most"], histories["now"])
+        for _ in range(5):
+            await asyncio.sleep(0)
+        every["now"] -= 1
+        histories["now"] -= history
+        return answer(request)
+
+    snapshot = await fetch_snapshot(
+        api_settings(concurrency=20),
+        period="7d",
+        interval="daily",
+        currencies=codes,
+        transport=httpx.MockTransport(handler),
+    )
+    assert histories["most"] == 20
+    assert every["most"] == REQUESTS_PER_MINUTE
+    assert list(snapshot.histories) == codes
+    assert snapshot.transactions is not None
+    assert len(snapshot.transactions) == 15_000
 
 
 @pytest.mark.parametrize("status", [429, 503])

@@ -82,14 +82,16 @@ def _own(alias: str, value: str) -> str:
 _OWN_DISCREPANCY = _own("r", "difference")
 _OWN_CAUSE = _own("c", "amount")
 
+#: `CROSS JOIN`: SQLite then reads the list first and finds each id through the index on
+#: (run, id); left to itself it scanned every finding of the run for each one listed
+#: (18 s for a run of 10,000 discrepancies and 12,920 causes; docs/performance.md, "TUI").
 _ACKNOWLEDGED = f"""({_OWN_DISCREPANCY} OR (r.causes != '[]' AND NOT EXISTS (
-    SELECT 1 FROM json_each(r.causes) j JOIN run_causes c ON c.run_id = r.run_id AND c.id = j.value
-    WHERE NOT {_OWN_CAUSE})))"""
+    SELECT 1 FROM json_each(r.causes) j CROSS JOIN run_causes c
+    WHERE c.run_id = r.run_id AND c.id = j.value AND NOT {_OWN_CAUSE})))"""
 
 _CAUSE_ACKNOWLEDGED = f"""({_OWN_CAUSE} OR (c.explains != '[]' AND NOT EXISTS (
-    SELECT 1 FROM json_each(c.explains) j
-    JOIN run_discrepancies r ON r.run_id = c.run_id AND r.id = j.value
-    WHERE NOT {_OWN_DISCREPANCY})))"""
+    SELECT 1 FROM json_each(c.explains) j CROSS JOIN run_discrepancies r
+    WHERE r.run_id = c.run_id AND r.id = j.value AND NOT {_OWN_DISCREPANCY})))"""
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,9 @@ class DiscrepancyFilter(_Scope):
             # search for the reference behind a gap finds it through them (docs/tui.md).
             clauses.append(
                 f"""(r.message {LIKE_LITERAL} OR r.refs {LIKE_LITERAL} OR r.id {LIKE_LITERAL}
-                    OR EXISTS (SELECT 1 FROM json_each(r.causes) j
-                        JOIN run_causes c ON c.run_id = r.run_id AND c.id = j.value
-                        WHERE c.refs {LIKE_LITERAL} OR c.gateway_ids {LIKE_LITERAL}))"""
+                    OR EXISTS (SELECT 1 FROM json_each(r.causes) j CROSS JOIN run_causes c
+                        WHERE c.run_id = r.run_id AND c.id = j.value
+                          AND (c.refs {LIKE_LITERAL} OR c.gateway_ids {LIKE_LITERAL})))"""
             )
             pattern = literal_pattern(self.search)
             parameters += [pattern, pattern, literal_pattern(self.search, prefix=True)]

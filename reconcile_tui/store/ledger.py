@@ -148,14 +148,14 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
     """
     starts = sorted((period_starts or {}).items())
     if starts:
+        # The row's currency's start: its day, or its time, as the parameters give them.
         branches = " ".join("WHEN ? THEN ?" for _ in starts)
-        start_day = f"CASE currency {branches} ELSE '' END"
-        start_time = start_day
+        currency_start = f"CASE currency {branches} ELSE '' END"
         on_start_day = " OR ".join(
             "(currency = ? AND occurred_at >= ? AND occurred_at < ?)" for _ in starts
         )
     else:
-        start_day = start_time = "''"
+        currency_start = "''"
         on_start_day = "FALSE"
     days = tuple(value for code, start in starts for value in (code, start[:10]))
     times = tuple(value for pair in starts for value in pair)
@@ -169,12 +169,12 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
                    decimal_sum(amount), decimal_sum(fee), sum(records), max(latest)
             FROM (
                 SELECT currency, wallet_id, wallet_name, type, status,
-                       day < {start_day} AS before, import_id, amount, fee, records,
+                       day < {currency_start} AS before, import_id, amount, fee, records,
                        latest_opening AS latest
-                FROM record_sums WHERE day != {start_day}
+                FROM record_sums WHERE day != {currency_start}
                 UNION ALL
                 SELECT currency, wallet_id, wallet_name, type, status,
-                       occurred_at < {start_time} AS before, import_id, amount, fee,
+                       occurred_at < {currency_start} AS before, import_id, amount, fee,
                        1 AS records, {opened} AS latest
                 FROM records WHERE {on_start_day}
             ) AS parts

@@ -58,6 +58,7 @@ from reconcile_tui.api.retry import (
     parse_retry_after,
 )
 from reconcile_tui.api.snapshot import GatewaySnapshot, requested_codes
+from reconcile_tui.bulk import collection_paused
 from reconcile_tui.config import ApiSettings
 from reconcile_tui.errors import ApiError, BadInput
 from reconcile_tui.times import INTERVALS, PERIODS, utc_now
@@ -213,7 +214,11 @@ class GatewayClient:
         404 on its first page), ApiError for anything else that goes wrong on any page."""
         http, _, _ = self._opened()
         first = http.build_request("GET", TRANSACTIONS_PATH, params={"page_size": PAGE_SIZE})
-        listing = await list_transactions(first.url, self._transactions_page)
+        # Ten thousand transactions make five times as many small objects, all kept: the
+        # collector would walk the whole heap again meanwhile (docs/performance.md,
+        # "Fetch: the transaction listing").
+        with collection_paused():
+            listing = await list_transactions(first.url, self._transactions_page)
         log.info("fetched %d transactions in %d pages", len(listing.transactions), listing.pages)
         return listing
 

@@ -9,17 +9,17 @@ The body must already have been validated (`parse_transactions`); this only find
 from __future__ import annotations
 
 import json
+import re
 
 __all__ = ["raw_results"]
 
 _DECODER = json.JSONDecoder()
-_SPACE = " \t\n\r"
+#: JSON's whitespace (RFC 8259), as the decoder skips it.
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _skip(text: str, index: int) -> int:
-    while index < len(text) and text[index] in _SPACE:
-        index += 1
-    return index
+    return _SPACE.match(text, index).end()  # type: ignore[union-attr]  # `*` always matches
 
 
 def raw_results(body: bytes) -> list[bytes]:

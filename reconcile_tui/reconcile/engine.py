@@ -49,7 +49,8 @@ def reconcile(
     """Compare the snapshot with the stored records; acknowledgements mark what was accepted."""
     # A stored record an older version let in (an impossible date, an amount too large to
     # be money) is named in one line instead of crashing the checks (docs/money.md).
-    with ledger.readable_records(store):
+    # Every figure from one state of the store, whoever writes meanwhile.
+    with ledger.readable_records(store), store.reading():
         return _reconcile(
             store, snapshot, rules, acknowledgements, generated_at, snapshot_id, books
         )

@@ -241,6 +241,26 @@ class Store:
             self._rollback()
             raise self.failure(error) from None
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Several reads from one state of the store: what another person writes meanwhile
+        (an import, a check's run) is seen by none of them, so a check never adds one
+        state's sums to another's history (docs/postgresql.md, "Several people at once").
+        SQLite reads one snapshot of its write-ahead log; a server, one REPEATABLE READ
+        snapshot. Inside a transaction already, that one's view is the view."""
+        if self.conn.in_transaction:
+            yield
+            return
+        with self.errors():
+            self.conn.execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ" if self.server else "BEGIN DEFERRED"
+            )
+        try:
+            yield
+        finally:
+            # Only reads (and TEMP tables, which a reader may make) happened: nothing to keep.
+            self._rollback()
+
     def _rollback(self) -> None:
         try:
             if self.conn.in_transaction:

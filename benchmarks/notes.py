@@ -53,10 +53,10 @@ import shows where.
 _RECONCILE: Final = """
 **What limits it.** The command's fixed cost: starting Python and importing
 `reconcile_tui.cli` (timed above) is a third to a half of the command's time at 100,000
-records, while the baseline's process imports only `sqlite3`. The work itself scales well
-— one scan of the records summed exactly in Python integers (`store/ledger.py`
-`group_totals`, `money.ExactTally.add_text` twice per record, the top of the profile) —
-so the ratio falls as the records grow (see the table).
+records, while the baseline's process imports only `sqlite3`. The work itself hardly
+grows with the records: the per-wallet sums add the day sums each import keeps
+(`store/record_sums.py`, `store/ledger.py` `group_totals`) and read only the records of
+the day each history starts on, so the ratio falls as the records grow (see the table).
 
 **What was done**: the `sandbox` command group (Starlette, uvicorn, the scenario
 generator) loads only when it is the command run, the version is read only when asked for,

@@ -12,9 +12,9 @@ import sqlite3
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.money import AmountError, neg, parse_amount
@@ -269,7 +269,7 @@ def movements_between(
     otherwise streams every record. When every bound is a whole UTC day, both stores add
     each day's sums the imports keep instead (`_daily_sums`).
     """
-    if _whole_days(bounds) and _whole_day(start) and _whole_day(end):
+    if _all_whole(bounds, timedelta(days=1)) and _whole_day(start) and _whole_day(end):
         yield from _daily_sums(store, currency, start, end)
         return
     if store.server and bounds:
@@ -285,7 +285,7 @@ def movements_between(
         for _span, occurred_at, kind, amount, count in rows:
             yield Movement(occurred_at, kind, amount, int(count))
         return
-    if not store.server and _whole_hours(bounds):
+    if not store.server and _all_whole(bounds, timedelta(hours=1)):
         summed_hourly = _hourly_sums(store, currency, start, end)
         if summed_hourly is not None:
             yield from summed_hourly
@@ -299,15 +299,6 @@ def movements_between(
         )
         for row in cursor:
             yield Movement(*row)
-
-
-def _whole_days(bounds: Sequence[datetime]) -> bool:
-    """Whether there are bounds and every one is a UTC day's first moment."""
-    return bool(bounds) and all(
-        bound.tzinfo is not None
-        and bound.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) == bound
-        for bound in bounds
-    )
 
 
 def _whole_day(bound: str) -> bool:
@@ -331,12 +322,13 @@ def _daily_sums(store: Store, currency: str, start: str, end: str) -> Iterator[M
         yield Movement(f"{day}T00:00:00Z", kind, amount, int(count))
 
 
-def _whole_hours(bounds: Sequence[datetime]) -> bool:
-    """Whether there are bounds and every one falls on a whole UTC hour."""
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _all_whole(bounds: Sequence[datetime], unit: timedelta) -> bool:
+    """Whether there are bounds and every one begins a whole UTC `unit` (an hour, a day)."""
     return bool(bounds) and all(
-        bound.tzinfo is not None
-        and bound.astimezone(UTC).replace(minute=0, second=0, microsecond=0) == bound
-        for bound in bounds
+        bound.tzinfo is not None and (bound - _EPOCH) % unit == timedelta(0) for bound in bounds
     )
 
 

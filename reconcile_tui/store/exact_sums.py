@@ -20,7 +20,7 @@ from typing import Final
 
 from reconcile_tui.money import canonical, tally_of_parts
 
-__all__ = ["OVERFLOW", "rebuilt", "row_parts", "summed"]
+__all__ = ["OVERFLOW", "rebuilt", "summed"]
 
 #: What SQLite says when an exact integer `sum()` no longer fits in 64 bits.
 OVERFLOW: Final = "integer overflow"
@@ -47,7 +47,7 @@ def _plain(text: str) -> str:
     )
 
 
-def row_parts(text: str) -> list[str]:
+def _row_parts(text: str) -> list[str]:
     """SQL for one amount column: integer part, first nine and last nine digits of the
     fraction padded to 18 (both signed like the text), its places, and 1 when it is odd."""
     dot = f"instr({text}, '.')"
@@ -69,8 +69,8 @@ def row_parts(text: str) -> list[str]:
 
 
 def summed(text: str) -> str:
-    """The aggregates of `row_parts` over a group, for a GROUP BY (`rebuilt` reads them)."""
-    whole, first, last, places, odd = row_parts(text)
+    """The aggregates of `_row_parts` over a group, for a GROUP BY (`rebuilt` reads them)."""
+    whole, first, last, places, odd = _row_parts(text)
     return f"sum({whole}), sum({first}), sum({last}), max({places}), sum({odd})"
 
 

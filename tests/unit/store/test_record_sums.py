@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -187,13 +188,18 @@ class Tally:
         return self.total, self.places
 
 
-def _expected_days(records: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+Grouping = Callable[[str, str | None, str | None, str, str, int, str], tuple[Any, ...]]
+
+
+def _summed(records: list[tuple[Any, ...]], group: Grouping) -> dict[tuple[Any, ...], Any]:
+    """The records summed one by one in the groups `group` names (from a record's
+    currency, wallet id and name, type, status, import and time)."""
     sums: dict[tuple[Any, ...], tuple[Tally, Tally, list[str]]] = defaultdict(
         lambda: (Tally(), Tally(), [])
     )
     for currency, wallet_id, wallet_name, kind, status, import_id, at, amount, fee in records:
         amounts, fees, openings = sums[
-            (currency, at[:10], wallet_id, wallet_name, kind, status, int(import_id))
+            group(currency, wallet_id, wallet_name, kind, status, int(import_id), at)
         ]
         amounts.add(amount)
         fees.add(fee)
@@ -203,27 +209,38 @@ def _expected_days(records: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]
         key: (a.shown(), f.shown(), a.count, max(openings) if openings else None)
         for key, (a, f, openings) in sums.items()
     }
+
+
+def _expected_days(records: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], Any]:
+    return _summed(
+        records,
+        lambda currency, wallet_id, wallet_name, kind, status, import_id, at: (
+            currency,
+            at[:10],
+            wallet_id,
+            wallet_name,
+            kind,
+            status,
+            import_id,
+        ),
+    )
 
 
 def _expected_totals(
     records: list[tuple[Any, ...]], starts: dict[str, str]
 ) -> dict[tuple[Any, ...], Any]:
-    sums: dict[tuple[Any, ...], tuple[Tally, Tally, list[str]]] = defaultdict(
-        lambda: (Tally(), Tally(), [])
+    return _summed(
+        records,
+        lambda currency, wallet_id, wallet_name, kind, status, import_id, at: (
+            currency,
+            wallet_id,
+            wallet_name,
+            kind,
+            status,
+            currency in starts and at < starts[currency],
+            import_id,
+        ),
     )
-    for currency, wallet_id, wallet_name, kind, status, import_id, at, amount, fee in records:
-        before = currency in starts and at < starts[currency]
-        amounts, fees, openings = sums[
-            (currency, wallet_id, wallet_name, kind, status, before, int(import_id))
-        ]
-        amounts.add(amount)
-        fees.add(fee)
-        if kind == "opening":
-            openings.append(at)
-    return {
-        key: (a.shown(), f.shown(), a.count, max(openings) if openings else None)
-        for key, (a, f, openings) in sums.items()
-    }
 
 
 def _random_starts(rng: random.Random, records: list[tuple[Any, ...]]) -> dict[str, str]:

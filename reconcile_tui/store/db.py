@@ -324,6 +324,19 @@ class Store:
             ).fetchall()
         return [(str(name), str(statement)) for name, statement in rows]
 
+    def checked_references(self, table: str) -> list[tuple[str, str]]:
+        """(name, definition) of a table's foreign keys on a server, where each inserted row
+        fires a check of its own; empty in a file, whose checks are a cheap look-up and
+        whose constraints cannot be dropped."""
+        if not self.server:
+            return []
+        rows = self.conn.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = to_regclass(?) AND contype = 'f' ORDER BY conname""",
+            (table,),
+        ).fetchall()
+        return [(str(name), str(definition)) for name, definition in rows]
+
     def first_filled_table(self) -> str | None:
         """The first table holding a row, or None for an empty store."""
         for table in schema.current_tables():

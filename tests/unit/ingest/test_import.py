@@ -454,17 +454,21 @@ def test_a_directory_given_as_a_file_is_bad_input(store, tmp_path):
         run(store, tmp_path)
 
 
-def test_a_bulk_import_leaves_every_index_as_the_schema_made_it(store, write_csv):
-    def indexes() -> list[tuple]:
+def test_a_bulk_import_leaves_every_index_and_key_as_the_schema_made_it(store, write_csv):
+    def indexes_and_keys() -> list[tuple]:
         listed = (
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-            " ORDER BY indexname"
+            """SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()
+               UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE connamespace = current_schema()::regnamespace ORDER BY 1, 2"""
             if store.server
             else "SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name"
         )
         return [tuple(r) for r in store.query(listed)]
 
-    before = indexes()
+    before = indexes_and_keys()
     assert run(store, write_csv(GOOD)).inserted == 3  # the first import rebuilds them
-    assert indexes() == before
+    assert indexes_and_keys() == before
     assert store.integrity_problems() == []
+    # The record's import is still a key that is checked (a server drops and adds it again).
+    with pytest.raises(Exception, match="(?i)foreign key"), store.write():
+        store.conn.execute("UPDATE records SET import_id = 999 WHERE reference = 'ORD-1'")

@@ -134,6 +134,25 @@ async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo:
         assert {row["id"] for row in explains.page_rows} == set(cause["explains"])
 
 
+async def test_a_cause_with_one_side_says_which_side_has_nothing(demo: Settings):
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        causes = app.screen.query_one("#findings", PagedTable)
+        kinds = [row["kind"] for row in causes.page_rows]
+        causes.move_cursor(row=kinds.index("missing_at_gateway"))
+        reference = causes.current_row["references"][0]
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CauseScreen)
+        assert reference in shown_text(screen.query_one("#cause-record"))
+        gateway = shown_text(screen.query_one("#cause-transaction"))
+        assert "The gateway lists no such transaction." in gateway
+
+
 async def test_acknowledging_a_cause_closes_its_echoes_and_withdrawing_opens_them(
     demo: Settings,
 ):

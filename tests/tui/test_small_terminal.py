@@ -107,3 +107,42 @@ async def test_the_four_filters_of_the_causes_are_whole_at_80_columns(make_app):
             select = app.screen.query_one(f"#filter-{name}")
             assert select.region.width >= 15, name
             assert select.region.right <= SMALL[0], name
+
+
+def _widest(table: PagedTable[Any], column: int) -> int:
+    """The widest cell of a column on the table's page."""
+    return max(table.get_row_at(row)[column].cell_len for row in range(table.row_count))
+
+
+def _drawn_width(table: PagedTable[Any], position: int) -> int:
+    """How wide the table draws a column's cells (without padding)."""
+    column = table.ordered_columns[position]
+    return column.content_width if column.auto_width else column.width
+
+
+async def test_the_causes_take_the_room_a_wider_terminal_gives_on_the_same_row(make_app):
+    # Opened at 80 columns and widened, the list kept its narrow columns and cut every
+    # long kind ("Repeated referen") beside forty empty columns.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        table = app.screen.query_one("#findings", PagedTable)
+        await pilot.press("end")
+        await settle(pilot)
+        last = table.current_row
+        labels = [column.label.plain for column in table.ordered_columns]
+        assert "Gateway id" not in labels
+        # At 80 columns the amount is whole: the kind gives way, told in full below.
+        amount = labels.index("Amount")
+        assert _drawn_width(table, amount) >= _widest(table, amount)
+
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        labels = [column.label.plain for column in table.ordered_columns]
+        assert "Gateway id" in labels
+        assert table.current_row == last
+        for position, column in enumerate(table.ordered_columns):
+            if column.label.plain in {"Kind", "Reference", "Amount", "Wallet"}:
+                assert _drawn_width(table, position) >= _widest(table, position), column.label

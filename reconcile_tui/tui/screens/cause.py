@@ -70,7 +70,12 @@ def _side(title: str, absent: str, entries: list[tuple[str, list[str]]]) -> Cont
 
 def record_side(view: CauseView) -> Content:
     """The records' side: each record named by the cause, in full, with file and line."""
-    named = ", ".join(view.cause["references"]) or "no reference"
+    references = ", ".join(view.cause["references"])
+    absent = (
+        f"No record in the books with reference {references}."
+        if references
+        else "No record in the books."
+    )
     entries = [
         (
             row.reference,
@@ -85,12 +90,17 @@ def record_side(view: CauseView) -> Content:
         )
         for row in view.records
     ]
-    return _side("Records", f"No record in the books ({named}).", entries)
+    return _side("Records", absent, entries)
 
 
 def gateway_side(view: CauseView) -> Content:
     """The gateway's side: each transaction named by the cause, from the stored snapshot."""
-    named = ", ".join(view.cause["gateway_ids"]) or "no transaction"
+    ids = ", ".join(view.cause["gateway_ids"])
+    absent = (
+        f"Gateway transaction {ids} is not in the stored snapshot."
+        if ids
+        else "The gateway lists no such transaction."
+    )
     entries = [
         (
             str(tx["id"]),
@@ -104,7 +114,7 @@ def gateway_side(view: CauseView) -> Content:
         )
         for tx in view.transactions
     ]
-    return _side("Gateway", f"No gateway transaction ({named}).", entries)
+    return _side("Gateway", absent, entries)
 
 
 class CauseScreen(Acknowledging, ReconcileScreen):

@@ -398,8 +398,19 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
 
     def _source(self) -> DiscrepancySource | CauseSource:
         if self.showing == "causes":
-            return CauseSource(cause_filter(self.where), wide=self.size.width >= 110)
-        return DiscrepancySource(self.where, wide=self.size.width >= 110)
+            return CauseSource(cause_filter(self.where), wide=self._wide())
+        return DiscrepancySource(self.where, wide=self._wide())
+
+    def _wide(self) -> bool:
+        return self.size.width >= 110
+
+    def on_resize(self) -> None:
+        # A terminal made wider (or narrower) shows the columns of its new width, on the
+        # same page and row.
+        table: PagedTable[Finding] = self.query_one("#findings", PagedTable)
+        source = table.source
+        if isinstance(source, CauseSource | DiscrepancySource) and source.wide != self._wide():
+            table.change_source(self._source())
 
     def action_toggle_list(self) -> None:
         self.showing = "discrepancies" if self.showing == "causes" else "causes"

@@ -26,7 +26,7 @@ from reconcile_tui.tui.failures import report_failure
 if TYPE_CHECKING:
     from reconcile_tui.workspace import Workspace
 
-__all__ = ["Column", "PageSource", "PagedTable"]
+__all__ = ["Column", "PageSource", "PagedTable", "column_widths"]
 
 RowT = TypeVar("RowT")
 Cursor = Literal["first", "last", "keep"]
@@ -34,12 +34,32 @@ Cursor = Literal["first", "last", "keep"]
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its label, optionally a fixed width, and whether it stays in view while
-    the table scrolls sideways (only leading columns can)."""
+    """A column: its label, optionally the width it gives way to when the page's rows do
+    not fit whole, and whether it stays in view while the table scrolls sideways (only
+    leading columns can)."""
 
     label: str
     width: int | None = None
     pinned: bool = False
+
+
+def column_widths(natural: Sequence[int], caps: Sequence[int | None], room: int) -> list[int]:
+    """Each column's width: its content's (`natural`) when the columns fit whole in `room`
+    (padding included); otherwise the columns with a cap give way to it, and take back
+    what room is left, left to right."""
+    if sum(natural) <= room:
+        return list(natural)
+    widths = [
+        width if cap is None else min(width, cap) for width, cap in zip(natural, caps, strict=True)
+    ]
+    spare = room - sum(widths)
+    for position, cap in enumerate(caps):
+        if cap is None or spare <= 0:
+            continue
+        grown = min(natural[position] - widths[position], spare)
+        widths[position] += grown
+        spare -= grown
+    return widths
 
 
 class PageSource(Protocol[RowT]):
@@ -143,6 +163,7 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self.page_rows: list[RowT] = []
         self._token = 0
         self._wanted_row = 0
+        self._laid_out_for = -1
         self.border_title = title
         self.loaded = False
 
@@ -156,15 +177,13 @@ class PagedTable(DataTable[Text], Generic[RowT]):
     def show_source(self, source: PageSource[RowT]) -> None:
         """Show another query (a new filter), from its first row."""
         self.source = source
-        self.clear(columns=True)
-        columns = source.columns()
-        for column in columns:
-            self.add_column(column.label, width=column.width)
-        pinned = 0
-        while pinned < len(columns) and columns[pinned].pinned:
-            pinned += 1
-        self.fixed_columns = pinned
+        self._lay_out([])
         self._request(0, "first")
+
+    def change_source(self, source: PageSource[RowT]) -> None:
+        """Show the same query another way (other columns), keeping the page and row."""
+        self.source = source
+        self._request(self.page_offset, "keep")
 
     def reload(self) -> None:
         """Fetch the current page again (after an acknowledgement, a refresh)."""
@@ -229,16 +248,50 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self.post_message(self.PageShown(self, self.total_rows))
         self.post_message(self.RowFocused(self, self.current_row))
 
+    def _room(self) -> int:
+        room = self.scrollable_content_region.width
+        if not self.show_vertical_scrollbar:
+            room -= self.styles.scrollbar_size_vertical  # a longer page may bring it
+        return room
+
+    def _lay_out(self, rows: list[Sequence[Text]]) -> None:
+        """The columns, each as wide as the page's rows need or as the room allows
+        (`column_widths`), then the rows; the cursor stays on its row."""
+        assert self.source is not None
+        columns = self.source.columns()
+        padding = 2 * self.cell_padding
+        natural = [
+            max([Text(column.label).cell_len, *(row[i].cell_len for row in rows)]) + padding
+            for i, column in enumerate(columns)
+        ]
+        caps = [None if column.width is None else column.width + padding for column in columns]
+        widths = column_widths(natural, caps, self._room())
+        self._laid_out_for = self._room()
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        for column, width in zip(columns, widths, strict=True):
+            self.add_column(column.label, width=width - padding)
+        pinned = 0
+        while pinned < len(columns) and columns[pinned].pinned:
+            pinned += 1
+        self.fixed_columns = pinned
+        for index, cells in enumerate(rows):
+            self.add_row(*cells, key=str(self.page_offset + index))
+        if rows:
+            self.move_cursor(row=min(max(cursor, 0), len(rows) - 1), animate=False)
+
     def _show_rows(self) -> None:
         if self.source is None or not self.is_mounted:
             return
         look = Look.from_app(self.app)
-        self.clear()
         # Nothing matches: the frame says so (`position_text`); a row holding the text
         # would widen its column and pull the header out of line (docs/tui.md).
-        for index, row in enumerate(self.page_rows):
-            self.add_row(*self.source.cells(row, look), key=str(self.page_offset + index))
+        self._lay_out([self.source.cells(row, look) for row in self.page_rows])
         self.border_subtitle = self.position_text
+
+    def on_resize(self) -> None:
+        if self.loaded and self._room() != self._laid_out_for:
+            self._show_rows()
 
     @on(Worker.StateChanged)
     def _worker_ended(self, event: Worker.StateChanged) -> None:

@@ -470,5 +470,5 @@ def test_a_bulk_import_leaves_every_index_and_key_as_the_schema_made_it(store, w
     assert indexes_and_keys() == before
     assert store.integrity_problems() == []
     # The record's import is still a key that is checked (a server drops and adds it again).
-    with pytest.raises(Exception, match="(?i)foreign key"), store.write():
+    with pytest.raises(Exception, match=r"(?i)foreign key"), store.write():
         store.conn.execute("UPDATE records SET import_id = 999 WHERE reference = 'ORD-1'")

@@ -85,7 +85,7 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         assert "USDTERC20" in figures
         assert "1,517.000000" in figures
         assert "1,535.000000" in figures
-        assert "7 open cause(s) in the period" in shown_text(screen.query_one("#period-causes"))
+        assert "7 open causes in the period" in shown_text(screen.query_one("#period-causes"))
 
         assert app.focused is screen.query_one("#period-figures"), app.focused
         await pilot.press("s")

@@ -66,7 +66,8 @@ class SignOffDialog(ModalScreen[SignOff | None]):
             yield Input(value=self.user, compact=True, id="so-by")
             if self.open_causes:
                 yield Checkbox(
-                    f"Accept the {self.open_causes} open cause(s) and sign anyway",
+                    f"Accept the {self.open_causes} open"
+                    f" cause{'s' if self.open_causes != 1 else ''} and sign anyway",
                     compact=True,
                     id="so-accept-open",
                 )

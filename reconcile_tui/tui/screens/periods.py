@@ -228,9 +228,8 @@ class PeriodsScreen(ReconcileScreen):
                 # at 80x24 they would push the sign-offs off screen.
                 shown = ", ".join(f"{c['id'][:8]} {c['currency'] or 'summary'}" for c in found[:3])
                 more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-                causes.update(
-                    Text(f"{len(found)} open cause(s) in the period: {shown}{more}", style="bold")
-                )
+                count = f"{len(found):,} open cause{'s' if len(found) != 1 else ''}"
+                causes.update(Text(f"{count} in the period: {shown}{more}", style="bold"))
             else:
                 causes.update(Text("No open cause in the period: it can be signed off."))
         # One row per side, not one column per side and figure: at 18 places a currency's

@@ -6,7 +6,9 @@ The rules (docs/api-client.md, "Transactions"):
 - when the first page's `count` and its size say how many pages there are and its `next`
   numbers pages (`page=2`), the other pages are fetched at once (the client bounds how
   many are in flight); otherwise, one after another;
-- a `next` to another host is refused (it would carry the token there);
+- a `next` that names another origin (scheme, host or port: a gateway behind a proxy that
+  writes its own inner address) is read as its query on the page's own URL, so the token
+  never leaves the configured origin;
 - a listing that never ends is refused: a `next` seen before, more pages than the
   largest count announced can fill, a count that more than doubles while it is read, or
   more than MAX_LISTED transactions;
@@ -99,18 +101,26 @@ class _Pager:
         self.seen_urls = {str(first.url)}
         self.pages = 1
         self.items = len(first.page.results)
+        #: Whether a `next` to another origin was read on this one (said once).
+        self.rebased = False
 
     def follow(self, page: ListedPage) -> httpx.URL:
-        """The URL `page.next` names, resolved against the page it came from."""
+        """The URL `page.next` names, resolved against the page it came from; on another
+        origin, its query on the page's own URL (docstring of this module)."""
         assert page.page.next is not None
         target = page.url.join(page.page.next)
-        if not _same_origin(target, self.origin):
-            raise ApiError(
-                f"{display_url(page.url)}: next links to {display_url(target)}, another host;"
-                " refusing to send the credentials there",
-                url=display_url(page.url),
+        if _same_origin(target, self.origin):
+            return target
+        if not self.rebased:
+            self.rebased = True
+            log.warning(
+                "the transaction listing's next links name %s, not %s; each page is asked"
+                " for at %s with the link's query",
+                display_url(target.copy_with(query=None)),
+                display_url(self.origin.copy_with(query=None)),
+                display_url(self.origin.copy_with(query=None)),
             )
-        return target
+        return page.url.copy_with(query=target.query)
 
     def admit(self, url: httpx.URL) -> None:
         """ApiError when fetching `url` would mean the listing does not end."""

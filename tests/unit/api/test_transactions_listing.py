@@ -349,15 +349,31 @@ async def test_a_count_that_keeps_growing_is_refused(gateway: FakeGateway) -> No
         await fetch(gateway)
 
 
-async def test_a_next_to_another_host_is_refused_without_sending_anything_there(
-    gateway: FakeGateway,
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://elsewhere.test/steal",  # another host: the token must not go there
+        "http://gw.test/transactions/transactions/",  # TLS ended at a proxy: plain http
+        "http://localhost:8000/transactions/transactions/",  # the gateway's inner address
+    ],
+)
+async def test_a_next_to_another_origin_is_read_on_the_configured_one(
+    gateway: FakeGateway, origin: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    listing(gateway, 150, links=lambda page, pages: "https://elsewhere.test/steal?page=2")
-    with pytest.raises(
-        ApiError, match=r"next links to https://elsewhere\.test/steal.*another host"
-    ):
-        await fetch(gateway)
-    assert {r.url.host for r in gateway.requests} == {"gw.test"}
+    # A gateway behind a proxy writes `next` with the address it sees (DRF's absolute
+    # URLs); following it would fail or send the token elsewhere, refusing it would lose
+    # the listing.
+    def links(page: int, pages: int) -> str | None:
+        return f"{origin}?page={page + 1}&page_size=100" if page < pages else None
+
+    items = listing(gateway, 250, links=links)
+    fetched = await fetch(gateway)
+    assert [t.id for t in fetched.transactions] == [str(i["id"]) for i in items]
+    assert {(r.url.scheme, r.url.host, r.url.path) for r in gateway.requests} == {
+        ("https", "gw.test", TRANSACTIONS_PATH)
+    }
+    assert sorted(pages_asked(gateway)) == ["1", "2", "3"]
+    assert sum("next links name" in message for message in caplog.messages) == 1
 
 
 async def test_an_id_served_twice_is_kept_at_its_first_appearance(gateway: FakeGateway) -> None:

@@ -331,6 +331,10 @@ class TransactionMetadata(_Shape):
     confirmations: Count | None = None
 
 
+def _no_metadata(value: Any) -> Any:
+    return {} if value is None else value
+
+
 class GatewayTransaction(_Shape):
     """One item of GET /transactions/transactions/ (docs/api-client.md, "Transactions").
 
@@ -351,7 +355,10 @@ class GatewayTransaction(_Shape):
     transaction_hash: Identifier | None = None
     fee_amount: Amount
     net_amount: Amount
-    metadata: TransactionMetadata = TransactionMetadata()
+    #: `null` reads as no metadata: a gateway's empty JSON field is written either way.
+    metadata: Annotated[TransactionMetadata, BeforeValidator(_no_metadata)] = (
+        TransactionMetadata()
+    )
 
 
 class TransactionsPage(_Shape):

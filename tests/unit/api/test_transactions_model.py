@@ -43,6 +43,15 @@ def test_a_documented_page_parses_with_ids_as_text_and_exact_amounts():
     assert parsed.next == "https://x/transactions/transactions/?page=2"
 
 
+@pytest.mark.parametrize("metadata", [None, {}, {"order_id": None, "confirmations": None}])
+def test_empty_metadata_reads_as_none_however_the_gateway_writes_it(metadata):
+    (item,) = parse_transactions(page({**ITEM, "metadata": metadata})).results
+    assert item.metadata.order_id is None
+    assert item.metadata.confirmations is None
+    (item,) = parse_transactions(page({k: v for k, v in ITEM.items() if k != "metadata"})).results
+    assert item.metadata.order_id is None
+
+
 def test_a_saved_listing_without_links_parses():
     saved = json.dumps({"count": 1, "results": [ITEM]})
     assert parse_transactions(saved).results[0].reference == "ORD-1"

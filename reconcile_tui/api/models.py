@@ -356,9 +356,7 @@ class GatewayTransaction(_Shape):
     fee_amount: Amount
     net_amount: Amount
     #: `null` reads as no metadata: a gateway's empty JSON field is written either way.
-    metadata: Annotated[TransactionMetadata, BeforeValidator(_no_metadata)] = (
-        TransactionMetadata()
-    )
+    metadata: Annotated[TransactionMetadata, BeforeValidator(_no_metadata)] = TransactionMetadata()
 
 
 class TransactionsPage(_Shape):

@@ -160,6 +160,15 @@ def amount_key(amount: Decimal) -> str:
 
 RecordRow = tuple[Any, ...]
 
+
+def _compared_records(store: Store) -> str:
+    """The records of the compared currencies. In SQLite `|| ''` keeps the planner from
+    reaching them through an index by currency, a seek per record; a server would take
+    the same spelling for an unknown expression and plan the joins for a fiftieth of the
+    records (docs/performance.md, "PostgreSQL")."""
+    column = "r.currency" if store.server else "r.currency || ''"
+    return f"{column} IN (SELECT code FROM compared)"
+
 #: Each first pass keeps its certain pairs in a temporary table of its own, dropped when
 #: its check is done: one connection may run one check after another (the terminal app).
 _TABLES = itertools.count(1)
@@ -253,8 +262,7 @@ def first_pass(
         _decide(store, table, (head, parameters), _differs(statuses), snapshot_id)
         # The records in no certain pair, and those whose pair could make a cause with
         # its transaction. The records are read in storage order, as the table was
-        # written (`|| ''` keeps SQLite from reaching them through an index by currency,
-        # a seek per record).
+        # written (`_compared_records`).
         rows = store.query(
             f"""{head}
             SELECT {_RECORD}, t.position, {_TRANSACTION}
@@ -263,7 +271,7 @@ def first_pass(
             LEFT JOIN snapshot_transactions t ON p.differs = 1
               AND t.snapshot_id = ? AND t.position = p.position
             WHERE r.type IN (SELECT kind FROM kinds)
-              AND r.currency || '' IN (SELECT code FROM compared)
+              AND {_compared_records(store)}
               AND (p.record_id IS NULL OR p.differs = 1)""",
             (*parameters, snapshot_id),
         )
@@ -305,27 +313,43 @@ def _decide(
     one certain pair, and so is a transaction (docs/causes.md).
 
     SQLite is told the order of its loops (`_ARMS`): it knows nothing of a temporary
-    table's size."""
+    table's size, and the record's id is the table's own row id, written in order. A
+    server makes the table from the first arm's SELECT (CREATE TABLE AS may plan it in
+    parallel, an INSERT may not: 3.5 s against 5.6 s at a million pairs), then indexes
+    it and gives it statistics (docs/performance.md, "PostgreSQL")."""
     (head, parameters), (differ, differ_parameters) = vocabulary, differs
+    selects = [
+        f"""{head}
+            SELECT r.id AS record_id, t.position AS position, t.currency AS currency,
+                   t.net_amount || '' AS net_amount, {differ} AS differs
+            FROM {tables}
+            WHERE k.kind = r.type AND {_compared_records(store)}
+              AND t.snapshot_id = ? AND {join} AND {certain}"""
+        for tables, join, certain in _ARMS
+    ]
+    arguments = (*parameters, *differ_parameters, snapshot_id)
+    columns = "(record_id, position, currency, net_amount, differs)"
     with store.errors():
-        store.conn.execute(
-            f"""CREATE TEMP TABLE {table} (
-                record_id INTEGER PRIMARY KEY,
-                position INTEGER NOT NULL,
-                currency TEXT NOT NULL,
-                net_amount TEXT NOT NULL,
-                differs INTEGER NOT NULL)"""
-        )
-        for tables, join, certain in _ARMS:
+        if store.server:
+            store.conn.execute(f"CREATE TEMP TABLE {table} AS {selects[0]}", arguments)
+        else:
             store.conn.execute(
-                f"""INSERT INTO temp.{table} (record_id, position, currency, net_amount, differs)
-                {head}
-                SELECT r.id, t.position, t.currency, t.net_amount, {differ}
-                FROM {tables}
-                WHERE k.kind = r.type AND r.currency || '' IN (SELECT code FROM compared)
-                  AND t.snapshot_id = ? AND {join} AND {certain}""",
-                (*parameters, *differ_parameters, snapshot_id),
+                f"""CREATE TEMP TABLE {table} (
+                    record_id INTEGER PRIMARY KEY,
+                    position INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    net_amount TEXT NOT NULL,
+                    differs INTEGER NOT NULL)"""
             )
+            store.conn.execute(f"INSERT INTO temp.{table} {columns} {selects[0]}", arguments)
+        for select in selects[1:]:
+            store.conn.execute(f"INSERT INTO temp.{table} {columns} {select}", arguments)
+        if store.server:
+            store.conn.execute(
+                f"CREATE UNIQUE INDEX temp.{table}_by_record ON {table}(record_id)"
+            )
+            # Temporary, so autovacuum never gives it statistics (docs/postgresql.md).
+            store.conn.execute(f"ANALYZE temp.{table}")
         store.conn.execute(f"CREATE INDEX temp.{table}_by_position ON {table}(position)")
 
 

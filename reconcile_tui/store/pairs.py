@@ -169,6 +169,7 @@ def _compared_records(store: Store) -> str:
     column = "r.currency" if store.server else "r.currency || ''"
     return f"{column} IN (SELECT code FROM compared)"
 
+
 #: Each first pass keeps its certain pairs in a temporary table of its own, dropped when
 #: its check is done: one connection may run one check after another (the terminal app).
 _TABLES = itertools.count(1)
@@ -345,9 +346,7 @@ def _decide(
         for select in selects[1:]:
             store.conn.execute(f"INSERT INTO temp.{table} {columns} {select}", arguments)
         if store.server:
-            store.conn.execute(
-                f"CREATE UNIQUE INDEX temp.{table}_by_record ON {table}(record_id)"
-            )
+            store.conn.execute(f"CREATE UNIQUE INDEX temp.{table}_by_record ON {table}(record_id)")
             # Temporary, so autovacuum never gives it statistics (docs/postgresql.md).
             store.conn.execute(f"ANALYZE temp.{table}")
         store.conn.execute(f"CREATE INDEX temp.{table}_by_position ON {table}(position)")

@@ -61,7 +61,7 @@ class ReconcileScreen(Screen[None]):
         if self.reconcile_app.demo_note is not None:
             yield DemoBanner(self.reconcile_app.demo_note)
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the banner and the footer."""

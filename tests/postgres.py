@@ -1,10 +1,11 @@
 """A PostgreSQL server for the tests: the one named by the environment, or a throwaway cluster.
 
 `RECONCILE_TEST_POSTGRES=postgresql://USER:PASS@HOST:PORT/DB` names a server the tests may
-use (the role needs CREATEDB: every test gets its own database). Without it, the tests
-start their own cluster on loopback in a temporary directory with the server binaries of
-Debian's `postgresql` package (as the `postgres` user when run as root: `initdb` refuses
-root), and stop it at the end. See docs/postgresql.md.
+use (the role needs CREATEDB: every test gets its own database; and CREATEROLE: a test
+plays a second person with a role of their own). Without it, the tests start their own
+cluster on loopback in a temporary directory with the server binaries of Debian's
+`postgresql` package (as the `postgres` user when run as root: `initdb` refuses root), and
+stop it at the end. See docs/postgresql.md.
 
     python -m tests.postgres start DIR    start a cluster in DIR (new or empty), print its URL
     python -m tests.postgres stop DIR     stop that cluster and remove DIR
@@ -111,6 +112,13 @@ def without_password(url: str) -> tuple[str, str | None]:
 def with_database(url: str, database: str) -> str:
     """`url` naming `database` instead of its own."""
     return urlunsplit(urlsplit(url)._replace(path="/" + quote(database)))
+
+
+def as_role(url: str, role: str, password: str) -> str:
+    """`url` logging in as `role` with `password` instead of its own."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(role)}:{quote(password)}@{host}"))
 
 
 # -- the server binaries ------------------------------------------------------------------
@@ -239,8 +247,9 @@ class Cluster:
 
 
 def start_cluster(directory: Path | None = None) -> Cluster:
-    """Initialise and start a cluster with a password role `reconcile` (CREATEDB) that owns a
-    database `reconcile`; host connections must give the password (scram-sha-256)."""
+    """Initialise and start a cluster with a password role `reconcile` (CREATEDB,
+    CREATEROLE) that owns a database `reconcile`; host connections must give the password
+    (scram-sha-256)."""
     bindir = find_server_binaries()
     prefix = _as_server_user()
     if directory is None:
@@ -281,7 +290,7 @@ def start_cluster(directory: Path | None = None) -> Cluster:
         # Two commands: psql runs one -c's statements in one transaction, which CREATE
         # DATABASE refuses.
         statements = (
-            f"CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '{cluster.password}'",
+            f"CREATE ROLE {ROLE} LOGIN CREATEDB CREATEROLE PASSWORD '{cluster.password}'",
             f"CREATE DATABASE {DATABASE} OWNER {ROLE}",
         )
         _run(

@@ -324,6 +324,18 @@ class Store:
             ).fetchall()
         return [(str(name), str(statement)) for name, statement in rows]
 
+    def owns(self, table: str) -> bool:
+        """Whether this connection may drop and rebuild the table's indexes and keys: a
+        file's always; on a server, a role with the privileges of the table's owner (the
+        role that made the store). Another person's role, granted the rows only, may not."""
+        if not self.server:
+            return True
+        row = self.conn.execute(
+            "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(?)",
+            (table,),
+        ).fetchone()
+        return bool(row and row[0])
+
     def checked_references(self, table: str) -> list[tuple[str, str]]:
         """(name, definition) of a table's foreign keys on a server, where each inserted row
         fires a check of its own; empty in a file, whose checks are a cheap look-up and

@@ -253,7 +253,9 @@ def merge_staged(
         (import_id,),
     )
 
-    rebuild = inserted > 0 and inserted >= REBUILD_SHARE * (existing + inserted)
+    # Only the tables' owner may drop their indexes; anyone else's import keeps them.
+    bulk = inserted > 0 and inserted >= REBUILD_SHARE * (existing + inserted)
+    rebuild = bulk and store.owns("records")
     # The definitions come from the database itself, so they are whatever the newest
     # migration made them; the unique index on reference is the key and stays.
     secondary = store.secondary_indexes("records") if rebuild else []

@@ -25,6 +25,7 @@ from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
 from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
 from tests.integration import test_cli
 from tests.postgres import (
+    as_role,
     fresh_database,
     masked,
     terminated_when_running,
@@ -469,3 +470,49 @@ def test_the_urls_own_options_are_kept_a_schema_of_its_own_included(cli, postgre
     with Store(in_books) as store:
         assert store.query_one("SHOW lock_timeout")[0] == "10s"
         assert store.query_one("SHOW TimeZone")[0] == "UTC"
+
+
+# -- each person a role of their own ------------------------------------------------------
+
+
+def test_a_second_person_with_a_role_of_their_own_imports_checks_and_acknowledges(
+    cli, postgres_url, tmp_path
+):
+    # The first person's role made the store and owns its tables; the second is granted
+    # the rows only (README, "Shared store"). A first import adds every record, which
+    # rebuilds the indexes: only an owner may, so the second person's keeps them.
+    assert scenario_check(cli, postgres_url).code == 1
+    role, password = f"person_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    grants = (
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+    )
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        database = admin.execute("SELECT current_database()").fetchone()[0]
+        admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+        for grant in grants:
+            admin.execute(grant.format(role=role))
+    try:
+        second = as_role(postgres_url, role, password)
+        before = rows_of(postgres_url, "SELECT indexdef FROM pg_indexes ORDER BY 1")
+        rows = 2_000
+        imported = cli("--db", second, "import", big_file(tmp_path / "more.csv", rows))
+        assert imported.code == 0, imported.err
+        assert f"{rows} new" in imported.out
+        assert rows_of(postgres_url, "SELECT indexdef FROM pg_indexes ORDER BY 1") == before
+        config = SCENARIO / "reconcile.toml"
+        checked = cli("--db", second, "--config", config, "check", "--offline", "--format", "json")
+        assert checked.code == 1, checked.err
+        cause = json.loads(checked.out)["causes"][0]["id"]
+        acked = cli("--db", second, "ack", cause, "--note", "seen", "--by", role)
+        assert acked.code == 0, acked.err
+        assert rows_of(postgres_url, "SELECT acknowledged_by FROM acknowledgements") == [(role,)]
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            for grant in grants:
+                admin.execute(
+                    grant.format(role=role).replace("GRANT", "REVOKE", 1).replace(" TO ", " FROM ")
+                )
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")

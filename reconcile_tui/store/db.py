@@ -324,6 +324,19 @@ class Store:
             ).fetchall()
         return [(str(name), str(statement)) for name, statement in rows]
 
+    def vacuum(self, table: str) -> None:
+        """On a server, bring a table's statistics and visibility map up to date now,
+        rather than when autovacuum gets to it. Nothing on a file (SQLite plans without
+        statistics here), nor inside a transaction (VACUUM cannot run there). What was
+        written stands either way, so a failure is only logged: autovacuum will do it."""
+        if not self.server or self.conn.in_transaction:
+            return
+        try:
+            with self.errors():
+                self.conn.execute(f"VACUUM (ANALYZE) {table}")
+        except DatabaseError as error:
+            log.info("VACUUM %s left to autovacuum: %s", table, error)
+
     def owns(self, table: str) -> bool:
         """Whether this connection may drop and rebuild the table's indexes and keys: a
         file's always; on a server, a role with the privileges of the table's owner (the

@@ -18,7 +18,7 @@ from textual import on
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
-__all__ = ["FittedTable", "Row", "fitting", "width_of"]
+__all__ = ["FittedTable", "Row", "fitting", "room_of", "width_of"]
 
 
 class Row(NamedTuple):
@@ -33,6 +33,15 @@ class Row(NamedTuple):
 def width_of(label: str, cells: Sequence[Text]) -> int:
     """The width a column's content takes: its widest cell, heading included."""
     return max([Text(label).cell_len, *(cell.cell_len for cell in cells)])
+
+
+def room_of(table: DataTable[Any]) -> int:
+    """The cells a table's columns may take, its vertical scrollbar counted whether shown
+    or not (rows added later may bring it), so a layout does not change with the page."""
+    room = table.scrollable_content_region.width
+    if not table.show_vertical_scrollbar:
+        room -= table.styles.scrollbar_size_vertical
+    return room
 
 
 def fitting(widths: Sequence[int], room: int, keep: int, padding: int = 1) -> list[int]:
@@ -74,18 +83,12 @@ class FittedTable(DataTable[Text]):
         """The labels of the columns not shown (they are told under the table)."""
         return [label for i, label in enumerate(self._labels) if i not in self._shown]
 
-    def _room_now(self) -> int:
-        room = self.scrollable_content_region.width
-        if not self.show_vertical_scrollbar:
-            room -= self.styles.scrollbar_size_vertical  # rows added later may bring it
-        return room
-
     def _lay_out(self) -> None:
         widths = [
             width_of(label, [row.cells[i] for row in self._rows])
             for i, label in enumerate(self._labels)
         ]
-        self._room = self._room_now()
+        self._room = room_of(self)
         self._shown = fitting(widths, self._room, self.keep, self.cell_padding)
         row = self.cursor_row
         self.clear(columns=True)
@@ -98,7 +101,7 @@ class FittedTable(DataTable[Text]):
         self._tell_more()
 
     def on_resize(self) -> None:
-        if self._labels and self._room_now() != self._room:
+        if self._labels and room_of(self) != self._room:
             self._lay_out()
 
     @on(DataTable.RowHighlighted)

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import Look
 from reconcile_tui.tui.failures import report_failure
+from reconcile_tui.tui.widgets.fitted_table import room_of, width_of
 
 if TYPE_CHECKING:
     from reconcile_tui.workspace import Workspace
@@ -181,9 +182,10 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self._request(0, "first")
 
     def change_source(self, source: PageSource[RowT]) -> None:
-        """Show the same query another way (other columns), keeping the page and row."""
+        """Show the same query another way (other columns): the page in hand, laid out
+        again on the same row, with nothing fetched."""
         self.source = source
-        self._request(self.page_offset, "keep")
+        self._show_rows()
 
     def reload(self) -> None:
         """Fetch the current page again (after an acknowledgement, a refresh)."""
@@ -248,12 +250,6 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self.post_message(self.PageShown(self, self.total_rows))
         self.post_message(self.RowFocused(self, self.current_row))
 
-    def _room(self) -> int:
-        room = self.scrollable_content_region.width
-        if not self.show_vertical_scrollbar:
-            room -= self.styles.scrollbar_size_vertical  # a longer page may bring it
-        return room
-
     def _lay_out(self, rows: list[Sequence[Text]]) -> None:
         """The columns, each as wide as the page's rows need or as the room allows
         (`column_widths`), then the rows; the cursor stays on its row."""
@@ -261,12 +257,12 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         columns = self.source.columns()
         padding = 2 * self.cell_padding
         natural = [
-            max([Text(column.label).cell_len, *(row[i].cell_len for row in rows)]) + padding
+            width_of(column.label, [row[i] for row in rows]) + padding
             for i, column in enumerate(columns)
         ]
         caps = [None if column.width is None else column.width + padding for column in columns]
-        widths = column_widths(natural, caps, self._room())
-        self._laid_out_for = self._room()
+        self._laid_out_for = room_of(self)
+        widths = column_widths(natural, caps, self._laid_out_for)
         cursor = self.cursor_row
         self.clear(columns=True)
         for column, width in zip(columns, widths, strict=True):
@@ -290,7 +286,7 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self.border_subtitle = self.position_text
 
     def on_resize(self) -> None:
-        if self.loaded and self._room() != self._laid_out_for:
+        if self.loaded and room_of(self) != self._laid_out_for:
             self._show_rows()
 
     @on(Worker.StateChanged)

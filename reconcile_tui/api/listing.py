@@ -113,12 +113,13 @@ class _Pager:
             return target
         if not self.rebased:
             self.rebased = True
+            configured = display_url(self.origin.copy_with(query=None))
             log.warning(
                 "the transaction listing's next links name %s, not %s; each page is asked"
                 " for at %s with the link's query",
                 display_url(target.copy_with(query=None)),
-                display_url(self.origin.copy_with(query=None)),
-                display_url(self.origin.copy_with(query=None)),
+                configured,
+                configured,
             )
         return page.url.copy_with(query=target.query)
 

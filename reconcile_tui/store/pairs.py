@@ -319,6 +319,8 @@ def _decide(
     parallel, an INSERT may not: 3.5 s against 5.6 s at a million pairs), then indexes
     it and gives it statistics (docs/performance.md, "PostgreSQL")."""
     (head, parameters), (differ, differ_parameters) = vocabulary, differs
+    # `|| ''`: the net amount as text on either store (a server's is NUMERIC), as
+    # `_AMOUNT_KEY` reads it.
     selects = [
         f"""{head}
             SELECT r.id AS record_id, t.position AS position, t.currency AS currency,

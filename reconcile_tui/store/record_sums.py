@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any, Final
 
+from reconcile_tui.vocabulary import RecordType
+
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Connection
 
@@ -39,7 +41,7 @@ def sums_of(where: str = "") -> str:
     """The SELECT giving `record_sums`' rows for the records `r` that `where` keeps."""
     return f"""SELECT currency, {DAY}, wallet_id, wallet_name, type, status, import_id,
                    decimal_sum(amount), decimal_sum(fee), count(*),
-                   max(CASE WHEN type = 'opening' THEN occurred_at END)
+                   max(CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END)
                FROM records r {where}
                GROUP BY currency, {DAY}, wallet_id, wallet_name, type, status, import_id"""
 
@@ -124,7 +126,7 @@ def refresh_touched_days(conn: Connection) -> None:
         "INSERT INTO record_sums "
         + sums_of(
             f"""WHERE EXISTS (SELECT 1 FROM {_TOUCHED} d
-                    WHERE d.currency = r.currency AND d.day = substr(r.occurred_at, 1, 10))"""
+                    WHERE d.currency = r.currency AND d.day = {DAY})"""
         )
     )
     conn.execute(f"DROP TABLE {_TOUCHED}")

@@ -116,7 +116,7 @@ def save_snapshot(
         # The check that follows (at once, for `check`) plans its joins from the table's
         # statistics and reads its indexes alone where the table's pages are marked all
         # visible; a server's autovacuum does both only within the minute. A million
-        # transactions checked before it took 22 s, after this 9.5 s (docs/performance.md,
+        # transactions checked before it took 22 s, after this 12 s (docs/performance.md,
         # "PostgreSQL").
         store.vacuum("snapshot_transactions")
     return int(snapshot_id)

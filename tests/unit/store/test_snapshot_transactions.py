@@ -129,7 +129,7 @@ def test_saving_a_snapshot_without_a_listing_removes_an_older_transactions_json(
 
 def test_a_large_listing_stored_on_a_server_has_statistics_for_the_check_that_follows(store):
     # Without statistics, a check at once after storing a million transactions planned its
-    # joins for a table of none: 22 s instead of 9.5 (docs/performance.md, "PostgreSQL").
+    # joins for a table of none: 22 s instead of 12 (docs/performance.md, "PostgreSQL").
     save_snapshot(store, with_listing(100), source="api")
     save_snapshot(store, with_listing(VACUUMED_LISTING), source="api")
     if store.server:

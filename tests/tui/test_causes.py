@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,19 +111,30 @@ async def test_the_count_does_not_change_with_the_interval(demo: Settings):
         assert f"{sum(before)} open causes" in status
 
 
+async def open_cause(
+    pilot: Any, choose: Callable[[PagedTable[Any]], int]
+) -> tuple[dict[str, Any], CauseScreen]:
+    """From the overview to Causes (`d`), then Enter on the row `choose` picks: that
+    cause's row, and the screen it opens."""
+    await settle(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+    causes = pilot.app.screen.query_one("#findings", PagedTable)
+    causes.move_cursor(row=choose(causes))
+    cause = causes.current_row
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CauseScreen)
+    return cause, screen
+
+
 async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo: Settings):
     app = app_on(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
-        causes = app.screen.query_one("#findings", PagedTable)
-        causes.move_cursor(row=row_of(causes, "wrong_wallet", WRONG_WALLET))
-        cause = causes.current_row
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CauseScreen)
+        cause, screen = await open_cause(
+            pilot, lambda causes: row_of(causes, "wrong_wallet", WRONG_WALLET)
+        )
         record = shown_text(screen.query_one("#cause-record"))
         gateway = shown_text(screen.query_one("#cause-transaction"))
         assert WRONG_WALLET in record
@@ -137,18 +149,11 @@ async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo:
 async def test_a_cause_with_one_side_says_which_side_has_nothing(demo: Settings):
     app = app_on(demo)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
-        causes = app.screen.query_one("#findings", PagedTable)
-        kinds = [row["kind"] for row in causes.page_rows]
-        causes.move_cursor(row=kinds.index("missing_at_gateway"))
-        reference = causes.current_row["references"][0]
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, CauseScreen)
-        assert reference in shown_text(screen.query_one("#cause-record"))
+        cause, screen = await open_cause(
+            pilot,
+            lambda causes: [row["kind"] for row in causes.page_rows].index("missing_at_gateway"),
+        )
+        assert cause["references"][0] in shown_text(screen.query_one("#cause-record"))
         gateway = shown_text(screen.query_one("#cause-transaction"))
         assert "The gateway lists no such transaction." in gateway
 

@@ -34,7 +34,6 @@ from benchmarks.baselines import JOIN
 from benchmarks.measure import run_measured
 from reconcile_tui.api.models import (
     GatewayTransaction,
-    TransactionMetadata,
     parse_balances,
     parse_history,
 )
@@ -153,7 +152,6 @@ def _snapshot(rows: list[tuple[str, str, str, str, str, str, str]]) -> GatewaySn
                 reference=reference,
                 fee_amount=Decimal(fee),
                 net_amount=value,
-                metadata=TransactionMetadata(),
             )
         )
     available = sum((wallets[("available", w)] for w in WALLETS), Decimal(0))

@@ -86,6 +86,17 @@ def zone(name: str) -> tzinfo:
         ) from None
 
 
+#: A gateway time `parse_api_time` takes as written: UTC (`Z` or `+00:00`), seconds and at
+#: most six places of them, within [EARLIEST, LATEST). Whatever matches and is a real
+#: date is what `datetime.fromisoformat` makes of it, so a reader may take that path
+#: first and hand everything else to `parse_api_time`, whose rule and errors stay the
+#: only ones (docs/api-client.md, "Bounds: what a response may hold").
+UTC_PLAIN_PATTERN: Final = (
+    r"(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]{1,6})?(?:Z|\+00:00)"
+)
+
+
 def parse_api_time(text: str) -> datetime:
     """A gateway timestamp (must carry an offset), as an aware UTC datetime."""
     if not isinstance(text, str):

@@ -391,7 +391,7 @@ def _from_matching(
         opened = latest_opening.get(transaction.currency)
         if movement.status == "failed" or (opened is not None and movement.at < opened):
             continue
-        reference = transaction.reference or transaction.metadata.order_id
+        reference = transaction.reference or transaction.order_id
         draft = _Draft(
             kind=CauseKind.MISSING_IN_RECORDS,
             currency=transaction.currency,

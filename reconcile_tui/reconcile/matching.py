@@ -98,7 +98,7 @@ def match(
     first_reference, first_order = by_reference.first, by_order.first
     contested = False
     for position, t in enumerate(transactions):
-        reference, order_id = t.reference, t.metadata.order_id
+        reference, order_id = t.reference, t.order_id
         if reference:
             key = (t.currency, kinds[position], reference)
             # Inline for the common case, a key seen first: a call per transaction costs.

@@ -15,7 +15,6 @@ from typing import Any, overload
 from reconcile_tui.api.models import (
     GatewayTransaction,
     ResponseShapeError,
-    TransactionMetadata,
     parse_balances,
     parse_history,
 )
@@ -177,8 +176,8 @@ def _insert_transactions(conn: Connection, snapshot_id: int, snapshot: GatewaySn
                 item.reference,
                 item.blockchain_address,
                 item.transaction_hash,
-                item.metadata.order_id,
-                item.metadata.confirmations,
+                item.order_id,
+                item.confirmations,
                 raw.decode("utf-8"),
             )
             for position, (item, raw) in enumerate(
@@ -342,9 +341,9 @@ def stored_transaction(row: Sequence[Any]) -> GatewayTransaction:
             transaction_hash=transaction_hash,
             fee_amount=Decimal(fee_amount),
             net_amount=Decimal(net_amount),
-            metadata=TransactionMetadata.model_construct(
-                order_id=order_id, confirmations=confirmations
-            ),
+            order_id=order_id,
+            confirmations=confirmations,
+            metadata=None,
         )
     except (ArithmeticError, TimeError) as error:
         raise ResponseShapeError(f"stored transaction {id_!r}: {error}") from None

@@ -158,14 +158,15 @@ async def test_a_next_without_page_numbers_is_followed_one_page_after_another(
 
 
 def gated(answer: Callable[[httpx.Request], httpx.Response], counts: dict[str, int]):
-    """`answer`, staying in flight over several turns of the loop so that every request
-    the client lets through is in the gateway at the same time; `counts` keeps the most
-    in flight at once ("most") beside those in flight now ("now")."""
+    """`answer`, staying in flight over many turns of the loop (the client starts one
+    page's request a turn) so that every request it lets through is in the gateway at
+    the same time; `counts` keeps the most in flight at once ("most") beside those in
+    flight now ("now")."""
 
     async def in_flight(request: httpx.Request) -> httpx.Response:
         counts["now"] += 1
         counts["most"] = max(counts["most"], counts["now"])
-        for _ in range(5):
+        for _ in range(250):
             await asyncio.sleep(0)
         counts["now"] -= 1
         return answer(request)
@@ -235,7 +236,7 @@ async def test_histories_and_pages_together_stay_within_both_bounds() -> None:
         histories["now"] += history
         every["most"] = max(every["most"], every["now"])
         histories["most"] = max(histories["most"], histories["now"])
-        for _ in range(5):
+        for _ in range(250):  # in flight while the client starts the others, one a turn
             await asyncio.sleep(0)
         every["now"] -= 1
         histories["now"] -= history

@@ -51,9 +51,14 @@ def test_the_last_results_key_wins_as_when_parsing() -> None:
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b"[1]", b'{"results": {"a": 1}}', b'{"results": [1 2]}', b'{"results": [1,]}'],
+    ("body", "said"),
+    [
+        (b"[1]", "not a JSON object"),
+        (b'{"results": {"a": 1}}', "results is not an array"),
+        (b'{"results": [1 2]}', "results is not a closed array"),
+        (b'{"results": [1,]}', "no JSON value at character 15"),
+    ],
 )
-def test_a_body_of_another_shape_is_a_value_error(body: bytes) -> None:
-    with pytest.raises(ValueError):
+def test_a_body_of_another_shape_is_a_value_error(body: bytes, said: str) -> None:
+    with pytest.raises(ValueError, match=said):
         raw_results(body)

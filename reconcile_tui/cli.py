@@ -101,6 +101,14 @@ def _history_options(function: _F) -> _F:
     )(function)
 
 
+_full_listing_option = click.option(
+    "--full-listing",
+    is_flag=True,
+    help="List every gateway transaction, not only those that may have changed since the"
+    " last fetch.",
+)
+
+
 def _database_path(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> Path | str | None:
@@ -291,6 +299,7 @@ def draft_mapping(file: Path, output: Path | None) -> int:
     help="Also write the responses to DIR.",
 )
 @click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
+@_full_listing_option
 @click.pass_obj
 def fetch(
     invocation: Invocation,
@@ -299,6 +308,7 @@ def fetch(
     currencies: tuple[str, ...],
     save: Path | None,
     refresh: bool,
+    full_listing: bool,
 ) -> int:
     """Fetch balances, balance history and transactions from the gateway into the database."""
     with invocation.workspace() as workspace:
@@ -307,6 +317,7 @@ def fetch(
             interval=interval,
             currencies=list(currencies) or None,
             refresh=refresh,
+            full_listing=full_listing,
             save_to=save,
         )
         snapshot = outcome.snapshot
@@ -329,7 +340,12 @@ def fetch(
 
 def _transactions_text(snapshot: GatewaySnapshot) -> str:
     listed = snapshot.transactions
-    return "transactions not fetched" if listed is None else f"{len(listed)} transactions"
+    if listed is None:
+        return "transactions not fetched"
+    if snapshot.listing_from is not None:
+        since = snapshot.listing_from.isoformat()
+        return f"{len(listed)} transactions (those created from {since} on fetched again)"
+    return f"{len(listed)} transactions"
 
 
 @cli.command()
@@ -357,6 +373,7 @@ def _transactions_text(snapshot: GatewaySnapshot) -> str:
     "--currency", "currencies", multiple=True, help="Only fetch this currency (repeatable)."
 )
 @click.option("--refresh", is_flag=True, help="Ignore the cache and fetch now.")
+@_full_listing_option
 @click.option(
     "--format",
     "fmt",
@@ -385,6 +402,7 @@ def check(
     interval: str | None,
     currencies: tuple[str, ...],
     refresh: bool,
+    full_listing: bool,
     fmt: str,
     output: Path | None,
     fail_on: str,
@@ -408,6 +426,7 @@ def check(
                 interval=interval,
                 currencies=list(currencies) or None,
                 refresh=refresh,
+                full_listing=full_listing,
             )
             snapshot_id, snapshot = outcome.snapshot_id, outcome.snapshot
         result = workspace.check(snapshot_id, snapshot)

@@ -211,6 +211,9 @@ class ApiSettings(_Section):
     inside the gateway's 100 a minute, and a 429 is waited out anyway."""
     cache_ttl: float = Field(default=300.0, ge=0, le=86400, allow_inf_nan=False)
     """Seconds a fetched snapshot is reused before fetching again (docs/configuration.md)."""
+    full_listing: bool = False
+    """List every transaction on each fetch, instead of only those that may have changed
+    since the previous fetch's listing (docs/api-client.md, "Incremental fetches")."""
     period: Period = DEFAULT_PERIOD
     """History period fetched by default."""
     interval: Interval = DEFAULT_INTERVAL

@@ -51,6 +51,7 @@ from reconcile_tui.store.runs import DiscrepancyFilter, FindingCounts, RunSummar
 from reconcile_tui.times import format_utc, parse_api_time, utc_now
 
 if TYPE_CHECKING:
+    from reconcile_tui.api.incremental import ListingSince
     from reconcile_tui.ingest.importer import ImportProgress, ImportResult
     from reconcile_tui.ingest.mapping import Layout
     from reconcile_tui.ingest.preview import Preview
@@ -219,6 +220,7 @@ class Workspace:
         interval: str | None = None,
         currencies: Sequence[str] | None = None,
         refresh: bool = False,
+        full_listing: bool = False,
         transport: Any = None,
         save_to: Path | None = None,
     ) -> FetchOutcome:
@@ -227,6 +229,8 @@ class Workspace:
         For synchronous callers (the CLI); the app awaits the same steps on its own event
         loop (`tui/checking.py`). With `save_to`, the responses are also written there,
         once everything is known to be writable: nothing is stored or written before that.
+        The transaction listing is asked for only where it may have changed since the
+        previous one, unless `full_listing` (or `api.full_listing`) says otherwise.
         """
         from reconcile_tui.api.client import fetch_snapshot_sync
 
@@ -239,6 +243,7 @@ class Workspace:
             period=request.period,
             interval=request.interval,
             currencies=request.currencies,
+            listing_since=self.listing_since(full_listing=full_listing),
             transport=transport,
             clock=self.clock,
         )
@@ -259,6 +264,24 @@ class Workspace:
             # The client asks for upper-case codes; the cache must match what it stored.
             currencies=sorted(requested_codes(currencies)) if currencies else None,
         )
+
+    def listing_since(self, *, full_listing: bool = False) -> ListingSince | None:
+        """Where the next fetch asks for the transaction listing from, given the newest
+        listing stored from the same gateway; None for the whole listing: when asked,
+        set, or when there is none to refresh (docs/api-client.md, "Incremental fetches")."""
+        from reconcile_tui.api.incremental import listing_since
+
+        if full_listing or self.settings.api.full_listing:
+            return None
+        previous = snapshots.previous_listing(self.store, self.settings.api.url)
+        if previous is None:
+            return None
+        try:
+            transactions, raw = previous.load()
+        except snapshots.DamagedSnapshot as damaged:
+            log.info("listing the gateway in full: %s", damaged)
+            return None
+        return listing_since(previous.snapshot_id, transactions, raw)
 
     def cached_fetch(
         self, request: FetchRequest, *, refresh: bool = False, save_to: Path | None = None

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Self, TypedDict, Unpack
 
@@ -28,6 +28,7 @@ from reconcile_tui.api.failures import (
     status_error,
     transport_error,
 )
+from reconcile_tui.api.incremental import ListingSince, merged
 from reconcile_tui.api.listing import (
     PAGE_SIZE,
     TRANSACTIONS_PATH,
@@ -207,13 +208,17 @@ class GatewayClient:
         log.info("fetched %d %s history buckets from %s", len(history.history), currency, url)
         return history, body
 
-    async def transactions(self) -> Listing:
-        """GET /transactions/transactions/, every page (docs/api-client.md, "Transactions").
+    async def transactions(self, date_from: date | None = None) -> Listing:
+        """GET /transactions/transactions/, every page (docs/api-client.md, "Transactions"),
+        or only those created from `date_from` on.
 
         Raises ListingRefused when the gateway refuses or lacks the listing (401, 403 or
         404 on its first page), ApiError for anything else that goes wrong on any page."""
         http, _, _ = self._opened()
-        first = http.build_request("GET", TRANSACTIONS_PATH, params={"page_size": PAGE_SIZE})
+        params = {"page_size": str(PAGE_SIZE)}
+        if date_from is not None:
+            params["date_from"] = date_from.isoformat()
+        first = http.build_request("GET", TRANSACTIONS_PATH, params=params)
         # Ten thousand transactions make five times as many small objects, all kept: the
         # collector would walk the whole heap again meanwhile (docs/performance.md,
         # "Fetch: the transaction listing").
@@ -229,10 +234,15 @@ class GatewayClient:
         page = parse_data(parse_transactions, body, response, shown)
         return ListedPage(url=url, page=page, items=raw_results(body))
 
-    async def _transactions_or_note(self) -> tuple[Listing | None, str | None]:
-        """The listing, or None and why when the gateway does not offer it to us."""
+    async def _transactions_or_note(
+        self, since: ListingSince | None
+    ) -> tuple[Listing | None, str | None]:
+        """The listing (only what may have changed `since` a previous one, merged with
+        it), or None and why when the gateway does not offer it to us."""
         try:
-            return await self.transactions(), None
+            if since is None:
+                return await self.transactions(), None
+            return merged(since, await self.transactions(since.date_from)), None
         except ListingRefused as refused:
             log.info("no transaction listing: %s", refused.error)
             return None, f"transactions not fetched: {refused.error}"
@@ -243,9 +253,11 @@ class GatewayClient:
         period: str,
         interval: str,
         currencies: Sequence[str] | None = None,
+        listing_since: ListingSince | None = None,
     ) -> GatewaySnapshot:
         """The balances, then every currency's history and the transaction listing
-        concurrently, as one snapshot."""
+        concurrently, as one snapshot; with `listing_since`, the listing is asked for only
+        from its date and merged with the previous one (`api/incremental.py`)."""
         _check_choice(period, PERIODS, "period")
         _check_choice(interval, INTERVALS, "interval")
         fetched_at = self._clock()
@@ -258,7 +270,7 @@ class GatewayClient:
                 tasks = {
                     code: group.create_task(self.history(code, period, interval)) for code in codes
                 }
-                listing_task = group.create_task(self._transactions_or_note())
+                listing_task = group.create_task(self._transactions_or_note(listing_since))
         except ExceptionGroup as failures:
             # One currency failing stops the others; the user needs its one line, not
             # a group of them.
@@ -281,6 +293,7 @@ class GatewayClient:
             transactions=listing.transactions if listing else None,
             transactions_raw=listing.raw_items if listing else None,
             transactions_note=note,
+            listing_from=listing_since.date_from if listing and listing_since else None,
         )
 
     def _opened(self) -> tuple[httpx.AsyncClient, Deadline, asyncio.Semaphore]:
@@ -342,6 +355,7 @@ class FetchOptions(TypedDict, total=False):
     currencies (all by default), and for tests a transport and a wall clock."""
 
     currencies: Sequence[str] | None
+    listing_since: ListingSince | None
     transport: httpx.AsyncBaseTransport | None
     clock: Callable[[], datetime]
 
@@ -360,7 +374,10 @@ async def fetch_snapshot(
     clock = options.get("clock", utc_now)
     async with GatewayClient(api, transport=transport, clock=clock) as gateway:
         return await gateway.snapshot(
-            period=period, interval=interval, currencies=options.get("currencies")
+            period=period,
+            interval=interval,
+            currencies=options.get("currencies"),
+            listing_since=options.get("listing_since"),
         )
 
 

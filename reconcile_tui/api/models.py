@@ -29,7 +29,9 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
 )
 from pydantic_core import CoreSchema, core_schema
 
@@ -386,6 +388,16 @@ class GatewayTransaction(_Shape):
     metadata: Annotated[None, BeforeValidator(_metadata_shape)] = Field(
         None, exclude=True, repr=False
     )
+
+    @model_serializer(mode="wrap")
+    def _as_listed(self, written: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Written back in the listing's own shape, the two fields inside `metadata`."""
+        fields: dict[str, Any] = written(self)
+        fields["metadata"] = {
+            "order_id": fields.pop("order_id", None),
+            "confirmations": fields.pop("confirmations", None),
+        }
+        return fields
 
 
 class TransactionsPage(_Shape):

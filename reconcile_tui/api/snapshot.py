@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from reconcile_tui.api.models import (
@@ -69,6 +69,10 @@ class GatewaySnapshot:
     transactions_note: str | None = None
     #: Each transaction's JSON exactly as the gateway wrote it, beside `transactions`.
     transactions_raw: Sequence[bytes] | None = field(default=None, repr=False)
+    #: When the listing was asked for only from this date and merged with the previous
+    #: one (docs/api-client.md, "Incremental fetches"); None for a whole listing. Said
+    #: when fetched, not stored: the stored listing is whole either way.
+    listing_from: date | None = field(default=None, compare=False)
 
     def transaction_items(self) -> Sequence[bytes] | None:
         """Each transaction's JSON: as the gateway wrote it, or (for a snapshot built in

@@ -34,6 +34,7 @@ __all__ = [
     "latest_printed_scales",
     "latest_snapshot",
     "load_snapshot",
+    "previous_listing",
     "save_snapshot",
     "stored_transaction",
 ]
@@ -409,6 +410,21 @@ def latest_snapshot(store: Store) -> tuple[int, GatewaySnapshot] | None:
     """The newest stored snapshot (by fetch time), or None when nothing was ever fetched."""
     origin = latest_origin(store)
     return (origin[0], load_snapshot(store, origin[0])) if origin else None
+
+
+def previous_listing(store: Store, base_url: str) -> StoredTransactions | None:
+    """The listing of the newest snapshot fetched from `base_url` that holds one: what an
+    incremental fetch refreshes (docs/api-client.md, "Incremental fetches"); None if none."""
+    row = store.query_one(
+        """SELECT id, transactions_count FROM snapshots
+           WHERE source = 'api' AND base_url = ? AND transactions_count IS NOT NULL
+           ORDER BY fetched_at DESC, id DESC LIMIT 1""",
+        (base_url,),
+    )
+    if row is None:
+        return None
+    transactions, _ = _stored_listing(store, int(row[0]), int(row[1]))
+    return transactions
 
 
 def latest_printed_scales(store: Store) -> dict[str, int]:

@@ -17,6 +17,7 @@ from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.tui.views import open_counts
 
 if TYPE_CHECKING:  # workers pass these in: nothing here loads the core's heavy parts
+    from reconcile_tui.api.incremental import ListingSince
     from reconcile_tui.api.snapshot import GatewaySnapshot
     from reconcile_tui.ingest.importer import ImportResult
     from reconcile_tui.tui.access import WorkspaceAccess
@@ -61,7 +62,7 @@ async def refresh_and_check(
 
     Cancelling (a newer refresh) stops the fetch where it is; a database step already
     started finishes in its thread, and its outcome is dropped."""
-    request, cached = await asyncio.to_thread(_look_up, access, period, interval, refresh)
+    request, cached, since = await asyncio.to_thread(_look_up, access, period, interval, refresh)
     if cached is not None:
         return cached
     from reconcile_tui.api.client import fetch_snapshot  # loaded by `_look_up`'s thread
@@ -71,6 +72,7 @@ async def refresh_and_check(
         period=request.period,
         interval=request.interval,
         currencies=request.currencies,
+        listing_since=since,
         clock=access.clock,
     )
     return await asyncio.to_thread(_keep_and_check, access, request, snapshot)
@@ -78,14 +80,17 @@ async def refresh_and_check(
 
 def _look_up(
     access: WorkspaceAccess, period: str | None, interval: str | None, refresh: bool
-) -> tuple[FetchRequest, RefreshOutcome | None]:
-    """What to fetch, and the checked cache hit when a fresh snapshot is stored."""
+) -> tuple[FetchRequest, RefreshOutcome | None, ListingSince | None]:
+    """What to fetch, and the checked cache hit when a fresh snapshot is stored; else
+    where the transaction listing is asked for from."""
     import reconcile_tui.api.client  # noqa: F401  (loads off the event loop, for the fetch)
 
     with access.open() as workspace:
         request = workspace.fetch_request(period=period, interval=interval)
         cached = workspace.cached_fetch(request, refresh=refresh)
-        return request, _checked(workspace, cached) if cached is not None else None
+        if cached is not None:
+            return request, _checked(workspace, cached), None
+        return request, None, workspace.listing_since()
 
 
 def _keep_and_check(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconcile_tui import cli as cli_module
+from reconcile_tui.api.raw_items import raw_results
 from reconcile_tui.cli import main
 from reconcile_tui.logs import remove_handlers
 from reconcile_tui.sandbox import RunningSandbox, SandboxConfig, generate_scenario
@@ -247,3 +250,57 @@ def test_a_debug_log_of_a_full_run_holds_neither_token_nor_secret(cli, sandbox_f
         for run in runs:
             assert secret not in run.out + run.err + run.log
         assert secret.encode() not in written  # the database, saved responses, reports
+
+
+def test_a_fetch_after_the_first_lists_only_what_may_have_changed_and_checks_the_same(
+    cli, sandbox_factory, tmp_path
+):
+    folder = tmp_path / "scenario"
+    generate_scenario(folder, SandboxConfig(seed=41, records=600), discrepancies=9)
+    sandbox = sandbox_factory(SandboxConfig.from_scenario(folder / "scenario.json"))
+    assert cli("import", folder / "merchant.csv").code == 0
+    whole = cli("check", "--format", "json", env=token_env(sandbox))
+    assert whole.code == 1, whole.err
+    again = cli("check", "--refresh", "--format", "json")
+    assert again.code == 1, again.err
+    found = re.search(
+        r"fetched (\d+) transactions created from (\S+) on; kept (\d+) of snapshot #1's (\d+)",
+        again.log,
+    )
+    assert found is not None, again.log
+    fetched, kept, previous = int(found[1]), int(found[3]), int(found[4])
+    assert kept > 0  # only part of the listing was asked for
+    assert fetched < previous
+    assert comparable(json.loads(again.out)) == comparable(json.loads(whole.out))
+    # The merged listing is the whole one, item for item and byte for byte.
+    merged = cli("fetch", "--refresh", "--save", tmp_path / "merged")
+    assert f"(those created from {found[2]} on fetched again)" in merged.out
+    full = cli("fetch", "--refresh", "--full-listing", "--save", tmp_path / "full")
+    assert "fetched again" not in full.out
+    items = [
+        sorted(raw_results((tmp_path / name / "transactions.json").read_bytes()))
+        for name in ("merged", "full")
+    ]
+    assert items[0] == items[1]
+    assert len(items[0]) == previous
+
+
+def test_the_order_the_listing_is_stored_in_does_not_change_the_report(
+    cli, sandbox_factory, tmp_path
+):
+    """An incremental fetch stores the new part first, then the kept one: the report must
+    be the one a whole listing in the gateway's order gives."""
+    folder = tmp_path / "scenario"
+    generate_scenario(folder, SandboxConfig(seed=3, records=600), discrepancies=9)
+    sandbox = sandbox_factory(SandboxConfig.from_scenario(folder / "scenario.json"))
+    assert cli("import", folder / "merchant.csv").code == 0
+    saved = tmp_path / "saved"
+    assert cli("fetch", "--save", saved, env=token_env(sandbox)).code == 0
+    served = cli("check", "--api-dir", saved, "--format", "json")
+    listing = saved / "transactions.json"
+    items = raw_results(listing.read_bytes())
+    random.Random(3).shuffle(items)
+    listing.write_bytes(b'{"count": %d, "results": [%b]}' % (len(items), b",".join(items)))
+    shuffled = cli("check", "--api-dir", saved, "--format", "json")
+    assert served.code == shuffled.code == 1
+    assert comparable(json.loads(shuffled.out)) == comparable(json.loads(served.out))

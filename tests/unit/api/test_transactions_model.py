@@ -130,3 +130,13 @@ def test_a_transaction_rebuilt_from_its_fields_is_the_one_pydantic_would_build()
     assert partial == GatewayErrorDetail(code="error", message="m", details={})
     assert partial.model_fields_set == {"message"}
     assert "note" not in partial.__dict__
+
+
+def test_a_transaction_written_back_is_in_the_listings_shape_and_reads_as_itself():
+    """A snapshot built in code (no bytes as served) writes its items from the models."""
+    (parsed,) = parse_transactions(page(ITEM)).results
+    written = json.loads(parsed.model_dump_json())
+    assert written["metadata"] == {"order_id": "ORD-1", "confirmations": 12}
+    assert "order_id" not in written
+    (again,) = parse_transactions(page(written)).results
+    assert again == parsed

@@ -236,16 +236,32 @@ class GatewayClient:
 
     async def _transactions_or_note(
         self, since: ListingSince | None
-    ) -> tuple[Listing | None, str | None]:
+    ) -> tuple[Listing | None, str | None, date | None]:
         """The listing (only what may have changed `since` a previous one, merged with
-        it), or None and why when the gateway does not offer it to us."""
+        it, and the date it was asked from), or None and why when the gateway does not
+        offer it to us."""
         try:
-            if since is None:
-                return await self.transactions(), None
-            return merged(since, await self.transactions(since.date_from)), None
+            if since is not None:
+                try:
+                    return (
+                        merged(since, await self.transactions(since.date_from)),
+                        None,
+                        since.date_from,
+                    )
+                except ApiError as error:
+                    if error.status != 400:
+                        raise
+                    # A gateway that does not take the documented filter: ask for all.
+                    log.warning(
+                        "the gateway refused the transaction listing from %s (%s); listing"
+                        " every transaction",
+                        since.date_from.isoformat(),
+                        error,
+                    )
+            return await self.transactions(), None, None
         except ListingRefused as refused:
             log.info("no transaction listing: %s", refused.error)
-            return None, f"transactions not fetched: {refused.error}"
+            return None, f"transactions not fetched: {refused.error}", None
 
     async def snapshot(
         self,
@@ -280,7 +296,7 @@ class GatewayClient:
             raise first from None
         for code, task in tasks.items():
             histories[code], histories_raw[code] = task.result()
-        listing, note = listing_task.result()
+        listing, note, listed_from = listing_task.result()
         return GatewaySnapshot(
             balances=balances,
             histories=histories,
@@ -293,7 +309,7 @@ class GatewayClient:
             transactions=listing.transactions if listing else None,
             transactions_raw=listing.raw_items if listing else None,
             transactions_note=note,
-            listing_from=listing_since.date_from if listing and listing_since else None,
+            listing_from=listed_from,
         )
 
     def _opened(self) -> tuple[httpx.AsyncClient, Deadline, asyncio.Semaphore]:

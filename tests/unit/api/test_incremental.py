@@ -11,12 +11,12 @@ import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconcile_tui.api.client import GatewayClient
+from reconcile_tui.api.client import BALANCES_PATH, GatewayClient, fetch_snapshot
 from reconcile_tui.api.incremental import FINAL_STATUSES, listing_since, merged
 from reconcile_tui.api.listing import TRANSACTIONS_PATH, Listing
 from reconcile_tui.api.models import GatewayTransaction
 
-from .conftest import JSON, FakeGateway, api_settings
+from .conftest import BALANCES, JSON, FakeGateway, api_settings, gateway_error
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 PAYMENT_STATUSES = [
@@ -197,3 +197,36 @@ async def test_the_client_asks_with_date_from_on_the_first_page(gateway: FakeGat
     (call,) = gateway.calls(TRANSACTIONS_PATH)
     assert call.url.params["date_from"] == "2025-03-03"
     assert call.url.params["page_size"] == "100"
+
+
+async def test_a_gateway_refusing_date_from_is_asked_for_every_transaction(
+    gateway: FakeGateway, caplog
+):
+    previous = listed([item(1, START, "completed"), item(2, START + timedelta(days=2), "waiting")])
+    since = listing_since(1, previous.transactions, previous.raw_items)
+    whole = [item(2, START + timedelta(days=2), "completed"), item(3, START, "completed")]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "date_from" in request.url.params:
+            return gateway_error(400, "invalid_request", "Unknown filter: date_from")
+        body = {"count": 2, "next": None, "previous": None, "results": whole}
+        return httpx.Response(200, content=json.dumps(body).encode(), headers=JSON)
+
+    gateway.script(BALANCES_PATH, lambda _: httpx.Response(200, content=BALANCES, headers=JSON))
+    gateway.script(TRANSACTIONS_PATH, answer, answer)
+    snapshot = await fetch_snapshot(
+        api_settings(),
+        period="7d",
+        interval="daily",
+        currencies=[],
+        listing_since=since,
+        transport=gateway.transport(),
+    )
+    assert snapshot.transactions is not None
+    assert [t.id for t in snapshot.transactions] == ["2", "3"]  # the whole listing: 1 is gone
+    assert snapshot.listing_from is None
+    assert "listing every transaction" in caplog.text
+    assert ["date_from" in call.url.params for call in gateway.calls(TRANSACTIONS_PATH)] == [
+        True,
+        False,
+    ]

@@ -146,6 +146,26 @@ async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo:
         assert {row["id"] for row in explains.page_rows} == set(cause["explains"])
 
 
+async def test_a_wrong_wallet_says_which_wallet_each_gap_it_explains_is_in(demo: Settings):
+    """Its two gaps are of opposite amounts in two wallets: at 80 columns as at 120, the
+    table names each one's wallet beside its whole amount."""
+    for size in ((80, 24), SIZE):
+        app = app_on(demo)
+        async with app.run_test(size=size) as pilot:
+            _, screen = await open_cause(
+                pilot, lambda causes: row_of(causes, "wrong_wallet", WRONG_WALLET)
+            )
+            explains = screen.query_one("#cause-explains", PagedTable)
+            shown = [
+                [cell.plain.strip() for cell in explains.get_row_at(index)]
+                for index in range(explains.row_count)
+            ]
+            wallets = {str(row["wallet_id"])[:8] for row in explains.page_rows}
+            assert len(wallets) == 2
+            assert {row[2] for row in shown} == wallets, shown
+            assert {row[3] for row in shown} == {"34.940000", "-34.940000"}, shown
+
+
 async def test_a_cause_with_one_side_says_which_side_has_nothing(demo: Settings):
     app = app_on(demo)
     async with app.run_test(size=SIZE) as pilot:

@@ -157,6 +157,7 @@ class CauseScreen(Acknowledging, ReconcileScreen):
         source = DiscrepancySource(
             DiscrepancyFilter(cause=self.cause_id),
             empty_text="It explains no discrepancy (its effects are within tolerance).",
+            one_currency=True,
         )
         if table.source is None:
             table.show_source(source)

@@ -86,8 +86,20 @@ class DiscrepancySource:
     #: Wide terminals also show the message in the table.
     wide: bool = False
     empty_text: str = "No discrepancy matches these filters."
+    #: Every row is of one currency (a cause's, named above the table): "About" takes the
+    #: currency's place at any width, so two rows of opposite amounts say which wallet each
+    #: is, and the kind gives way first (docs/tui.md, "A cause").
+    one_currency: bool = False
 
     def columns(self) -> Sequence[Column]:
+        if self.one_currency:
+            return (
+                Column(""),
+                Column("Kind", width=16),
+                Column("About", width=15),
+                Column("Difference"),
+                Column("USD"),
+            )
         # The message is shown in full under the table for the highlighted row; narrow
         # terminals drop "About" (it is in that message) so no amount is ever cut.
         about = (Column("About", width=15),) if self.wide else ()
@@ -103,6 +115,15 @@ class DiscrepancySource:
         return workspace.discrepancy_page(self.where, offset=offset, limit=limit)
 
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
+        if self.one_currency:
+            mark, kind, _currency = _finding_cells(row, look)
+            return (
+                mark,
+                kind,
+                plain(where_text(row)),
+                difference_cell(row["difference"], None, look),
+                difference_cell(row["usd_difference"], 2, look),
+            )
         about = (plain(where_text(row)),) if self.wide else ()
         cells = (
             *_finding_cells(row, look),

@@ -230,3 +230,67 @@ async def test_a_gateway_refusing_date_from_is_asked_for_every_transaction(
         True,
         False,
     ]
+
+
+def _listing_answer(items: list[dict[str, object]]):
+    """The gateway's listing of `items`: from `date_from` (a UTC day) when asked, all
+    otherwise, at most `page_size` a page (one page here)."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        shown = items
+        if "date_from" in request.url.params:
+            start = datetime.fromisoformat(request.url.params["date_from"]).replace(tzinfo=UTC)
+            shown = [it for it in items if _created(it) >= start]
+        size = int(request.url.params.get("page_size", "100"))
+        body = {"count": len(shown), "next": None, "previous": None, "results": shown[:size]}
+        return httpx.Response(200, content=json.dumps(body).encode(), headers=JSON)
+
+    return answer
+
+
+async def _fetched_since(gateway: FakeGateway, previous: Listing, now: list[dict[str, object]]):
+    since = listing_since(1, previous.transactions, previous.raw_items)
+    gateway.script(BALANCES_PATH, lambda _: httpx.Response(200, content=BALANCES, headers=JSON))
+    gateway.script(TRANSACTIONS_PATH, *[_listing_answer(now)] * 3)
+    return await fetch_snapshot(
+        api_settings(),
+        period="7d",
+        interval="daily",
+        currencies=[],
+        listing_since=since,
+        transport=gateway.transport(),
+    )
+
+
+async def test_the_merge_is_kept_when_the_gateway_counts_as_many_transactions(
+    gateway: FakeGateway,
+):
+    old = item(1, START, "completed")
+    previous = listed([old, item(2, START + timedelta(days=5), "waiting")])
+    now = [old, item(2, START + timedelta(days=5), "completed")]
+    snapshot = await _fetched_since(gateway, previous, now)
+    assert snapshot.listing_from == date(2025, 3, 5)
+    assert snapshot.transactions is not None
+    assert [(t.id, t.status) for t in snapshot.transactions] == [
+        ("2", "completed"),
+        ("1", "completed"),
+    ]
+    asked = [call.url.params for call in gateway.calls(TRANSACTIONS_PATH)]
+    assert [(p.get("date_from"), p["page_size"]) for p in asked] == [
+        ("2025-03-05", "100"),
+        (None, "1"),
+    ]
+
+
+async def test_a_count_the_merge_does_not_make_lists_every_transaction(
+    gateway: FakeGateway, caplog
+):
+    # 1 was removed by the gateway, though created long before the range asked for.
+    previous = listed([item(1, START, "completed"), item(2, START + timedelta(days=5), "waiting")])
+    now = [item(2, START + timedelta(days=5), "completed")]
+    snapshot = await _fetched_since(gateway, previous, now)
+    assert snapshot.listing_from is None
+    assert snapshot.transactions is not None
+    assert [t.id for t in snapshot.transactions] == ["2"]
+    assert "the gateway lists 1 transactions" in caplog.text
+    assert len(gateway.calls(TRANSACTIONS_PATH)) == 3  # from the date, one item, all

@@ -253,12 +253,13 @@ def test_a_debug_log_of_a_full_run_holds_neither_token_nor_secret(cli, sandbox_f
 
 
 def test_a_fetch_after_the_first_lists_only_what_may_have_changed_and_checks_the_same(
-    cli, sandbox_factory, tmp_path
+    cli, sandbox_factory, tmp_path, db_path
 ):
     folder = tmp_path / "scenario"
     generate_scenario(folder, SandboxConfig(seed=41, records=600), discrepancies=9)
     sandbox = sandbox_factory(SandboxConfig.from_scenario(folder / "scenario.json"))
-    assert cli("import", folder / "merchant.csv").code == 0
+    on_store = {"RECONCILE_DB": str(db_path)}  # a file, then a server (conftest)
+    assert cli("import", folder / "merchant.csv", env=on_store).code == 0
     whole = cli("check", "--format", "json", env=token_env(sandbox))
     assert whole.code == 1, whole.err
     again = cli("check", "--refresh", "--format", "json")

@@ -41,12 +41,27 @@ from reconcile_tui.tui.widgets.paged_table import Column, PagedTable
 if TYPE_CHECKING:
     from reconcile_tui.workspace import Workspace
 
-__all__ = ["CauseSource", "DiscrepanciesScreen", "DiscrepancySource", "cause_filter"]
+__all__ = [
+    "CauseSource",
+    "DiscrepanciesScreen",
+    "DiscrepancySource",
+    "cause_filter",
+    "wide_enough",
+]
 
 Finding = dict[str, Any]
 
 STATES = (("Open", "open"), ("Acknowledged", "acknowledged"))
 SEVERITIES = (("Errors", "error"), ("Warnings", "warning"))
+
+
+#: The width from which lists of findings show their message in a column of its own.
+WIDE_COLUMNS = 110
+
+
+def wide_enough(width: int) -> bool:
+    """Whether a screen this wide shows the findings' messages in their tables."""
+    return width >= WIDE_COLUMNS
 
 
 def where_text(finding: Finding) -> str:
@@ -93,13 +108,15 @@ class DiscrepancySource:
 
     def columns(self) -> Sequence[Column]:
         if self.one_currency:
-            return (
+            # Narrow, the kind gives way before an amount is cut; wide, the message does.
+            columns = (
                 Column(""),
-                Column("Kind", width=16),
+                Column("Kind", width=None if self.wide else 16),
                 Column("About", width=15),
                 Column("Difference"),
                 Column("USD"),
             )
+            return (*columns, Column("Message")) if self.wide else columns
         # The message is shown in full under the table for the highlighted row; narrow
         # terminals drop "About" (it is in that message) so no amount is ever cut.
         about = (Column("About", width=15),) if self.wide else ()
@@ -117,13 +134,14 @@ class DiscrepancySource:
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
         if self.one_currency:
             mark, kind, _currency = _finding_cells(row, look)
-            return (
+            cells = (
                 mark,
                 kind,
                 plain(where_text(row)),
                 difference_cell(row["difference"], None, look),
                 difference_cell(row["usd_difference"], 2, look),
             )
+            return (*cells, plain(row["message"], look.muted)) if self.wide else cells
         about = (plain(where_text(row)),) if self.wide else ()
         cells = (
             *_finding_cells(row, look),
@@ -423,7 +441,7 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
         return DiscrepancySource(self.where, wide=self._wide())
 
     def _wide(self) -> bool:
-        return self.size.width >= 110
+        return wide_enough(self.size.width)
 
     def on_resize(self) -> None:
         # A terminal made wider (or narrower) shows the columns of its new width, on the

@@ -20,7 +20,7 @@ from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
 from reconcile_tui.tui.cells import amount_text, full_time
 from reconcile_tui.tui.screens.base import ReconcileScreen
-from reconcile_tui.tui.screens.discrepancies import DiscrepancySource, cause_lines, wide_enough
+from reconcile_tui.tui.screens.discrepancies import ExplainedSource, cause_lines, wide_enough
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 
 if TYPE_CHECKING:
@@ -159,19 +159,18 @@ class CauseScreen(Acknowledging, ReconcileScreen):
         else:
             table.reload()
 
-    def _explained(self) -> DiscrepancySource:
-        return DiscrepancySource(
+    def _explained(self) -> ExplainedSource:
+        return ExplainedSource(
             DiscrepancyFilter(cause=self.cause_id),
             wide=wide_enough(self.size.width),
             empty_text="It explains no discrepancy (its effects are within tolerance).",
-            one_currency=True,
         )
 
     def on_resize(self) -> None:
         # As the discrepancies list does: the message column comes and goes with the width.
         table: PagedTable[Any] = self.query_one("#cause-explains", PagedTable)
         source = table.source
-        if isinstance(source, DiscrepancySource) and source.wide != wide_enough(self.size.width):
+        if isinstance(source, ExplainedSource) and source.wide != wide_enough(self.size.width):
             table.change_source(self._explained())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")

@@ -45,6 +45,7 @@ __all__ = [
     "CauseSource",
     "DiscrepanciesScreen",
     "DiscrepancySource",
+    "ExplainedSource",
     "cause_filter",
     "wide_enough",
 ]
@@ -101,22 +102,8 @@ class DiscrepancySource:
     #: Wide terminals also show the message in the table.
     wide: bool = False
     empty_text: str = "No discrepancy matches these filters."
-    #: Every row is of one currency (a cause's, named above the table): "About" takes the
-    #: currency's place at any width, so two rows of opposite amounts say which wallet each
-    #: is, and the kind gives way first (docs/tui.md, "A cause").
-    one_currency: bool = False
 
     def columns(self) -> Sequence[Column]:
-        if self.one_currency:
-            # Narrow, the kind gives way before an amount is cut; wide, the message does.
-            columns = (
-                Column(""),
-                Column("Kind", width=None if self.wide else 16),
-                Column("About", width=15),
-                Column("Difference"),
-                Column("USD"),
-            )
-            return (*columns, Column("Message")) if self.wide else columns
         # The message is shown in full under the table for the highlighted row; narrow
         # terminals drop "About" (it is in that message) so no amount is ever cut.
         about = (Column("About", width=15),) if self.wide else ()
@@ -132,20 +119,39 @@ class DiscrepancySource:
         return workspace.discrepancy_page(self.where, offset=offset, limit=limit)
 
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
-        if self.one_currency:
-            mark, kind, _currency = _finding_cells(row, look)
-            cells = (
-                mark,
-                kind,
-                plain(where_text(row)),
-                difference_cell(row["difference"], None, look),
-                difference_cell(row["usd_difference"], 2, look),
-            )
-            return (*cells, plain(row["message"], look.muted)) if self.wide else cells
         about = (plain(where_text(row)),) if self.wide else ()
         cells = (
             *_finding_cells(row, look),
             *about,
+            difference_cell(row["difference"], None, look),
+            difference_cell(row["usd_difference"], 2, look),
+        )
+        return (*cells, plain(row["message"], look.muted)) if self.wide else cells
+
+
+@dataclass(frozen=True)
+class ExplainedSource(DiscrepancySource):
+    """A cause's discrepancies, all of its currency (named above the table): "About" takes
+    the currency's place at any width, so two rows of opposite amounts say which wallet
+    each is; narrow, the kind gives way before an amount is cut; wide, the message does
+    (docs/tui.md, "A cause")."""
+
+    def columns(self) -> Sequence[Column]:
+        columns = (
+            Column(""),
+            Column("Kind", width=None if self.wide else 16),
+            Column("About", width=15),
+            Column("Difference"),
+            Column("USD"),
+        )
+        return (*columns, Column("Message")) if self.wide else columns
+
+    def cells(self, row: Finding, look: Look) -> Sequence[Text]:
+        mark, kind, _currency = _finding_cells(row, look)
+        cells = (
+            mark,
+            kind,
+            plain(where_text(row)),
             difference_cell(row["difference"], None, look),
             difference_cell(row["usd_difference"], 2, look),
         )

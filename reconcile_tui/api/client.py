@@ -241,9 +241,10 @@ class GatewayClient:
         it, and the date it was asked from), or None and why when the gateway does not
         offer it to us."""
         try:
-            changed = await self._changed_listing(since) if since is not None else None
-            if changed is not None and since is not None:
-                return changed, None, since.date_from
+            if since is not None:
+                changed = await self._changed_listing(since)
+                if changed is not None:
+                    return changed, None, since.date_from
             return await self.transactions(), None, None
         except ListingRefused as refused:
             log.info("no transaction listing: %s", refused.error)

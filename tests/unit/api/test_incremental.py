@@ -16,7 +16,7 @@ from reconcile_tui.api.incremental import FINAL_STATUSES, listing_since, merged
 from reconcile_tui.api.listing import TRANSACTIONS_PATH, Listing
 from reconcile_tui.api.models import GatewayTransaction
 
-from .conftest import BALANCES, JSON, FakeGateway, api_settings, gateway_error
+from .conftest import BALANCES, JSON, Answer, FakeGateway, api_settings, gateway_error
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 PAYMENT_STATUSES = [
@@ -199,39 +199,6 @@ async def test_the_client_asks_with_date_from_on_the_first_page(gateway: FakeGat
     assert call.url.params["page_size"] == "100"
 
 
-async def test_a_gateway_refusing_date_from_is_asked_for_every_transaction(
-    gateway: FakeGateway, caplog
-):
-    previous = listed([item(1, START, "completed"), item(2, START + timedelta(days=2), "waiting")])
-    since = listing_since(1, previous.transactions, previous.raw_items)
-    whole = [item(2, START + timedelta(days=2), "completed"), item(3, START, "completed")]
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        if "date_from" in request.url.params:
-            return gateway_error(400, "invalid_request", "Unknown filter: date_from")
-        body = {"count": 2, "next": None, "previous": None, "results": whole}
-        return httpx.Response(200, content=json.dumps(body).encode(), headers=JSON)
-
-    gateway.script(BALANCES_PATH, lambda _: httpx.Response(200, content=BALANCES, headers=JSON))
-    gateway.script(TRANSACTIONS_PATH, answer, answer)
-    snapshot = await fetch_snapshot(
-        api_settings(),
-        period="7d",
-        interval="daily",
-        currencies=[],
-        listing_since=since,
-        transport=gateway.transport(),
-    )
-    assert snapshot.transactions is not None
-    assert [t.id for t in snapshot.transactions] == ["2", "3"]  # the whole listing: 1 is gone
-    assert snapshot.listing_from is None
-    assert "listing every transaction" in caplog.text
-    assert ["date_from" in call.url.params for call in gateway.calls(TRANSACTIONS_PATH)] == [
-        True,
-        False,
-    ]
-
-
 def _listing_answer(items: list[dict[str, object]]):
     """The gateway's listing of `items`: from `date_from` (a UTC day) when asked, all
     otherwise, at most `page_size` a page (one page here)."""
@@ -248,10 +215,11 @@ def _listing_answer(items: list[dict[str, object]]):
     return answer
 
 
-async def _fetched_since(gateway: FakeGateway, previous: Listing, now: list[dict[str, object]]):
+async def _fetched_since(gateway: FakeGateway, previous: Listing, answer: Answer):
+    """A snapshot fetched after `previous`, the listing's requests answered by `answer`."""
     since = listing_since(1, previous.transactions, previous.raw_items)
     gateway.script(BALANCES_PATH, lambda _: httpx.Response(200, content=BALANCES, headers=JSON))
-    gateway.script(TRANSACTIONS_PATH, *[_listing_answer(now)] * 3)
+    gateway.script(TRANSACTIONS_PATH, *[answer] * 3)
     return await fetch_snapshot(
         api_settings(),
         period="7d",
@@ -268,7 +236,7 @@ async def test_the_merge_is_kept_when_the_gateway_counts_as_many_transactions(
     old = item(1, START, "completed")
     previous = listed([old, item(2, START + timedelta(days=5), "waiting")])
     now = [old, item(2, START + timedelta(days=5), "completed")]
-    snapshot = await _fetched_since(gateway, previous, now)
+    snapshot = await _fetched_since(gateway, previous, _listing_answer(now))
     assert snapshot.listing_from == date(2025, 3, 5)
     assert snapshot.transactions is not None
     assert [(t.id, t.status) for t in snapshot.transactions] == [
@@ -288,9 +256,33 @@ async def test_a_count_the_merge_does_not_make_lists_every_transaction(
     # 1 was removed by the gateway, though created long before the range asked for.
     previous = listed([item(1, START, "completed"), item(2, START + timedelta(days=5), "waiting")])
     now = [item(2, START + timedelta(days=5), "completed")]
-    snapshot = await _fetched_since(gateway, previous, now)
+    snapshot = await _fetched_since(gateway, previous, _listing_answer(now))
     assert snapshot.listing_from is None
     assert snapshot.transactions is not None
     assert [t.id for t in snapshot.transactions] == ["2"]
     assert "the gateway lists 1 transactions" in caplog.text
     assert len(gateway.calls(TRANSACTIONS_PATH)) == 3  # from the date, one item, all
+
+
+async def test_a_gateway_refusing_date_from_is_asked_for_every_transaction(
+    gateway: FakeGateway, caplog
+):
+    previous = listed([item(1, START, "completed"), item(2, START + timedelta(days=2), "waiting")])
+    whole = _listing_answer(
+        [item(2, START + timedelta(days=2), "completed"), item(3, START, "completed")]
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "date_from" in request.url.params:
+            return gateway_error(400, "invalid_request", "Unknown filter: date_from")
+        return whole(request)
+
+    snapshot = await _fetched_since(gateway, previous, answer)
+    assert snapshot.transactions is not None
+    assert [t.id for t in snapshot.transactions] == ["2", "3"]  # the whole listing: 1 is gone
+    assert snapshot.listing_from is None
+    assert "listing every transaction" in caplog.text
+    assert ["date_from" in call.url.params for call in gateway.calls(TRANSACTIONS_PATH)] == [
+        True,
+        False,
+    ]

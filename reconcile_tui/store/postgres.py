@@ -159,8 +159,19 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
         return DatabaseError(f"database {where} does not exist on the server: create it first")
     if isinstance(error, errors.InsufficientPrivilege):
         return DatabaseError(f"database {where}: permission denied ({text})")
-    if isinstance(error, errors.LockNotAvailable | errors.QueryCanceled):
+    if isinstance(error, errors.LockNotAvailable):
         return DatabaseError(f"database {where} is locked by another writer; try again shortly")
+    if isinstance(error, errors.QueryCanceled):
+        # The server's statement_timeout, or an administrator cancelling the statement.
+        return DatabaseError(
+            f"database {where}: the server cancelled the statement ({_first(text)});"
+            " nothing was written"
+        )
+    if isinstance(error, errors.SerializationFailure | errors.DeadlockDetected):
+        return DatabaseError(
+            f"database {where}: another writer changed the same rows at once; nothing was"
+            " written, try again"
+        )
     if isinstance(error, errors.DiskFull):
         return DatabaseError(f"database {where}: the server's disk is full; nothing was written")
     if isinstance(error, errors.ReadOnlySqlTransaction):
@@ -332,9 +343,15 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     logging.getLogger("psycopg").setLevel(logging.ERROR)
 
     # What the URL says wins (a `?options=-csearch_path%3Dbooks` or a `connect_timeout`);
-    # ours is added beside it: lock waits bounded like SQLite's busy timeout, UTC.
+    # ours is added beside it: lock waits bounded like SQLite's busy timeout, UTC, and
+    # READ COMMITTED whatever the server's default: a write reads what the writer before
+    # it committed once it holds the write lock (docs/postgresql.md, "Several people at
+    # once"); the reads that must share one state ask for REPEATABLE READ themselves.
     given = read_url(url)
-    ours = f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC"
+    ours = (
+        f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC"
+        r" -c default_transaction_isolation=read\ committed"
+    )
     extra: dict[str, Any] = {
         "options": f"{given['options']} {ours}" if given.get("options") else ours
     }

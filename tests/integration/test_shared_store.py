@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from reconcile_tui.errors import DatabaseError
 from reconcile_tui.store.acks import Acknowledgement, NewerCheck, record_acknowledgement
@@ -75,7 +76,39 @@ def test_a_new_server_database_is_migrated_once_and_recorded(postgres_url):
     assert set(current_tables()) <= tables
 
 
-def test_two_people_opening_a_new_database_at_once_migrate_it_exactly_once(postgres_url):
+#: Session defaults an administrator may give a shared server (`ALTER DATABASE … SET`):
+#: every transaction SERIALIZABLE, dates printed day first, a zone 13:45 ahead, intervals
+#: and floats printed otherwise. The store must read and write as on a server left as
+#: shipped (docs/postgresql.md, "Several people at once").
+ADMINISTRATORS_DEFAULTS = {
+    "default_transaction_isolation": "serializable",
+    "DateStyle": "SQL, DMY",
+    "TimeZone": "Pacific/Chatham",
+    "IntervalStyle": "sql_standard",
+    "extra_float_digits": "0",
+}
+
+
+@pytest.fixture(params=["as shipped", "administrator's defaults"])
+def shared_url(request, postgres_url: str) -> str:
+    """A new server database, as PostgreSQL ships or with `ADMINISTRATORS_DEFAULTS`."""
+    if request.param == "administrator's defaults":
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            database = sql.Identifier(conn.info.dbname)
+            for name, value in ADMINISTRATORS_DEFAULTS.items():
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                        database, sql.Identifier(name), sql.Literal(value)
+                    )
+                )
+        with psycopg.connect(postgres_url) as conn:
+            shown = conn.execute("SHOW default_transaction_isolation").fetchone()
+            assert shown == ("serializable",)
+    return postgres_url
+
+
+def test_two_people_opening_a_new_database_at_once_migrate_it_exactly_once(shared_url):
+    postgres_url = shared_url
     problems: list[BaseException] = []
 
     def open_it() -> None:
@@ -192,6 +225,24 @@ def test_a_server_gone_mid_import_leaves_nothing_half_written(
     assert rows_of(postgres_url, "SELECT count(*) FROM records") == [(60_000,)]
 
 
+def test_a_statement_the_server_cancels_is_one_line_exit_4_and_nothing_written(
+    cli, postgres_url, tmp_path
+):
+    # An administrator's statement_timeout (here the URL's own, 1 ms) stops the import's
+    # staging or merge: one line that says so, not "locked by another writer".
+    Store(postgres_url).close()
+    source = big_file(tmp_path / "big.csv", 20_000)
+    hurried = f"{postgres_url}?options=-cstatement_timeout%3D1"
+    result = cli("--db", hurried, "import", source)
+    assert result.code == 4
+    assert "the server cancelled the statement" in result.err
+    assert "statement timeout" in result.err
+    assert "locked" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert rows_of(postgres_url, "SELECT count(*) FROM records") == [(0,)]
+    assert rows_of(postgres_url, "SELECT count(*) FROM imports") == [(0,)]
+
+
 def test_a_writer_waits_for_another_and_gives_up_past_the_timeout(postgres_url):
     Store(postgres_url).close()
     with psycopg.connect(postgres_url, autocommit=True) as other:
@@ -229,8 +280,9 @@ def _run_cli(url: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_several_processes_acknowledging_and_importing_at_once_lose_nothing(
-    cli, postgres_url, tmp_path
+    cli, shared_url, tmp_path
 ):
+    postgres_url = shared_url
     first = scenario_check(cli, postgres_url, "--format", "json")
     assert first.code == 1, first.err
     causes = [cause["id"] for cause in json.loads(first.out)["causes"]]
@@ -439,6 +491,21 @@ def test_a_server_sorting_text_for_people_stores_and_reports_as_a_file_does(
     on_server_check = scenario_check(cli, en_us_postgres_url, "--format", "json")
     assert on_server_check.code == on_file_check.code == 1
     assert _document(on_server_check) == _document(on_file_check)
+
+
+def test_a_server_with_its_administrators_own_defaults_stores_and_reports_as_a_file_does(
+    cli, shared_url, tmp_path
+):
+    file = tmp_path / "books.db"
+    on_file = scenario_check(cli, file, "--format", "json")
+    on_server = scenario_check(cli, shared_url, "--format", "json")
+    assert on_server.code == on_file.code == 1, on_server.err
+    assert _document(on_server) == _document(on_file)
+    cause = _document(on_server)["causes"][0]["id"]
+    acknowledged = cli("--db", shared_url, "ack", cause, "--note", "seen", "--by", "ana")
+    assert acknowledged.code == 0, acknowledged.err
+    again = scenario_check(cli, shared_url, "--format", "json")
+    assert [c["id"] for c in _document(again)["causes"] if c["acknowledged"]] == [cause]
 
 
 def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():

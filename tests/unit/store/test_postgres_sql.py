@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from psycopg import errors
 
-from reconcile_tui.store.postgres import display_url, to_postgres, to_postgres_ddl
+from reconcile_tui.store.postgres import (
+    display_url,
+    postgres_failure,
+    to_postgres,
+    to_postgres_ddl,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +76,17 @@ def test_a_url_is_shown_with_its_password_masked():
     shown = display_url("postgresql://team:s3cr%40t@db.example:5432/books")
     assert shown == "postgresql://team:********@db.example:5432/books"
     assert display_url("postgresql://team@db.example/books") == "postgresql://team@db.example/books"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.SerializationFailure("could not serialize access due to concurrent update"),
+        errors.DeadlockDetected("deadlock detected"),
+    ],
+)
+def test_two_writers_colliding_is_said_as_such_not_as_a_lost_connection(error):
+    # Both are OperationalErrors to the driver, as a lost connection is.
+    message = str(postgres_failure(error, "postgresql://ana@db.example/books"))
+    assert "another writer changed the same rows at once; nothing was written" in message
+    assert "connection" not in message

@@ -32,7 +32,8 @@ MASK = "********"
 MIN_SECRET_LENGTH = 6
 
 _lock = threading.Lock()
-_forms: list[str] = []  # longest first, so a longer form is masked whole
+#: (form, what replaces it), longest form first, so a longer form is masked whole.
+_forms: list[tuple[str, str]] = []
 
 
 def _escaped(secret: str) -> Iterable[str]:
@@ -54,10 +55,14 @@ def _base64(text: str) -> Iterable[str]:
 
 
 def _add(forms: Iterable[str]) -> None:
+    _add_replacements((form, MASK) for form in forms if len(form) >= MIN_SECRET_LENGTH)
+
+
+def _add_replacements(pairs: Iterable[tuple[str, str]]) -> None:
     with _lock:
-        known = set(_forms)
-        known.update(form for form in forms if len(form) >= MIN_SECRET_LENGTH)
-        _forms[:] = sorted(known, key=len, reverse=True)
+        known = dict(_forms)
+        known.update(pairs)
+        _forms[:] = sorted(known.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
 def register_secret(secret: str) -> None:
@@ -78,21 +83,41 @@ def register_client_credentials(client_id: str, client_secret: str) -> None:
 
 
 def register_url_password(url: str) -> None:
-    """Mask the password of a `scheme://user:password@host/...` URL (a database URL)."""
+    """Mask the password of a database URL, `scheme://user:password@host/...` or its
+    `?password=` parameter: the value wherever it appears (when long enough to be told
+    from a word) and, whatever its length, where the URL puts it (`:pw@` and
+    `password=pw`), so a short password never shows in the URL it came in."""
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
+        password = parts.password
     except ValueError:
         return
-    if password:
-        register_secret(unquote(password))
-        register_secret(password)
+    given = [password] if password else []
+    given += [value for name, value in _query_pairs(parts.query) if name == "password" and value]
+    for written in given:
+        register_secret(unquote(written))
+        register_secret(written)
+        forms = {written, *_escaped(unquote(written))}
+        _add_replacements(
+            (f"{before}{form}{after}", f"{before}{MASK}{after}")
+            for form in forms
+            if form
+            for before, after in ((":", "@"), ("password=", ""))
+        )
+
+
+def _query_pairs(query: str) -> Iterable[tuple[str, str]]:
+    """A URL query's (name, value) pairs as written (values not unquoted)."""
+    for pair in query.split("&"):
+        name, _, value = pair.partition("=")
+        yield unquote(name), value
 
 
 def mask(text: str) -> str:
     """`text` with every known secret, in every known form, replaced by MASK."""
-    for form in _forms:
+    for form, replacement in _forms:
         if form in text:
-            text = text.replace(form, MASK)
+            text = text.replace(form, replacement)
     return text
 
 

@@ -152,11 +152,18 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
     import psycopg
     from psycopg import errors
 
-    text = redaction.mask(" ".join(str(error).split()))
+    # The server's own sentence, without the statement it quotes on further lines.
+    primary = error.diag.message_primary if isinstance(error, psycopg.Error) else None
+    text = redaction.mask(" ".join(str(primary or error).split()))
     if isinstance(error, errors.InvalidPassword) or "password authentication failed" in text:
         return DatabaseError(f"database {where}: the server refused the user or password")
     if isinstance(error, errors.InvalidCatalogName):
         return DatabaseError(f"database {where} does not exist on the server: create it first")
+    if isinstance(error, errors.InvalidSchemaName):
+        return DatabaseError(
+            f"database {where}: no schema to keep the store in ({_first(text)}): create the"
+            " schema the URL's search_path names first"
+        )
     if isinstance(error, errors.InsufficientPrivilege):
         return DatabaseError(f"database {where}: permission denied ({text})")
     if isinstance(error, errors.LockNotAvailable):

@@ -48,6 +48,13 @@ _REQUIRED: Final = ("reference", "occurred_at", "currency", "wallet_id", "type",
 BLOCK_BYTES: Final = 1 << 20
 
 
+#: The staged rows' columns: the line, then the record's fields as canonical text.
+_STAGED_SCHEMA: Final = [
+    ("line", pl.Int64),
+    *((name, pl.String) for name in staging.RECORD_COLUMNS),
+]
+
+
 class NotFast(Exception):
     """This file needs the careful reader; the message says why (for the debug log)."""
 
@@ -281,22 +288,23 @@ def stage_fast(
     latest = format_utc((now + FUTURE_GRACE).replace(microsecond=0))
     rows_read = 0
     conn.execute("BEGIN")
-    for first_line, whole in blocks:
-        body, line = whole, first_line
-        if reading is None:
-            header_end = whole.index(b"\n") + 1 if b"\n" in whole else len(whole)
-            header = _csv_rows(whole[:header_end], layout, 1)
-            if len(header) != 1:
-                raise NotFast("no readable header")
-            # A bad header raises BadFile here, as it would in the careful reader.
-            names = header[0][1]
-            reading = _Reading(parser_for(names), len(names), layout, validation_scales, latest)
-            body, line = whole[header_end:], 2
-        fields = reading.fields(body, line)
-        rows_read += fields.height
-        reading.stage(conn, fields)
-        if on_rows is not None:
-            on_rows(rows_read, blocks.bytes_read)
+    with staging.table_stager(conn) as stage:
+        for first_line, whole in blocks:
+            body, line = whole, first_line
+            if reading is None:
+                header_end = whole.index(b"\n") + 1 if b"\n" in whole else len(whole)
+                header = _csv_rows(whole[:header_end], layout, 1)
+                if len(header) != 1:
+                    raise NotFast("no readable header")
+                # A bad header raises BadFile here, as it would in the careful reader.
+                names = header[0][1]
+                reading = _Reading(parser_for(names), len(names), layout, validation_scales, latest)
+                body, line = whole[header_end:], 2
+            fields = reading.fields(body, line)
+            rows_read += fields.height
+            reading.stage(stage, fields)
+            if on_rows is not None:
+                on_rows(rows_read, blocks.bytes_read)
     if reading is None:
         raise NotFast("no readable header")
     conn.execute("COMMIT")
@@ -365,7 +373,7 @@ class _Reading:
             pl.int_range(line, line + lines, dtype=pl.Int64).alias("line"), pl.all()
         )
 
-    def stage(self, conn: Connection, fields: pl.DataFrame) -> None:
+    def stage(self, stage: Callable[[pl.DataFrame], None], fields: pl.DataFrame) -> None:
         """Stage the plain rows in canonical form and the others as the parser reads them;
         NotFast at the first row the parser refuses."""
         for code in fields[self._currency].unique().to_list():
@@ -391,17 +399,16 @@ class _Reading:
             ~pl.col("plain")
             | pl.col("line").is_in(staged.filter(~pl.col("fits"))["line"].implode())
         ).select("line", *self._names)
-        staging.stage_table(conn, staged.filter("fits").drop("fits"))
+        stage(staged.filter("fits").drop("fits"))
+        if judged.is_empty():
+            return
         try:
-            staging.stage_records(
-                conn,
-                [
-                    (row[0], *self._parser.parse(list(row[1:])).values())
-                    for row in judged.iter_rows()
-                ],
-            )
+            parsed = [
+                (row[0], *self._parser.parse(list(row[1:])).values()) for row in judged.iter_rows()
+            ]
         except RowError as error:
             raise NotFast(f"a bad row ({error})") from None
+        stage(pl.DataFrame(parsed, schema=_STAGED_SCHEMA, orient="row"))
 
 
 def _csv_rows(body: bytes, layout: Layout, line: int) -> list[tuple[int, list[str]]]:

@@ -12,7 +12,8 @@ holds exactly the first copy of each reference: the one that counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, Final, Protocol
@@ -35,7 +36,7 @@ __all__ = [
     "prepare_staging",
     "stage_bad_rows",
     "stage_records",
-    "stage_table",
+    "table_stager",
 ]
 
 
@@ -124,14 +125,26 @@ class Table(Protocol):
     def write_csv(self, *, include_header: bool) -> str: ...
 
 
-def stage_table(conn: Connection, table: Table) -> None:
-    """Stage validated rows given as a table: on a server as one CSV stream through COPY
-    (its empty unquoted field is NULL and `""` an empty text, as the table writes them),
-    else row by row."""
+@contextlib.contextmanager
+def table_stager(conn: Connection) -> Iterator[Callable[[Table], None]]:
+    """Stage validated rows given as tables, a file's blocks one after another: the block
+    yields the function that stages one table. On a server all of them go as one CSV
+    stream through one COPY, which the server parses while the next table is made (its
+    empty unquoted field is NULL and `""` an empty text, as the table writes them); in a
+    file, row by row as each comes."""
     if isinstance(conn, PostgresConnection):
-        conn.copy_csv("staged", ("line", *RECORD_COLUMNS), table.write_csv(include_header=False))
+        with conn.copy_csv("staged", ("line", *RECORD_COLUMNS)) as send:
+
+            def copy(table: Table) -> None:
+                send(table.write_csv(include_header=False))
+
+            yield copy
         return
-    stage_records(conn, table.iter_rows())
+
+    def insert(table: Table) -> None:
+        stage_records(conn, table.iter_rows())
+
+    yield insert
 
 
 def stage_bad_rows(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
@@ -146,17 +159,23 @@ def finish_staging(conn: Connection) -> None:
     `staged_repeats` (it becomes a `duplicates` row, never a second record).
     """
     conn.execute("BEGIN")
-    conn.execute("CREATE INDEX temp.staged_by_reference ON staged(reference, line)")
     if isinstance(conn, PostgresConnection):
         # A server's autovacuum never sees temporary tables: without statistics the
-        # joins below and the merge's would be planned for an empty table
-        # (docs/postgresql.md).
+        # statement below and the merge's would be planned for an empty table. It finds
+        # the repeats by hashing, and its merge joins by hashing too: an index on the
+        # staged references would cost half a second at a million rows and serve nothing
+        # (docs/postgresql.md, "Speed").
         conn.execute("ANALYZE staged")
+    else:
+        # SQLite joins by index: the statement below, and the merge's.
+        conn.execute("CREATE INDEX temp.staged_by_reference ON staged(reference, line)")
     conn.execute(
         f"""INSERT INTO staged_repeats (line, {_COLS})
-            SELECT line, {_COLS} FROM staged s WHERE EXISTS (
-                SELECT 1 FROM staged first
-                WHERE first.reference = s.reference AND first.line < s.line)"""
+            SELECT s.line, {", ".join(f"s.{column}" for column in RECORD_COLUMNS)}
+            FROM staged s JOIN (
+                SELECT reference, min(line) AS first FROM staged
+                GROUP BY reference HAVING count(*) > 1) repeated
+              ON repeated.reference = s.reference AND s.line > repeated.first"""
     )
     conn.execute("DELETE FROM staged WHERE line IN (SELECT line FROM staged_repeats)")
     conn.execute("COMMIT")

@@ -14,10 +14,11 @@ IMMEDIATE` takes its write lock: two people writing at once queue, never interle
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconcile_tui import redaction
@@ -310,11 +311,22 @@ class PostgresConnection:
             for row in rows:
                 copy.write_row(row)
 
-    def copy_csv(self, table: str, columns: Sequence[str], text: str) -> None:
-        """CSV text into a table through COPY, parsed by the server."""
+    @contextlib.contextmanager
+    def copy_csv(self, table: str, columns: Sequence[str]) -> Iterator[Callable[[str], None]]:
+        """CSV text into a table through one COPY, parsed by the server: the block yields
+        a function that sends each piece of text. A thread of the driver's sends it, so
+        the server parses one piece while the caller makes the next (an import validates
+        its file's next block meanwhile: docs/postgresql.md, "Speed")."""
+        from psycopg.copy import QueuedLibpqWriter
+
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(text.encode("utf-8"))
+        cursor = self.raw.cursor()
+        with cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+
+            def send(text: str) -> None:
+                copy.write(text.encode("utf-8"))
+
+            yield send
 
     def close(self) -> None:
         self.raw.close()

@@ -19,11 +19,13 @@ import pytest
 from psycopg import sql
 
 from reconcile_tui.errors import DatabaseError
+from reconcile_tui.ingest import fast
+from reconcile_tui.ingest.importer import import_file
 from reconcile_tui.store.acks import Acknowledgement, NewerCheck, record_acknowledgement
 from reconcile_tui.store.db import Store
 from reconcile_tui.store.postgres import WRITE_LOCK
 from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
-from tests.conftest import DEFAULT_HEADER, SCENARIO, WALLET_A
+from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, SCENARIO, WALLET_A
 from tests.integration import test_cli
 from tests.postgres import (
     as_role,
@@ -464,6 +466,51 @@ def test_a_big_file_takes_the_same_path_to_the_same_records_on_both(cli, postgre
     assert len(stored) == 3000
     assert any(row[9] is None for row in stored)  # an empty hash is no hash on both
     assert on_server == stored
+
+
+@pytest.mark.parametrize("trouble", ["rows the parser reads", "a bad row in the last block"])
+def test_a_file_of_many_blocks_is_one_copy_on_a_server_and_stores_what_a_file_does(
+    postgres_url, tmp_path, monkeypatch, trouble
+):
+    # A server stages every block of the fast path through one COPY, the parser's rows
+    # among them; a bad row in a later block makes the fast path give up after blocks
+    # were sent, and the careful reader redoes the file. Either way: a file's records.
+    monkeypatch.setattr(fast, "BLOCK_BYTES", 512)
+    plain = [
+        f"R-{n:03d},2025-01-{1 + n % 14:02d}T10:00:00Z,ETH,{WALLET_A},deposit,{n}.25,0,"
+        f"{('confirmed', 'pending')[n % 2]},\n"
+        for n in range(1, 81)
+    ]
+    plain[30] = f"P-030,2025-01-05T10:00:00Z,ETH,{WALLET_A},Deposit,3,0,confirmed,\n"
+    plain[55] = f"P-055,2025-01-06 11:00:00,ETH,{WALLET_A},deposit,4,0,confirmed,0xab\n"
+    plain[70] = f" P-070 ,2025-01-07T12:00:00Z,ETH,{WALLET_A},withdrawal,5,1,failed,\n"
+    if trouble == "a bad row in the last block":
+        plain.append(f"R-999,2025-01-08T10:00:00Z,ETH,{WALLET_A},deposit,.5,0,confirmed,\n")
+    source = tmp_path / "blocks.csv"
+    source.write_text(DEFAULT_HEADER + "".join(plain), encoding="utf-8")
+    fast_ran: list[str] = []
+    real = fast.stage_fast
+
+    def watched(*args, **kwargs):
+        try:
+            done = real(*args, **kwargs)
+        except fast.NotFast:
+            fast_ran.append("gave up")
+            raise
+        fast_ran.append("staged")
+        return done
+
+    monkeypatch.setattr(fast, "stage_fast", watched)
+    outcomes = []
+    for db in (tmp_path / "books.db", postgres_url):
+        with Store(db) as store:
+            result = import_file(store, source, now=PAGE_CLOCK, quarantine=True)
+            quarantined = [tuple(row) for row in store.query("SELECT line FROM quarantine")]
+            outcomes.append((result.summary().split(": ", 1)[1], _records(store), quarantined))
+    said = "gave up" if trouble == "a bad row in the last block" else "staged"
+    assert fast_ran == [said, said]
+    assert len(outcomes[0][1]) == 80
+    assert outcomes[1] == outcomes[0]
 
 
 @pytest.fixture

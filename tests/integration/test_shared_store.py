@@ -284,7 +284,7 @@ def _run_cli(url: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_several_processes_acknowledging_and_importing_at_once_lose_nothing(
+def test_several_processes_acknowledging_importing_closing_and_checking_at_once_lose_nothing(
     cli, shared_url, tmp_path
 ):
     postgres_url = shared_url
@@ -310,17 +310,39 @@ def test_several_processes_acknowledging_and_importing_at_once_lose_nothing(
         for n, cause in enumerate(causes)
     ]
     jobs += [("import", path) for path in files]
+    # Two people sign the same week off, and two check it, meanwhile.
+    week = "2025-01-09..2025-01-15"
+    jobs += [
+        ("close", week, "--note", f"signed {n}", "--accept-open", "--by", f"signer{n}")
+        for n in range(2)
+    ]
+    checking = ("--config", SCENARIO / "reconcile.toml", "check", "--offline", "--format", "json")
+    jobs += [checking, checking]
     threads = [threading.Thread(target=run, args=job) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    checks = [done for done in with_threads if "check" in done.args]
+    assert len(checks) == 2
     for done in with_threads:
-        assert done.returncode == 0, done.stderr
+        # A check exits 0 once every cause it finds is acknowledged, else 1.
+        assert done.returncode in ((0, 1) if done in checks else (0,)), done.stderr
+    # A check saw each import whole or not at all: never part of one.
+    base = json.loads(first.out)["records"]["count"]
+    for done in checks:
+        counted_then = json.loads(done.stdout)["records"]["count"]
+        assert counted_then in {base, base + 20_000, base + 40_000}
     acknowledged = rows_of(
         postgres_url, "SELECT discrepancy_id, acknowledged_by FROM acknowledgements"
     )
     assert sorted(acknowledged) == sorted((cause, f"person{n}") for n, cause in enumerate(causes))
+    signed = rows_of(postgres_url, "SELECT signed_by, period_from, period_to FROM closes")
+    assert sorted(signed) == [
+        ("signer0", "2025-01-09", "2025-01-15"),
+        ("signer1", "2025-01-09", "2025-01-15"),
+    ]
+    assert rows_of(postgres_url, "SELECT count(*) FROM runs") == [(3,)]
     counted = dict(
         rows_of(postgres_url, "SELECT left(reference, 2), count(*) FROM records GROUP BY 1")
     )

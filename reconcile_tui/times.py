@@ -177,6 +177,19 @@ def sql_bound(moment: datetime) -> str:
     return format_utc(moment.replace(microsecond=0))[:19]
 
 
+def stored_order(stored: str) -> str:
+    """A stored time as text that sorts as the instants do: without its `Z`, so that
+    `...:00` (a prefix) sorts before `...:00.5`, where `...:00Z` sorts after `...:00.5Z`
+    ('Z' after '.'). Two fractions have six digits each and compare digit by digit."""
+    return stored.removesuffix("Z")
+
+
+def sql_latest(expression: str) -> str:
+    """SQL for the latest of the stored times `expression` gives (NULL for none), by
+    `stored_order`'s rule, as the stored text (for both stores)."""
+    return f"(max(rtrim({expression}, 'Z')) || 'Z')"
+
+
 def utc_now() -> datetime:
     """The wall clock in UTC. Reconciliation never calls it: it uses the gateway's time."""
     return datetime.now(UTC)

@@ -26,7 +26,7 @@ from reconcile_tui.money import ZERO
 from reconcile_tui.reconcile.rules import Rules
 from reconcile_tui.store import ledger
 from reconcile_tui.store.db import Store
-from reconcile_tui.times import bucket_end, parse_api_time, sql_bound
+from reconcile_tui.times import bucket_end, parse_api_time, sql_bound, stored_order
 from reconcile_tui.vocabulary import RecordStatus, RecordType
 
 __all__ = ["Books", "BucketBooks", "CurrencyBooks", "WalletBooks", "WalletDirectory", "load_books"]
@@ -196,7 +196,9 @@ def load_books(store: Store, snapshot: GatewaySnapshot | None, rules: Rules) -> 
         import_ids.add(group.import_id)
         if group.latest_at is not None:
             where = (group.currency, group.wallet_id, group.wallet_name)
-            opened[where] = max(group.latest_at, opened.get(where, group.latest_at))
+            opened[where] = max(
+                group.latest_at, opened.get(where, group.latest_at), key=stored_order
+            )
         books = currencies.setdefault(group.currency, CurrencyBooks(group.currency))
         raw = (group.wallet_id, group.wallet_name)
         wallet = books.wallet(directory.key(group.currency, raw))

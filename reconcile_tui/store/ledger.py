@@ -21,7 +21,14 @@ from reconcile_tui.money import AmountError, neg, parse_amount
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
 from reconcile_tui.store.exact_sums import OVERFLOW, rebuilt, summed
 from reconcile_tui.store.imports import RECORD_COLUMNS, Record
-from reconcile_tui.times import TimeError, format_utc, parse_api_time, parse_record_time
+from reconcile_tui.times import (
+    TimeError,
+    format_utc,
+    parse_api_time,
+    parse_record_time,
+    sql_latest,
+    stored_order,
+)
 from reconcile_tui.vocabulary import RecordStatus, RecordType
 
 __all__ = [
@@ -83,8 +90,9 @@ class GroupTotal:
     amount: str
     fee: str
     count: int
-    #: For opening records: the latest `occurred_at` of the group, compared as stored text
-    #: (`openings` reads the record behind it); None for every other type.
+    #: For opening records: the latest `occurred_at` of the group, as stored, the latest by
+    #: `times.stored_order` (`openings` reads the record behind it); None for every other
+    #: type.
     latest_at: str | None = None
 
 
@@ -166,7 +174,7 @@ def group_totals(store: Store, period_starts: dict[str, str] | None = None) -> l
     totals: dict[tuple[Any, ...], tuple[str, str, int, str | None]] = {}
     for *key, amount, fee, count, latest in store.query(
         f"""SELECT currency, wallet_id, wallet_name, type, status, before, import_id,
-                   decimal_sum(amount), decimal_sum(fee), sum(records), max(latest)
+                   decimal_sum(amount), decimal_sum(fee), sum(records), {sql_latest("latest")}
             FROM (
                 SELECT currency, wallet_id, wallet_name, type, status,
                        day < {currency_start} AS before, import_id, amount, fee, records,
@@ -238,7 +246,10 @@ def openings(
             amount, reference, row_id = row
             opening = OpeningRow(currency, wallet_id, wallet_name, occurred_at, amount, reference)
             found.append((currency, occurred_at, int(row_id), opening))
-    return [opening for *_, opening in sorted(found, key=lambda item: item[:3])]
+    return [
+        opening
+        for *_, opening in sorted(found, key=lambda item: (item[0], stored_order(item[1]), item[2]))
+    ]
 
 
 def wallet_flow_before(

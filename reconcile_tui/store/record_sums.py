@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any, Final
 
+from reconcile_tui.times import sql_latest
 from reconcile_tui.vocabulary import RecordType
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def sums_of(where: str = "") -> str:
     """The SELECT giving `record_sums`' rows for the records `r` that `where` keeps."""
     return f"""SELECT currency, {DAY}, wallet_id, wallet_name, type, status, import_id,
                    decimal_sum(amount), decimal_sum(fee), count(*),
-                   max(CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END)
+                   {sql_latest(f"CASE WHEN type = '{RecordType.OPENING}' THEN occurred_at END")}
                FROM records r {where}
                GROUP BY currency, {DAY}, wallet_id, wallet_name, type, status, import_id"""
 

@@ -47,6 +47,35 @@ def test_the_latest_opening_of_each_wallet_wins_by_time_then_by_import_order(wor
     assert [Decimal(amount) for _, amount in found] == [3, 8, 50]
 
 
+def test_of_two_openings_in_one_second_the_one_a_fraction_later_is_the_latest(
+    workspace, write_csv
+):
+    # Stored, `…:00Z` sorts after `…:00.5Z` as text ('Z' after '.'), though it is half a
+    # second earlier: the latest opening is the later instant, in a day's sums and across
+    # them. Wallet B's two are in one file and group; wallet A's come from two imports, so
+    # two groups' latest times are compared.
+    first = write_csv(
+        DEFAULT_HEADER
+        + _row("OPEN-B-WHOLE", "2025-01-05T10:00:00Z", "opening", "10", "", WALLET_B)
+        + _row("OPEN-B-HALF", "2025-01-05T10:00:00.500000Z", "opening", "20", "", WALLET_B)
+        + _row("OPEN-A-HALF", "2025-01-05T10:00:00.250000Z", "opening", "30", ""),
+        "first.csv",
+    )
+    second = write_csv(
+        DEFAULT_HEADER + _row("OPEN-A-WHOLE", "2025-01-05T10:00:00Z", "opening", "40", ""),
+        "second.csv",
+    )
+    workspace.import_files([first])
+    workspace.import_files([second])
+
+    books = load_books(workspace.store, None, workspace.rules()).currency(USDT)
+    found = {opening.reference: opening.amount for opening in books.openings}
+
+    assert sorted(found) == ["OPEN-A-HALF", "OPEN-B-HALF"]
+    # Listed by time: A's at a quarter second before B's at a half.
+    assert [opening.reference for opening in books.openings] == ["OPEN-A-HALF", "OPEN-B-HALF"]
+
+
 def test_the_check_names_the_files_of_the_current_records_once_each_in_import_order(
     workspace, write_csv
 ):

@@ -255,15 +255,17 @@ def merge_staged(
     changed = conn.execute(f"SELECT count(*) FROM {shared} WHERE {_differs('r', 's')}")
     updated = changed.fetchone()[0]
     # The days whose sums this import changes: an updated record's old day and new one,
-    # and every new record's day (store/record_sums.py).
+    # and every new record's day (store/record_sums.py). Into a store of no records,
+    # every day is this import's.
     differing = f"FROM {shared} WHERE {_differs('r', 's')}"
-    record_sums.mark_touched_days(
-        conn,
-        changed_records=f"SELECT r.currency, r.occurred_at {differing}",
-        new_rows=f"""SELECT s.currency, s.occurred_at FROM temp.staged s
-                     WHERE NOT EXISTS (SELECT 1 FROM temp.staged_overlap o WHERE o.line = s.line)
-                     UNION ALL SELECT s.currency, s.occurred_at {differing}""",
-    )
+    if existing:
+        record_sums.mark_touched_days(
+            conn,
+            changed_records=f"SELECT r.currency, r.occurred_at {differing}",
+            new_rows=f"""SELECT s.currency, s.occurred_at FROM temp.staged s
+                WHERE NOT EXISTS (SELECT 1 FROM temp.staged_overlap o WHERE o.line = s.line)
+                UNION ALL SELECT s.currency, s.occurred_at {differing}""",
+        )
     assignments = ", ".join(f"{c} = s.{c}" for c in _COMPARED)
     conn.execute(
         f"""UPDATE records AS r SET {assignments}, import_id = ?, line = s.line
@@ -301,7 +303,10 @@ def merge_staged(
     if rebuild and isinstance(conn, PostgresConnection):
         # Statistics for the checks that follow at once, before autovacuum gets to it.
         conn.execute("ANALYZE records")
-    record_sums.refresh_touched_days(conn)
+    if existing:
+        record_sums.refresh_touched_days(conn)
+    else:
+        record_sums.sum_all_days(conn)
 
     # The newest file that mentions a reference decides whether it is duplicated.
     conn.execute(

@@ -29,6 +29,7 @@ __all__ = [
     "UNREADABLE",
     "mark_touched_days",
     "refresh_touched_days",
+    "sum_all_days",
     "sum_every_day",
     "sums_of",
 ]
@@ -114,6 +115,14 @@ def mark_touched_days(conn: Connection, *, changed_records: str, new_rows: str) 
         # Temporary, so a server's autovacuum never gives it statistics: planned as an
         # unknown table, the summing took twice as long (docs/postgresql.md).
         conn.execute("ANALYZE touched_days")
+
+
+def sum_all_days(conn: Connection) -> None:
+    """Sum every day again from the records: what refreshing the touched days comes to
+    when the import made every record there is (the store held none before it), without
+    listing the days first (docs/postgresql.md, "Speed")."""
+    conn.execute("DELETE FROM record_sums")
+    conn.execute("INSERT INTO record_sums " + SUMS_OF_RECORDS)
 
 
 def refresh_touched_days(conn: Connection) -> None:

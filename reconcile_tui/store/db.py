@@ -349,15 +349,22 @@ class Store:
         ).fetchone()
         return bool(row and row[0])
 
-    def checked_references(self, table: str) -> list[tuple[str, str]]:
-        """(name, definition) of a table's foreign keys on a server, where each inserted row
-        fires a check of its own; empty in a file, whose checks are a cheap look-up and
-        whose constraints cannot be dropped."""
+    def table_keys(self, table: str) -> list[tuple[str, str]]:
+        """(name, definition) of a table's keys on a server, in the order to add them back:
+        its primary and unique keys (each an index grown row by row; one sorted build
+        afterwards checks every row at once), unless another table's foreign key rests
+        on one, then its foreign keys (each inserted row fires a check of its own; added
+        back, one join checks them all). Empty in a file, whose constraints cannot be
+        dropped."""
         if not self.server:
             return []
         rows = self.conn.execute(
-            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-               WHERE conrelid = to_regclass(?) AND contype = 'f' ORDER BY conname""",
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint c
+               WHERE conrelid = to_regclass(?)
+                 AND (contype = 'f' OR contype IN ('p', 'u') AND NOT EXISTS (
+                        SELECT 1 FROM pg_constraint other
+                        WHERE other.contype = 'f' AND other.conindid = c.conindid))
+               ORDER BY contype = 'f', conname""",
             (table,),
         ).fetchall()
         return [(str(name), str(definition)) for name, definition in rows]

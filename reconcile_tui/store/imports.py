@@ -278,17 +278,19 @@ def merge_staged(
     bulk = inserted > 0 and inserted >= REBUILD_SHARE * (existing + inserted)
     rebuild = bulk and store.owns("records")
     # The definitions come from the database itself, so they are whatever the newest
-    # migration made them; the unique index on reference is the key and stays.
+    # migration made them.
     secondary = store.secondary_indexes("records") if rebuild else []
     for name, _ in secondary:
         conn.execute(f'DROP INDEX "{name}"')
-    # On a server each inserted row would also check its import by a trigger of its own:
-    # half the insert's time. Added again afterwards, a key checks every row in one join
-    # (docs/postgresql.md, "Speed").
-    references = store.checked_references("records") if rebuild else []
-    for name, _ in references:
+    # On a server the keys go too: each inserted row would grow the key's indexes one by
+    # one and check its import by a trigger of its own (half the insert's time). Added
+    # back afterwards, each key checks every row at once, so a repeated reference still
+    # fails the whole import (docs/postgresql.md, "Speed"). A file keeps its keys.
+    keys = store.table_keys("records") if rebuild else []
+    for name, _ in keys:
         conn.execute(f'ALTER TABLE records DROP CONSTRAINT "{name}"')
-    # In reference order, so the unique index on reference grows at its end.
+    # In reference order: records are numbered in it, on both stores (and a file's
+    # unique index on reference grows at its end).
     conn.execute(
         f"""INSERT INTO records ({_COLS}, import_id, line)
             SELECT {_COLS}, ?, line FROM temp.staged s
@@ -296,10 +298,10 @@ def merge_staged(
             ORDER BY reference""",
         (import_id,),
     )
+    for name, definition in keys:
+        conn.execute(f'ALTER TABLE records ADD CONSTRAINT "{name}" {definition}')
     for _, statement in secondary:
         conn.execute(statement)
-    for name, definition in references:
-        conn.execute(f'ALTER TABLE records ADD CONSTRAINT "{name}" {definition}')
     if rebuild and isinstance(conn, PostgresConnection):
         # Statistics for the checks that follow at once, before autovacuum gets to it.
         conn.execute("ANALYZE records")

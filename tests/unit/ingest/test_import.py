@@ -472,3 +472,14 @@ def test_a_bulk_import_leaves_every_index_and_key_as_the_schema_made_it(store, w
     # The record's import is still a key that is checked (a server drops and adds it again).
     with pytest.raises(Exception, match=r"(?i)foreign key"), store.write():
         store.conn.execute("UPDATE records SET import_id = 999 WHERE reference = 'ORD-1'")
+    # The reference and the id are still keys (a server drops and adds them again too).
+    columns = (
+        "reference, occurred_at, currency, wallet_id, type, amount, fee, status, import_id, line"
+    )
+    with pytest.raises(Exception, match=r"(?i)unique"), store.write():
+        store.conn.execute(
+            f"INSERT INTO records ({columns}) SELECT {columns} FROM records"
+            " WHERE reference = 'ORD-1'"
+        )
+    with pytest.raises(Exception, match=r"(?i)unique"), store.write():
+        store.conn.execute("UPDATE records SET id = (SELECT min(id) FROM records)")

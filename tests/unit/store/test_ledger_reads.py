@@ -47,9 +47,7 @@ def test_the_latest_opening_of_each_wallet_wins_by_time_then_by_import_order(wor
     assert [Decimal(amount) for _, amount in found] == [3, 8, 50]
 
 
-def test_of_two_openings_in_one_second_the_one_a_fraction_later_is_the_latest(
-    workspace, write_csv
-):
+def test_of_two_openings_in_one_second_the_one_a_fraction_later_is_the_latest(workspace, write_csv):
     # Stored, `…:00Z` sorts after `…:00.5Z` as text ('Z' after '.'), though it is half a
     # second earlier: the latest opening is the later instant, in a day's sums and across
     # them. Wallet B's two are in one file and group; wallet A's come from two imports, so

@@ -108,6 +108,9 @@ class ReconcileApp(App[int]):
     refresh_problem: reactive[str | None] = reactive(None)
     #: The figures on screen were fetched during this session.
     live = reactive(False)
+    #: Why the stored data cannot be read (the database's one line), while it cannot:
+    #: every screen's banner says so, rather than that there is no data yet.
+    store_problem: reactive[str | None] = reactive(None)
     #: Bumped after anything changes the data (refresh, import, acknowledgement).
     data_version = reactive(0)
 

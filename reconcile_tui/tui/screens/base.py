@@ -12,7 +12,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
 
-from reconcile_tui.tui.failures import report_failure
+from reconcile_tui.errors import DatabaseError
+from reconcile_tui.tui.failures import failure_message, report_failure
 from reconcile_tui.tui.widgets.data_banner import DataBanner, DemoBanner
 
 if TYPE_CHECKING:
@@ -109,6 +110,13 @@ class ReconcileScreen(Screen[None]):
     def _worker_ended(self, event: Worker.StateChanged) -> None:
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.loaded()
+        if event.worker.group == "load":
+            # A screen that cannot read the store must not look like an empty one.
+            error = event.worker.error if event.state == WorkerState.ERROR else None
+            if isinstance(error, DatabaseError):
+                self.reconcile_app.store_problem = failure_message(error)
+            elif event.state == WorkerState.SUCCESS:
+                self.reconcile_app.store_problem = None
         self.worker_ended(event)
 
     def worker_ended(self, event: Worker.StateChanged) -> None:

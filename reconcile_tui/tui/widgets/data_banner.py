@@ -26,7 +26,7 @@ class DataBanner(Static):
 
     def on_mount(self) -> None:
         app = self._app
-        for name in ("origin", "refreshing", "refresh_problem", "live"):
+        for name in ("origin", "refreshing", "refresh_problem", "live", "store_problem"):
             self.watch(app, name, self._show, init=False)
         # Ages grow while the app stays open; the clock is the app's (fixed in tests).
         self.set_interval(self.AGE_EVERY, self._show)
@@ -45,6 +45,12 @@ class DataBanner(Static):
     def describe(self) -> Content:
         app = self._app
         origin = app.origin
+        if app.store_problem is not None:
+            return Content.from_markup(
+                "[$text-error][b]The database cannot be read;[/b] nothing stored is shown."
+                "[/] $problem",
+                problem=app.store_problem,
+            )
         if origin is None:
             return Content.from_markup(
                 "[b]No gateway data yet.[/b] Import your records ($key) and fetch from the"

@@ -257,8 +257,8 @@ def merge_staged(
     # The days whose sums this import changes: an updated record's old day and new one,
     # and every new record's day (store/record_sums.py). Into a store of no records,
     # every day is this import's.
-    differing = f"FROM {shared} WHERE {_differs('r', 's')}"
     if existing:
+        differing = f"FROM {shared} WHERE {_differs('r', 's')}"
         record_sums.mark_touched_days(
             conn,
             changed_records=f"SELECT r.currency, r.occurred_at {differing}",

@@ -67,7 +67,7 @@ async def test_a_database_that_cannot_be_read_is_said_on_the_banner_not_taken_fo
     async with app.run_test(size=size, message_hook=notifications.hook) as pilot:
         await settle(pilot)
         banner = shown_text(app.screen.query_one("#data-banner"))
-        assert "The database cannot be read; nothing stored is shown." in banner
+        assert "The database cannot be read: database " in banner
         assert "broken.db" in banner.replace(" ", "")  # where, however the line wraps
         assert "No gateway data yet" not in banner
         assert notifications.of("error")  # the same line, as a notification too

@@ -47,8 +47,7 @@ class DataBanner(Static):
         origin = app.origin
         if app.store_problem is not None:
             return Content.from_markup(
-                "[$text-error][b]The database cannot be read;[/b] nothing stored is shown."
-                "[/] $problem",
+                "[$text-error][b]The database cannot be read:[/b][/] $problem",
                 problem=app.store_problem,
             )
         if origin is None:

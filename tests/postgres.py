@@ -344,18 +344,42 @@ def _connect(url: str) -> Any:
     return psycopg.connect(url, autocommit=True)
 
 
+def _sorting_for_people(admin: Any, icu_locale: str) -> Any:
+    """The clause that makes a new database sort text as people do, by the server's means:
+    an ICU default from PostgreSQL 15 on; before, the libc locale of the same language
+    if the server's system has one (PostgreSQL 14 takes ICU for columns only)."""
+    from psycopg import sql
+
+    (version,) = admin.execute("SELECT current_setting('server_version_num')::int").fetchone()
+    if version >= 150000:
+        return sql.SQL(" LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C'").format(
+            sql.Literal(icu_locale)
+        )
+    prefix = icu_locale.replace("-", "_") + ".%"
+    found = admin.execute(
+        "SELECT collcollate FROM pg_collation WHERE collprovider = 'c'"
+        " AND collcollate ILIKE %s AND collencoding IN (-1, 6) ORDER BY collname LIMIT 1",
+        (prefix,),
+    ).fetchone()
+    if found is None:
+        raise NoPostgres(
+            f"PostgreSQL {version // 10000} sorts a database's text by its system's locales"
+            f" only, and this server's system has no {icu_locale} locale (locale-gen it,"
+            " then initdb)"
+        )
+    return sql.SQL(" LOCALE {}").format(sql.Literal(found[0]))
+
+
 def create_database(server_url: str, *, icu_locale: str | None = None) -> str:
     """A new, empty database (a copy of template0) on the server; its URL. `icu_locale`
-    gives it that ICU collation by default (as a server set up for people sorts text)."""
+    makes it sort text in that language by default (as a server set up for people does)."""
     from psycopg import sql
 
     name = f"reconcile_test_{uuid.uuid4().hex[:16]}"
     create = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
-    if icu_locale is not None:
-        create += sql.SQL(" LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C'").format(
-            sql.Literal(icu_locale)
-        )
     with _connect(server_url) as admin:
+        if icu_locale is not None:
+            create += _sorting_for_people(admin, icu_locale)
         admin.execute(create)
     return with_database(server_url, name)
 

@@ -158,6 +158,11 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
     text = redaction.mask(" ".join(str(primary or error).split()))
     if isinstance(error, errors.InvalidPassword) or "password authentication failed" in text:
         return DatabaseError(f"database {where}: the server refused the user or password")
+    if "no password supplied" in text:
+        return DatabaseError(
+            f"database {where}: the server asks for a password and none was given (set"
+            " PGPASSWORD, add it to ~/.pgpass, or put it in the URL)"
+        )
     if isinstance(error, errors.InvalidCatalogName):
         return DatabaseError(f"database {where} does not exist on the server: create it first")
     if isinstance(error, errors.InvalidSchemaName):
@@ -332,6 +337,13 @@ class PostgresConnection:
         self.raw.close()
 
 
+#: What libpq and psycopg say of a setting whose value they refuse, before connecting.
+_REFUSED_SETTING = re.compile(
+    r"invalid integer value \S+ for connection option \"?\w+\"?"
+    r"|invalid \w+ value: \S+|invalid port number: \S+|bad value for \w+: \S+"
+)
+
+
 def read_url(url: str) -> dict[str, Any]:
     """The URL's connection settings, or `BadInput` (exit 2) for a URL that no server
     could answer: a typo in `--db` is bad usage, not an unusable database
@@ -378,6 +390,15 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
         extra["connect_timeout"] = max(1, int(timeout))
     if "application_name" not in given:
         extra["application_name"] = "reconcile-tui"
-    conn = psycopg.connect(url, autocommit=True, **extra)
+    try:
+        conn = psycopg.connect(url, autocommit=True, **extra)
+    except psycopg.Error as error:
+        # A value of the URL's that the driver itself refuses, before any server is asked
+        # (`?sslmode=bogus`, `?connect_timeout=abc`): bad usage, like a malformed URL.
+        if refused := _REFUSED_SETTING.search(" ".join(str(error).split())):
+            where = display_url(url)
+            said = redaction.mask(refused[0])
+            raise BadInput(f"database URL {where} is not usable ({said})") from None
+        raise
     conn.adapters.register_loader("numeric", TextLoader)
     return PostgresConnection(conn)

@@ -166,6 +166,20 @@ def test_a_wrong_password_is_one_line_exit_4_and_never_printed(cli, postgres_url
     assert len(result.err.strip().splitlines()) == 1
 
 
+def test_a_server_asking_for_a_password_not_given_says_where_to_give_it(
+    cli, postgres_url, monkeypatch, tmp_path
+):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "no-pgpass"))
+    bare, password = without_password(postgres_url)
+    assert password
+    result = cli("--db", bare, "check", "--offline")
+    assert result.code == 4
+    assert "the server asks for a password and none was given" in result.err
+    assert "PGPASSWORD" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
 def test_the_server_password_is_masked_in_every_message(cli, postgres_url):
     password = without_password(postgres_url)[1]
     assert password
@@ -190,8 +204,19 @@ def test_a_server_that_cannot_be_reached_is_one_line_exit_4(cli, postgres_url, t
         (lambda url: url.replace(url.split("@")[1].split("/")[0], "127.0.0.1:99999"), "'99999'"),
         (lambda url: url.replace(url.split("@")[1].split("/")[0], "127.0.0.1:five"), "'five'"),
         (lambda url: url.rsplit("/", 1)[0] + "/month end", "unexpected spaces"),
+        # Values the driver refuses before it asks any server.
+        (lambda url: url + "?sslmode=bogus", 'invalid sslmode value: "bogus"'),
+        (lambda url: url + "?connect_timeout=soon", "bad value for connect_timeout: 'soon'"),
+        (lambda url: url + "?keepalives=yes", 'invalid integer value "yes"'),
     ],
-    ids=["port-out-of-range", "port-not-a-number", "database-name-with-a-space"],
+    ids=[
+        "port-out-of-range",
+        "port-not-a-number",
+        "database-name-with-a-space",
+        "sslmode-unknown",
+        "connect-timeout-not-a-number",
+        "keepalives-not-a-number",
+    ],
 )
 def test_a_url_no_server_could_answer_is_bad_usage_exit_2(cli, postgres_url, tmp_path, spoil, said):
     good = tmp_path / "good.csv"

@@ -1,6 +1,7 @@
 """The PostgreSQL baselines: the least work a server could do for the same questions.
 
     python -m benchmarks.postgres_baselines copy FILE URL          COPY FROM STDIN, untyped
+    python -m benchmarks.postgres_baselines copy-keyed FILE URL    the same, money NUMERIC, keyed
     python -m benchmarks.postgres_baselines numeric-table FILE URL  the records, money NUMERIC
     python -m benchmarks.postgres_baselines group-by URL            one NUMERIC GROUP BY
 
@@ -8,8 +9,12 @@
 table of TEXT columns, no parsing, no checks, one transaction. `numeric-table` (untimed
 preparation) stores the same file with the amount as NUMERIC, as the store keeps money;
 `group-by` then sums it per currency, wallet, type and status with the server's exact
-NUMERIC `SUM`. Each runs as its own process, like the SQLite baselines, so a measurement
-costs what the work costs; only psycopg is imported besides the standard library.
+NUMERIC `SUM`. `copy-keyed` is the least an import that keeps two of the store's promises
+could do (no target of its own: docs/performance.md): the same COPY with the amount and
+fee as NUMERIC, then an index on the reference, by which an idempotent import finds the
+records it already holds; nothing is checked, no other index built. Each runs as its own
+process, like the SQLite baselines, so a measurement costs what the work costs; only
+psycopg is imported besides the standard library.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from psycopg import sql
 
 __all__ = [
     "COPY_TABLE",
+    "KEYED_TABLE",
     "NUMERIC_GROUP_BY",
     "NUMERIC_TABLE",
     "copy_untyped",
@@ -32,6 +38,9 @@ __all__ = [
 
 COPY_TABLE: Final = "baseline_untyped"
 NUMERIC_TABLE: Final = "baseline_records"
+KEYED_TABLE: Final = "baseline_keyed"
+#: The columns `copy-keyed` stores as money; every other column stays TEXT.
+_MONEY: Final = frozenset({"amount", "fee"})
 #: The check's baseline: every record summed per currency, wallet, type and status, exactly.
 NUMERIC_GROUP_BY: Final = (
     f"SELECT currency, wallet, type, status, count(*), sum(amount) FROM {NUMERIC_TABLE}"
@@ -46,11 +55,20 @@ def _header(source: Path) -> list[str]:
         return stream.readline().rstrip("\r\n").split(",")
 
 
-def copy_untyped(source: Path, url: str, table: str = COPY_TABLE) -> int:
-    """Every row of `source` into a new table of TEXT columns by COPY FROM STDIN, in one
-    transaction; returns the rows."""
+def copy_untyped(
+    source: Path,
+    url: str,
+    table: str = COPY_TABLE,
+    *,
+    money: frozenset[str] = frozenset(),
+    indexed: str | None = None,
+) -> int:
+    """Every row of `source` into a new table of TEXT columns (those in `money` NUMERIC) by
+    COPY FROM STDIN, then an index on the column `indexed` if given, in one transaction;
+    returns the rows."""
     columns = sql.SQL(", ").join(
-        sql.SQL("{} TEXT").format(sql.Identifier(name)) for name in _header(source)
+        sql.SQL("{} NUMERIC" if name in money else "{} TEXT").format(sql.Identifier(name))
+        for name in _header(source)
     )
     with psycopg.connect(url) as conn:
         conn.execute(
@@ -60,6 +78,12 @@ def copy_untyped(source: Path, url: str, table: str = COPY_TABLE) -> int:
         with conn.cursor() as cursor, cursor.copy(copy) as stream, source.open("rb") as file:
             while chunk := file.read(_CHUNK):
                 stream.write(chunk)
+        if indexed is not None:
+            conn.execute(
+                sql.SQL("CREATE INDEX ON {} ({})").format(
+                    sql.Identifier(table), sql.Identifier(indexed)
+                )
+            )
         (rows,) = conn.execute(
             sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
         ).fetchone() or (0,)
@@ -100,6 +124,8 @@ def main(argv: list[str]) -> int:
     match argv:
         case ["copy", source, url]:
             copy_untyped(Path(source), url)
+        case ["copy-keyed", source, url]:
+            copy_untyped(Path(source), url, KEYED_TABLE, money=_MONEY, indexed="reference")
         case ["numeric-table", source, url]:
             numeric_table(Path(source), url)
         case ["group-by", url]:

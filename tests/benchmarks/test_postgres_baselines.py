@@ -8,8 +8,10 @@ import psycopg
 
 from benchmarks.postgres_baselines import (
     COPY_TABLE,
+    KEYED_TABLE,
     NUMERIC_GROUP_BY,
     copy_untyped,
+    main,
     numeric_group_by,
     numeric_table,
 )
@@ -47,3 +49,26 @@ def test_the_group_by_sums_numeric_amounts_exactly_per_wallet(postgres_url, tmp_
     assert groups[("ETH", "W1", "deposit", "completed")] == (2, Decimal("1.500000000000000001"))
     assert groups[("ETH", "Shop, main", "deposit", "completed")] == (1, Decimal("2"))
     assert groups[("USDTERC20", "W2", "withdrawal", "pending")] == (1, Decimal("10.250000"))
+
+
+def test_the_keyed_copy_stores_money_as_numeric_and_indexes_the_reference(postgres_url, tmp_path):
+    source = tmp_path / "merchant.csv"
+    source.write_text(HEADER + ROWS, encoding="utf-8")
+    assert main(["copy-keyed", str(source), postgres_url]) == 0
+    with psycopg.connect(postgres_url) as conn:
+        types = dict(
+            conn.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_name = %s",
+                (KEYED_TABLE,),
+            ).fetchall()
+        )
+        indexed = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (KEYED_TABLE,)
+        ).fetchall()
+        smallest = conn.execute(f"SELECT amount FROM {KEYED_TABLE} WHERE reference = 'A-1'")
+        assert smallest.fetchone() == (Decimal("0.000000000000000001"),)
+    assert types.pop("amount") == types.pop("fee") == "numeric"
+    assert set(types.values()) == {"text"}
+    assert len(indexed) == 1
+    assert indexed[0][0].endswith("(reference)")

@@ -168,9 +168,23 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
     if isinstance(error, errors.InvalidSchemaName):
         return DatabaseError(
             f"database {where}: no schema to keep the store in ({_first(text)}): create the"
-            " schema the URL's search_path names first"
+            " schema the URL's search_path names first, or grant this role USAGE and CREATE"
+            " on it"
         )
     if isinstance(error, errors.InsufficientPrivilege):
+        # What the owner grants for each, as the README's "Shared store" says.
+        if " for schema " in text:
+            return DatabaseError(
+                f"database {where}: this role may not create the store's tables ({text}):"
+                " the database's owner runs reconcile-tui once first, or grants CREATE on"
+                " the schema to this role"
+            )
+        if " for table " in text or " for sequence " in text:
+            return DatabaseError(
+                f"database {where}: this role may not use the store's tables ({text}):"
+                " their owner grants SELECT, INSERT, UPDATE, DELETE on the tables and"
+                " USAGE, SELECT on the sequences to this role"
+            )
         return DatabaseError(f"database {where}: permission denied ({text})")
     if isinstance(error, errors.LockNotAvailable):
         return DatabaseError(f"database {where} is locked by another writer; try again shortly")

@@ -644,6 +644,43 @@ def test_the_urls_own_options_are_kept_a_schema_of_its_own_included(cli, postgre
 # -- each person a role of their own ------------------------------------------------------
 
 
+def test_a_role_without_the_grants_is_told_which_the_owner_gives(cli, postgres_url):
+    # A schema of the store's own, so the role starts with no right on it whatever the
+    # server's version (PostgreSQL 14 lets everyone create in `public`).
+    role, password = f"person_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    in_books = f"{postgres_url}?options=-csearch_path%3Dbooks"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA books")
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        database = admin.execute("SELECT current_database()").fetchone()[0]
+        admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+    try:
+        second = f"{as_role(postgres_url, role, password)}?options=-csearch_path%3Dbooks"
+        unseen = cli("--db", second, "closes")  # a schema the role may not even look in
+        assert unseen.code == 4
+        assert "or grant this role USAGE and CREATE on it" in unseen.err
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"GRANT USAGE ON SCHEMA books TO {role}")
+        first_run = cli("--db", second, "closes")
+        assert first_run.code == 4
+        assert "this role may not create the store's tables" in first_run.err
+        assert "grants CREATE on the schema" in first_run.err
+        assert password not in first_run.err
+        assert len(first_run.err.strip().splitlines()) == 1
+        assert rows_of(postgres_url, "SELECT 1 FROM pg_tables WHERE schemaname = 'books'") == []
+        assert cli("--db", in_books, "closes").code == 0  # the owner makes the store
+        not_granted = cli("--db", second, "closes")
+        assert not_granted.code == 4
+        assert "this role may not use the store's tables" in not_granted.err
+        assert "SELECT, INSERT, UPDATE, DELETE" in not_granted.err
+        assert len(not_granted.err.strip().splitlines()) == 1
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"REVOKE USAGE ON SCHEMA books FROM {role}")
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")
+
+
 def test_a_second_person_with_a_role_of_their_own_imports_checks_and_acknowledges(
     cli, postgres_url, tmp_path
 ):

@@ -106,8 +106,10 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 def shown_text(widget: Widget) -> str:
     """What a widget shows on screen now, its lines joined by single spaces (so a phrase
-    that wraps at the widget's width is still found whole)."""
-    width, height = widget.size
+    that wraps at the widget's width is still found whole). The region is the widget's
+    outer size: its content size would crop the last columns of a padded widget, and a
+    word wrapped to end at its edge would lose its last letters."""
+    width, height = widget.outer_size
     lines: list[Strip] = widget.render_lines(Region(0, 0, width, height))
     return " ".join(" ".join(strip.text.split()) for strip in lines).strip()
 

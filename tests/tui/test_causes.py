@@ -58,6 +58,21 @@ def open_causes(settings: Settings) -> tuple[int, int]:
     return causes["errors"], causes["warnings"]
 
 
+async def test_the_overview_count_loses_no_letter_at_any_width(demo: Settings):
+    """The status line wraps at the terminal's width; wherever the wrap falls, even at the
+    very edge of the padded line, every letter of the count is on screen."""
+    errors, warnings = open_causes(demo)
+    count = f"{errors + warnings} open causes: ✖ {errors} errors ▲ {warnings} warnings"
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = app.screen.query_one("#run-status")
+        for width in range(60, 171):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            assert count in shown_text(status), f"at {width} columns"
+
+
 def row_of(table: PagedTable[Any], kind: str, reference: str) -> int:
     return next(
         i

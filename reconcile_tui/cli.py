@@ -121,7 +121,10 @@ def _database_path(
             "is empty: give the database file's path (e.g. --db books.db),"
             " or leave --db out for the default"
         )
-    return database_location(value)
+    try:
+        return database_location(value)
+    except ValueError as refused:
+        raise click.BadParameter(str(refused)) from None
 
 
 class _Commands(click.Group):
@@ -249,11 +252,17 @@ def copy_database(invocation: Invocation, source: str, destination: str) -> int:
     for value in (source, destination):
         if not value.strip():
             raise BadInput("db copy: give SRC and DST (a database file or a postgresql:// URL)")
+    locations = []
+    for name, value in (("SRC", source), ("DST", destination)):
+        try:
+            locations.append(database_location(value))
+        except ValueError as refused:
+            raise BadInput(f"db copy: {name} {refused}") from None
     try:
-        origin = Store(database_location(source), busy_timeout=timeout, create=False)
+        origin = Store(locations[0], busy_timeout=timeout, create=False)
     except NoDatabase as missing:
         raise BadInput(f"{missing}: nothing to copy") from None
-    with origin, Store(database_location(destination), busy_timeout=timeout) as target:
+    with origin, Store(locations[1], busy_timeout=timeout) as target:
         if origin.path == target.path:
             raise BadInput(f"db copy: SRC and DST are the same database ({origin.path})")
         counts = copy_store(origin, target)

@@ -25,6 +25,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import (
     BaseModel,
@@ -112,11 +113,50 @@ LONGEST_DURATION = timedelta(days=3650)
 SERVER_SCHEMES = ("postgresql://", "postgres://")
 
 
+#: The start of libpq's keyword/value connection string (`host=db.example dbname=books`), as
+#: psql takes it: a value that starts with one of its keywords and `=` names a server too.
+_CONNECTION_STRING = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|sslrootcert"
+    r"|options|application_name|connect_timeout|target_session_attrs)\s*=\s*\S"
+)
+
+
 def database_location(value: str | Path) -> Path | str:
     """A `--db` value as the store opens it: a server URL stays text (a path would fold
-    its `//`), anything else is a SQLite file's path (docs/postgresql.md)."""
+    its `//`), a libpq connection string becomes the URL that says the same, anything else
+    is a SQLite file's path (docs/postgresql.md). ValueError: a connection string libpq
+    does not read."""
     text = str(value)
-    return text if text.startswith(SERVER_SCHEMES) else Path(text)
+    if text.startswith(SERVER_SCHEMES):
+        return text
+    if isinstance(value, str) and _CONNECTION_STRING.match(text):
+        return _connection_string_url(text)
+    return Path(text)
+
+
+def _connection_string_url(text: str) -> str:
+    """`host=h port=5432 dbname=books` as `postgresql://?host=h&port=5432&dbname=books`:
+    libpq reads every keyword from a URL's query, so the store, its messages and the mask
+    (which knows a URL's `password=`) need only the one form."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        pairs = conninfo_to_dict(text)
+    except psycopg.ProgrammingError as error:
+        # libpq names a keyword it does not know, never a value; other refusals quote
+        # the text near the fault, which may be part of a password.
+        said = str(error).strip()
+        detail = f" ({said})" if said.startswith("invalid connection option") else ""
+        raise ValueError(
+            f"is a connection string libpq does not read{detail}: give keyword=value"
+            " pairs (host=... dbname=... user=...) or a postgresql:// URL"
+        ) from None
+    url = "postgresql://?" + "&".join(
+        f"{quote(name, safe='')}={quote(str(setting), safe='')}" for name, setting in pairs.items()
+    )
+    redaction.register_url_password(url)
+    return url
 
 
 def default_db_path() -> Path:
@@ -135,6 +175,15 @@ def parse_duration(text: str) -> timedelta:
     if seconds > Decimal(int(LONGEST_DURATION.total_seconds())):
         raise ValueError(f"{text!r} is longer than the longest duration allowed, 3650d")
     return timedelta(seconds=float(seconds))
+
+
+def location_problem(value: str) -> str | None:
+    """Why a database value cannot be used (a connection string libpq refuses), or None."""
+    try:
+        database_location(value)
+    except ValueError as refused:
+        return str(refused)
+    return None
 
 
 def secret_problem(value: str) -> str | None:
@@ -280,6 +329,12 @@ class StoreSettings(_Section):
     busy_timeout: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
     """Seconds to wait for another process's write before giving up."""
 
+    @field_validator("path")
+    @classmethod
+    def _location(cls, value: Path | str | None) -> Path | str | None:
+        # A connection string is read (and its password masked) as soon as it is given.
+        return database_location(value) if isinstance(value, str) and value else value
+
 
 class TuiSettings(_Section):
     keymap: dict[str, str] = Field(default_factory=dict)
@@ -305,7 +360,7 @@ class Settings(BaseSettings):
 #: The documented environment variables (docs/configuration.md): fixed names, each onto a
 #: section's key, with the check that names the variable when its value cannot be used.
 ENVIRONMENT: dict[str, tuple[str, str, Callable[[str], str | None] | None]] = {
-    "RECONCILE_DB": ("store", "path", None),
+    "RECONCILE_DB": ("store", "path", location_problem),
     "CRYPTOFUSE_API_URL": ("api", "url", None),
     "CRYPTOFUSE_TOKEN": ("api", "token", token_problem),
     "CRYPTOFUSE_CLIENT_ID": ("api", "client_id", secret_problem),

@@ -13,6 +13,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 import pytest
@@ -639,6 +640,37 @@ def test_the_urls_own_options_are_kept_a_schema_of_its_own_included(cli, postgre
     with Store(in_books) as store:
         assert store.query_one("SHOW lock_timeout")[0] == "10s"
         assert store.query_one("SHOW TimeZone")[0] == "UTC"
+
+
+def test_a_libpq_connection_string_names_the_same_server_database(
+    cli, postgres_url, tmp_path, monkeypatch
+):
+    # psql's other form, `host=... dbname=...`: the same store as the URL, never a file
+    # of that name, and its password never printed.
+    monkeypatch.chdir(tmp_path)
+    parts = urlsplit(postgres_url)
+    password = unquote(parts.password or "")
+    assert password
+    keywords = (
+        f"host={parts.hostname} port={parts.port} dbname='{parts.path.lstrip('/')}'"
+        f" user={parts.username} password='{password}'"
+    )
+    by_url = scenario_check(cli, postgres_url, "--format", "json")
+    by_keywords = cli(
+        "--db", keywords, "--config", SCENARIO / "reconcile.toml",
+        "check", "--offline", "--format", "json",
+    )  # fmt: skip
+    assert (by_url.code, by_keywords.code) == (1, 1)
+    first, second = json.loads(by_url.out), json.loads(by_keywords.out)
+    assert second["discrepancies"] == first["discrepancies"]
+    assert second["summary"] == first["summary"]
+    wrong = cli("--db", keywords.replace(password, "not-the-password"), "check", "--offline")
+    assert wrong.code == 4
+    assert "refused the user or password" in wrong.err
+    assert "not-the-password" not in wrong.err
+    for result in (by_url, by_keywords, wrong):
+        assert password not in result.out + result.err
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- each person a role of their own ------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from reconcile_tui import redaction
 from reconcile_tui.config import DEFAULT_API_URL, ENVIRONMENT, load_settings
 from reconcile_tui.errors import ConfigError
 
@@ -107,3 +109,49 @@ def test_a_bad_secret_in_the_file_names_the_key(tmp_path):
 def test_an_empty_database_variable_is_refused():
     with pytest.raises(ConfigError, match="RECONCILE_DB is set but empty"):
         load_settings(environ={"RECONCILE_DB": "  "})
+
+
+def test_a_libpq_connection_string_is_the_url_that_says_the_same():
+    settings = load_settings(
+        environ={
+            "RECONCILE_DB": "host=db.example port=6432 dbname='month end' user=ana"
+            " password='s3cret pass' sslmode=require"
+        }
+    )
+    url = settings.db_path
+    assert isinstance(url, str)
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc) == ("postgresql", "")
+    assert dict(parse_qsl(parts.query)) == {
+        "host": "db.example",
+        "port": "6432",
+        "dbname": "month end",
+        "user": "ana",
+        "password": "s3cret pass",
+        "sslmode": "require",
+    }
+    # Its password is masked from the moment it is read, as a URL's is.
+    assert "s3cret" not in redaction.mask(f"{url} and s3cret pass")
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("host=db.example dbnme=books", 'invalid connection option "dbnme"'),
+        # libpq's own words would quote the text after the fault: part of the password.
+        ("host=db.example password=two words", "libpq does not read: give"),
+    ],
+)
+def test_a_connection_string_libpq_refuses_is_one_line_without_the_value(value, said):
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"RECONCILE_DB": value})
+    message = str(raised.value)
+    assert message.startswith("environment: RECONCILE_DB is a connection string")
+    assert said in message
+    assert "words" not in message
+    assert len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["books=2026.db", "hosts=old.db", "./host=x.db", "host="])
+def test_a_file_whose_name_holds_an_equals_sign_stays_a_file(name):
+    assert load_settings(environ={"RECONCILE_DB": name}).db_path == Path(name)

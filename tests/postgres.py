@@ -370,9 +370,24 @@ def _sorting_for_people(admin: Any, icu_locale: str) -> Any:
     return sql.SQL(" LOCALE {}").format(sql.Literal(found[0]))
 
 
-def create_database(server_url: str, *, icu_locale: str | None = None) -> str:
+def _single_byte(admin: Any, encoding: str) -> Any:
+    """The clause that makes a new database keep its text in `encoding`: with libc's C
+    locale, which takes every encoding (a cluster whose default is ICU would refuse
+    SQL_ASCII; the provider is named from PostgreSQL 15 on, before which it was libc)."""
+    from psycopg import sql
+
+    (version,) = admin.execute("SELECT current_setting('server_version_num')::int").fetchone()
+    provider = sql.SQL(" LOCALE_PROVIDER libc" if version >= 150000 else "")
+    return sql.SQL(" ENCODING {} LOCALE 'C'{}").format(sql.Literal(encoding), provider)
+
+
+def create_database(
+    server_url: str, *, icu_locale: str | None = None, encoding: str | None = None
+) -> str:
     """A new, empty database (a copy of template0) on the server; its URL. `icu_locale`
-    makes it sort text in that language by default (as a server set up for people does)."""
+    makes it sort text in that language by default (as a server set up for people does);
+    `encoding` keeps its text in another encoding than the cluster's (with the C locale,
+    which every encoding accepts)."""
     from psycopg import sql
 
     name = f"reconcile_test_{uuid.uuid4().hex[:16]}"
@@ -380,6 +395,8 @@ def create_database(server_url: str, *, icu_locale: str | None = None) -> str:
     with _connect(server_url) as admin:
         if icu_locale is not None:
             create += _sorting_for_people(admin, icu_locale)
+        if encoding is not None:
+            create += _single_byte(admin, encoding)
         admin.execute(create)
     return with_database(server_url, name)
 
@@ -411,9 +428,11 @@ def drop_database(server_url: str, database_url: str) -> None:
 
 
 @contextmanager
-def fresh_database(server_url: str, *, icu_locale: str | None = None) -> Iterator[str]:
+def fresh_database(
+    server_url: str, *, icu_locale: str | None = None, encoding: str | None = None
+) -> Iterator[str]:
     """A new, empty database on the server, dropped when the block ends."""
-    database_url = create_database(server_url, icu_locale=icu_locale)
+    database_url = create_database(server_url, icu_locale=icu_locale, encoding=encoding)
     try:
         yield database_url
     finally:

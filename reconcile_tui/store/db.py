@@ -162,6 +162,8 @@ class Store:
                 raise
             raise postgres.postgres_failure(error, self.path, connecting=True) from None
         try:
+            if refused := postgres.encoding_problem(self.conn, self.path):
+                raise refused
             if migrate:
                 with self.errors():
                     schema.migrate_server(self)

@@ -404,6 +404,9 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
         extra["connect_timeout"] = max(1, int(timeout))
     if "application_name" not in given:
         extra["application_name"] = "reconcile-tui"
+    # Text goes both ways as UTF-8 whatever the URL, PGCLIENTENCODING or the database
+    # say: the store's COPY sends UTF-8, and the server converts or refuses, never guesses.
+    extra["client_encoding"] = "UTF8"
     try:
         conn = psycopg.connect(url, autocommit=True, **extra)
     except psycopg.Error as error:
@@ -416,3 +419,16 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
         raise
     conn.adapters.register_loader("numeric", TextLoader)
     return PostgresConnection(conn)
+
+
+def encoding_problem(conn: PostgresConnection, where: str) -> DatabaseError | None:
+    """Why a database cannot keep the store's text, or None: it must be UTF8. A LATIN1
+    database cannot hold every name a file may bring (an import would fail on its first
+    euro sign), and SQL_ASCII checks nothing it is given (docs/postgresql.md)."""
+    encoding = conn.raw.info.parameter_status("server_encoding")
+    if encoding is None or encoding.upper() in ("UTF8", "UTF-8"):
+        return None
+    return DatabaseError(
+        f"database {where} keeps its text as {encoding}; the store needs a UTF8 database:"
+        " create one with CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0"
+    )

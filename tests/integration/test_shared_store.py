@@ -606,6 +606,60 @@ def test_a_server_with_its_administrators_own_defaults_stores_and_reports_as_a_f
     assert [c["id"] for c in _document(again)["causes"] if c["acknowledged"]] == [cause]
 
 
+def _names_file(path: Path) -> Path:
+    """Records whose wallets are named in letters no single-byte encoding holds together."""
+    names = ["Café € Ünïcode", "Marketplace ☕", "東京 wallet", "plain"]
+    lines = [
+        f"N-{n},2025-01-0{1 + n}T10:00:00Z,ETH,{WALLET_A},{name},deposit,1.{n:018d},0,confirmed,\n"
+        for n, name in enumerate(names)
+    ]
+    header = DEFAULT_HEADER.replace("wallet_id,", "wallet_id,wallet_name,")
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["LATIN1", "SQL_ASCII"])
+def test_a_database_that_cannot_keep_every_name_is_refused_and_left_as_it_was(
+    cli, postgres_server, tmp_path, encoding
+):
+    # A LATIN1 database would refuse the first euro sign mid-import, or (before the store
+    # asked for UTF-8 both ways) keep "CafÃ©"; SQL_ASCII keeps whatever bytes it is sent.
+    source = _names_file(tmp_path / "names.csv")
+    with fresh_database(postgres_server, encoding=encoding) as url:
+        shown = masked(url).replace(":***@", ":********@")
+        for args in (["import", source], ["db", "copy", tmp_path / "none.db", url]):
+            if args[0] == "db":
+                assert cli("--db", tmp_path / "none.db", "import", source).code == 0
+            result = cli("--db", url, *args)
+            assert result.code == 4, result.err
+            assert result.err.strip().splitlines() == [
+                f"error: database {shown} keeps its text as {encoding}; the store needs"
+                " a UTF8 database: create one with CREATE DATABASE ... ENCODING 'UTF8'"
+                " TEMPLATE template0"
+            ]
+            assert rows_of(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
+
+
+def test_the_clients_encoding_is_utf8_whatever_the_environment_says(
+    cli, postgres_url, tmp_path, monkeypatch
+):
+    # libpq reads PGCLIENTENCODING from the environment; LATIN1 there would make the
+    # server turn every UTF-8 byte the store sends into a letter of its own.
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    source = _names_file(tmp_path / "names.csv")
+    stored, on_server = _imported_on_both(cli, source, tmp_path / "books.db", postgres_url)
+    assert [row[4] for row in stored] == [
+        "Café € Ünïcode",
+        "Marketplace ☕",
+        "東京 wallet",
+        "plain",
+    ]
+    assert on_server == stored
+    monkeypatch.delenv("PGCLIENTENCODING")
+    names = rows_of(postgres_url, "SELECT wallet_name FROM records ORDER BY reference")
+    assert [name for (name,) in names] == [row[4] for row in stored]
+
+
 def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():
     from reconcile_tui import redaction
     from reconcile_tui.config import load_settings

@@ -45,6 +45,7 @@ __all__ = [
     "find_server_binaries",
     "fresh_database",
     "masked",
+    "pooled",
     "server_for_tests",
     "start_cluster",
     "terminate_backends",
@@ -491,6 +492,69 @@ def terminated_when_running(url: str, statement: str) -> Iterator[Termination]:
     finally:
         leaving.set()
         watcher.join()
+
+
+# -- a connection pooler in front of the server -----------------------------------------
+
+POOLER_HINT: Final = "no PgBouncer for the tests: install Debian's pgbouncer package"
+
+
+@contextmanager
+def pooled(url: str, *, mode: str = "session") -> Iterator[str]:
+    """A PgBouncer on loopback in front of `url`'s server, pooling by `mode`, as a team's
+    administrator puts one; the URL that reaches `url`'s database through it. It logs in
+    to the server as `url`'s role, with its password (NoPostgres when not installed)."""
+    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    if binary is None:
+        raise NoPostgres(POOLER_HINT)
+    parts = urlsplit(url)
+    role, password = unquote(parts.username or ROLE), unquote(parts.password or "")
+    prefix = _as_server_user()
+    directory = Path(tempfile.mkdtemp(prefix="reconcile-pooler-"))
+    port = _free_port()
+    settings = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": port,
+        "unix_socket_dir": "",
+        "auth_type": "plain",
+        "auth_file": directory / "users.txt",
+        "pool_mode": mode,
+        "logfile": directory / "pooler.log",
+    }
+    (directory / "users.txt").write_text(f'"{role}" "{password}"\n', encoding="utf-8")
+    (directory / "pooler.ini").write_text(
+        f"[databases]\n* = host={parts.hostname} port={parts.port or 5432}\n[pgbouncer]\n"
+        + "".join(f"{key} = {value}\n" for key, value in settings.items()),
+        encoding="utf-8",
+    )
+    if prefix:
+        owner = pwd.getpwnam("postgres")
+        for path in (directory, *directory.iterdir()):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    process = subprocess.Popen(
+        [*prefix, binary, str(directory / "pooler.ini")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(500):
+            if process.poll() is not None:
+                log = directory / "pooler.log"
+                said = log.read_text(encoding="utf-8").strip().splitlines() if log.exists() else []
+                raise NoPostgres(
+                    f"PgBouncer did not start: {said[-1] if said else process.returncode}"
+                )
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{port}"
+        yield urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def main(argv: Sequence[str]) -> int:

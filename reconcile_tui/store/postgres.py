@@ -203,6 +203,14 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
         return DatabaseError(f"database {where}: the server's disk is full; nothing was written")
     if isinstance(error, errors.ReadOnlySqlTransaction):
         return DatabaseError(f"database {where} is read-only; nothing was written")
+    if connecting and (refused := _UNSUPPORTED.search(text)):
+        # A pooler (PgBouncer) takes no `options` at startup; the store sets its own
+        # once connected, so only the URL's can be refused (docs/postgresql.md, "Poolers").
+        return DatabaseError(
+            f"database {where}: the server or a pooler in front of it refuses the URL's"
+            f" {refused[1]}: a pooler such as PgBouncer takes none; set them on the role"
+            " instead (ALTER ROLE ... SET search_path = ...)"
+        )
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         if connecting:
             return DatabaseError(f"database {where}: cannot connect to the server ({_first(text)})")
@@ -211,6 +219,9 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
             " written was not kept"
         )
     return DatabaseError(f"database {where}: {_first(text)}")
+
+
+_UNSUPPORTED = re.compile(r"unsupported startup parameter: (\w+)")
 
 
 def _first(text: str) -> str:
@@ -387,19 +398,11 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     # user gets the store's one line (docs/postgresql.md, "Faults").
     logging.getLogger("psycopg").setLevel(logging.ERROR)
 
-    # What the URL says wins (a `?options=-csearch_path%3Dbooks` or a `connect_timeout`);
-    # ours is added beside it: lock waits bounded like SQLite's busy timeout, UTC, and
-    # READ COMMITTED whatever the server's default: a write reads what the writer before
-    # it committed once it holds the write lock (docs/postgresql.md, "Several people at
-    # once"); the reads that must share one state ask for REPEATABLE READ themselves.
+    # What the URL says is kept (a `?options=-csearch_path%3Dbooks`, a `connect_timeout`);
+    # the session's settings are set once connected, not sent as startup options, which
+    # a connection pooler such as PgBouncer refuses (docs/postgresql.md, "Poolers").
     given = read_url(url)
-    ours = (
-        f"-c lock_timeout={int(timeout * 1000)} -c TimeZone=UTC"
-        r" -c default_transaction_isolation=read\ committed"
-    )
-    extra: dict[str, Any] = {
-        "options": f"{given['options']} {ours}" if given.get("options") else ours
-    }
+    extra: dict[str, Any] = {}
     if "connect_timeout" not in given:
         extra["connect_timeout"] = max(1, int(timeout))
     if "application_name" not in given:
@@ -418,6 +421,19 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
             raise BadInput(f"database URL {where} is not usable ({said})") from None
         raise
     conn.adapters.register_loader("numeric", TextLoader)
+    # Lock waits bounded like SQLite's busy timeout, UTC, and READ COMMITTED whatever the
+    # server's default: a write reads what the writer before it committed once it holds
+    # the write lock (docs/postgresql.md, "Several people at once"); the reads that must
+    # share one state ask for REPEATABLE READ themselves. One round trip, no parameters.
+    try:
+        conn.execute(
+            f"SET lock_timeout = {int(timeout * 1000)}; SET TimeZone = 'UTC';"
+            " SET default_transaction_isolation = 'read committed'",
+            prepare=False,
+        )
+    except BaseException:
+        conn.close()
+        raise
     return PostgresConnection(conn)
 
 

@@ -29,9 +29,11 @@ from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, SCENARIO, WALLET_A
 from tests.integration import test_cli
 from tests.postgres import (
+    NoPostgres,
     as_role,
     fresh_database,
     masked,
+    pooled,
     terminated_when_running,
     without_password,
     wrong_password,
@@ -658,6 +660,48 @@ def test_the_clients_encoding_is_utf8_whatever_the_environment_says(
     monkeypatch.delenv("PGCLIENTENCODING")
     names = rows_of(postgres_url, "SELECT wallet_name FROM records ORDER BY reference")
     assert [name for (name,) in names] == [row[4] for row in stored]
+
+
+@pytest.fixture
+def pooled_url(postgres_url: str):
+    """`postgres_url`'s database through a PgBouncer pooling sessions."""
+    try:
+        with pooled(postgres_url) as url:
+            yield url
+    except NoPostgres as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+def test_a_pooler_in_session_mode_stores_and_reports_as_a_direct_connection_does(
+    cli, postgres_url, pooled_url, tmp_path
+):
+    # PgBouncer refuses the startup parameter `options`: the store's own settings are set
+    # once connected, so a team's pooler passes them on (docs/postgresql.md, "Poolers").
+    on_file = scenario_check(cli, tmp_path / "books.db", "--format", "json")
+    on_pooler = scenario_check(cli, pooled_url, "--format", "json")
+    assert on_pooler.code == on_file.code == 1, on_pooler.err
+    assert _document(on_pooler) == _document(on_file)
+    cause = _document(on_pooler)["causes"][0]["id"]
+    acknowledged = cli("--db", pooled_url, "ack", cause, "--note", "seen", "--by", "ana")
+    assert acknowledged.code == 0, acknowledged.err
+    with Store(pooled_url) as store:
+        assert store.query_one("SHOW lock_timeout")[0] == "10s"
+        assert store.query_one("SHOW TimeZone")[0] == "UTC"
+        assert store.query_one("SHOW default_transaction_isolation")[0] == "read committed"
+    # What went through the pooler is on the server, for a direct connection to read.
+    direct = scenario_check(cli, postgres_url, "--format", "json")
+    assert [c["id"] for c in _document(direct)["causes"] if c["acknowledged"]] == [cause]
+
+
+def test_a_pooler_refusing_the_urls_own_options_says_where_to_set_them(cli, pooled_url):
+    result = scenario_check(cli, f"{pooled_url}?options=-csearch_path%3Dbooks")
+    assert result.code == 4
+    assert result.err.strip().splitlines() == [
+        f"error: database {masked(pooled_url).replace(':***@', ':********@')}"
+        "?options=-csearch_path%3Dbooks: the server or a pooler in front of it refuses the"
+        " URL's options: a pooler such as PgBouncer takes none; set them on the role instead"
+        " (ALTER ROLE ... SET search_path = ...)"
+    ]
 
 
 def test_a_password_in_reconcile_db_is_masked_as_soon_as_the_settings_load():

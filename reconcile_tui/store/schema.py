@@ -445,15 +445,15 @@ def _server_version(store: Store) -> int:
         if tables:
             raise DatabaseError(f"database {store.path} is not a reconcile-tui database")
         return 0
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM reconcile_migrations WHERE migration_set = ?", (_MIGRATION_SET,)
-        )
-    ]
-    known = {name for name, _ in _MIGRATIONS}
-    found = len(names)
-    if found > SCHEMA_VERSION or not set(names) <= known:
+    # Every row counts, whatever its set: a row this release did not write can only come
+    # from a newer one, which must not be half-understood.
+    applied = {
+        (row[0], row[1])
+        for row in conn.execute("SELECT migration_set, name FROM reconcile_migrations")
+    }
+    known = {(_MIGRATION_SET, name) for name, _ in _MIGRATIONS}
+    found = len(applied)
+    if found > SCHEMA_VERSION or not applied <= known:
         raise DatabaseError(
             f"database {store.path} has schema version {found}, newer than this reconcile-tui "
             f"understands ({SCHEMA_VERSION}); upgrade reconcile-tui to open it"

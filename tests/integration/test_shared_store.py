@@ -131,11 +131,14 @@ def test_two_people_opening_a_new_database_at_once_migrate_it_exactly_once(share
     assert rows_of(postgres_url, "SELECT count(*) FROM reconcile_migrations") == [(SCHEMA_VERSION,)]
 
 
-def test_a_server_database_from_a_newer_version_is_refused_with_exit_4(cli, postgres_url):
+@pytest.mark.parametrize("migration_set", ["reconcile_tui", "reconcile_tui_next"])
+def test_a_server_database_from_a_newer_version_is_refused_with_exit_4(
+    cli, postgres_url, migration_set
+):
     Store(postgres_url).close()
     with psycopg.connect(postgres_url) as conn:
         conn.execute(
-            "INSERT INTO reconcile_migrations VALUES ('reconcile_tui', '9999_future', 'x')"
+            "INSERT INTO reconcile_migrations VALUES (%s, '9999_future', 'x')", (migration_set,)
         )
     result = cli("--db", postgres_url, "check", "--offline")
     assert result.code == 4

@@ -197,7 +197,7 @@ def assert_report_matches(document: dict[str, Any], expected: dict[str, Any]) ->
 
 
 def check(
-    directory: Path, snapshot: GatewaySnapshot, db: Path, *, bank: bool = False
+    directory: Path, snapshot: GatewaySnapshot, db: Path | str, *, bank: bool = False
 ) -> dict[str, Any]:
     clock = snapshot.as_of
     rules = directory / "reconcile.toml"  # the scenario's tolerances and thresholds, if any
@@ -256,6 +256,7 @@ SCENARIOS = [
 @pytest.mark.parametrize(("config", "plants", "period", "interval"), SCENARIOS)
 def test_the_engine_reports_exactly_the_expected_discrepancies(
     tmp_path: Path,
+    db_path: Path | str,
     sandbox_factory: Factory,
     config: SandboxConfig,
     plants: int,
@@ -267,7 +268,7 @@ def test_the_engine_reports_exactly_the_expected_discrepancies(
     )
     served = SandboxConfig.from_scenario(tmp_path / "scenario" / "scenario.json")
     snapshot = fetch(sandbox_factory(served), period, interval)
-    document = check(tmp_path / "scenario", snapshot, tmp_path / "check.db")
+    document = check(tmp_path / "scenario", snapshot, db_path)  # a file, then a server
     assert_report_matches(document, written.expected)
     assert written.expected["summary"]["errors"] > 0
     if config.break_invariant:

@@ -113,3 +113,11 @@ def postgres_server() -> Iterator[str]:
 def postgres_url(postgres_server: str) -> Iterator[str]:
     with postgres.fresh_database(postgres_server) as url:
         yield url
+
+
+@pytest.fixture
+def en_us_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A server database whose default collation is ICU's en-US, as many servers set up
+    for people are (the test cluster's own is C)."""
+    with postgres.fresh_database(postgres_server, icu_locale="en-US") as url:
+        yield url

@@ -320,11 +320,12 @@ def _decide(
     it and gives it statistics (docs/performance.md, "PostgreSQL")."""
     (head, parameters), (differ, differ_parameters) = vocabulary, differs
     # `|| ''`: the net amount as text on either store (a server's is NUMERIC), as
-    # `_AMOUNT_KEY` reads it.
+    # `_AMOUNT_KEY` reads it; in byte order, which `_KEY_RANGE` relies on, whatever the
+    # server database's default collation.
     selects = [
         f"""{head}
             SELECT r.id AS record_id, t.position AS position, t.currency AS currency,
-                   t.net_amount || '' AS net_amount, {differ} AS differs
+                   (t.net_amount || '') COLLATE BINARY AS net_amount, {differ} AS differs
             FROM {tables}
             WHERE k.kind = r.type AND {_compared_records(store)}
               AND t.snapshot_id = ? AND {join} AND {certain}"""

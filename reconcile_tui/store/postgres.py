@@ -95,6 +95,10 @@ def to_postgres(sql: str) -> str:
         code = _TEMP_INDEX.sub("INDEX ", code)
         code = _TEMP_TABLE.sub("pg_temp.", code)
         code = code.replace("BEGIN IMMEDIATE", "BEGIN")
+        # SQLite's BINARY (byte order) is the server's "C": an expression made from no
+        # text column (a number as text) would otherwise take the database's default,
+        # which may sort as people do (docs/postgresql.md, "Text").
+        code = code.replace(" COLLATE BINARY", ' COLLATE "C"')
         # SQLite's LIKE ignores the case of ASCII letters; ILIKE does so on the server.
         code = code.replace(" LIKE ", " ILIKE ")
         pieces[index] = code

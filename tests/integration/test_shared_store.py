@@ -566,14 +566,6 @@ def test_a_file_of_many_blocks_is_one_copy_on_a_server_and_stores_what_a_file_do
     assert outcomes[1] == outcomes[0]
 
 
-@pytest.fixture
-def en_us_postgres_url(postgres_server: str):
-    """A server database whose default collation is ICU's en-US, as many servers set up
-    for people are (the test cluster's own is C)."""
-    with fresh_database(postgres_server, icu_locale="en-US") as url:
-        yield url
-
-
 def test_a_server_sorting_text_for_people_stores_and_reports_as_a_file_does(
     cli, en_us_postgres_url, tmp_path
 ):

@@ -32,6 +32,8 @@ from reconcile_tui.store.postgres import (
         ("DROP TABLE IF EXISTS temp.staged", "DROP TABLE IF EXISTS pg_temp.staged"),
         ("CREATE INDEX temp.by_line ON staged(line)", "CREATE INDEX by_line ON staged(line)"),
         ("BEGIN IMMEDIATE", "BEGIN"),
+        # Byte order: SQLite's BINARY is the server's "C", whatever the database's default.
+        ("SELECT (n || '') COLLATE BINARY AS k", 'SELECT (n || \'\') COLLATE "C" AS k'),
     ],
 )  # fmt: skip
 def test_only_the_spellings_that_differ_are_rewritten(sqlite, server):

@@ -428,11 +428,14 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
     # Lock waits bounded like SQLite's busy timeout, UTC, and READ COMMITTED whatever the
     # server's default: a write reads what the writer before it committed once it holds
     # the write lock (docs/postgresql.md, "Several people at once"); the reads that must
-    # share one state ask for REPEATABLE READ themselves. One round trip, no parameters.
+    # share one state ask for REPEATABLE READ themselves. A backslash in a literal is
+    # itself (`ESCAPE '\'`), as SQLite reads it, whatever a role's old default says.
+    # One round trip, no parameters.
     try:
         conn.execute(
             f"SET lock_timeout = {int(timeout * 1000)}; SET TimeZone = 'UTC';"
-            " SET default_transaction_isolation = 'read committed'",
+            " SET default_transaction_isolation = 'read committed';"
+            " SET standard_conforming_strings = on",
             prepare=False,
         )
     except BaseException:

@@ -83,14 +83,16 @@ def test_a_new_server_database_is_migrated_once_and_recorded(postgres_url):
 
 #: Session defaults an administrator may give a shared server (`ALTER DATABASE … SET`):
 #: every transaction SERIALIZABLE, dates printed day first, a zone 13:45 ahead, intervals
-#: and floats printed otherwise. The store must read and write as on a server left as
-#: shipped (docs/postgresql.md, "Several people at once").
+#: and floats printed otherwise, backslashes in literals as escapes. The store must read
+#: and write as on a server left as shipped (docs/postgresql.md, "Several people at once").
 ADMINISTRATORS_DEFAULTS = {
     "default_transaction_isolation": "serializable",
     "DateStyle": "SQL, DMY",
     "TimeZone": "Pacific/Chatham",
     "IntervalStyle": "sql_standard",
     "extra_float_digits": "0",
+    # The old reading of a backslash in a literal (an escape), off by default since 9.1.
+    "standard_conforming_strings": "off",
 }
 
 

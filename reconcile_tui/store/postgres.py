@@ -362,6 +362,12 @@ class PostgresConnection:
 
             yield send
 
+    @property
+    def lost(self) -> bool:
+        """Whether the connection to the server broke (not a statement the server refused:
+        a refusal leaves it open)."""
+        return bool(self.raw.broken or self.raw.closed)
+
     def close(self) -> None:
         self.raw.close()
 

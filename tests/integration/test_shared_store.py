@@ -263,6 +263,38 @@ def test_a_server_gone_mid_import_leaves_nothing_half_written(
     assert rows_of(postgres_url, "SELECT count(*) FROM records") == [(60_000,)]
 
 
+def test_a_connection_lost_while_committing_says_the_change_may_have_been_kept(cli, postgres_url):
+    # The server may make a commit durable and lose the connection before it answers:
+    # the store cannot say "not kept" then. Here the commit's own deferred trigger ends
+    # the session, so the connection goes exactly at COMMIT (and, the trigger failing
+    # first, nothing was kept: a look shows it).
+    cause = _document(scenario_check(cli, postgres_url, "--format", "json"))["causes"][0]["id"]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION gone_at_commit() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5);"
+            " RETURN NULL; END $$"
+        )
+        conn.execute(
+            "CREATE CONSTRAINT TRIGGER gone AFTER INSERT ON acknowledgements"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION gone_at_commit()"
+        )
+    result = cli("--db", postgres_url, "ack", cause, "--note", "seen", "--by", "ana")
+    assert result.code == 4
+    shown = masked(postgres_url).replace(":***@", ":********@")
+    assert result.err.strip().splitlines() == [
+        f"error: database {shown}: the connection to the server was lost while committing;"
+        " the change may or may not have been kept: look before doing it again (an import"
+        " run again says whether it was)"
+    ]
+    assert rows_of(postgres_url, "SELECT count(*) FROM acknowledgements") == [(0,)]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER gone ON acknowledgements")
+    again = cli("--db", postgres_url, "ack", cause, "--note", "seen", "--by", "ana")
+    assert again.code == 0, again.err
+    assert rows_of(postgres_url, "SELECT count(*) FROM acknowledgements") == [(1,)]
+
+
 def test_a_statement_the_server_cancels_is_one_line_exit_4_and_nothing_written(
     cli, postgres_url, tmp_path
 ):

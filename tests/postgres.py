@@ -371,7 +371,7 @@ def _sorting_for_people(admin: Any, icu_locale: str) -> Any:
     return sql.SQL(" LOCALE {}").format(sql.Literal(found[0]))
 
 
-def _single_byte(admin: Any, encoding: str) -> Any:
+def _encoded(admin: Any, encoding: str) -> Any:
     """The clause that makes a new database keep its text in `encoding`: with libc's C
     locale, which takes every encoding (a cluster whose default is ICU would refuse
     SQL_ASCII; the provider is named from PostgreSQL 15 on, before which it was libc)."""
@@ -394,10 +394,17 @@ def create_database(
     name = f"reconcile_test_{uuid.uuid4().hex[:16]}"
     create = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
     with _connect(server_url) as admin:
+        (cluster_encoding,) = admin.execute(
+            "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'template0'"
+        ).fetchone()
         if icu_locale is not None:
-            create += _sorting_for_people(admin, icu_locale)
+            create += _sorting_for_people(admin, icu_locale) + sql.SQL(" ENCODING 'UTF8'")
+        elif encoding is None and cluster_encoding != "UTF8":
+            # A server the environment names may be an old SQL_ASCII or LATIN1 cluster:
+            # the store refuses such databases (docs/postgresql.md, "Text").
+            encoding = "UTF8"
         if encoding is not None:
-            create += _single_byte(admin, encoding)
+            create += _encoded(admin, encoding)
         admin.execute(create)
     return with_database(server_url, name)
 
@@ -519,6 +526,8 @@ def pooled(url: str, *, mode: str = "session") -> Iterator[str]:
         "auth_type": "plain",
         "auth_file": directory / "users.txt",
         "pool_mode": mode,
+        # A server the environment names may take only encrypted connections.
+        "server_tls_sslmode": "prefer",
         "logfile": directory / "pooler.log",
     }
     (directory / "users.txt").write_text(f'"{role}" "{password}"\n', encoding="utf-8")

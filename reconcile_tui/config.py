@@ -327,7 +327,8 @@ class StoreSettings(_Section):
     """The database file or `postgresql://` server URL (RECONCILE_DB; default a file in the
     user's data directory)."""
     busy_timeout: float = Field(default=10.0, gt=0, le=3600, allow_inf_nan=False)
-    """Seconds to wait for another process's write before giving up."""
+    """Seconds to wait for another process's write before giving up (on a server, for
+    one writer: a queue that moves is waited through; docs/postgresql.md)."""
 
     @field_validator("path")
     @classmethod

@@ -213,7 +213,7 @@ class Store:
         `BEGIN IMMEDIATE`; on a server, the same queue as an advisory lock."""
         self.conn.execute("BEGIN IMMEDIATE")
         if self.server:
-            self.conn.execute("SELECT pg_advisory_xact_lock(?)", (postgres.WRITE_LOCK,))
+            postgres.take_write_lock(self.conn)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:

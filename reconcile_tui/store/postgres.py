@@ -372,6 +372,35 @@ class PostgresConnection:
         self.raw.close()
 
 
+#: Who holds the write lock now: its holder's server process, if any.
+_WRITE_LOCK_HOLDER = """SELECT pid FROM pg_locks
+    WHERE locktype = 'advisory' AND granted AND classid = 0 AND objsubid = 1
+      AND objid::bigint = ? AND database = (
+          SELECT oid FROM pg_database WHERE datname = current_database())"""
+
+
+def take_write_lock(conn: PostgresConnection) -> None:
+    """Take the store's write lock in the transaction just begun, waiting in the queue of
+    writers for as long as it moves: a wait gives up (LockNotAvailable, the transaction
+    rolled back) only when one writer held the lock for the whole lock timeout. Five
+    people importing at once each wait for the merges before theirs, however long the
+    queue, where a wait bounded in total failed all but the first few; a writer stuck
+    holding it is still given up on (docs/postgresql.md, "Several people at once")."""
+    from psycopg import errors
+
+    while True:
+        before = conn.execute(_WRITE_LOCK_HOLDER, (WRITE_LOCK,)).fetchone()
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+            return
+        except errors.LockNotAvailable:
+            conn.execute("ROLLBACK")
+            after = conn.execute(_WRITE_LOCK_HOLDER, (WRITE_LOCK,)).fetchone()
+            if before is not None and after == before:
+                raise
+            conn.execute("BEGIN")
+
+
 #: What libpq and psycopg say of a setting whose value they refuse, before connecting.
 _REFUSED_SETTING = re.compile(
     r"invalid integer value \S+ for connection option \"?\w+\"?"

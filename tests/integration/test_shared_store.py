@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -329,6 +330,45 @@ def test_a_writer_waits_for_another_and_gives_up_past_the_timeout(postgres_url):
             with Store(postgres_url, busy_timeout=10) as patient, patient.write() as conn:
                 conn.execute("INSERT INTO meta VALUES ('a', 'b')")
     assert rows_of(postgres_url, "SELECT key FROM meta") == [("a",)]
+
+
+def test_a_writer_waits_through_a_queue_of_writers_that_each_finish_in_time(postgres_url):
+    # Three others write one after another, each for less than the timeout and all
+    # together for more: a queue that moves is waited through, as a team importing at
+    # once needs; only one writer holding on for a whole timeout is given up on.
+    Store(postgres_url).close()
+    holding = [threading.Event() for _ in range(3)]
+
+    def write_for_a_while(index: int) -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as other:
+            other.execute("BEGIN")
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            holding[index].set()
+            time.sleep(0.7)
+            other.execute("INSERT INTO meta VALUES (%s, 'x')", (f"other{index}",))
+            other.execute("COMMIT")
+
+    others = [threading.Thread(target=write_for_a_while, args=(n,)) for n in range(3)]
+    others[0].start()
+    assert holding[0].wait(10)
+    for thread in others[1:]:
+        thread.start()
+    # The two others queue behind the first, and this writer behind them.
+    queued = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    while rows_of(postgres_url, queued) != [(2,)]:
+        time.sleep(0.01)
+    started = time.monotonic()
+    with Store(postgres_url, busy_timeout=1.0) as store, store.write() as conn:
+        conn.execute("INSERT INTO meta VALUES ('mine', 'x')")
+    waited = time.monotonic() - started
+    for thread in others:
+        thread.join()
+    assert all(event.is_set() for event in holding)
+    # Behind two writers of 0.7 s each: longer than its timeout, waited through because
+    # the queue moved.
+    assert waited > 1.0
+    keys = rows_of(postgres_url, "SELECT key FROM meta ORDER BY key")
+    assert keys == [("mine",), ("other0",), ("other1",), ("other2",)]
 
 
 # -- several people at once -------------------------------------------------------------

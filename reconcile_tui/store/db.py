@@ -240,15 +240,9 @@ class Store:
         except Exception as error:
             if not _is_driver_error(error):
                 raise
-            if self.server and self.conn.lost:
-                # The server may have made the commit durable before the reply was lost:
-                # only a look at the store can tell (docs/postgresql.md, "Faults").
-                raise DatabaseError(
-                    f"database {self.path}: the connection to the server was lost while"
-                    " committing; the change may or may not have been kept: look before"
-                    " doing it again (an import run again says whether it was)"
-                ) from None
             self._rollback()
+            if self.server:
+                raise postgres.commit_failure(self.conn, error, str(self.path)) from None
             raise self.failure(error) from None
 
     @contextlib.contextmanager

@@ -228,6 +228,19 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
 _UNSUPPORTED = re.compile(r"unsupported startup parameter: (\w+)")
 
 
+def commit_failure(conn: PostgresConnection, error: Exception, where: str) -> DatabaseError:
+    """The line for a COMMIT that failed. A connection lost then leaves the outcome
+    unknown: the server may have made the commit durable before its answer was lost, and
+    only a look at the store can tell (docs/postgresql.md, "Faults")."""
+    if conn.lost:
+        return DatabaseError(
+            f"database {where}: the connection to the server was lost while committing;"
+            " the change may or may not have been kept: look before doing it again (an"
+            " import run again says whether it was)"
+        )
+    return postgres_failure(error, where)
+
+
 def _first(text: str) -> str:
     return text.split("\n", 1)[0][:300]
 

@@ -662,17 +662,23 @@ def test_a_server_sorting_text_for_people_stores_and_reports_as_a_file_does(
     assert _document(on_server_check) == _document(on_file_check)
 
 
+def _reports_as_a_file_does_and_acknowledges(cli, url: str, tmp_path: Path) -> str:
+    """The scenario's check through `url` gives a file's report, and its first cause can
+    be acknowledged there: that cause's id."""
+    on_file = scenario_check(cli, tmp_path / "books.db", "--format", "json")
+    on_server = scenario_check(cli, url, "--format", "json")
+    assert on_server.code == on_file.code == 1, on_server.err
+    assert _document(on_server) == _document(on_file)
+    cause: str = _document(on_server)["causes"][0]["id"]
+    acknowledged = cli("--db", url, "ack", cause, "--note", "seen", "--by", "ana")
+    assert acknowledged.code == 0, acknowledged.err
+    return cause
+
+
 def test_a_server_with_its_administrators_own_defaults_stores_and_reports_as_a_file_does(
     cli, shared_url, tmp_path
 ):
-    file = tmp_path / "books.db"
-    on_file = scenario_check(cli, file, "--format", "json")
-    on_server = scenario_check(cli, shared_url, "--format", "json")
-    assert on_server.code == on_file.code == 1, on_server.err
-    assert _document(on_server) == _document(on_file)
-    cause = _document(on_server)["causes"][0]["id"]
-    acknowledged = cli("--db", shared_url, "ack", cause, "--note", "seen", "--by", "ana")
-    assert acknowledged.code == 0, acknowledged.err
+    cause = _reports_as_a_file_does_and_acknowledges(cli, shared_url, tmp_path)
     again = scenario_check(cli, shared_url, "--format", "json")
     assert [c["id"] for c in _document(again)["causes"] if c["acknowledged"]] == [cause]
 
@@ -746,13 +752,7 @@ def test_a_pooler_in_session_mode_stores_and_reports_as_a_direct_connection_does
 ):
     # PgBouncer refuses the startup parameter `options`: the store's own settings are set
     # once connected, so a team's pooler passes them on (docs/postgresql.md, "Poolers").
-    on_file = scenario_check(cli, tmp_path / "books.db", "--format", "json")
-    on_pooler = scenario_check(cli, pooled_url, "--format", "json")
-    assert on_pooler.code == on_file.code == 1, on_pooler.err
-    assert _document(on_pooler) == _document(on_file)
-    cause = _document(on_pooler)["causes"][0]["id"]
-    acknowledged = cli("--db", pooled_url, "ack", cause, "--note", "seen", "--by", "ana")
-    assert acknowledged.code == 0, acknowledged.err
+    cause = _reports_as_a_file_does_and_acknowledges(cli, pooled_url, tmp_path)
     with Store(pooled_url) as store:
         assert store.query_one("SHOW lock_timeout")[0] == "10s"
         assert store.query_one("SHOW TimeZone")[0] == "UTC"

@@ -558,6 +558,8 @@ def pooled(url: str, *, mode: str = "session") -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.01)
+        else:
+            raise NoPostgres(f"PgBouncer did not listen on 127.0.0.1:{port}")
         netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{port}"
         yield urlunsplit(parts._replace(netloc=netloc))
     finally:

@@ -124,7 +124,8 @@ def _database_path(
     try:
         return database_location(value)
     except ValueError as refused:
-        raise click.BadParameter(str(refused)) from None
+        # `refused` names no subject ("is a connection string ..."), for each caller's own.
+        raise click.BadParameter(f"the value {refused}") from None
 
 
 class _Commands(click.Group):

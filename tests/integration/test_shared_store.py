@@ -837,6 +837,21 @@ def test_a_libpq_connection_string_names_the_same_server_database(
     assert "not-the-password" not in wrong.err
     for result in (by_url, by_keywords, wrong):
         assert password not in result.out + result.err
+    # One libpq refuses is bad usage, said in one line that quotes no value.
+    refused = cli("--db", keywords.replace(" user=", " usr="), "check", "--offline")
+    assert refused.code == 2
+    assert refused.err.strip().splitlines() == [
+        "error: Invalid value for '--db': the value is a connection string libpq does not"
+        ' read (invalid connection option "usr"): give keyword=value pairs (host=...'
+        " dbname=... user=...) or a postgresql:// URL"
+    ]
+    copied = cli("db", "copy", tmp_path / "none.db", keywords.replace(" user=", " usr="))
+    assert copied.code == 2
+    assert (
+        copied.err.strip()
+        .splitlines()[0]
+        .startswith("error: db copy: DST is a connection string libpq does not read")
+    )
     assert list(tmp_path.iterdir()) == []
 
 

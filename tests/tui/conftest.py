@@ -22,7 +22,7 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.worker import WorkerFailed, WorkerState
+from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from reconcile_tui.config import Settings, load_settings
 from reconcile_tui.tui.app import ReconcileApp, build_app
@@ -94,8 +94,10 @@ async def settle(pilot: Pilot[Any]) -> None:
     app = pilot.app
     for _ in range(50):
         # A worker that failed raises here; its failure is the app's to show, and tests
-        # look for it among the notifications.
-        with contextlib.suppress(WorkerFailed):
+        # look for it among the notifications. An exclusive worker cancelled by a newer
+        # one of its group (the cursor moved on before a record's history came back)
+        # raises too; the newer one is what the screen shows, and the loop waits for it.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):

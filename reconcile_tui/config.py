@@ -121,17 +121,44 @@ _CONNECTION_STRING = re.compile(
 )
 
 
+#: A URL's scheme and `//` (RFC 3986): a value that starts so is a URL, never a file name.
+_URL_START = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
 def database_location(value: str | Path) -> Path | str:
     """A `--db` value as the store opens it: a server URL stays text (a path would fold
     its `//`), a libpq connection string becomes the URL that says the same, anything else
     is a SQLite file's path (docs/postgresql.md). ValueError: a connection string libpq
-    does not read."""
+    does not read, or a URL that names no PostgreSQL server."""
     text = str(value)
     if text.startswith(SERVER_SCHEMES):
         return text
+    if isinstance(value, str) and (url := _URL_START.match(text)):
+        return _server_url(text, url.group(1))
     if isinstance(value, str) and _CONNECTION_STRING.match(text):
         return _connection_string_url(text)
     return Path(text)
+
+
+def _server_url(text: str, scheme: str) -> str:
+    """A URL in another spelling of a server's: the scheme in capitals (`POSTGRESQL://`),
+    or with a driver as application settings name one (`postgresql+psycopg://`), is the
+    same server's URL. Any other scheme is refused: it was meant for a database, and a
+    file named after it would take the data and print the URL's password in its name."""
+    redaction.register_url_password(text)
+    name = scheme.lower()
+    server = name.split("+", 1)[0]
+    if f"{server}://" in SERVER_SCHEMES:
+        return f"{server}://{text[len(scheme) + 3 :]}"
+    if server == "sqlite":
+        raise ValueError(
+            f"is a {name}:// URL: give the SQLite file's own path (e.g. books.db)"
+            " or a postgresql:// URL"
+        )
+    raise ValueError(
+        f"is a {name}:// URL, which names no database this product keeps: give a SQLite"
+        " file's path or a postgresql:// URL"
+    )
 
 
 def _connection_string_url(text: str) -> str:

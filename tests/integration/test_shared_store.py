@@ -855,6 +855,33 @@ def test_a_libpq_connection_string_names_the_same_server_database(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_server_url_in_another_spelling_is_the_same_store_and_another_database_no_file(
+    cli, postgres_url, tmp_path, monkeypatch
+):
+    # `POSTGRESQL://` and an application's `postgresql+psycopg://` used to become SQLite
+    # files (in a folder named after the scheme), their error lines printing the password.
+    monkeypatch.chdir(tmp_path)
+    password = unquote(urlsplit(postgres_url).password or "")
+    assert password
+    scheme, rest = postgres_url.split("://", 1)
+    by_url = scenario_check(cli, postgres_url, "--format", "json")
+    for spelling in ("POSTGRESQL", f"{scheme}+psycopg"):
+        other = cli(
+            "--db", f"{spelling}://{rest}", "--config", SCENARIO / "reconcile.toml",
+            "check", "--offline", "--format", "json",
+        )  # fmt: skip
+        assert other.code == by_url.code == 1
+        assert json.loads(other.out)["discrepancies"] == json.loads(by_url.out)["discrepancies"]
+        assert password not in other.out + other.err
+    refused = cli("--db", f"mysql://{rest}", "check", "--offline")
+    assert refused.code == 2
+    assert refused.err.strip().splitlines() == [
+        "error: Invalid value for '--db': the value is a mysql:// URL, which names no"
+        " database this product keeps: give a SQLite file's path or a postgresql:// URL"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- each person a role of their own ------------------------------------------------------
 
 

@@ -152,6 +152,41 @@ def test_a_connection_string_libpq_refuses_is_one_line_without_the_value(value, 
     assert len(message.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("value", "url"),
+    [
+        ("POSTGRESQL://ana:pw@db.example/books", "postgresql://ana:pw@db.example/books"),
+        ("Postgres://db.example:6432/books", "postgres://db.example:6432/books"),
+        # An application's settings name the driver too (SQLAlchemy's spelling).
+        ("postgresql+psycopg://ana@db.example/books", "postgresql://ana@db.example/books"),
+        ("postgresql+psycopg2://ana@db.example/books", "postgresql://ana@db.example/books"),
+    ],
+)
+def test_another_spelling_of_a_server_url_names_the_same_server(value, url):
+    assert load_settings(environ={"RECONCILE_DB": value}).db_path == url
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("mysql://ana:s3cret-pass@db.example/books", "is a mysql:// URL, which names no"),
+        ("mariadb+pymysql://ana:s3cret-pass@db.example/books", "is a mariadb+pymysql:// URL"),
+        ("sqlite:///books.db", "is a sqlite:// URL: give the SQLite file's own path"),
+        ("file://ana:s3cret-pass@host/books.db", "is a file:// URL, which names no"),
+    ],
+)
+def test_a_url_of_another_kind_of_database_is_refused_never_made_a_file(value, said):
+    # It used to become a SQLite file named after the URL (a folder `mysql:` holding it),
+    # and every message naming the database printed its password.
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"RECONCILE_DB": value})
+    message = str(raised.value)
+    assert message.startswith(f"environment: RECONCILE_DB {said}")
+    assert "s3cret" not in message
+    assert len(message.splitlines()) == 1
+    assert "s3cret" not in redaction.mask(f"later: {value}")
+
+
 @pytest.mark.parametrize("name", ["books=2026.db", "hosts=old.db", "./host=x.db", "host="])
 def test_a_file_whose_name_holds_an_equals_sign_stays_a_file(name):
     assert load_settings(environ={"RECONCILE_DB": name}).db_path == Path(name)

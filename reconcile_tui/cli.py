@@ -420,7 +420,9 @@ def check(
     """Reconcile the records against the gateway and report every discrepancy."""
     if api_dir is not None and offline:
         raise click.UsageError("--api-dir and --offline are alternatives; give one")
-    with invocation.workspace() as workspace:
+    # Offline, with nothing to import, the check reads what is stored: a mistyped path
+    # must not leave an empty database (and its folders) behind.
+    with invocation.workspace(create=not offline or bool(record_files)) as workspace:
         if record_files:
             for imported in workspace.import_files(
                 record_files, mapping=mapping, quarantine=quarantine

@@ -137,7 +137,17 @@ def database_location(value: str | Path) -> Path | str:
         return _server_url(text, url.group(1))
     if isinstance(value, str) and _CONNECTION_STRING.match(text):
         return _connection_string_url(text)
-    return Path(text)
+    return _home_expanded(Path(text))
+
+
+def _home_expanded(path: Path) -> Path:
+    """`~/books.db` from a settings file or the environment, where no shell expands it,
+    as in the user's home (not a folder named `~`); a `~user` unknown here stays as
+    written."""
+    try:
+        return path.expanduser()
+    except RuntimeError:
+        return path
 
 
 def _server_url(text: str, scheme: str) -> str:

@@ -57,8 +57,13 @@ def test_a_short_prefix_says_how_many_characters_to_give(cli, db_path):
 
 @pytest.mark.parametrize(
     "args",
-    [("export", "--output", "out.csv"), ("ack", "3f9c2a1b", "--note", "agreed")],
-    ids=["export", "ack"],
+    [
+        ("export", "--output", "out.csv"),
+        ("ack", "3f9c2a1b", "--note", "agreed"),
+        # It used to create the database and its folders, then say it held nothing.
+        ("check", "--offline"),
+    ],
+    ids=["export", "ack", "check-offline"],
 )
 def test_export_and_ack_before_any_check_create_nothing_and_say_what_to_do(
     cli, tmp_path, monkeypatch, args

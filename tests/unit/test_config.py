@@ -187,6 +187,17 @@ def test_a_url_of_another_kind_of_database_is_refused_never_made_a_file(value, s
     assert "s3cret" not in redaction.mask(f"later: {value}")
 
 
+def test_a_path_from_the_home_folder_is_in_the_home_folder(tmp_path, monkeypatch):
+    # No shell expands `~` in a settings file or a variable set by a service manager: it
+    # used to make a folder named `~` in the working directory.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(environ={"RECONCILE_DB": "~/books.db"}).db_path == tmp_path / "books.db"
+    config = _toml(tmp_path, '[store]\npath = "~/month-end/books.db"\n')
+    assert load_settings(config, environ={}).db_path == tmp_path / "month-end" / "books.db"
+    unknown = "~no-such-user-here/books.db"
+    assert load_settings(environ={"RECONCILE_DB": unknown}).db_path == Path(unknown)
+
+
 @pytest.mark.parametrize("name", ["books=2026.db", "hosts=old.db", "./host=x.db", "host="])
 def test_a_file_whose_name_holds_an_equals_sign_stays_a_file(name):
     assert load_settings(environ={"RECONCILE_DB": name}).db_path == Path(name)

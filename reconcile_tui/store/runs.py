@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconcile_tui.store.acks import WITHDRAWN
@@ -89,6 +89,11 @@ _ACKNOWLEDGED = f"""({_OWN_DISCREPANCY} OR (r.causes != '[]' AND NOT EXISTS (
     SELECT 1 FROM json_each(r.causes) j CROSS JOIN run_causes c
     WHERE c.run_id = r.run_id AND c.id = j.value AND NOT {_OWN_CAUSE})))"""
 
+#: A cause `c` explains a discrepancy of the wallet given as the parameter.
+_EXPLAINS_IN_WALLET = """EXISTS (
+    SELECT 1 FROM json_each(c.explains) j CROSS JOIN run_discrepancies r
+    WHERE r.run_id = c.run_id AND r.id = j.value AND r.wallet_id = ?)"""
+
 _CAUSE_ACKNOWLEDGED = f"""({_OWN_CAUSE} OR (c.explains != '[]' AND NOT EXISTS (
     SELECT 1 FROM json_each(c.explains) j CROSS JOIN run_discrepancies r
     WHERE r.run_id = c.run_id AND r.id = j.value AND NOT {_OWN_DISCREPANCY})))"""
@@ -161,7 +166,13 @@ class CauseFilter(_Scope):
     references, gateway ids and (as a prefix) cause ids."""
 
     def where(self) -> tuple[str, list[object]]:
-        clauses, parameters = self._scoped("c", _CAUSE_ACKNOWLEDGED)
+        clauses, parameters = replace(self, wallet_id=None)._scoped("c", _CAUSE_ACKNOWLEDGED)
+        if self.wallet_id is not None:
+            # A wallet's causes are those booked to it and those that explain a gap of
+            # it: a record booked to the wrong wallet explains the gap of the wallet the
+            # gateway has it in too (docs/tui.md, "Wallet").
+            clauses.append(f"(c.wallet_id = ? OR {_EXPLAINS_IN_WALLET})")
+            parameters += [self.wallet_id, self.wallet_id]
         if self.search:
             clauses.append(
                 f"""(c.message {LIKE_LITERAL} OR c.refs {LIKE_LITERAL}
@@ -408,15 +419,19 @@ def counts_by_scope(
 def _by_scope(rows: Iterable[Any]) -> dict[tuple[str | None, str | None], FindingCounts]:
     found: dict[tuple[str | None, str | None], FindingCounts] = {}
     for currency, wallet_id, severity, acknowledged, count in rows:
-        these = FindingCounts(
-            errors=count if not acknowledged and severity == "error" else 0,
-            warnings=count if not acknowledged and severity == "warning" else 0,
-            acknowledged=count if acknowledged else 0,
-        )
+        these = _counted(severity, acknowledged, count)
         scopes = {(None, None), (currency, None), (currency, wallet_id)}
         for scope in scopes:
             found[scope] = found.get(scope, FindingCounts()) + these
     return found
+
+
+def _counted(severity: str, acknowledged: object, count: int) -> FindingCounts:
+    return FindingCounts(
+        errors=count if not acknowledged and severity == "error" else 0,
+        warnings=count if not acknowledged and severity == "warning" else 0,
+        acknowledged=count if acknowledged else 0,
+    )
 
 
 def find_discrepancy(
@@ -437,4 +452,22 @@ def cause_counts_by_scope(
             FROM run_causes c WHERE c.run_id = ? GROUP BY 1, 2, 3, 4""",
         (run_id,),
     )
-    return _by_scope(rows)
+    found = _by_scope(rows)
+    # Each cause counts once in the run and in its currency, and in every wallet whose
+    # gap it explains besides its own (the filter's rule, `CauseFilter.where`).
+    elsewhere = store.query(
+        f"""SELECT w.currency, w.wallet_id, c.severity, {_CAUSE_ACKNOWLEDGED} AS acked, count(*)
+            FROM run_causes c CROSS JOIN (
+                SELECT DISTINCT e.id AS cause, r.currency AS currency, r.wallet_id AS wallet_id
+                FROM run_causes e CROSS JOIN json_each(e.explains) j
+                CROSS JOIN run_discrepancies r
+                WHERE e.run_id = ? AND r.run_id = e.run_id AND r.id = j.value
+                  AND r.wallet_id IS NOT NULL AND r.wallet_id IS NOT e.wallet_id) w
+            WHERE c.run_id = ? AND c.id = w.cause
+            GROUP BY 1, 2, 3, 4""",
+        (run_id, run_id),
+    )
+    for currency, wallet_id, severity, acknowledged, count in elsewhere:
+        scope = (currency, wallet_id)
+        found[scope] = found.get(scope, FindingCounts()) + _counted(severity, acknowledged, count)
+    return found

@@ -104,8 +104,13 @@ async def test_every_screen_counts_the_open_causes_check_prints(demo: Settings):
         assert isinstance(app.screen, CurrencyScreen)
         view = app.screen.view
         assert view is not None
-        # The wrong wallet is one cause of the DAI wallet it was booked to.
+        # The wrong wallet is one cause of the currency, and a cause of both its wallets:
+        # the one it was booked to and the one the gateway has it in, whose gap it
+        # explains too (that one used to say "clean" with its gap open).
         assert (view.open_counts.errors, view.open_counts.warnings) == (1, 0)
+        assert len(view.open_by_wallet) == 2
+        for counts in view.open_by_wallet.values():
+            assert (counts.errors, counts.warnings) == (1, 0)
 
 
 async def test_the_count_does_not_change_with_the_interval(demo: Settings):
@@ -284,18 +289,18 @@ async def test_the_wallet_says_what_explains_its_gap(demo: Settings):
             assert isinstance(app.screen, WalletScreen)
             view = app.screen.view
             assert view is not None
-            if view.causes:
-                assert "gap explained by 1 cause" in shown_text(
-                    app.screen.query_one("#wallet-summary")
-                )
-                assert view.cause_total == len(view.causes)
-                # Counted in all, not from the page shown: a wallet with more causes than
-                # one page of them still says how many explain its gap.
-                many = dataclasses.replace(view, cause_total=250)
-                assert many.explanation() == "gap explained by 250 causes"
-                rest = dataclasses.replace(view, cause_total=251, unexplained_count=1,
-                                           unexplained="1.000000")  # fmt: skip
-                assert rest.explanation() == "unexplained 1.000000 beyond 250 causes"
+            # Each DAI wallet's gap is the one wrong-wallet deposit, seen from each side.
+            assert wallet.api_available != wallet.records_available
+            assert [cause["references"] for cause in view.causes] == [[WRONG_WALLET]]
+            assert "gap explained by 1 cause" in shown_text(app.screen.query_one("#wallet-summary"))
+            assert view.cause_total == len(view.causes)
+            # Counted in all, not from the page shown: a wallet with more causes than one
+            # page of them still says how many explain its gap.
+            many = dataclasses.replace(view, cause_total=250)
+            assert many.explanation() == "gap explained by 250 causes"
+            rest = dataclasses.replace(view, cause_total=251, unexplained_count=1,
+                                       unexplained="1.000000")  # fmt: skip
+            assert rest.explanation() == "unexplained 1.000000 beyond 250 causes"
             await pilot.press("escape")
             await settle(pilot)
 

@@ -31,8 +31,14 @@ def _plan(store: Store, table: str, alias: str, where: str, parameters: list[obj
         ("run_discrepancies", "r", DiscrepancyFilter(acknowledged=False), "run_causes_by_id"),
         ("run_discrepancies", "r", DiscrepancyFilter(search="ORD-1"), "run_causes_by_id"),
         ("run_causes", "c", CauseFilter(acknowledged=True), "run_discrepancies_by_id"),
+        ("run_causes", "c", CauseFilter(wallet_id="550e8400"), "run_discrepancies_by_id"),
     ],
-    ids=["discrepancies-acknowledged", "discrepancies-search", "causes-acknowledged"],
+    ids=[
+        "discrepancies-acknowledged",
+        "discrepancies-search",
+        "causes-acknowledged",
+        "causes-of-a-wallet",
+    ],
 )
 def test_the_findings_a_finding_lists_are_found_by_id(db_file, table, alias, scope, index):
     with Store(db_file) as store:

@@ -225,7 +225,9 @@ class NumberStyle:
         if thousands is None:
             integer = r"\d+"
         else:
-            integer = r"(?:\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+|\d+)"
+            # A grouped number's first group has no leading zero: `0.500` with `.` for
+            # thousands is not five hundred but an amount written with the other mark.
+            integer = r"(?:[1-9]\d{0,2}(?:" + re.escape(thousands) + r"\d{3})+|\d+)"
         power = r"(?:[eE][-+]?\d{1,2})?" if exponent else ""
         self._pattern = re.compile(sign + integer + r"(?:" + re.escape(point) + r"\d+)?" + power)
 

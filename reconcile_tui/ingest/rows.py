@@ -348,18 +348,30 @@ class RowParser:
         return found["amount"], found["code"]
 
     def _debit_credit(self, fields: list[str]) -> str | None:
-        debit = self._raw(fields, "debit").lstrip("+-")
-        credit = self._raw(fields, "credit").lstrip("+-")
-
-        def holds_money(text: str, what: str) -> bool:
+        # The column says which way the money went; one sign before it may repeat that
+        # (banks print debits as -100.00), never contradict it: a negative credit is a
+        # bad row, not a deposit (docs/mapping.md).
+        def unsigned(what: str) -> tuple[str, bool]:
+            text = self._raw(fields, what)
+            signed = text.startswith(("+", "-"))
             if not text:
-                return False
+                return text, False
+            if signed and text[1:].lstrip().startswith(("+", "-")):
+                raise RowError(f"{what} {text} has two signs")
             try:
-                return not money.parse_amount(text, style=self._unsigned_style).is_zero()
+                held = not money.parse_amount(
+                    text[1:] if signed else text, style=self._unsigned_style
+                ).is_zero()
             except AmountError as error:
                 raise RowError(f"{what}: {error}") from None
+            if held and what == "credit" and text.startswith("-"):
+                raise RowError(
+                    f"credit {text} is negative: a credit is money in (money out belongs"
+                    " in the debit column)"
+                )
+            return (text[1:] if signed else text), held
 
-        out, into = holds_money(debit, "debit"), holds_money(credit, "credit")
+        (debit, out), (credit, into) = unsigned("debit"), unsigned("credit")
         if out and into:
             raise RowError(f"debit {debit} and credit {credit} both hold an amount")
         if out:

@@ -417,6 +417,40 @@ def test_debit_and_credit_both_holding_money_is_a_bad_row(cli, tmp_path):
     assert "bank.csv:8: debit 3,10 and credit 1,00 both hold an amount" in result.err
 
 
+@pytest.mark.parametrize(
+    ("debit", "credit", "said"),
+    [
+        # A reversal written as a negative credit used to be stored as a deposit.
+        ("", "-45,90", "credit -45,90 is negative: a credit is money in"),
+        ("+-45,90", "", "debit +-45,90 has two signs"),
+        ("--45,90", "", "debit --45,90 has two signs"),
+    ],
+)
+def test_a_sign_that_contradicts_its_debit_or_credit_column_is_a_bad_row(
+    cli, tmp_path, debit, credit, said
+):
+    export = tmp_path / "bank.csv"
+    text = (EXPORTS / "bank-statement.csv").read_bytes().decode("cp1252")
+    export.write_bytes(text.replace(";45,90;;", f";{debit};{credit};").encode("cp1252"))
+    result = cli("import", export, "--mapping", EXPORTS / "bank-statement.toml")
+    assert result.code == 2
+    assert f"bank.csv:7: {said}" in result.err
+    assert table_counts(cli.db) == (0, 0)
+
+
+def test_a_debit_the_bank_prints_negative_is_money_out_as_an_unsigned_one(cli, tmp_path):
+    export = tmp_path / "bank.csv"
+    text = (EXPORTS / "bank-statement.csv").read_bytes().decode("cp1252")
+    export.write_bytes(text.replace(";45,90;;", ";-45,90;;").encode("cp1252"))
+    assert cli("import", export, "--mapping", EXPORTS / "bank-statement.toml").code == 0
+    rows = sqlite3.connect(cli.db).execute("SELECT type, amount FROM records ORDER BY line")
+    assert [(kind, Decimal(amount)) for kind, amount in rows] == [
+        ("deposit", Decimal("1250")),
+        ("withdrawal", Decimal("45.9")),
+        ("withdrawal", Decimal("3.1")),
+    ]
+
+
 def test_a_fingerprint_reports_the_same_row_twice_as_a_duplicate(cli):
     result = cli("import", EXPORTS / "binance-history.csv", "--mapping",
                  EXPORTS / "binance-history.toml")  # fmt: skip

@@ -94,6 +94,24 @@ def test_declared_styles_accept_grouping_and_decimal_comma_only_when_well_formed
         money.parse_amount("1.234,56", 2, style=NumberStyle())
 
 
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        # Written with the other decimal mark: they used to be read as 500 and 1.
+        ("0.500", NumberStyle(decimal_comma=True, thousands=".")),
+        ("0.001", NumberStyle(decimal_comma=True, thousands=".")),
+        ("-0.500", NumberStyle(decimal_comma=True, thousands=".", signed=True)),
+        ("0,001", NumberStyle(thousands=",")),
+        ("012,345.5", NumberStyle(thousands=",")),
+    ],
+)
+def test_a_first_group_of_zero_is_not_grouping(text, style):
+    with pytest.raises(AmountError, match="malformed digit grouping"):
+        money.parse_amount(text, style=style)
+    plain = "0,5" if style.decimal_comma else "0.5"
+    assert money.parse_amount(plain, style=style) == Decimal("0.5")
+
+
 def test_a_float_anywhere_in_money_code_raises():
     with pytest.raises(FloatInMoneyError):
         money.parse_amount(1.5)  # type: ignore[arg-type]

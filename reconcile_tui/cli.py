@@ -24,7 +24,7 @@ from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, database_location, load_settings
 from reconcile_tui.errors import BadFile, BadInput, ReconcileError
-from reconcile_tui.files import write_atomically
+from reconcile_tui.files import keep, refuse_kept, write_atomically
 from reconcile_tui.logs import configure_logging
 from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
@@ -423,6 +423,12 @@ def check(
     # Offline, with nothing to import, the check reads what is stored: a mistyped path
     # must not leave an empty database (and its folders) behind.
     with invocation.workspace(create=not offline or bool(record_files)) as workspace:
+        # The report's file is checked before any work: never over the database or a
+        # file read, and nothing stored when it is refused.
+        for record_file in record_files:
+            keep(record_file, "the CSV file this command reads")
+        if output is not None:
+            refuse_kept(output)
         if record_files:
             for imported in workspace.import_files(
                 record_files, mapping=mapping, quarantine=quarantine
@@ -592,13 +598,16 @@ def closes(invocation: Invocation, fmt: str) -> int:
 def _open_causes(causes: CauseCounts, fail_on: str) -> str:
     """The one line `check` prints on stderr when it exits 1: how many open causes."""
     errors, warnings = causes["errors"], causes["warnings"]
-    counted = errors + warnings if fail_on == "warning" else errors
-    what = "open cause" if counted == 1 else "open causes"
-    level = "errors and warnings" if fail_on == "warning" else "errors"
+
+    def many(count: int, what: str) -> str:
+        return f"{count:,} {what}{'s' if count != 1 else ''}"
+
+    # The total first, as the report's headline counts; then which of them fail.
+    failing = f"{errors + warnings:,}" if fail_on == "warning" else f"the {many(errors, 'error')}"
     return (
-        f"{counted} {what} ({errors} error{'s' if errors != 1 else ''},"
-        f" {warnings} warning{'s' if warnings != 1 else ''}) at --fail-on {fail_on}"
-        f" ({level}); acknowledge with `reconcile-tui ack ID --note ...`"
+        f"{many(errors + warnings, 'open cause')} ({many(errors, 'error')},"
+        f" {many(warnings, 'warning')}); {failing} fail at --fail-on {fail_on};"
+        " acknowledge with `reconcile-tui ack ID --note ...`"
     )
 
 

@@ -11,7 +11,41 @@ from typing import BinaryIO
 
 from reconcile_tui.errors import BadInput
 
-__all__ = ["open_input", "read_input", "write_atomically"]
+__all__ = ["keep", "open_input", "read_input", "refuse_kept", "write_atomically"]
+
+#: The files this process must not write over, by (device, inode), with where each was
+#: and what it is: the database in use and every input read. `--output` naming one of
+#: them (or a link to it) is refused instead of replacing it (docs/reliability.md).
+_KEPT: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def keep(path: Path | str, what: str) -> None:
+    """Refuse, from now on in this process, to write over the file at `path` (if it is
+    one): `what` names it in the refusal ("the database this command uses")."""
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISREG(found.st_mode):
+        _KEPT[(found.st_dev, found.st_ino)] = (os.path.realpath(path), what)
+
+
+def refuse_kept(path: Path) -> None:
+    """BadInput when `path` is a kept file: a command checks its output before its work."""
+    if (kept := _kept(path)) is not None:
+        raise BadInput(f"{path}: is {kept}; write to another file")
+
+
+def _kept(path: Path) -> str | None:
+    """What `path` is, when it is a kept file. A kept file since deleted no longer
+    counts, even where the system gave its inode to another file."""
+    try:
+        found = os.stat(path)
+        kept_at, what = _KEPT[(found.st_dev, found.st_ino)]
+        still = os.stat(kept_at)
+    except (OSError, ValueError, KeyError):
+        return None
+    return what if (still.st_dev, still.st_ino) == (found.st_dev, found.st_ino) else None
 
 
 def _unreadable(path: Path, what: str, error: OSError) -> BadInput:
@@ -28,6 +62,7 @@ def open_input(path: Path, what: str = "file") -> tuple[BinaryIO, int]:
         stream = path.open("rb")
     except OSError as error:
         raise _unreadable(path, what, error) from None
+    keep(path, f"the {what} this command reads")
     try:
         return stream, os.fstat(stream.fileno()).st_size
     except OSError as error:
@@ -38,9 +73,11 @@ def open_input(path: Path, what: str = "file") -> tuple[BinaryIO, int]:
 def read_input(path: Path, what: str = "file") -> bytes:
     """The whole of a small file the user named; or BadInput naming the file."""
     try:
-        return path.read_bytes()
+        content = path.read_bytes()
     except OSError as error:
         raise _unreadable(path, what, error) from None
+    keep(path, f"the {what} this command reads")
+    return content
 
 
 def write_atomically(path: Path, content: bytes) -> None:
@@ -53,6 +90,7 @@ def write_atomically(path: Path, content: bytes) -> None:
     descriptor) is written into, never replaced: the reader at its other end gets the
     content (docs/report.md, writing files).
     """
+    refuse_kept(path)
     if _is_a_stream(path):
         _write_into(path, content)
         return

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from reconcile_tui import money
+from reconcile_tui import files, money
 from reconcile_tui.errors import BadInput, DatabaseError, NotFound
 from reconcile_tui.store import postgres, schema
 
@@ -139,6 +139,8 @@ class Store:
             if isinstance(error, sqlite3.Error):
                 raise sqlite_failure(error, self.path) from None
             raise DatabaseError(f"database {self.path} cannot be created ({error})") from None
+        if not in_memory:
+            files.keep(self.file, "the database this command uses")
         try:
             self._configure()
             self._check_identity()

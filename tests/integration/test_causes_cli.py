@@ -24,7 +24,15 @@ def test_check_exits_1_with_one_line_counting_open_causes(cli, db_path):
     causes = document["summary"]["causes"]
     lines = [line for line in result.err.splitlines() if "open cause" in line]
     assert len(lines) == 1
-    assert lines[0].startswith(f"{causes['errors']} open causes ({causes['errors']} errors,")
+    # Every open cause, as the report's headline counts them, then which of them fail
+    # (it used to start with the errors alone beside the warnings: "8 open causes (8
+    # errors, 3 warnings)").
+    total = causes["errors"] + causes["warnings"]
+    assert causes["warnings"] > 0
+    assert lines[0].startswith(
+        f"{total} open causes ({causes['errors']} errors, {causes['warnings']} warnings);"
+        f" the {causes['errors']} errors fail at --fail-on error;"
+    )
     # Each discrepancy lists its causes, and each cause the discrepancies it explains.
     by_id = {c["id"]: c for c in document["causes"]}
     for d in document["discrepancies"]:

@@ -133,6 +133,36 @@ def test_a_directory_as_the_database_says_to_give_a_file(cli, tmp_path, monkeypa
 # -- --output -------------------------------------------------------------------------
 
 
+def test_an_output_naming_the_database_or_an_input_is_refused_and_both_stay(cli, tmp_path):
+    # `--output` onto the database (or a link to it) used to replace it with the report:
+    # the next command found "database disk image is malformed".
+    db = tmp_path / "books.db"
+    assert test_cli.scenario_check(cli, db).code == 1
+    (tmp_path / "link.db").symlink_to(db)
+    before = db.read_bytes()
+    for args in (
+        ("export", "--output", db),
+        ("export", "--output", tmp_path / "link.db"),
+        ("check", "--offline", "--output", db),
+    ):
+        result = cli("--db", db, *args)
+        assert result.code == 2, result
+        assert result.err.strip().splitlines() == [
+            f"error: {args[-1]}: is the database this command uses; write to another file"
+        ]
+    assert db.read_bytes() == before
+    records = tmp_path / "records.csv"
+    records.write_bytes((SCENARIO / "records.csv").read_bytes())
+    drafted = cli("mapping", "draft", records, "--output", records)
+    assert drafted.code == 2
+    assert drafted.err.strip().splitlines() == [
+        f"error: {records}: is the CSV file this command reads; write to another file"
+    ]
+    assert records.read_bytes() == (SCENARIO / "records.csv").read_bytes()
+    # Another file is written as ever.
+    assert cli("--db", db, "export", "--output", tmp_path / "causes.csv").code == 0
+
+
 def test_a_report_written_over_a_private_file_stays_private(cli, db_path, tmp_path):
     report = tmp_path / "report.json"
     report.write_text("{}")

@@ -22,7 +22,7 @@ from reconcile_tui.reconcile.books import load_books
 from reconcile_tui.reconcile.rules import Rules
 from reconcile_tui.store import closes, snapshots
 from reconcile_tui.store.db import Store
-from reconcile_tui.times import bucket_end, format_utc, parse_api_time
+from reconcile_tui.times import EARLIEST, LATEST, bucket_end, format_utc, parse_api_time
 
 __all__ = [
     "CurrencyClose",
@@ -110,8 +110,9 @@ def parse_period(text: str) -> Period:
     stripped = text.strip()
     try:
         if found := _MONTH.fullmatch(stripped):
-            return month(int(found[1]), int(found[2]))
-        if found := _RANGE.fullmatch(stripped):
+            whole = month(int(found[1]), int(found[2]))
+            first, last = whole.first, whole.last
+        elif found := _RANGE.fullmatch(stripped):
             first, last = date.fromisoformat(found[1]), date.fromisoformat(found[2])
         else:
             raise BadInput(f"period {text!r} is not a month or a date range: {shape}")
@@ -119,6 +120,10 @@ def parse_period(text: str) -> Period:
         raise BadInput(f"period {text!r} is not a real date ({error}): {shape}") from None
     if last < first:
         raise BadInput(f"period {text!r} ends before it starts: {shape}")
+    # The times a store holds (times.EARLIEST to LATEST): a period outside them holds
+    # nothing, and the day after 9999-12-31 is no date at all.
+    if not (EARLIEST.date() <= first and last < LATEST.date()):
+        raise BadInput(f"period {text!r} is outside the years 1900 to 2999: {shape}")
     return Period(first, last)
 
 

@@ -166,6 +166,9 @@ def test_dry_run_writes_nothing(cli, db_path):
         (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
         (("check", "--format", "pdf"), "Invalid value for '--format'"),
         (("frobnicate",), "No such command 'frobnicate'"),
+        # A port no socket can have ended in an internal error.
+        (("sandbox", "serve", "--port", "70000"), "Invalid value for '--port'"),
+        (("sandbox", "serve", "--port", "-1"), "Invalid value for '--port'"),
     ],
 )
 def test_usage_and_input_problems_exit_2_with_one_line(cli, db_path, args, message):

@@ -136,7 +136,9 @@ def test_a_signed_period_stays_signed_after_fetches_that_do_not_touch_it(cli, db
 
 def test_a_bad_period_is_exit_2_with_one_line(cli, db_path):
     _clean(cli, db_path)
-    for bad in ("2025-13", "January", "2025-01-15..2025-01-10", "2025-02-30..2025-03-01"):
+    # The last year's last day ended in an internal error (no day after it to end at).
+    edges = ("9999-12", "9999-12-01..9999-12-31", "0001-01", "1899-12-31..1900-01-01")
+    for bad in ("2025-13", "January", "2025-01-15..2025-01-10", "2025-02-30..2025-03-01", *edges):
         result = cli("--db", db_path, "close", bad, "--note", "x")
         assert result.code == 2, bad
         lines = result.err.strip().splitlines()

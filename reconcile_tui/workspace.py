@@ -328,6 +328,49 @@ class Workspace:
             )
         return latest
 
+    def snapshot_to_check(self) -> tuple[int, GatewaySnapshot] | None:
+        """The snapshot a check run again reads: the newest, when it was fetched after the
+        latest check or no check has run; else the latest check's own, so that records
+        imported since are checked against the period and interval it chose (docs/tui.md,
+        "One state"). None: nothing was ever fetched."""
+        newest = snapshots.latest_origin(self.store)
+        if newest is None:
+            return None
+        run = runs.latest_run(self.store)
+        if (
+            run is None
+            or run.snapshot_id is None
+            or newest[2] > parse_api_time(run.header["generated_at"])
+        ):
+            return self.latest_snapshot()
+        return run.snapshot_id, snapshots.load_snapshot(self.store, run.snapshot_id)
+
+    def latest_check_is_out_of_date(self) -> bool:
+        """Whether something arrived after the latest check: a snapshot fetched, or records
+        imported (say by another person, or the CLI). False when nothing was fetched."""
+        newest = snapshots.latest_origin(self.store)
+        if newest is None:
+            return False
+        run = runs.latest_run(self.store)
+        if run is None:
+            return True
+        checked_at = run.header["generated_at"]
+        latest_import = self.import_log(limit=1)
+        return newest[2] > parse_api_time(checked_at) or bool(
+            latest_import and str(latest_import[0]["imported_at"]) > checked_at
+        )
+
+    def check_again_if_out_of_date(self) -> bool:
+        """Run the check again (on `snapshot_to_check`) when the latest is out of date;
+        whether it ran."""
+        if not self.latest_check_is_out_of_date():
+            return False
+        chosen = self.snapshot_to_check()
+        if chosen is None:
+            return False
+        self.check(*chosen)
+        return True
+
     # -- reconcile -------------------------------------------------------------------
 
     def check(self, snapshot_id: int, snapshot: GatewaySnapshot) -> CheckOutcome:
@@ -634,6 +677,9 @@ class Workspace:
         nothing signed) while causes in it are open, unless `accept_open`."""
         if not note.strip():
             raise BadInput("a close needs a note saying what was checked")
+        # A sign-off counts the open causes of a check of what is stored now: records
+        # imported after the latest check would otherwise be signed unseen.
+        self.check_again_if_out_of_date()
         review = self.review_period(period)
         if review.open_causes and not accept_open:
             count = len(review.open_causes)

@@ -12,7 +12,6 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reconcile_tui.errors import NotFound
 from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.tui.views import open_counts
 
@@ -47,12 +46,10 @@ class ImportOutcome:
 
 
 def check_latest(workspace: Workspace) -> CheckOutcome | None:
-    """Reconcile the records against the newest stored snapshot; None without one."""
-    try:
-        snapshot_id, snapshot = workspace.latest_snapshot()
-    except NotFound:
-        return None
-    return workspace.check(snapshot_id, snapshot)
+    """Reconcile the records against the snapshot the screens show (the latest check's,
+    unless a newer one was fetched since); None without one."""
+    chosen = workspace.snapshot_to_check()
+    return None if chosen is None else workspace.check(*chosen)
 
 
 async def refresh_and_check(

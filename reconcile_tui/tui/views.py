@@ -143,11 +143,6 @@ def _latest_run(workspace: Workspace) -> RunSummary | None:
         return None
 
 
-def _latest_import_time(workspace: Workspace) -> str | None:
-    latest = workspace.import_log(limit=1)
-    return str(latest[0]["imported_at"]) if latest else None
-
-
 def difference(api: str | None, mine: str | None) -> str | None:
     """api - mine, exactly, as text (None when either side is unknown)."""
     if api is None or mine is None:
@@ -190,24 +185,13 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
         files = tuple(dict.fromkeys(str(row["path"]) for row in workspace.import_log()))
         return Overview(origin=None, record_count=record_count, record_files=files)
 
-    run = _latest_run(workspace)
-    imported_at = _latest_import_time(workspace)
     # Out of date only when something arrived after the run: a snapshot fetched later, or
     # an import. A run on an older snapshot made after the newest was fetched (a period or
     # interval switch that reused a cached snapshot) is the one the user chose, and every
-    # screen shows it (docs/tui.md, "One state").
-    stale = (
-        run is None
-        or newest[1] > parse_api_time(run.header["generated_at"])
-        or (imported_at is not None and imported_at > run.header["generated_at"])
-    )
-    rechecked = False
-    if stale and recheck_when_stale:
-        # Only now is the snapshot itself read (parsing it costs more than the rest here).
-        stored_id, snapshot = workspace.latest_snapshot()
-        workspace.check(stored_id, snapshot)
-        run = workspace.latest_run()
-        rechecked = True
+    # screen shows it; records imported since are checked on its snapshot (docs/tui.md,
+    # "One state").
+    rechecked = recheck_when_stale and workspace.check_again_if_out_of_date()
+    run = _latest_run(workspace)
     assert run is not None  # a snapshot exists, so a check has just run if none had
     currencies = tuple(workspace.overview())
     counts = workspace.cause_counts()

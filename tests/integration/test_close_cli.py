@@ -107,6 +107,30 @@ def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(cli, db
     assert "was 1517.000000, now 1522.000000" in text.out
 
 
+def test_a_close_after_an_import_counts_the_causes_of_what_is_stored_now(cli, db_path, tmp_path):
+    # It used to count the open causes of the check made before the import, and sign a
+    # period whose records no longer matched the gateway without --accept-open.
+    _clean(cli, db_path)
+    late = tmp_path / "late.csv"
+    late.write_text(
+        (SCENARIO / "records_repaired.csv").read_text()
+        + "D-9,2025-01-11T09:00:00Z,USDTERC20,550e8400-e29b-41d4-a716-446655440000,"
+        "deposit,5000,0,confirmed,0x0d\n"
+    )
+    assert cli("--db", db_path, "import", late).code == 0
+    result = cli("--db", db_path, "close", PERIOD, "--note", "done")
+    assert result.code == 1, result.out
+    assert "open cause" in result.err
+    assert "nothing signed" in result.err
+    assert _closes(cli, db_path) == []
+    # The check it ran is the one every command reads now: it holds the new deposit.
+    exported = tmp_path / "causes.json"
+    assert cli("--db", db_path, "export", "--output", exported, "--format", "json").code == 0
+    causes = json.loads(exported.read_text())["causes"]
+    # (Without the gateway's listing the new deposit is a gap no cause names.)
+    assert "-5000.000000" in {cause["amount"] for cause in causes}
+
+
 def test_a_later_fetch_that_changes_the_gateways_figures_makes_it_lapse(cli, db_path, tmp_path):
     _clean(cli, db_path)
     assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0

@@ -4,16 +4,19 @@ behind the user's back, and every screen counts the same run (docs/tui.md, "One 
 from __future__ import annotations
 
 import contextlib
+import itertools
+from datetime import timedelta
 from pathlib import Path
 
 from textual.widgets import Static
 
 from reconcile_tui.store import snapshots
 from reconcile_tui.tui.app import ReconcileApp
+from reconcile_tui.tui.checking import check_latest
 from reconcile_tui.tui.views import load_overview
 from reconcile_tui.tui.widgets.data_banner import DataBanner
 from reconcile_tui.workspace import Workspace
-from tests.conftest import PAGE_CLOCK
+from tests.conftest import PAGE_CLOCK, WALLET_A
 from tests.tui.conftest import scenario_settings, settle, shown_text
 
 
@@ -55,3 +58,31 @@ async def test_every_screen_counts_the_same_run(make_app, scenario_db):
     overview_errors = status.split("✖ ")[1].split(" ")[0]
     list_errors = counts.split("✖ ")[1].split(" ")[0]
     assert overview_errors == list_errors
+
+
+def test_records_imported_after_a_switch_are_checked_on_the_snapshot_the_user_chose(
+    scenario_db,
+):
+    # The import screen's check, and the overview's when records arrived from elsewhere,
+    # used the newest snapshot: an import switched the screens to another period.
+    _switch_back_to_an_older_snapshot(scenario_db)
+    folder = scenario_db.parent
+    ticks = (PAGE_CLOCK + timedelta(seconds=n) for n in itertools.count(1))
+    with (
+        contextlib.chdir(folder),
+        Workspace(scenario_settings(), db_path=scenario_db, clock=lambda: next(ticks)) as workspace,
+    ):
+        chosen = workspace.latest_run().snapshot_id
+        assert chosen != workspace.latest_snapshot_id()
+        late = folder / "late.csv"
+        header = "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
+        row = "L-{n},2025-01-14T0{n}:00:00Z,USDTERC20," + WALLET_A + ",deposit,{n},0,confirmed,\n"
+        late.write_text(header + row.format(n=1))
+        workspace.import_files([late])
+        assert check_latest(workspace) is not None
+        assert workspace.latest_run().snapshot_id == chosen
+        late.write_text(header + row.format(n=1) + row.format(n=2))
+        workspace.import_files([late])
+        overview = load_overview(workspace)
+        assert overview.rechecked
+        assert workspace.latest_run().snapshot_id == chosen

@@ -9,6 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
+#: The longest id, reference or wallet the product keeps, from a gateway or a file: a
+#: server's index entry of several of them (up to 4 bytes a character) must fit in a
+#: third of its page (docs/postgresql.md, "Text").
+MAX_KEY: Final = 256
+
 
 class RecordType(StrEnum):
     """What a merchant record does to a wallet."""

@@ -46,6 +46,7 @@ from reconcile_tui.times import (
     format_utc,
     parse_api_time,
 )
+from reconcile_tui.vocabulary import MAX_KEY
 
 __all__ = [
     "CURRENCY_CODE",
@@ -329,7 +330,7 @@ def _identifier(value: Any) -> Any:
 
 
 #: The longest id, reference or hash the product keeps from a gateway transaction.
-MAX_IDENTIFIER: Final = 256
+MAX_IDENTIFIER: Final = MAX_KEY
 
 Identifier = Annotated[
     str,

@@ -33,12 +33,12 @@ import polars as pl
 
 from reconcile_tui import money
 from reconcile_tui.ingest.mapping import Layout
-from reconcile_tui.ingest.reader import LINE_SIZE_LIMIT
+from reconcile_tui.ingest.reader import FIELD_SIZE_LIMIT
 from reconcile_tui.ingest.rows import _UUID, CURRENCY_CODE, FUTURE_GRACE, RowError, RowParser
 from reconcile_tui.store import imports as staging
 from reconcile_tui.store.db import Connection
 from reconcile_tui.times import EARLIEST, LATEST, format_utc
-from reconcile_tui.vocabulary import STATUS_WORDS, TYPE_WORDS, RecordType
+from reconcile_tui.vocabulary import MAX_KEY, STATUS_WORDS, TYPE_WORDS, RecordType
 
 __all__ = ["FastStaged", "NotFast", "eligible", "real_time", "stage_fast"]
 
@@ -114,8 +114,8 @@ class _Blocks:
             block = rest + data
             end = len(block) if not data else block.rfind(b"\n") + 1
             whole, rest = block[:end], block[end:]
-            if len(rest) > LINE_SIZE_LIMIT:
-                raise NotFast("a line longer than the limit")
+            if len(rest) > FIELD_SIZE_LIMIT:
+                raise NotFast("a line longer than a field may be")
             if whole:
                 _check(whole)
                 yield line, whole
@@ -133,8 +133,10 @@ def _check(whole: bytes) -> None:
         whole.decode("utf-8")
     except UnicodeDecodeError:
         raise NotFast("an undecodable byte") from None
-    if max(map(len, whole.split(b"\n"))) >= LINE_SIZE_LIMIT:
-        raise NotFast("a line longer than the limit")
+    if max(map(len, whole.split(b"\n"))) > FIELD_SIZE_LIMIT:
+        # A field longer than the careful reader's limit is a bad row there: such a line
+        # is left to it (`reader.FIELD_SIZE_LIMIT`).
+        raise NotFast("a line longer than a field may be")
 
 
 # -- the rule book's plain shapes, as column expressions --------------------------------
@@ -229,6 +231,9 @@ def _plain(columns: Mapping[str, int], latest: str) -> tuple[pl.Expr, list[pl.Ex
     named = name.pipe(_trimmed) if name is not None else pl.lit(False)
     plain = [
         ref.pipe(_trimmed),
+        # Longer keys are the parser's to refuse (`rows.RecordParser.parse`).
+        ref.str.len_chars() <= MAX_KEY,
+        wid.str.len_chars() <= MAX_KEY,
         real_time(when),
         when <= latest,
         wid.pipe(_trimmed) | ((wid == "") & named),
@@ -246,7 +251,7 @@ def _plain(columns: Mapping[str, int], latest: str) -> tuple[pl.Expr, list[pl.Ex
         _whole_digits(fee) <= money.MAX_WHOLE_DIGITS,
     ]
     if name is not None:
-        plain.append((name == "") | named)
+        plain += [(name == "") | named, name.str.len_chars() <= MAX_KEY]
     if tx is not None:
         plain.append((tx == "") | tx.pipe(_trimmed))
     condition = pl.all_horizontal(plain).fill_null(False)

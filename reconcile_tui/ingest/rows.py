@@ -21,6 +21,7 @@ from reconcile_tui.money import AmountError
 from reconcile_tui.store.imports import Record
 from reconcile_tui.times import TimeError, format_utc, parse_record_time, zone
 from reconcile_tui.vocabulary import (
+    MAX_KEY,
     STATUS_WORDS,
     TYPE_WORDS,
     RecordStatus,
@@ -293,6 +294,15 @@ class RowParser:
         wallet_name = cell(fields, "wallet_name")
         if not wallet_id and not wallet_name:
             raise RowError("wallet_id is empty (and there is no wallet_name)")
+        for field, key in (("reference", reference), ("wallet_id", wallet_id),
+                           ("wallet_name", wallet_name)):  # fmt: skip
+            if key is not None and len(key) > MAX_KEY:
+                hint = (
+                    " (a [reference] fingerprint makes a short one)" if field == "reference" else ""
+                )
+                raise RowError(
+                    f"{field} is {len(key):,} characters long; at most {MAX_KEY} are kept{hint}"
+                )
 
         if other_fee is not None:
             code, value = other_fee

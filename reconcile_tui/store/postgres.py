@@ -218,6 +218,14 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
     if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
         if connecting:
             return DatabaseError(f"database {where}: cannot connect to the server ({_first(text)})")
+        state = getattr(error, "sqlstate", None)
+        if state is not None and not state.startswith(_CONNECTION_GONE):
+            # An operational error the server answered (a limit, its resources): the
+            # session lives on and the transaction was rolled back.
+            return DatabaseError(
+                f"database {where}: the server refused the statement ({_first(text)});"
+                " nothing was written"
+            )
         return DatabaseError(
             f"database {where}: the connection to the server was lost; what was being"
             " written was not kept"
@@ -226,6 +234,10 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
 
 
 _UNSUPPORTED = re.compile(r"unsupported startup parameter: (\w+)")
+
+#: SQLSTATEs of a session that ended: a connection exception (class 08), or the server
+#: shutting down or restarting (57P01-57P03).
+_CONNECTION_GONE = ("08", "57P01", "57P02", "57P03")
 
 
 def commit_failure(conn: PostgresConnection, error: Exception, where: str) -> DatabaseError:

@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import os
+import random
 import stat
+import string
 import subprocess
 import sys
 import threading
@@ -299,3 +301,44 @@ def test_a_dash_means_standard_output_and_leaves_no_file_named_dash(tmp_path):
     assert len(rows) - 1 == int(said.split()[0]) > 0
     assert all(len(row) == len(rows[0]) for row in rows)
     assert not (tmp_path / "-").exists()
+
+
+def _records_with(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    header = "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash"
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("field", ["reference", "wallet_id"])
+def test_a_key_longer_than_a_store_keeps_is_a_bad_row_on_both_stores(cli, db_path, tmp_path, field):
+    # A server's index takes an entry of at most 2704 bytes: a 5,000-character reference
+    # of random letters was "the connection to the server was lost", while a file took it.
+    long = "".join(random.Random(7).choices(string.ascii_letters + string.digits, k=5000))
+    wallet = long if field == "wallet_id" else WALLET_A
+    reference = long if field == "reference" else "K-1"
+    at_the_limit = "R" * 256
+    rows = [
+        f"{reference},2025-01-10T10:00:00Z,ETH,{wallet},deposit,1,0,confirmed,",
+        f"{at_the_limit},2025-01-10T11:00:00Z,ETH,{WALLET_A},deposit,2,0,confirmed,",
+    ]
+    export = _records_with(tmp_path, "keys.csv", rows)
+    refused = cli("--db", db_path, "import", export)
+    assert refused.code == 2
+    assert f"keys.csv:2: {field} is 5,000 characters long; at most 256 are kept" in refused.err
+    kept = cli("--db", db_path, "import", export, "--quarantine")
+    assert kept.code == 0, kept.err
+    assert "1 new" in kept.out
+    with Store(db_path) as store:
+        assert [row[0] for row in store.query("SELECT reference FROM records")] == [at_the_limit]
+
+
+def test_a_field_longer_than_the_readers_limit_is_a_bad_row_in_a_plain_file(cli, db_path, tmp_path):
+    # A plain file took the fast path, which let a 131,073-character hash through.
+    rows = [
+        f"F-1,2025-01-10T10:00:00Z,ETH,{WALLET_A},deposit,1,0,confirmed,0x{'a' * 131071}",
+        f"F-2,2025-01-10T11:00:00Z,ETH,{WALLET_A},deposit,2,0,confirmed,0xb",
+    ]
+    result = cli("--db", db_path, "import", _records_with(tmp_path, "long.csv", rows))
+    assert result.code == 2
+    assert "long.csv:2: a field is longer than 131072 characters" in result.err

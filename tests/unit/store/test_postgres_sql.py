@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from psycopg import errors
 
@@ -92,3 +93,35 @@ def test_two_writers_colliding_is_said_as_such_not_as_a_lost_connection(error):
     message = str(postgres_failure(error, "postgresql://ana@db.example/books"))
     assert "another writer changed the same rows at once; nothing was written" in message
     assert "connection" not in message
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.ProgramLimitExceeded(
+            'index row size 5016 exceeds btree version 4 maximum 2704 for index "x"'
+        ),
+        errors.OutOfMemory("out of memory"),
+        errors.TooManyConnections("sorry, too many clients already"),
+    ],
+)
+def test_an_operational_error_the_server_answered_is_its_own_words_not_a_lost_connection(
+    error,
+):
+    # A too-long index entry used to read "the connection to the server was lost".
+    message = str(postgres_failure(error, "postgresql://ana@db.example/books"))
+    assert message.endswith(f"the server refused the statement ({error}); nothing was written")
+    assert "lost" not in message
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+        errors.AdminShutdown("terminating connection due to administrator command"),
+        errors.ConnectionFailure("connection failure"),
+    ],
+)
+def test_a_session_that_ended_is_a_lost_connection(error):
+    message = str(postgres_failure(error, "postgresql://ana@db.example/books"))
+    assert "the connection to the server was lost" in message

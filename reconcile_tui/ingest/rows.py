@@ -453,7 +453,7 @@ class RowParser:
         if offset is not None:
             sign = -1 if offset["sign"] == "-" else 1
             minutes = int(offset["hours"]) * 60 + int(offset["minutes"] or 0)
-            if minutes >= 24 * 60:
+            if minutes >= 24 * 60 or int(offset["minutes"] or 0) > 59:
                 raise RowError(f"time zone {written!r} is not an offset")
             return timezone(sign * timedelta(minutes=minutes))
         try:

@@ -342,3 +342,29 @@ def test_a_field_longer_than_the_readers_limit_is_a_bad_row_in_a_plain_file(cli,
     result = cli("--db", db_path, "import", _records_with(tmp_path, "long.csv", rows))
     assert result.code == 2
     assert "long.csv:2: a field is longer than 131072 characters" in result.err
+
+
+@pytest.mark.parametrize("offset", ["+05:99", "+22:99", "-0:75", "+24:00"])
+def test_a_time_zone_offset_with_more_minutes_than_an_hour_is_a_bad_row(cli, tmp_path, offset):
+    # `+05:99` was read as +06:39, moving the record to another hour (or day) unsaid.
+    export = tmp_path / "zones.csv"
+    export.write_text(
+        "id,when,tz,currency,wallet,type,amount,status\n"
+        f"Z-1,2025-01-10 10:00:00,+05:45,ETH,{WALLET_A},deposit,1,confirmed\n"
+        f"Z-2,2025-01-10 10:00:00,{offset},ETH,{WALLET_A},deposit,1,confirmed\n"
+    )
+    mapping = tmp_path / "zones.toml"
+    mapping.write_text(
+        '[columns]\nreference = "id"\noccurred_at = "when"\ntime_zone = "tz"\n'
+        'currency = "currency"\nwallet_id = "wallet"\ntype = "type"\namount = "amount"\n'
+        'status = "status"\n'
+    )
+    db = tmp_path / "zones.db"
+    refused = cli("--db", db, "import", export, "--mapping", mapping)
+    assert refused.code == 2
+    assert f"zones.csv:3: time zone '{offset}' is not an offset" in refused.err
+    assert cli("--db", db, "import", export, "--mapping", mapping, "--quarantine").code == 0
+    with Store(db) as store:
+        assert [
+            tuple(row) for row in store.query("SELECT reference, occurred_at FROM records")
+        ] == [("Z-1", "2025-01-10T04:15:00Z")]

@@ -128,6 +128,16 @@ def _database_path(
         raise click.BadParameter(f"the value {refused}") from None
 
 
+def _need_a_terminal(what: str) -> None:
+    """The app draws on a terminal and reads keys from it: without one (a CI job, a pipe,
+    a cron entry) it would wait for keys forever, so it is bad usage at once."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise click.UsageError(
+            f"{what} needs a terminal (standard input and output are not one): give a"
+            " command, e.g. `reconcile-tui check` (`reconcile-tui --help` lists them)"
+        )
+
+
 class _Commands(click.Group):
     """The command group, loading `sandbox` (a web server and a scenario generator) only
     when it is the command run: every other command starts faster."""
@@ -180,6 +190,7 @@ def cli(
     if ctx.invoked_subcommand is None:
         from reconcile_tui.tui.launch import run_app
 
+        _need_a_terminal("the app")
         settings = ctx.obj.settings()
         return run_app(settings, db_path=db or settings.db_path)
     return 0
@@ -195,6 +206,7 @@ def demo(invocation: Invocation, seed: int | None) -> int:
     from reconcile_tui.config import SERVER_SCHEMES
     from reconcile_tui.tui.launch import run_demo
 
+    _need_a_terminal("the demo")
     server = invocation.db if str(invocation.db).startswith(SERVER_SCHEMES) else None
     return run_demo(seed=seed, database=server)
 

@@ -368,3 +368,23 @@ def test_a_time_zone_offset_with_more_minutes_than_an_hour_is_a_bad_row(cli, tmp
         assert [
             tuple(row) for row in store.query("SELECT reference, occurred_at FROM records")
         ] == [("Z-1", "2025-01-10T04:15:00Z")]
+
+
+@pytest.mark.parametrize("args", [(), ("demo",)], ids=["app", "demo"])
+def test_the_app_without_a_terminal_is_bad_usage_at_once(tmp_path, args):
+    # A CI job that ran the bare command waited for keys forever.
+    done = subprocess.run(
+        [sys.executable, "-m", "reconcile_tui", "--db", str(tmp_path / "b.db"), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    what = "the demo" if args else "the app"
+    assert done.stderr.strip().splitlines() == [
+        f"error: {what} needs a terminal (standard input and output are not one): give a"
+        " command, e.g. `reconcile-tui check` (`reconcile-tui --help` lists them)"
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -194,6 +194,13 @@ def period_figures(store: Store, period: Period, rules: Rules) -> dict[str, Curr
 
     NotFound (exit 2) when no stored history reaches the period's end."""
     chosen = closes.covering_snapshots(store, period.starts_at, period.ends_at)
+    clock = closes.newest_gateway_clock(store)
+    if not chosen and clock is not None and clock < period.ends_at:
+        raise NotFound(
+            f"{period.label} had not ended when the gateway's figures were fetched (its"
+            f" clock read {format_utc(clock)}): close it after a fetch made once"
+            f" {period.last.isoformat()} has ended"
+        )
     if not chosen:
         raise NotFound(
             f"no stored gateway history covers {period.label} (to the end of"

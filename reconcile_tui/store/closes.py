@@ -64,16 +64,19 @@ def sign_offs(store: Store) -> list[SignOff]:
 def covering_snapshots(store: Store, starts_at: datetime, ends_at: datetime) -> dict[str, int]:
     """Per currency, the snapshot whose history a period's figures come from.
 
-    It must hold a bucket ending exactly at `ends_at`; among those, one whose buckets
-    start by `starts_at` (covering the whole period) wins, then the newest fetched."""
+    It must hold a bucket ending exactly at `ends_at`, and have been taken once that
+    bucket had ended by the gateway's clock (before, the bucket held part of its day);
+    among those, one whose buckets start by `starts_at` (covering the whole period) wins,
+    then the newest fetched."""
     rows = store.query(
-        """SELECT s.id, s.fetched_at, s.interval, b.currency, min(b.timestamp), max(b.timestamp)
+        """SELECT s.id, s.fetched_at, s.interval, b.currency, min(b.timestamp), max(b.timestamp),
+                  s.as_of
            FROM snapshots s JOIN snapshot_buckets b ON b.snapshot_id = s.id
-           GROUP BY s.id, b.currency"""
+           GROUP BY s.id, b.currency, s.fetched_at, s.interval, s.as_of"""
     )
     best: dict[str, tuple[tuple[bool, str, int], int]] = {}
-    for snapshot_id, fetched_at, interval, currency, first, last in rows:
-        if bucket_end(parse_api_time(last), interval) < ends_at:
+    for snapshot_id, fetched_at, interval, currency, first, last, as_of in rows:
+        if bucket_end(parse_api_time(last), interval) < ends_at or parse_api_time(as_of) < ends_at:
             continue
         closing = store.query_one(
             "SELECT 1 FROM snapshot_buckets WHERE snapshot_id = ? AND currency = ?"
@@ -92,15 +95,24 @@ def newest_history_span(store: Store) -> tuple[datetime, datetime] | None:
     """Where the newest stored snapshot's history begins and ends (the end excluded), over
     all its currencies; None when nothing with a history was stored."""
     row = store.query_one(
-        """SELECT s.interval, min(b.timestamp), max(b.timestamp)
+        """SELECT s.interval, min(b.timestamp), max(b.timestamp), s.as_of
            FROM snapshots s JOIN snapshot_buckets b ON b.snapshot_id = s.id
            WHERE s.id = (SELECT max(snapshot_id) FROM snapshot_buckets)
-           GROUP BY s.id"""
+           GROUP BY s.id, s.interval, s.as_of"""
     )
     if row is None:
         return None
-    interval, first, last = row
-    return parse_api_time(first), bucket_end(parse_api_time(last), interval)
+    interval, first, last, as_of = row
+    # The last bucket is still open at the gateway's clock: it covers up to that moment.
+    return parse_api_time(first), min(
+        bucket_end(parse_api_time(last), interval), parse_api_time(as_of)
+    )
+
+
+def newest_gateway_clock(store: Store) -> datetime | None:
+    """The gateway's clock when the newest snapshot was taken, or None."""
+    row = store.query_one("SELECT max(as_of) FROM snapshots")
+    return parse_api_time(row[0]) if row and row[0] else None
 
 
 def cause_times(store: Store, run_id: int, snapshot_id: int | None) -> dict[str, list[str]]:

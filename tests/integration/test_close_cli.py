@@ -9,6 +9,8 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from reconcile_tui.reconcile.close import newest_covered, parse_period
 from tests.conftest import SCENARIO
 from tests.integration.test_cli import cli, scenario_check
@@ -173,13 +175,30 @@ def test_a_bad_period_is_exit_2_with_one_line(cli, db_path):
 
 def test_a_period_no_stored_history_covers_is_exit_2_saying_to_fetch(cli, db_path):
     _clean(cli, db_path)
-    result = cli("--db", db_path, "close", "2025-01", "--note", "x", "--accept-open")
+    result = cli("--db", db_path, "close", "2024-12", "--note", "x", "--accept-open")
     assert result.code == 2
     lines = result.err.strip().splitlines()
     assert len(lines) == 1
-    assert "no stored gateway history covers 2025-01" in lines[0]
+    assert "no stored gateway history covers 2024-12" in lines[0]
     assert "fetch" in lines[0]
     assert _closes(cli, db_path) == []
+
+
+@pytest.mark.parametrize("period", ["2025-01-15..2025-01-15", "2025-01"])
+def test_a_period_not_over_when_the_gateway_was_asked_is_not_signed(cli, db_path, period):
+    # The history's last daily bucket, 2025-01-15, held the day up to the gateway's clock
+    # (10:00): it was signed off as that day's end-of-day balance.
+    _clean(cli, db_path)
+    result = cli("--db", db_path, "close", period, "--note", "x", "--accept-open")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"error: {period} had not ended when the gateway's figures were fetched (its clock"
+        " read 2025-01-15T10:00:00Z): close it after a fetch made once"
+        f" {parse_period(period).last.isoformat()} has ended"
+    ]
+    assert _closes(cli, db_path) == []
+    # The day before had ended: it is signed.
+    assert cli("--db", db_path, "close", "2025-01-14..2025-01-14", "--note", "x").code == 0
 
 
 def test_close_before_any_check_creates_no_database(cli, tmp_path):

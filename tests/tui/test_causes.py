@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 from reconcile_tui.config import Settings
 from reconcile_tui.sandbox import SandboxConfig, generate_scenario
@@ -24,6 +25,7 @@ from reconcile_tui.tui.screens.cause import CauseScreen
 from reconcile_tui.tui.screens.currency import CurrencyScreen
 from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen
 from reconcile_tui.tui.screens.wallet import WalletScreen
+from reconcile_tui.tui.widgets.fitted_table import room_of
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 from reconcile_tui.workspace import Workspace
 from tests.tui.conftest import settle, shown_text
@@ -328,3 +330,26 @@ def test_ack_withdraw_through_the_cli(demo: Settings, tmp_path: Path):
     assert withdrawn.returncode == 0, withdrawn.stderr
     assert "open again" in withdrawn.stdout
     assert open_causes(demo) == (before[0] + 1, before[1])
+
+
+@pytest.mark.parametrize(
+    ("size", "last_column"), [((80, 24), "Gateway / records"), ((120, 40), "Records total")]
+)
+async def test_the_overview_fits_its_columns_whole_as_acknowledgements_widen_them(
+    demo: Settings, size: tuple[int, int], last_column: str
+):
+    # At 120 columns the overview's eight columns ran past the edge: Pending showed
+    # `81.345` for 81.345951, and grew worse when an acknowledgement widened the status.
+    with Workspace(demo) as workspace:
+        eth = next(c for c in workspace.latest_document()["causes"] if c["currency"] == "ETH")
+        workspace.acknowledge(eth["id"], "checked with ops")
+    app = app_on(demo)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#currencies", DataTable)
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert labels[-1] == last_column
+        # Every cell whole: at most the last column's right padding meets the edge.
+        widths = sum(column.get_render_width(table) for column in table.ordered_columns)
+        assert widths - table.cell_padding <= room_of(table)
+        assert "☑ 1" in " ".join(cell.plain for cell in table.get_row_at(1))

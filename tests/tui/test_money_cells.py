@@ -16,6 +16,7 @@ from reconcile_tui.tui.screens.currency import CurrencyScreen
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
 from reconcile_tui.tui.widgets.fitted_table import FittedTable, fitting
 from reconcile_tui.tui.widgets.paged_table import PagedTable
+from reconcile_tui.tui.widgets.record_detail import RecordDetail
 from tests.conftest import WALLET_A
 from tests.tui.conftest import settle, shown_text
 
@@ -45,17 +46,24 @@ async def test_amount_and_fee_are_drawn_whole_in_all_records_at_80x24(make_app):
             assert f" {amount_cell(row.fee, scale).plain} " in f" {shown} "
 
 
-async def test_the_reference_stays_when_all_records_scroll_right(make_app):
+async def test_a_column_that_does_not_fit_is_left_out_whole_and_its_value_is_below(make_app):
+    # The tx hashes do not fit at 80 columns. The list used to scroll sideways, and a
+    # step right cut the amount from the left: `224.000000` for 1,224.000000.
     app: ReconcileApp = make_app()
     async with app.run_test(size=SMALL) as pilot:
         table = await _all_records(app, pilot)
-        assert table.max_scroll_x > 0  # the tx hashes do not fit at 80 columns
-        table.scroll_to(x=table.max_scroll_x, animate=False)
-        await settle(pilot)
-        shown = shown_text(table)
+        assert table.max_scroll_x == 0
+        await pilot.press("right", "right", "right")
+        assert table.scroll_x == 0
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert "Amount" in labels
+        assert "Tx hash" not in labels
+        assert table.columns_left_out == 1
+        assert "1 column need more width" not in table.border_subtitle
+        assert "1 column needs more width" in table.border_subtitle
         first = table.page_rows[0]
-        assert first.reference in shown
-        assert first.tx_hash in shown
+        assert first.reference in shown_text(table)
+        assert first.tx_hash in shown_text(app.screen.query_one(RecordDetail))
 
 
 def _whole(text: str | None, scale: int, shown: str) -> bool:
@@ -163,7 +171,7 @@ async def test_no_period_figure_runs_past_the_edge(make_app, scenario_db, size):
         await settle(pilot)
         await pilot.press("p")
         await settle(pilot)
-        await pilot.press("slash", *"2025-01-09..2025-01-15", "enter")
+        await pilot.press("slash", *"2025-01-09..2025-01-14", "enter")
         await settle(pilot)
         table = app.screen.query_one("#period-figures", FittedTable)
         assert table.row_count

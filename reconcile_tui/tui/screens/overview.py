@@ -32,13 +32,21 @@ from reconcile_tui.tui.cells import (
 )
 from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.views import Overview, load_overview
+from reconcile_tui.tui.widgets.fitted_table import room_of, width_of
 
 __all__ = ["OverviewScreen"]
 
-#: Below this width the overview drops the available/pending columns (shown under the table).
-WIDE = 110
-
 SORTS = ("materiality", "currency")
+
+
+class _CurrencyTable(DataTable[Text]):
+    """The currencies' table, saying when its own width changes (the screen's may not)."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
 
 def status_line(overview: Overview) -> Content:
@@ -97,13 +105,13 @@ class OverviewScreen(ReconcileScreen):
         super().__init__()
         self.overview: Overview | None = None
         self.sort = SORTS[0]
-        self._wide: bool | None = None
+        self._room = -1
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="run-status")
         with Vertical(id="overview-body"):
             yield Static(id="empty-state")
-            table: DataTable[Text] = DataTable(id="currencies", cursor_type="row")
+            table: DataTable[Text] = _CurrencyTable(id="currencies", cursor_type="row")
             table.border_title = "Currencies · most material first"
             yield table
             yield Static(id="totals")
@@ -131,8 +139,14 @@ class OverviewScreen(ReconcileScreen):
         self._show()
         self.loaded()
 
-    def on_resize(self) -> None:
-        if self.overview is not None and self._wide != (self.size.width >= WIDE):
+    @on(_CurrencyTable.Resized)
+    def _fit_to_room(self) -> None:
+        # A table shown before it was laid out (just displayed, or on a screen coming
+        # back) was fitted to a room it does not have: it is shown again for its own.
+        if (
+            self.overview is not None
+            and room_of(self.query_one("#currencies", DataTable)) != self._room
+        ):
             self._show()
 
     # -- showing -----------------------------------------------------------------------
@@ -157,20 +171,13 @@ class OverviewScreen(ReconcileScreen):
         table.display = has_rows
         if not has_rows:
             empty.update(self._empty_text(overview))
-        wide = self.size.width >= WIDE
-        self._wide = wide
         highlighted = table.cursor_row
         table.clear(columns=True)
-        # The difference comes first: it is what this screen is for. Narrow terminals
-        # show both totals in one two-line cell and leave available/pending to the
-        # line under the table (an 18-decimal amount is 20 characters wide).
-        if wide:
-            columns = ["Status", "Currency", "Difference", "USD diff", "Gateway total"]
-            columns += ["Available", "Pending", "Records total"]
-        else:
-            columns = ["Status", "Currency", "Difference", "USD diff", "Gateway / records"]
-        for label in columns:
-            table.add_column(label, key=label)
+        # The difference comes first: it is what this screen is for. Where the wide
+        # columns do not fit whole (an 18-decimal amount is 20 characters wide, and the
+        # status grows as causes are acknowledged), both totals share one two-line cell
+        # and available/pending go to the line under the table: an amount is never cut.
+        rows: list[tuple[str, list[Text], Text]] = []
         for figures in self._currencies():
             counts = overview.open_by_currency.get(figures.currency, FindingCounts())
             scale = figures.scale
@@ -179,23 +186,39 @@ class OverviewScreen(ReconcileScreen):
                 plain(figures.currency, look.strong),
                 difference_cell(figures.difference, scale, look),
                 difference_cell(figures.usd_difference, 2, look),
+                amount_cell(figures.api_total, scale),
+                amount_cell(figures.api_available, scale),
+                amount_cell(figures.api_pending, scale),
+                amount_cell(figures.records_total, scale),
             ]
-            if wide:
-                cells += [
-                    amount_cell(figures.api_total, scale),
-                    amount_cell(figures.api_available, scale),
-                    amount_cell(figures.api_pending, scale),
-                    amount_cell(figures.records_total, scale),
-                ]
-                table.add_row(*cells, key=figures.currency)
+            both = Text.assemble(
+                amount_cell(figures.api_total, scale),
+                "\n",
+                amount_cell(figures.records_total, scale, style=look.muted),
+                justify="right",
+            )
+            rows.append((figures.currency, cells, both))
+        labels = ["Status", "Currency", "Difference", "USD diff", "Gateway total"]
+        labels += ["Available", "Pending", "Records total"]
+        room = room_of(table)
+        self._room = room
+
+        def fits(chosen: list[int]) -> bool:
+            return room >= sum(
+                width_of(labels[i], [cells[i] for _, cells, _ in rows]) + 2 * table.cell_padding
+                for i in chosen
+            )
+
+        # Every figure, else both totals side by side, else both in one two-line cell.
+        layouts = ([0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 2, 3, 4, 7])
+        chosen = next((layout for layout in layouts if fits(layout)), None)
+        for label in [labels[i] for i in chosen] if chosen else [*labels[:4], "Gateway / records"]:
+            table.add_column(label, key=label)
+        for key, cells, both in rows:
+            if chosen:
+                table.add_row(*(cells[i] for i in chosen), key=key)
             else:
-                both = Text.assemble(
-                    amount_cell(figures.api_total, scale),
-                    "\n",
-                    amount_cell(figures.records_total, scale, style=look.muted),
-                    justify="right",
-                )
-                table.add_row(*cells, both, key=figures.currency, height=2)
+                table.add_row(*cells[:4], both, key=key, height=2)
         if has_rows:
             table.move_cursor(row=min(max(highlighted, 0), table.row_count - 1), animate=False)
         self.query_one("#totals", Static).update(self._totals(overview))

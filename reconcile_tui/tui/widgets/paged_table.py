@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import Look
 from reconcile_tui.tui.failures import report_failure
-from reconcile_tui.tui.widgets.fitted_table import room_of, width_of
+from reconcile_tui.tui.widgets.fitted_table import fitting, room_of, width_of
 
 if TYPE_CHECKING:
     from reconcile_tui.workspace import Workspace
@@ -165,6 +165,8 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         self._token = 0
         self._wanted_row = 0
         self._laid_out_for = -1
+        #: Columns the room could not hold whole (`_lay_out`).
+        self.columns_left_out = 0
         self.border_title = title
         self.loaded = False
 
@@ -204,7 +206,10 @@ class PagedTable(DataTable[Text], Generic[RowT]):
             return self.source.empty_text if self.source is not None else "none"
         first = self.page_offset + 1
         last = self.page_offset + len(self.page_rows)
-        return f"{first:,}–{last:,} of {self.total_rows:,}"
+        hidden = self.columns_left_out
+        needs = "columns need" if hidden != 1 else "column needs"
+        narrow = f" · {hidden} {needs} more width" if hidden else ""
+        return f"{first:,}–{last:,} of {self.total_rows:,}{narrow}"
 
     # -- fetching ----------------------------------------------------------------------
 
@@ -263,16 +268,24 @@ class PagedTable(DataTable[Text], Generic[RowT]):
         caps = [None if column.width is None else column.width + padding for column in columns]
         self._laid_out_for = room_of(self)
         widths = column_widths(natural, caps, self._laid_out_for)
-        cursor = self.cursor_row
-        self.clear(columns=True)
-        for column, width in zip(columns, widths, strict=True):
-            self.add_column(column.label, width=width - padding)
         pinned = 0
         while pinned < len(columns) and columns[pinned].pinned:
             pinned += 1
-        self.fixed_columns = pinned
+        # Columns that still do not fit (amounts never give way) are left out whole, the
+        # rightmost first: scrolled or cut at the edge, `1,224.000000` read `224.000000`
+        # (docs/tui.md, "Small terminals"). The frame says how many are left out.
+        shown = fitting([width - padding for width in widths], self._laid_out_for,
+                        max(pinned, 1), self.cell_padding)  # fmt: skip
+        self.columns_left_out = len(columns) - len(shown)
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        for position in shown:
+            self.add_column(columns[position].label, width=widths[position] - padding)
+        self.fixed_columns = min(pinned, len(shown))
         for index, cells in enumerate(rows):
-            self.add_row(*cells, key=str(self.page_offset + index))
+            self.add_row(
+                *(cells[position] for position in shown), key=str(self.page_offset + index)
+            )
         if rows:
             self.move_cursor(row=min(max(cursor, 0), len(rows) - 1), animate=False)
 

@@ -23,20 +23,23 @@ class RecordDetail(Static):
         wallet = row.wallet_name or row.wallet_id or "no wallet"
         lines = [
             Content.from_markup(
-                "[b]$reference[/b] · $type $status · $amount (fee $fee) · $when · tx $tx",
+                "[b]$reference[/b] · $type $status · $amount (fee $fee) · $when",
                 reference=row.reference,
                 type=row.type,
                 status=row.status,
                 amount=amount_text(row.amount, scale),
                 fee=amount_text(row.fee, scale),
                 when=full_time(row.occurred_at),
-                tx=row.tx_hash or "—",
             ),
             Content.from_markup(
                 "From [b]$where[/b] · wallet $wallet",
                 where=f"{row.path}:{row.line}",
                 wallet=wallet,
             ),
+            # A line of its own: a list too narrow for its tx hash column leaves it out
+            # whole, and this is where the highlighted record's hash is read (a chain's
+            # hash is 66 characters).
+            Content.from_markup("tx $tx", tx=row.tx_hash or "—"),
         ]
         if changes is None:
             lines.append(Content.from_markup("[$text-muted]Changes: loading…[/]"))

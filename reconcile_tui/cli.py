@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from reconcile_tui.logs import configure_logging
 from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
+from reconcile_tui.store.db import note_interrupts
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -635,6 +637,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if threading.current_thread() is threading.main_thread():
+        note_interrupts()  # Ctrl-C inside the store's SQL functions stays Ctrl-C
     try:
         code = cli.main(args=args, prog_name="reconcile-tui", standalone_mode=False)
     except click.exceptions.Abort:

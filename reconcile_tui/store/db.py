@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, cast
 
 from reconcile_tui import files, money
@@ -57,8 +60,30 @@ def literal_pattern(text: str, *, prefix: bool = False) -> str:
     return f"{escaped}%" if prefix else f"%{escaped}%"
 
 
+#: Set by `note_interrupts`' handler when Ctrl-C arrives. Inside one of the store's Python
+#: functions (the exact SUM runs in Python), SQLite turns the interrupt into its
+#: statement's error ("user-defined aggregate's 'step' method raised error"), which would
+#: read as a damaged store.
+_INTERRUPTED = threading.Event()
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    _INTERRUPTED.set()
+    signal.default_int_handler(signum, frame)
+
+
+def note_interrupts() -> None:
+    """Let Ctrl-C be told from a failed statement (the command line calls it once): the
+    interrupt is raised as ever, and remembered. No cost a row, as a wrapped SUM had."""
+    signal.signal(signal.SIGINT, _interrupted)
+
+
 def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
-    """Translate a SQLite error into the one line a user needs."""
+    """Translate a SQLite error into the one line a user needs. An interrupt that SQLite
+    made into the statement's error is raised again as the interrupt it was."""
+    if _INTERRUPTED.is_set():
+        _INTERRUPTED.clear()
+        raise KeyboardInterrupt
     name = getattr(error, "sqlite_errorname", "") or ""
     text = str(error)
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:

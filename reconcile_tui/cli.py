@@ -81,6 +81,8 @@ class _OutputPath(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if value == "-":
             return Path("/dev/stdout")
+        if isinstance(value, str) and not value.strip():
+            self.fail("is empty: give a file to write, or - for standard output", param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -522,8 +524,8 @@ def ack(
             found = workspace.withdraw_acknowledgement(discrepancy_id, note or "", by=by)
         state = "still acknowledged" if found["acknowledged"] else "open again"
         click.echo(
-            f"withdrew the acknowledgement of {found['id']} ({found['withdrawn'].note!r}"
-            f" by {found['withdrawn'].acknowledged_by}): {state}"
+            f"withdrew the acknowledgement of {found['id']} ({visible(found['withdrawn'].note)!r}"
+            f" by {visible(found['withdrawn'].acknowledged_by)}): {state}"
         )
         return 0
     if note is None:
@@ -562,7 +564,7 @@ def close(invocation: Invocation, period: str, note: str, accept_open: bool, by:
             f" {review.period.last.isoformat()}"
         )
     accepted = f", accepting {sign_off.open_causes} open" if sign_off.open_causes else ""
-    click.echo(f"closed {review.period.label} by {sign_off.signed_by}{accepted}")
+    click.echo(f"closed {review.period.label} by {visible(sign_off.signed_by)}{accepted}")
     return 0
 
 
@@ -581,26 +583,34 @@ def closes(invocation: Invocation, fmt: str) -> int:
     if not listed:
         click.echo("no period has been closed yet")
         return 0
-    table = Table(box=None, highlight=False)
-    for column in ("period", "state", "by", "at", "open", "note"):
-        # Every column but the note keeps its whole text: a period or a time is never cut.
-        table.add_column(
-            column,
-            justify="right" if column == "open" else "left",
-            no_wrap=column != "note",
-            overflow="fold",
-        )
-    for entry in listed:
-        table.add_row(
+    rows = [
+        (
             f"{entry['from']}..{entry['to']}",
             entry["state"],
             visible(entry["by"]),
             entry["at"],
             str(entry["open_causes"]),
-            visible(entry["note"]),
         )
+        for entry in listed
+    ]
+    table = Table(box=None, highlight=False)
+    for position, column in enumerate(("period", "state", "by", "at", "open")):
+        # Each column keeps its whole text however narrow the terminal (a pipe's is 80
+        # columns): a period or a time is never cut. Notes, of any length, follow.
+        table.add_column(
+            column,
+            justify="right" if column == "open" else "left",
+            no_wrap=True,
+            min_width=max(len(column), *(len(row[position]) for row in rows)),
+        )
+    for row in rows:
+        table.add_row(*row)
     console = Console(highlight=False, soft_wrap=True)
     console.print(table)
+    for entry in listed:
+        console.print(
+            f"{entry['from']}..{entry['to']} note: {visible(entry['note'])}", markup=False
+        )
     for entry in listed:
         if entry["lapsed_because"]:
             console.print(

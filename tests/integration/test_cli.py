@@ -166,6 +166,8 @@ def test_dry_run_writes_nothing(cli, db_path):
         (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
         (("check", "--format", "pdf"), "Invalid value for '--format'"),
         (("frobnicate",), "No such command 'frobnicate'"),
+        # An empty --output was `.: cannot write (Device or resource busy)`.
+        (("export", "--output", ""), "Invalid value for '--output': is empty"),
         # A port no socket can have ended in an internal error.
         (("sandbox", "serve", "--port", "70000"), "Invalid value for '--port'"),
         (("sandbox", "serve", "--port", "-1"), "Invalid value for '--port'"),

@@ -224,3 +224,20 @@ def test_the_period_a_close_screen_opens_on_is_what_the_newest_history_covers():
     assert newest_covered((datetime(2025, 1, 8, 11, tzinfo=UTC),
                            datetime(2025, 1, 9, 10, tzinfo=UTC))) is None  # fmt: skip
     assert newest_covered(None) is None
+
+
+def test_the_list_keeps_every_field_whole_in_a_pipe_and_shows_no_control_characters(cli, db_path):
+    # At a pipe's 80 columns the period was cut to `2025-01-10..2025-01` and the state to
+    # `sign`, the note dropped; a name given with terminal escapes was printed raw.
+    _clean(cli, db_path)
+    note = "reconciled against the bank statement, the exchange export and the ledger"
+    signed = cli("--db", db_path, "close", PERIOD, "--note", note, "--by", "ana\x1b]0;x\x07")
+    assert signed.code == 0
+    assert "\x1b" not in signed.out
+    assert f"closed {PERIOD} by ana\\x1b]0;x\\x07" in signed.out
+    listed = cli("--db", db_path, "closes")
+    assert listed.code == 0
+    assert "\x1b" not in listed.out
+    assert PERIOD in listed.out
+    assert " signed " in listed.out
+    assert f"{PERIOD} note: {note}" in listed.out

@@ -416,7 +416,7 @@ def test_several_processes_acknowledging_importing_closing_and_checking_at_once_
     ]
     jobs += [("import", path) for path in files]
     # Two people sign the same week off, and two check it, meanwhile.
-    week = "2025-01-09..2025-01-15"
+    week = "2025-01-09..2025-01-14"  # the 15th had not ended at the gateway's clock
     jobs += [
         ("close", week, "--note", f"signed {n}", "--accept-open", "--by", f"signer{n}")
         for n in range(2)
@@ -444,10 +444,13 @@ def test_several_processes_acknowledging_importing_closing_and_checking_at_once_
     assert sorted(acknowledged) == sorted((cause, f"person{n}") for n, cause in enumerate(causes))
     signed = rows_of(postgres_url, "SELECT signed_by, period_from, period_to FROM closes")
     assert sorted(signed) == [
-        ("signer0", "2025-01-09", "2025-01-15"),
-        ("signer1", "2025-01-09", "2025-01-15"),
+        ("signer0", "2025-01-09", "2025-01-14"),
+        ("signer1", "2025-01-09", "2025-01-14"),
     ]
-    assert rows_of(postgres_url, "SELECT count(*) FROM runs") == [(3,)]
+    # The first check and the two checks each stored a run; a close stores one too when
+    # records were imported after the latest check (it checks what it signs).
+    [(stored_runs,)] = rows_of(postgres_url, "SELECT count(*) FROM runs")
+    assert 3 <= stored_runs <= 5
     counted = dict(
         rows_of(postgres_url, "SELECT left(reference, 2), count(*) FROM records GROUP BY 1")
     )

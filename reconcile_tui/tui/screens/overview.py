@@ -143,11 +143,18 @@ class OverviewScreen(ReconcileScreen):
     def _fit_to_room(self) -> None:
         # A table shown before it was laid out (just displayed, or on a screen coming
         # back) was fitted to a room it does not have: it is shown again for its own.
+        # Not while a dialog or another screen is on top: its sizes are passing ones
+        # then, and the screen fits itself when it is shown again.
         if (
-            self.overview is not None
+            self.is_current
+            and self.overview is not None
             and room_of(self.query_one("#currencies", DataTable)) != self._room
         ):
             self._show()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.call_after_refresh(self._fit_to_room)
 
     # -- showing -----------------------------------------------------------------------
 

@@ -34,6 +34,17 @@ def _clean(cli, db_path):  # type: ignore[no-untyped-def]
     return result
 
 
+def _late_deposit(tmp_path: Path, amount: str) -> Path:
+    """The repaired records and one more USDTERC20 deposit inside PERIOD."""
+    late = tmp_path / "late.csv"
+    late.write_text(
+        (SCENARIO / "records_repaired.csv").read_text()
+        + "D-9,2025-01-11T09:00:00Z,USDTERC20,550e8400-e29b-41d4-a716-446655440000,"
+        f"deposit,{amount},0,confirmed,0x0d\n"
+    )
+    return late
+
+
 def test_close_refuses_while_causes_in_the_period_are_open(cli, db_path):
     assert scenario_check(cli, db_path).code == 1
     result = cli("--db", db_path, "close", PERIOD, "--note", "January, first half")
@@ -90,13 +101,7 @@ def test_a_clean_period_signs_and_closes_lists_it_with_the_exact_shape(cli, db_p
 def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(cli, db_path, tmp_path):
     _clean(cli, db_path)
     assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
-    late = tmp_path / "late.csv"
-    late.write_text(
-        (SCENARIO / "records_repaired.csv").read_text()
-        + "D-9,2025-01-11T09:00:00Z,USDTERC20,550e8400-e29b-41d4-a716-446655440000,"
-        "deposit,5,0,confirmed,0x0d\n"
-    )
-    assert cli("--db", db_path, "import", late).code == 0
+    assert cli("--db", db_path, "import", _late_deposit(tmp_path, "5")).code == 0
     [lapsed] = _closes(cli, db_path)
     assert lapsed["state"] == "lapsed"
     because = lapsed["lapsed_because"]
@@ -113,13 +118,7 @@ def test_a_close_after_an_import_counts_the_causes_of_what_is_stored_now(cli, db
     # It used to count the open causes of the check made before the import, and sign a
     # period whose records no longer matched the gateway without --accept-open.
     _clean(cli, db_path)
-    late = tmp_path / "late.csv"
-    late.write_text(
-        (SCENARIO / "records_repaired.csv").read_text()
-        + "D-9,2025-01-11T09:00:00Z,USDTERC20,550e8400-e29b-41d4-a716-446655440000,"
-        "deposit,5000,0,confirmed,0x0d\n"
-    )
-    assert cli("--db", db_path, "import", late).code == 0
+    assert cli("--db", db_path, "import", _late_deposit(tmp_path, "5000")).code == 0
     result = cli("--db", db_path, "close", PERIOD, "--note", "done")
     assert result.code == 1, result.out
     assert "open cause" in result.err

@@ -31,6 +31,7 @@ from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
 from reconcile_tui.report.visible import visible
 from reconcile_tui.store.db import note_interrupts
+from reconcile_tui.store.postgres import is_server_url
 from reconcile_tui.times import INTERVALS, PERIODS, age_text
 from reconcile_tui.workspace import Workspace
 
@@ -231,12 +232,55 @@ def import_(
     dry_run: bool,
 ) -> int:
     """Import merchant records from CSV FILES (each file all-or-nothing)."""
-    with invocation.workspace() as workspace:
-        for result in workspace.import_files(
-            files, mapping=mapping, quarantine=quarantine, dry_run=dry_run
-        ):
-            _print_import(result)
+    settings = invocation.settings()
+    db = invocation.db or settings.db_path
+    if dry_run and _would_be_created(db):
+        # A dry run writes nothing, a new database file included: it validates against
+        # an empty store in memory, where every row is new (docs/import.md).
+        db = ":memory:"
+    with Workspace(settings, db_path=db) as workspace:
+        _import_each(
+            workspace,
+            files,
+            _print_import,
+            mapping=mapping,
+            quarantine=quarantine,
+            dry_run=dry_run,
+        )
     return 0
+
+
+def _would_be_created(location: Path | str) -> bool:
+    return not is_server_url(location) and not Path(location).exists()
+
+
+def _import_each(
+    workspace: Workspace,
+    files: Sequence[Path],
+    say: Callable[[ImportResult], None],
+    **options: Any,
+) -> None:
+    """Import FILES in order, saying each result as it lands: a file refused stops the
+    rest, and the files after it are named as not read (the ones before stay imported,
+    each already said)."""
+    done: list[ImportResult] = []
+
+    def landed(result: ImportResult) -> None:
+        done.append(result)
+        say(result)
+
+    try:
+        workspace.import_files(files, on_result=landed, **options)
+    except ReconcileError:
+        if len(done) + 1 < len(files):
+            stopped_at = files[len(done)]
+            err = _stderr()
+            for path in files[len(done) + 1 :]:
+                err.print(
+                    visible(f"{path}: not read: the import stopped at {stopped_at}"),
+                    markup=False,
+                )
+        raise
 
 
 def _print_import(result: ImportResult) -> None:
@@ -446,10 +490,13 @@ def check(
         if output is not None:
             refuse_kept(output)
         if record_files:
-            for imported in workspace.import_files(
-                record_files, mapping=mapping, quarantine=quarantine
-            ):
-                _stderr().print(imported.summary(), markup=False)
+            _import_each(
+                workspace,
+                record_files,
+                lambda imported: _stderr().print(imported.summary(), markup=False),
+                mapping=mapping,
+                quarantine=quarantine,
+            )
         if api_dir is not None:
             snapshot_id, snapshot = workspace.load_saved_responses(api_dir)
         elif offline:

@@ -155,6 +155,35 @@ def test_dry_run_writes_nothing(cli, db_path):
         assert store.query_one("SELECT count(*) FROM records")[0] == 0
 
 
+def test_a_dry_run_into_a_database_not_made_yet_makes_none(cli, db_file):
+    # It made an empty database, folders and all, beside the one line "would import".
+    target = db_file.parent / "books" / "new.db"
+    result = cli("--db", target, "import", "--dry-run", SCENARIO / "records.csv")
+    assert result.code == 0
+    assert "would import: 14 rows read, 13 new" in result.out
+    assert not target.parent.exists()
+
+
+def test_files_after_a_refused_one_are_named_and_the_ones_before_said_as_they_land(
+    cli, db_path, write_csv
+):
+    # Before, the first file's line was never printed: it was imported without a word,
+    # and nothing said the third file was never read.
+    row = "{},2025-01-01T00:00:00Z,BTC," + WALLET_A + ",deposit,1,0,completed,\n"
+    good = write_csv(DEFAULT_HEADER + row.format("G-1"), "good.csv")
+    bad = write_csv("reference,occurred_at\nx,y\n", "bad.csv")
+    later = write_csv(DEFAULT_HEADER + row.format("L-1"), "later.csv")
+    result = cli("--db", db_path, "import", good, bad, later)
+    assert result.code == 2
+    assert f"{good}: imported: 1 rows read, 1 new" in result.out
+    assert result.err.splitlines() == [
+        f"{later}: not read: the import stopped at {bad}",
+        f"error: {bad}:1: missing column 'amount' (columns found: 'reference', 'occurred_at')",
+    ]
+    with Store(db_path) as store:
+        assert [row[0] for row in store.query("SELECT reference FROM records")] == ["G-1"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -605,6 +605,13 @@ def close(invocation: Invocation, period: str, note: str, accept_open: bool, by:
     with invocation.workspace(create=False) as workspace:
         review, sign_off = workspace.close_period(period, note, accept_open=accept_open, by=by)
     for code, figures in review.figures.items():
+        if figures.gateway_balance is None:
+            click.echo(
+                f"{code}: no gateway history; records {figures.records_deposit_count}"
+                f" deposits of {figures.records_deposits}, {figures.records_withdrawal_count}"
+                f" withdrawals of {figures.records_withdrawals} in {review.period.label}"
+            )
+            continue
         records = "unknown" if figures.records_balance is None else figures.records_balance
         click.echo(
             f"{code}: gateway {figures.gateway_balance}, records {records} at"

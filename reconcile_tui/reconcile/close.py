@@ -20,9 +20,17 @@ from reconcile_tui import money
 from reconcile_tui.errors import BadInput, NotFound, ReconcileError
 from reconcile_tui.reconcile.books import load_books
 from reconcile_tui.reconcile.rules import Rules
-from reconcile_tui.store import closes, snapshots
+from reconcile_tui.store import closes, ledger, snapshots
 from reconcile_tui.store.db import Store
-from reconcile_tui.times import EARLIEST, LATEST, bucket_end, format_utc, parse_api_time
+from reconcile_tui.times import (
+    EARLIEST,
+    LATEST,
+    bucket_end,
+    format_utc,
+    parse_api_time,
+    sql_bound,
+)
+from reconcile_tui.vocabulary import RecordType
 
 __all__ = [
     "CurrencyClose",
@@ -147,38 +155,39 @@ FIGURES: Final[tuple[tuple[str, str], ...]] = (
 @dataclass(frozen=True)
 class CurrencyClose:
     """One currency's figures for a period; `records_balance` None when an opening
-    balance dated after the period's end makes it unknowable from the records."""
+    balance dated after the period's end makes it unknowable from the records. Every
+    gateway figure (and the records' balance) is None for a currency with records in the
+    period that no stored gateway history covers (docs/close.md, "Records the gateway's
+    history does not cover")."""
 
     currency: str
-    gateway_balance: Decimal
+    gateway_balance: Decimal | None
     records_balance: Decimal | None
-    gateway_deposits: Decimal
-    gateway_withdrawals: Decimal
-    gateway_deposit_count: int
-    gateway_withdrawal_count: int
+    gateway_deposits: Decimal | None
+    gateway_withdrawals: Decimal | None
+    gateway_deposit_count: int | None
+    gateway_withdrawal_count: int | None
     records_deposits: Decimal
     records_withdrawals: Decimal
     records_deposit_count: int
     records_withdrawal_count: int
     movements_from: datetime
-    snapshot_id: int
+    snapshot_id: int | None
 
     @property
     def difference(self) -> Decimal | None:
         """Gateway minus records at the period's end."""
-        if self.records_balance is None:
+        if self.records_balance is None or self.gateway_balance is None:
             return None
         return money.sub(self.gateway_balance, self.records_balance)
 
     def to_dict(self) -> dict[str, Any]:
         """The accepted figures as stored and shown in `closes` (amounts as exact text)."""
         return {
-            "gateway_balance": money.canonical(self.gateway_balance),
-            "records_balance": (
-                None if self.records_balance is None else money.canonical(self.records_balance)
-            ),
-            "gateway_deposits": money.canonical(self.gateway_deposits),
-            "gateway_withdrawals": money.canonical(self.gateway_withdrawals),
+            "gateway_balance": _canonical(self.gateway_balance),
+            "records_balance": _canonical(self.records_balance),
+            "gateway_deposits": _canonical(self.gateway_deposits),
+            "gateway_withdrawals": _canonical(self.gateway_withdrawals),
             "gateway_deposit_count": self.gateway_deposit_count,
             "gateway_withdrawal_count": self.gateway_withdrawal_count,
             "records_deposits": money.canonical(self.records_deposits),
@@ -187,6 +196,10 @@ class CurrencyClose:
             "records_withdrawal_count": self.records_withdrawal_count,
             "movements_from": format_utc(self.movements_from),
         }
+
+
+def _canonical(amount: Decimal | None) -> str | None:
+    return None if amount is None else money.canonical(amount)
 
 
 def period_figures(store: Store, period: Period, rules: Rules) -> dict[str, CurrencyClose]:
@@ -241,7 +254,45 @@ def period_figures(store: Store, period: Period, rules: Rules) -> dict[str, Curr
                 movements_from=buckets[inside[0]].timestamp,
                 snapshot_id=snapshot_id,
             )
+    figures.update(_records_alone(store, period, set(figures)))
     return dict(sorted(figures.items()))
+
+
+def _records_alone(store: Store, period: Period, covered: set[str]) -> dict[str, CurrencyClose]:
+    """The figures of each currency with live records in the period that no stored
+    gateway history covers: the records' movements over the whole period, and nothing
+    of the gateway's. A sign-off keeps them, so records arriving later in such a currency
+    (or in one it had none of) make it lapse (docs/close.md)."""
+    start, end = sql_bound(period.starts_at), sql_bound(period.ends_at)
+    figures = {}
+    for code in ledger.currencies_between(store, start, end):
+        if code in covered:
+            continue
+        sums: dict[str, Decimal] = {
+            RecordType.DEPOSIT: money.ZERO,
+            RecordType.WITHDRAWAL: money.ZERO,
+        }
+        counts: dict[str, int] = dict.fromkeys(sums, 0)
+        bounds = [period.starts_at, period.ends_at]
+        for movement in ledger.movements_between(store, code, start, end, bounds):
+            sums[movement.type] = money.add(sums[movement.type], Decimal(movement.amount))
+            counts[movement.type] += movement.count
+        figures[code] = CurrencyClose(
+            currency=code,
+            gateway_balance=None,
+            records_balance=None,
+            gateway_deposits=None,
+            gateway_withdrawals=None,
+            gateway_deposit_count=None,
+            gateway_withdrawal_count=None,
+            records_deposits=sums[RecordType.DEPOSIT],
+            records_withdrawals=sums[RecordType.WITHDRAWAL],
+            records_deposit_count=counts[RecordType.DEPOSIT],
+            records_withdrawal_count=counts[RecordType.WITHDRAWAL],
+            movements_from=period.starts_at,
+            snapshot_id=None,
+        )
+    return figures
 
 
 def open_causes_in(

@@ -312,6 +312,17 @@ def movements_between(
             yield Movement(*row)
 
 
+def currencies_between(store: Store, start: str, end: str) -> list[str]:
+    """The currencies with live records in [start, end), two whole-day bounds, from the
+    day sums imports keep (store/record_sums.py)."""
+    rows = store.query(
+        f"""SELECT DISTINCT currency FROM record_sums
+            WHERE day >= ? AND day < ? AND {_LIVE} ORDER BY currency""",
+        (start[:10], end[:10]),
+    )
+    return [str(row[0]) for row in rows]
+
+
 def _whole_day(bound: str) -> bool:
     """Whether a `sql_bound` is a day's first moment (`YYYY-MM-DDT00:00:00`)."""
     return bound.endswith("T00:00:00")

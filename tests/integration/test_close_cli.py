@@ -114,6 +114,61 @@ def test_a_later_import_into_a_signed_period_makes_it_lapse_and_says_why(cli, db
     assert "was 1517.000000, now 1522.000000" in text.out
 
 
+def test_records_in_a_currency_no_history_covers_are_in_the_figures_and_make_it_lapse(
+    cli, db_path, tmp_path
+):
+    # A sign-off kept the figures of the currencies the gateway's history covers only:
+    # records imported later in any other currency left it signed.
+    _clean(cli, db_path)
+    assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
+    doge = tmp_path / "doge.csv"
+    doge.write_text(
+        (SCENARIO / "records_repaired.csv").read_text()
+        + "Z-1,2025-01-11T09:00:00Z,DOGE,550e8400-e29b-41d4-a716-446655440000,"
+        "deposit,5,0,confirmed,0x0e\n"
+        # Outside the period, and failed: neither counts.
+         + "Z-2,2025-01-15T09:00:00Z,DOGE,550e8400-e29b-41d4-a716-446655440000,"
+        "deposit,7,0,confirmed,0x0f\n"
+        + "Z-3,2025-01-12T09:00:00Z,DOGE,550e8400-e29b-41d4-a716-446655440000,"
+        "withdrawal,9,0,failed,0x10\n"
+    )
+    assert cli("--db", db_path, "import", doge).code == 0
+    [lapsed] = _closes(cli, db_path)
+    assert lapsed["state"] == "lapsed"
+    assert lapsed["lapsed_because"] == "DOGE was not in the figures accepted, now is"
+
+    result = cli("--db", db_path, "close", PERIOD, "--note", "again", "--accept-open")
+    assert result.code == 0, result.err
+    assert result.out.startswith(
+        "DOGE: no gateway history; records 1 deposits of 5.000000000000000000,"
+        " 0 withdrawals of 0 in 2025-01-10..2025-01-14\n"
+    )
+    signed = _closes(cli, db_path)[-1]
+    assert signed["state"] == "signed"
+    assert signed["figures"]["DOGE"] == {
+        "gateway_balance": None,
+        "gateway_deposit_count": None,
+        "gateway_deposits": None,
+        "gateway_withdrawal_count": None,
+        "gateway_withdrawals": None,
+        "movements_from": "2025-01-10T00:00:00Z",
+        "records_balance": None,
+        "records_deposit_count": 1,
+        "records_deposits": "5.000000000000000000",
+        "records_withdrawal_count": 0,
+        "records_withdrawals": "0",
+    }
+    # A second deposit in the period makes the new sign-off lapse too.
+    more = tmp_path / "more.csv"
+    more.write_text(
+        doge.read_text() + "Z-4,2025-01-13T09:00:00Z,DOGE,550e8400-e29b-41d4-a716-446655440000,"
+        "deposit,1,0,pending,0x11\n"
+    )
+    assert cli("--db", db_path, "import", more).code == 0
+    because = _closes(cli, db_path)[-1]["lapsed_because"]
+    assert "DOGE records' deposit count in 2025-01-10..2025-01-14 was 1, now 2" in because
+
+
 def test_a_close_after_an_import_counts_the_causes_of_what_is_stored_now(cli, db_path, tmp_path):
     # It used to count the open causes of the check made before the import, and sign a
     # period whose records no longer matched the gateway without --accept-open.

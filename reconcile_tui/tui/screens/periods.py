@@ -181,10 +181,14 @@ class PeriodsScreen(ReconcileScreen):
             causes.update(Text(view.problem or "", style="italic"))
         else:
             for code, row in view.review.figures.items():
+                gateway_moves = (
+                    None
+                    if row.gateway_deposit_count is None or row.gateway_withdrawal_count is None
+                    else row.gateway_deposit_count + row.gateway_withdrawal_count
+                )
                 sides = (
                     ("gateway", row.gateway_balance, row.gateway_deposits,
-                     row.gateway_withdrawals,
-                     row.gateway_deposit_count + row.gateway_withdrawal_count),
+                     row.gateway_withdrawals, gateway_moves),
                     ("records", row.records_balance, row.records_deposits,
                      row.records_withdrawals,
                      row.records_deposit_count + row.records_withdrawal_count),
@@ -199,13 +203,24 @@ class PeriodsScreen(ReconcileScreen):
                     default=0,
                 )  # fmt: skip
                 for side, balance, deposits, withdrawals, moves in sides:
+                    figures_cells = (
+                        # Records in a currency no stored history covers (docs/close.md).
+                        [
+                            Text("no history", justify="right"),
+                            *(Text("", justify="right") for _ in range(3)),
+                        ]
+                        if moves is None
+                        else [
+                            _amount(balance, scale),
+                            _amount(deposits, scale),
+                            _amount(withdrawals, scale),
+                            Text(f"{moves:,}", justify="right"),
+                        ]
+                    )
                     cells = [
                         Text(code if side == "gateway" else "", style="bold"),
                         Text(side),
-                        _amount(balance, scale),
-                        _amount(deposits, scale),
-                        _amount(withdrawals, scale),
-                        Text(f"{moves:,}", justify="right"),
+                        *figures_cells,
                     ]
                     rows.append(Row(None, cells, name=f"{code} {side}"))
                 rows.append(

@@ -408,6 +408,23 @@ def fetch(
     return 0
 
 
+def _offline_history_as_asked(
+    snapshot_id: int, snapshot: GatewaySnapshot, period: str | None, interval: str | None
+) -> None:
+    """`check --offline --period/--interval` checks the stored snapshot only if its history
+    is the one asked for: it used to check whatever was stored, without a word."""
+    for option, asked, stored in (
+        ("--period", period, snapshot.period),
+        ("--interval", interval, snapshot.interval),
+    ):
+        if asked is not None and asked != stored:
+            raise BadInput(
+                f"{option} {asked}: the stored snapshot #{snapshot_id} holds a"
+                f" {snapshot.period} {snapshot.interval} history; run `reconcile-tui fetch"
+                f" {option} {asked}` first, or leave {option} out to check it"
+            )
+
+
 def _transactions_text(snapshot: GatewaySnapshot) -> str:
     listed = snapshot.transactions
     if listed is None:
@@ -489,6 +506,12 @@ def check(
             keep(record_file, "the CSV file this command reads")
         if output is not None:
             refuse_kept(output)
+        # Before any import: gateway answers that cannot be used leave the store as it
+        # was, the records' file not imported.
+        saved = workspace.read_saved_responses(api_dir) if api_dir is not None else None
+        if offline:
+            snapshot_id, snapshot = workspace.latest_snapshot()
+            _offline_history_as_asked(snapshot_id, snapshot, period, interval)
         if record_files:
             _import_each(
                 workspace,
@@ -497,11 +520,9 @@ def check(
                 mapping=mapping,
                 quarantine=quarantine,
             )
-        if api_dir is not None:
-            snapshot_id, snapshot = workspace.load_saved_responses(api_dir)
-        elif offline:
-            snapshot_id, snapshot = workspace.latest_snapshot()
-        else:
+        if saved is not None:
+            snapshot_id, snapshot = workspace.store_saved_responses(saved)
+        elif not offline:
             outcome = workspace.fetch(
                 period=period,
                 interval=interval,
@@ -681,10 +702,12 @@ def _open_causes(causes: CauseCounts, fail_on: str) -> str:
         return f"{count:,} {what}{'s' if count != 1 else ''}"
 
     # The total first, as the report's headline counts; then which of them fail.
-    failing = f"{errors + warnings:,}" if fail_on == "warning" else f"the {many(errors, 'error')}"
+    count = errors + warnings if fail_on == "warning" else errors
+    failing = f"{count:,}" if fail_on == "warning" else f"the {many(errors, 'error')}"
+    verb = "fails" if count == 1 else "fail"
     return (
         f"{many(errors + warnings, 'open cause')} ({many(errors, 'error')},"
-        f" {many(warnings, 'warning')}); {failing} fail at --fail-on {fail_on};"
+        f" {many(warnings, 'warning')}); {failing} {verb} at --fail-on {fail_on};"
         " acknowledge with `reconcile-tui ack ID --note ...`"
     )
 

@@ -207,8 +207,17 @@ class Workspace:
 
     def load_saved_responses(self, directory: Path) -> tuple[int, GatewaySnapshot]:
         """Read `fetch --save`'s directory layout and store it as a snapshot."""
-        snapshot = load_saved(directory)
+        return self.store_saved_responses(load_saved(directory))
+
+    def store_saved_responses(self, snapshot: GatewaySnapshot) -> tuple[int, GatewaySnapshot]:
+        """Store answers read by `read_saved_responses` as a snapshot."""
         return snapshots.save_snapshot(self.store, snapshot, source="saved"), snapshot
+
+    @staticmethod
+    def read_saved_responses(directory: Path) -> GatewaySnapshot:
+        """Read `fetch --save`'s directory layout without storing it (BadInput if it
+        cannot be used)."""
+        return load_saved(directory)
 
     def store_snapshot(
         self, snapshot: GatewaySnapshot, currencies: Sequence[str] | None = None

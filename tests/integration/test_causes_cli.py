@@ -8,6 +8,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.integration.test_cli import cli, scenario_check
 
 __all__ = ["cli"]
@@ -39,6 +41,32 @@ def test_check_exits_1_with_one_line_counting_open_causes(cli, db_path):
         assert d["causes"], d
         for cause in d["causes"]:
             assert d["id"] in by_id[cause]["explains"]
+
+
+@pytest.mark.parametrize(
+    ("errors", "warnings", "fail_on", "said"),
+    [
+        # It said "the 1 error fail".
+        (
+            1,
+            2,
+            "error",
+            "3 open causes (1 error, 2 warnings); the 1 error fails at --fail-on error;",
+        ),
+        (
+            2,
+            0,
+            "error",
+            "2 open causes (2 errors, 0 warnings); the 2 errors fail at --fail-on error;",
+        ),
+        (0, 1, "warning", "1 open cause (0 errors, 1 warning); 1 fails at --fail-on warning;"),
+        (1, 1, "warning", "2 open causes (1 error, 1 warning); 2 fail at --fail-on warning;"),
+    ],
+)
+def test_the_exit_1_line_counts_in_words_that_agree(errors, warnings, fail_on, said):
+    from reconcile_tui.cli import _open_causes
+
+    assert _open_causes({"errors": errors, "warnings": warnings}, fail_on).startswith(said)
 
 
 def test_acknowledging_a_cause_closes_its_echoes(cli, db_path, tmp_path):

@@ -184,6 +184,42 @@ def test_files_after_a_refused_one_are_named_and_the_ones_before_said_as_they_la
         assert [row[0] for row in store.query("SELECT reference FROM records")] == ["G-1"]
 
 
+def test_offline_check_of_a_history_not_stored_is_refused_before_anything_is_imported(
+    cli, db_path, write_csv
+):
+    # `--period 30d --offline` checked the stored 7d history without a word.
+    assert scenario_check(cli, db_path).code == 1
+    late = write_csv(
+        DEFAULT_HEADER + f"N-1,2025-01-11T00:00:00Z,ETH,{WALLET_A},deposit,1,0,completed,\n"
+    )
+    for option, value in (("--period", "30d"), ("--interval", "hourly")):
+        result = cli("--db", db_path, "check", "--offline", option, value, "--records", late)
+        assert result.code == 2
+        assert result.err == (
+            f"error: {option} {value}: the stored snapshot #1 holds a 7d daily history; run"
+            f" `reconcile-tui fetch {option} {value}` first, or leave {option} out to check it\n"
+        )
+    asked_as_stored = cli("--db", db_path, "check", "--offline", "--period", "7d")
+    assert asked_as_stored.code == 1
+    with Store(db_path) as store:
+        assert store.query_one("SELECT count(*) FROM records WHERE reference = 'N-1'")[0] == 0
+
+
+def test_gateway_answers_that_cannot_be_read_leave_the_records_file_unimported(
+    cli, db_path, tmp_path
+):
+    # The records were imported, then the folder refused: half a check's work stored.
+    empty = tmp_path / "api"
+    empty.mkdir()
+    result = cli(
+        "--db", db_path, "check", "--records", SCENARIO / "records.csv", "--api-dir", empty
+    )
+    assert result.code == 2
+    assert "balances.json: no such saved response" in result.err
+    with Store(db_path) as store:
+        assert store.query_one("SELECT count(*) FROM records")[0] == 0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -146,6 +146,14 @@ def test_client_credentials_fetch_and_the_cache(cli, sandbox_server):
     assert "cached, 0s old" in cached.out or "cached, " in cached.out
     refreshed = cli("fetch", "--refresh")
     assert "fetched now" in refreshed.out
+    # A currency the cached snapshot of every currency does not hold is the gateway's to
+    # answer: it was served from the cache, exit 0, as if the gateway held it.
+    subset = cli("fetch", "--currency", "eth")
+    assert subset.code == 0
+    assert "cached, " in subset.out
+    unknown = cli("fetch", "--currency", "NOPE")
+    assert unknown.code == 3
+    assert "No balance history for currency 'NOPE'" in unknown.err
 
 
 def test_a_wrong_secret_exits_3_with_one_clear_line(cli, sandbox_server):

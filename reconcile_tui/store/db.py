@@ -189,8 +189,9 @@ class Store:
                 raise
             raise postgres.postgres_failure(error, self.path, connecting=True) from None
         try:
-            if refused := postgres.encoding_problem(self.conn, self.path):
-                raise refused
+            for problem in (postgres.version_problem, postgres.encoding_problem):
+                if refused := problem(self.conn, self.path):
+                    raise refused
             if migrate:
                 with self.errors():
                     schema.migrate_server(self)

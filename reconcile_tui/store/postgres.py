@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from reconcile_tui import redaction
 from reconcile_tui.config import SERVER_SCHEMES
@@ -502,6 +502,28 @@ def connect(url: str, *, timeout: float) -> PostgresConnection:
         conn.close()
         raise
     return PostgresConnection(conn)
+
+
+#: The oldest server the store is built and tested for (docs/postgresql.md).
+OLDEST_SERVER: Final = 140000
+
+
+def version_problem(conn: PostgresConnection, where: str) -> DatabaseError | None:
+    """Why the server is too old for the store, or None: it must be PostgreSQL 14 or
+    newer; an older one is refused before anything is written, rather than failing on
+    the first statement it does not know."""
+    number = conn.raw.info.server_version
+    if number >= OLDEST_SERVER:
+        return None
+    # 14.2 is 140002; before 10, 9.6.24 was 90624.
+    release = (
+        f"{number // 10000}.{number % 10000}"
+        if number >= 100000
+        else f"{number // 10000}.{number // 100 % 100}"
+    )
+    return DatabaseError(
+        f"database {where} is on PostgreSQL {release}; the store needs PostgreSQL 14 or newer"
+    )
 
 
 def encoding_problem(conn: PostgresConnection, where: str) -> DatabaseError | None:

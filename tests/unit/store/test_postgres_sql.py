@@ -11,6 +11,7 @@ from reconcile_tui.store.postgres import (
     postgres_failure,
     to_postgres,
     to_postgres_ddl,
+    version_problem,
 )
 
 
@@ -125,3 +126,33 @@ def test_an_operational_error_the_server_answered_is_its_own_words_not_a_lost_co
 def test_a_session_that_ended_is_a_lost_connection(error):
     message = str(postgres_failure(error, "postgresql://ana@db.example/books"))
     assert "the connection to the server was lost" in message
+
+
+class _Info:
+    def __init__(self, server_version: int) -> None:
+        self.server_version = server_version
+
+
+class _Raw:
+    def __init__(self, server_version: int) -> None:
+        self.info = _Info(server_version)
+
+
+class _Server:
+    def __init__(self, server_version: int) -> None:
+        self.raw = _Raw(server_version)
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [
+        (130011, "database db is on PostgreSQL 13.11; the store needs PostgreSQL 14 or newer"),
+        (90624, "database db is on PostgreSQL 9.6; the store needs PostgreSQL 14 or newer"),
+        (140000, None),
+        (170002, None),
+    ],
+)
+def test_a_server_older_than_14_is_refused_in_one_line(number, said):
+    problem = version_problem(_Server(number), "db")  # type: ignore[arg-type]
+    assert (None if problem is None else str(problem)) == said
+    assert problem is None or problem.exit_code == 4

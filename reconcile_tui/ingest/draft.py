@@ -356,9 +356,11 @@ def draft_mapping(path: Path) -> str:
         draft.key("exponent", True, "amounts like 1.5E-05, read exactly")
     draft.add("# fee_on_top = true  # when the balance moves by the amount and then the fee")
 
-    _value_maps(draft, values("type"), values("status"), signed=signed or no_type)
-    _currency_map(draft, values("currency"))
     internal = sorted({word for word in values("type") if _INTERNAL.search(word)})
+    _value_maps(
+        draft, values("type"), values("status"), signed=signed or no_type, skipped=set(internal)
+    )
+    _currency_map(draft, values("currency"))
     if internal:
         draft.add()
         draft.add("[[skip]]  # moves between your own accounts: remove if they count here")
@@ -407,7 +409,9 @@ def _currency_map(draft: _Draft, codes: list[str]) -> None:
         draft.key(json.dumps(code), "BTC" if plain == "XBT" else plain)
 
 
-def _value_maps(draft: _Draft, types: list[str], statuses: list[str], *, signed: bool) -> None:
+def _value_maps(
+    draft: _Draft, types: list[str], statuses: list[str], *, signed: bool, skipped: set[str]
+) -> None:
     unknown_types = sorted({word for word in types if record_type(word) is None})
     if unknown_types:
         draft.add()
@@ -416,6 +420,14 @@ def _value_maps(draft: _Draft, types: list[str], statuses: list[str], *, signed:
             meaning = _guess(word, ((_WITHDRAWAL, "withdrawal"), (_DEPOSIT, "deposit")))
             if signed:
                 meaning = "sign"
+            if word in skipped and not meaning:
+                # The [[skip]] below leaves its rows out; a meaning is needed only without
+                # it, and a mapping refuses a word that means nothing it knows.
+                draft.add(
+                    f'# {json.dumps(word, ensure_ascii=False)} = "deposit"'
+                    "  # or withdrawal: needed only if the [[skip]] below is removed"
+                )
+                continue
             draft.key(
                 json.dumps(word, ensure_ascii=False),
                 meaning or "?",

@@ -29,6 +29,7 @@ import codecs
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,13 @@ from reconcile_tui.files import read_input
 from reconcile_tui.money import AmountError, NumberStyle
 from reconcile_tui.store.imports import RECORD_COLUMNS
 from reconcile_tui.times import TimeError, zone
+from reconcile_tui.vocabulary import (
+    STATUS_WORDS,
+    TYPE_WORDS,
+    accepted_words,
+    record_status,
+    record_type,
+)
 
 __all__ = ["FIELDS", "Layout", "load_mapping"]
 
@@ -349,6 +357,21 @@ class Layout(_Section):
                         "the same word (case is ignored) with different meanings; keep one"
                     )
                 seen.setdefault(folded, (key, value))
+        # A typo in what a word means would refuse every row it is on, one by one: said
+        # once here instead, with the words the reader accepts (the vocabulary's own).
+        vocabularies: tuple[tuple[FieldName, Callable[[str], object], Mapping[str, object]], ...]
+        vocabularies = (
+            ("type", record_type, TYPE_WORDS),
+            ("status", record_status, STATUS_WORDS),
+        )
+        for field, means, vocabulary in vocabularies:
+            for key, value in self.values.get(field, {}).items():
+                if means(value) is None and not (field == "type" and value == BY_SIGN):
+                    also = f' or "{BY_SIGN}"' if field == "type" else ""
+                    raise ValueError(
+                        f"values.{field}: {key!r} = {value!r}: {value!r} is not one of"
+                        f" {accepted_words(dict(vocabulary))}{also}"
+                    )
         if BY_SIGN in self.values.get("type", {}).values() and not self.signed:
             raise ValueError(
                 f'values.type: "{BY_SIGN}" lets the amount\'s sign decide, but amounts are not '

@@ -94,6 +94,16 @@ def test_the_default_layout_reads_its_own_names():
             'occurred_at = "d"\namount = "a"\ntime = "t"\n',
             "is a whole time; remove columns.time",
         ),
+        # A typo in what a word means refused every row it was on, one by one.
+        (
+            '[values.status]\n"done" = "confirmd"\n',
+            "values.status: 'done' = 'confirmd': 'confirmd' is not one of approved, canceled,",
+        ),
+        (
+            '[values.type]\n"in" = "depsoit"\n',
+            "values.type: 'in' = 'depsoit': 'depsoit' is not one of deposit, opening, payment,"
+            ' payout or withdrawal or "sign"',
+        ),
         ('[[skip]]\ncolumn = "type"\n', 'write equals = ["word", ...] or matches = "regex"'),
         ('[[skip]]\ncolumn = "type"\nmatches = "(("\n', "skip.0.matches: not a regular expression"),
         ("[amount]\nrounding = true\n", "amount.rounding: unknown key (the keys here are: signed"),

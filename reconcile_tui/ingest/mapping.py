@@ -87,7 +87,9 @@ _ASCII_COMPATIBLE = {
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: TOML has its own true, false and numbers, so `decimal_comma = "yes"` is a
+    # mistake to say, not a true to guess (docs/mapping.md).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CsvFormat(_Section):
@@ -437,7 +439,8 @@ def load_mapping(path: Path) -> Layout:
     """Read a TOML mapping file, or raise BadInput naming the file and the bad key."""
     raw = read_input(path, "mapping file")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # An editor on Windows may save the file with a byte order mark: not part of it.
+        data = tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise BadInput(f"{path}: mapping files are UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:

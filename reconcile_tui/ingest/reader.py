@@ -163,4 +163,11 @@ def _csv_problem(message: str) -> str:
         return f"a field is longer than {FIELD_SIZE_LIMIT} characters"
     if "unexpected end of data" in message or "EOF" in message:
         return "a quoted field is never closed"
+    if "new-line character seen in unquoted field" in message:
+        # Python's words point at its own open() mode; what the user can change is the
+        # file: lines ended by a bare carriage return (old Mac files), or one in a cell.
+        return (
+            "a carriage return (\\r) without a line feed in an unquoted field: save the file"
+            " with LF or CRLF line ends, or quote the cell"
+        )
     return f"malformed CSV ({message})"

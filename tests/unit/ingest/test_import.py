@@ -241,6 +241,12 @@ def test_a_utf8_bom_is_stripped(store, write_csv):
             + b'",0,confirmed,\n',
             "longer than 131072",
         ),
+        # Python's own words were "do you need to open the file in universal-newline mode?"
+        (
+            b"ORD-9,2025-01-09T10:00:00Z,USDTERC20,w,deposit,1,0,confirmed,0x\r9\n",
+            "a carriage return (\\r) without a line feed in an unquoted field: save the file"
+            " with LF or CRLF line ends, or quote the cell",
+        ),
     ],
 )
 def test_unreadable_rows_are_errors_with_their_line(store, write_csv, payload, reason):
@@ -483,3 +489,20 @@ def test_a_bulk_import_leaves_every_index_and_key_as_the_schema_made_it(store, w
         )
     with pytest.raises(Exception, match=r"(?i)unique"), store.write():
         store.conn.execute("UPDATE records SET id = (SELECT min(id) FROM records)")
+
+
+@pytest.mark.parametrize("careful", [True, False], ids=["careful reader", "fast path"])
+def test_digits_past_microseconds_are_cut_so_a_record_stays_in_its_day(store, write_csv, careful):
+    path = write_csv(
+        DEFAULT_HEADER
+        + f"N-1,2025-01-11T23:59:59.9999999Z,ETH,{WALLET_A},deposit,1,0,confirmed,\n"
+        + f"N-2,2025-01-11T09:00:00.123456789Z,ETH,{WALLET_A},deposit,1,0,confirmed,\n"
+    )
+    run(store, path, careful=careful)
+    assert [
+        tuple(row)
+        for row in store.query("SELECT reference, occurred_at FROM records ORDER BY reference")
+    ] == [
+        ("N-1", "2025-01-11T23:59:59.999999Z"),
+        ("N-2", "2025-01-11T09:00:00.123456Z"),
+    ]

@@ -104,6 +104,8 @@ def test_the_default_layout_reads_its_own_names():
             "values.type: 'in' = 'depsoit': 'depsoit' is not one of deposit, opening, payment,"
             ' payout or withdrawal or "sign"',
         ),
+        # TOML has true and false: a word was taken for one.
+        ('[csv]\ndecimal_comma = "yes"\n', "csv.decimal_comma: Input should be a valid boolean"),
         ('[[skip]]\ncolumn = "type"\n', 'write equals = ["word", ...] or matches = "regex"'),
         ('[[skip]]\ncolumn = "type"\nmatches = "(("\n', "skip.0.matches: not a regular expression"),
         ("[amount]\nrounding = true\n", "amount.rounding: unknown key (the keys here are: signed"),
@@ -157,3 +159,11 @@ def test_the_field_names_a_layout_accepts_are_the_records_columns():
     from reconcile_tui.store.imports import RECORD_COLUMNS
 
     assert get_args(FieldName) == RECORD_COLUMNS
+
+
+def test_a_mapping_saved_with_a_byte_order_mark_loads_as_without(tmp_path):
+    # Notepad's UTF-8 starts with one: it was "not valid TOML (Invalid statement)".
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'[csv]\ndelimiter = ";"\ndecimal_comma = true\n')
+    layout = load_mapping(path)
+    assert (layout.csv.delimiter, layout.csv.decimal_comma) == (";", True)

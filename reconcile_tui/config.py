@@ -43,6 +43,7 @@ from reconcile_tui import money, redaction
 from reconcile_tui.errors import BadInput, ConfigError
 from reconcile_tui.files import read_input
 from reconcile_tui.times import DEFAULT_INTERVAL, DEFAULT_PERIOD, Interval, Period
+from reconcile_tui.vocabulary import CURRENCY_CODE
 
 __all__ = [
     "SERVER_SCHEMES",
@@ -100,6 +101,9 @@ def first_problem(error: ValidationError) -> ValidationProblem:
 
 
 DEFAULT_API_URL = "https://api.cryptofuse.io"
+
+#: The key of a per-currency table that holds the value of every currency not listed.
+DEFAULT_KEY = "default"
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -346,7 +350,7 @@ class RuleSettings(_Section):
     def _amounts(cls, value: Any) -> dict[str, Decimal]:
         if not isinstance(value, dict):
             raise ValueError('expected a table of currency = "amount"')
-        return {str(code): _held(amount, f"{code}") for code, amount in value.items()}
+        return {code: _held(amount, f"{code}") for code, amount in _by_currency(value).items()}
 
     @field_validator("stale_pending_after", mode="before")
     @classmethod
@@ -354,9 +358,27 @@ class RuleSettings(_Section):
         if not isinstance(value, dict):
             raise ValueError('expected a table of currency = "24h"')
         return {
-            str(code): duration if isinstance(duration, timedelta) else parse_duration(duration)
-            for code, duration in value.items()
+            code: duration if isinstance(duration, timedelta) else parse_duration(duration)
+            for code, duration in _by_currency(value).items()
         }
+
+
+def _by_currency(table: dict[Any, Any]) -> dict[str, Any]:
+    """A per-currency table keyed as the gateway and the records write codes (upper case),
+    `default` for the rest. A key that is no currency code was ignored without a word,
+    and `usdterc20` never matched USDTERC20 (docs/configuration.md)."""
+    keyed: dict[str, Any] = {}
+    for key, value in table.items():
+        written = str(key).strip()
+        code = DEFAULT_KEY if written.lower() == DEFAULT_KEY else written.upper()
+        if code != DEFAULT_KEY and not CURRENCY_CODE.fullmatch(code):
+            raise ValueError(
+                f"{written!r} is not a currency code (A-Z, 0-9, _ and -, at most 32) or default"
+            )
+        if code in keyed:
+            raise ValueError(f"{code} is given twice (case is ignored); keep one")
+        keyed[code] = value
+    return keyed
 
 
 class StoreSettings(_Section):

@@ -6,6 +6,7 @@ transaction-level matching all read it from here.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Final
 
@@ -13,6 +14,11 @@ from typing import Final
 #: server's index entry of several of them (up to 4 bytes a character) must fit in a
 #: third of its page (docs/postgresql.md, "Text").
 MAX_KEY: Final = 256
+
+#: A currency code as the gateway prints them (USDTERC20, ETH): it names files of
+#: `fetch --save`, so nothing path-like (`../x`, `a/b`) is ever accepted; a setting's
+#: per-currency key is one too.
+CURRENCY_CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 
 
 class RecordType(StrEnum):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot, check_savable, load_saved, requested_codes
 from reconcile_tui.api.snapshot import save as save_responses
-from reconcile_tui.config import Settings
+from reconcile_tui.config import DEFAULT_KEY, Settings
 from reconcile_tui.errors import BadInput, NotFound
 from reconcile_tui.files import write_atomically
 from reconcile_tui.money import ZERO
@@ -147,12 +147,12 @@ class Workspace:
         tolerances = dict(configured.tolerance)
         stale = dict(configured.stale_pending_after)
         return Rules(
-            tolerances={k: v for k, v in tolerances.items() if k != "default"},
-            default_tolerance=tolerances.get("default", ZERO),
-            stale_after={k: v for k, v in stale.items() if k != "default"},
-            default_stale_after=stale.get("default", DEFAULT_STALE_AFTER),
-            low_balance={k: v for k, v in configured.low_balance.items() if k != "default"},
-            default_low_balance=configured.low_balance.get("default"),
+            tolerances={k: v for k, v in tolerances.items() if k != DEFAULT_KEY},
+            default_tolerance=tolerances.get(DEFAULT_KEY, ZERO),
+            stale_after={k: v for k, v in stale.items() if k != DEFAULT_KEY},
+            default_stale_after=stale.get(DEFAULT_KEY, DEFAULT_STALE_AFTER),
+            low_balance={k: v for k, v in configured.low_balance.items() if k != DEFAULT_KEY},
+            default_low_balance=configured.low_balance.get(DEFAULT_KEY),
             match_window=configured.match_window,
         )
 

@@ -49,3 +49,12 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     _, tests = _quick_start_commands()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in [line.strip() for line in ci]
+
+
+def test_the_keymap_ids_docs_list_are_every_binding_id_the_app_has():
+    from reconcile_tui.tui.app import binding_ids
+
+    text = (ROOT / "docs" / "tui.md").read_text(encoding="utf-8")
+    listed = text.split("said nothing. The ids:\n", 1)[1].split(".\n", 1)[0]
+    assert set(re.findall(r"`([\w.-]+)`", listed)) == binding_ids()
+    assert "app.refresh" in binding_ids()

@@ -14,7 +14,6 @@ CURRENCY_CODE.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -46,7 +45,7 @@ from reconcile_tui.times import (
     format_utc,
     parse_api_time,
 )
-from reconcile_tui.vocabulary import MAX_KEY
+from reconcile_tui.vocabulary import CURRENCY_CODE, MAX_KEY
 
 __all__ = [
     "CURRENCY_CODE",
@@ -73,10 +72,6 @@ _API_NUMBERS = NumberStyle(signed=True)
 #: The most transactions a count may say: far above any merchant's, far below SQLite's
 #: INTEGER (2^63 - 1) even summed over every bucket of a 30-day hourly history.
 MAX_COUNT = 10**15
-
-#: A currency code as the gateway prints them (USDTERC20, ETH): it names files of
-#: `fetch --save`, so nothing path-like (`../x`, `a/b`) is ever accepted.
-CURRENCY_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{0,31}")
 
 
 class ResponseShapeError(ValueError):

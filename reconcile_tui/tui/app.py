@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from reconcile_tui.config import Settings
+from reconcile_tui.errors import ConfigError
 from reconcile_tui.store.runs import DiscrepancyFilter
 from reconcile_tui.times import utc_now
 from reconcile_tui.tui.access import WorkspaceAccess
@@ -314,5 +315,46 @@ def build_app(
         offline=offline,
     )
     if settings.tui.keymap:
+        _refuse_unknown_ids(settings.tui.keymap)
         app.set_keymap(dict(settings.tui.keymap))  # the user's keys, by binding id
     return app
+
+
+def binding_ids() -> set[str]:
+    """Every key binding's id, of the app and of each screen, dialog and widget of it."""
+    import importlib
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import reconcile_tui.tui as package
+
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        importlib.import_module(module.name)
+
+    def subclasses(cls: type) -> list[type]:
+        children: list[type] = cls.__subclasses__()
+        return [cls, *(sub for child in children for sub in subclasses(child))]
+
+    return {
+        binding.id
+        for cls in subclasses(DOMNode)
+        if cls.__module__.startswith(package.__name__)
+        for binding in cls.__dict__.get("BINDINGS", [])
+        if isinstance(binding, Binding) and binding.id
+    }
+
+
+def _refuse_unknown_ids(keymap: dict[str, str]) -> None:
+    """A keymap id no binding has (a typo, an id of an older version) changed nothing and
+    said nothing: refused instead, naming the nearest ids (docs/tui.md, "Keys")."""
+    import difflib
+
+    known = binding_ids()
+    for name in keymap:
+        if name not in known:
+            near = difflib.get_close_matches(name, sorted(known), n=2)
+            hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+            raise ConfigError(
+                f"tui.keymap: {name!r} is not a key binding's id{hint}; docs/tui.md lists them"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandPalette
 
 from reconcile_tui.tui.app import ReconcileApp
@@ -93,3 +94,20 @@ async def test_the_configured_keymap_applies_when_the_app_is_built(tmp_path):
         await pilot.press("f2")
         await pilot.pause()
         assert type(app.screen).__name__ == "DiscrepanciesScreen"
+
+
+def test_a_keymap_id_no_binding_has_is_refused_naming_the_nearest(tmp_path):
+    # It was applied to nothing, without a word: f5 simply did not refresh.
+    from reconcile_tui.config import load_settings
+    from reconcile_tui.errors import ConfigError
+    from reconcile_tui.tui.app import build_app
+
+    config = tmp_path / "keys.toml"
+    config.write_text('[tui]\nkeymap = { "app.refesh" = "f5" }\n')
+    with pytest.raises(ConfigError) as refused:
+        build_app(load_settings(config, environ={}), db_path=tmp_path / "books.db")
+    assert str(refused.value) == (
+        "tui.keymap: 'app.refesh' is not a key binding's id (did you mean app.refresh?);"
+        " docs/tui.md lists them"
+    )
+    assert not (tmp_path / "books.db").exists()

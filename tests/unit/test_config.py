@@ -64,6 +64,13 @@ def test_the_file_wins_over_the_defaults(tmp_path):
     assert settings.api.url == DEFAULT_API_URL
 
 
+def test_per_currency_keys_are_codes_as_the_gateway_writes_them(tmp_path):
+    # `usdterc20` never matched the gateway's USDTERC20: its tolerance was silently 0.
+    config = _toml(tmp_path, '[reconcile]\ntolerance = { usdterc20 = "0.5", Default = "0" }\n')
+    settings = load_settings(config, environ={})
+    assert settings.reconcile.tolerance == {"USDTERC20": Decimal("0.5"), "default": Decimal("0")}
+
+
 @pytest.mark.parametrize(
     ("text", "line"),
     [
@@ -71,6 +78,15 @@ def test_the_file_wins_over_the_defaults(tmp_path):
         ("[apii]\nurl = 1\n", "settings.toml: apii: unknown setting"),
         ("[api]\nconcurrency = 99\n", "settings.toml: api.concurrency: Input should be less"),
         ('[api]\nurl = "ftp://x"\n', "settings.toml: api.url: must start with http://"),
+        # A per-currency key that is no code was kept and matched nothing, without a word.
+        (
+            '[reconcile]\ntolerance = { "USDT ERC20" = "1" }\n',
+            "settings.toml: reconcile.tolerance: 'USDT ERC20' is not a currency code",
+        ),
+        (
+            '[reconcile]\nstale_pending_after = { eth = "1h", ETH = "2h" }\n',
+            "settings.toml: reconcile.stale_pending_after: ETH is given twice (case is ignored)",
+        ),
     ],
 )
 def test_a_bad_key_is_one_line_naming_it(tmp_path, text, line):

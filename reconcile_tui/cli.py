@@ -25,7 +25,7 @@ from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, database_location, load_settings
 from reconcile_tui.errors import BadFile, BadInput, ReconcileError
-from reconcile_tui.files import keep, refuse_kept, write_atomically
+from reconcile_tui.files import forget_kept, keep, refuse_kept, write_atomically
 from reconcile_tui.logs import configure_logging
 from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
@@ -726,6 +726,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     debug = "--debug" in args
     if threading.current_thread() is threading.main_thread():
         note_interrupts()  # Ctrl-C inside the store's SQL functions stays Ctrl-C
+    forget_kept()
     try:
         code = cli.main(args=args, prog_name="reconcile-tui", standalone_mode=False)
     except click.exceptions.Abort:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from reconcile_tui.errors import BadInput
 
-__all__ = ["keep", "open_input", "read_input", "refuse_kept", "write_atomically"]
+__all__ = ["forget_kept", "keep", "open_input", "read_input", "refuse_kept", "write_atomically"]
 
 #: The files this process must not write over, by (device, inode), with where each was
 #: and what it is: the database in use and every input read. `--output` naming one of
@@ -28,6 +28,12 @@ def keep(path: Path | str, what: str) -> None:
         return
     if stat.S_ISREG(found.st_mode):
         _KEPT[(found.st_dev, found.st_ino)] = (os.path.realpath(path), what)
+
+
+def forget_kept() -> None:
+    """A new command starts keeping its own files: the files of a command run before it
+    in the same process (a script calling `main` twice) are not this one's."""
+    _KEPT.clear()
 
 
 def refuse_kept(path: Path) -> None:

@@ -220,6 +220,13 @@ def save(snapshot: GatewaySnapshot, directory: Path) -> list[Path]:
         path = directory / "history" / f"{code}.json"
         write_atomically(path, raw)
         written.append(path)
+    # An older save's history of a currency this snapshot has none of (a save of every
+    # currency, then one of `--currency ETH`) must not be read back with its balances:
+    # `check --api-dir` reads every history file there (docs/api-client.md).
+    history = directory / "history"
+    for older in history.glob("*.json") if history.is_dir() else ():
+        if older.stem not in snapshot.histories_raw and CURRENCY_CODE.fullmatch(older.stem):
+            older.unlink(missing_ok=True)
     listing = directory / "transactions.json"
     items = snapshot.transaction_items()
     if items is not None:

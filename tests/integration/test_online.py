@@ -223,6 +223,11 @@ def test_saved_responses_reconcile_like_the_live_gateway(cli, sandbox_server, tm
     assert sorted(p.name for p in (saved / "history").iterdir())[:1] == ["DAIERC20.json"]
     offline = cli("check", "--api-dir", saved, "--format", "json")
     assert comparable(json.loads(live.out)) == comparable(json.loads(offline.out))
+    # Saved again for one currency into the same folder: the other currencies' histories
+    # were left there, and read back beside the new balances. A file of another name stays.
+    (saved / "history" / "notes.txt.json").write_text("{}")
+    assert cli("fetch", "--save", saved, "--currency", "ETH", "--refresh").code == 0
+    assert sorted(p.name for p in (saved / "history").iterdir()) == ["ETH.json", "notes.txt.json"]
 
 
 SECRET = "Zq8-very-distinctive-client-secret-417"

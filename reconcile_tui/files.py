@@ -6,12 +6,23 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from reconcile_tui.errors import BadInput
 
-__all__ = ["forget_kept", "keep", "open_input", "read_input", "refuse_kept", "write_atomically"]
+__all__ = [
+    "forget_kept",
+    "keep",
+    "open_input",
+    "read_input",
+    "read_start",
+    "reading",
+    "refuse_kept",
+    "write_atomically",
+]
 
 #: The files this process must not write over, by (device, inode), with where each was
 #: and what it is: the database in use and every input read. `--output` naming one of
@@ -84,6 +95,24 @@ def read_input(path: Path, what: str = "file") -> bytes:
         raise _unreadable(path, what, error) from None
     keep(path, f"the {what} this command reads")
     return content
+
+
+@contextmanager
+def reading(path: Path, what: str) -> Iterator[None]:
+    """A file failing while being read (a device error, a share gone) is BadInput naming
+    it, as a file that cannot be opened is."""
+    try:
+        yield
+    except OSError as error:
+        raise _unreadable(path, what, error) from None
+
+
+def read_start(path: Path, what: str, size: int) -> bytes:
+    """The first `size` bytes of a file the user named (a sample to look at); or BadInput
+    naming the file, when it cannot be opened or fails while being read."""
+    stream, _size = open_input(path, what)
+    with stream, reading(path, what):
+        return stream.read(size)
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconcile_tui.errors import BadFile
-from reconcile_tui.files import open_input
+from reconcile_tui.files import read_start
 from reconcile_tui.ingest.mapping import EPOCH_FORMATS, TIME_OF_DAY
 from reconcile_tui.vocabulary import record_status, record_type
 
@@ -260,9 +260,7 @@ def _guess(word: str, kinds: tuple[tuple[re.Pattern[str], str], ...]) -> str | N
 
 def draft_mapping(path: Path) -> str:
     """A commented TOML mapping proposed for `path`; BadFile when nothing can be read."""
-    stream, _size = open_input(path, "CSV file")
-    with stream:
-        sample = stream.read(SAMPLE_BYTES)
+    sample = read_start(path, "CSV file", SAMPLE_BYTES)
     if not sample.strip():
         raise BadFile(f"{path}: the file is empty, so there is nothing to draft a mapping from")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

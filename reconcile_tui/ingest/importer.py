@@ -169,6 +169,13 @@ def import_file(
                 staging.prepare_staging(conn)
                 staged = _stage_carefully(conn, stream, layout, shown, parser_for, progress)
             return _merge(store, shown, layout, staged, now, quarantine=quarantine, dry_run=dry_run)
+        except OSError as error:
+            # The file failed while being read (a device error, a network share gone, a
+            # file the system cannot read whole): its rows are not all known, so none land.
+            raise BadInput(
+                f"{shown}: cannot read this CSV file ({error.strerror or error}); nothing was"
+                " imported"
+            ) from None
         finally:
             store.rollback()
             # The staging tables die with the connection; dropping a million staged rows

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reconcile_tui.files import open_input
+from reconcile_tui.files import open_input, reading
 from reconcile_tui.ingest.header import read_header
 from reconcile_tui.ingest.mapping import Layout
 from reconcile_tui.ingest.reader import read_csv
@@ -52,7 +52,7 @@ def preview_file(
     layout = layout or Layout()
     shown = str(path)
     stream, size = open_input(path, "CSV file")
-    with stream:
+    with stream, reading(path, "CSV file"):
         reader = iter(
             read_csv(
                 stream,

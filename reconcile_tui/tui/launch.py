@@ -123,7 +123,8 @@ def run_demo(seed: int | None = None, database: Path | str | None = None) -> int
             settings = prepare_demo(folder, sandbox.url, sandbox.token, database)
             note = (
                 f"sandbox gateway at {sandbox.url} · sample scenario: seed {config.seed},"
-                f" {config.records} records, {SAMPLE['discrepancies']} planted mistakes"
+                f" {config.records} gateway transactions,"
+                f" {SAMPLE['discrepancies']} planted mistakes"
             )
             app = build_app(settings, db_path=settings.db_path, demo_note=note)
             with warnings_as_notifications(app):

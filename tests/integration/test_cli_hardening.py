@@ -388,3 +388,23 @@ def test_the_app_without_a_terminal_is_bad_usage_at_once(tmp_path, args):
         " command, e.g. `reconcile-tui check` (`reconcile-tui --help` lists them)"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("import", "/proc/self/mem"), "cannot read this CSV file (Input/output error); nothing"),
+        (("check", "--offline", "--records", "/proc/self/mem"), "cannot read this CSV file"),
+        (("mapping", "draft", "/proc/self/mem"), "cannot read this CSV file (Input/output error)"),
+    ],
+)
+def test_a_file_that_fails_while_being_read_is_exit_2_in_one_line(cli, db_path, args, said):
+    # Linux answers a read of the process's memory at offset 0 with EIO: the import was
+    # exit 70, "internal error: OSError".
+    assert scenario_check(cli, db_path).code == 1
+    result = cli("--db", db_path, *args)
+    assert result.code == 2
+    assert result.err == f"error: /proc/self/mem: {said}" + result.err.split(said, 1)[1]
+    assert "\n" not in result.err.rstrip("\n")
+    with Store(db_path) as store:
+        assert store.query_one("SELECT count(*) FROM imports")[0] == 1

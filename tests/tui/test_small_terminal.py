@@ -15,7 +15,8 @@ from tests.tui.conftest import scenario_settings, settle
 SMALL = (80, 24)
 #: The note `reconcile-tui demo` shows: three lines at 80 columns unless condensed.
 DEMO_NOTE = (
-    "sandbox gateway at http://127.0.0.1:37761 · sample scenario: seed 2025, 400 records,"
+    "sandbox gateway at http://127.0.0.1:37761 · sample scenario: seed 2025, 400 gateway"
+    " transactions,"
     " 10 planted mistakes"
 )
 

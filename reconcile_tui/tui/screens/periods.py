@@ -186,12 +186,12 @@ class PeriodsScreen(ReconcileScreen):
                     if row.gateway_deposit_count is None or row.gateway_withdrawal_count is None
                     else row.gateway_deposit_count + row.gateway_withdrawal_count
                 )
+                records_moves = row.records_deposit_count + row.records_withdrawal_count
                 sides = (
                     ("gateway", row.gateway_balance, row.gateway_deposits,
                      row.gateway_withdrawals, gateway_moves),
                     ("records", row.records_balance, row.records_deposits,
-                     row.records_withdrawals,
-                     row.records_deposit_count + row.records_withdrawal_count),
+                     row.records_withdrawals, records_moves),
                 )  # fmt: skip
                 # One scale per currency on both sides: the most places either side shows.
                 scale = max(
@@ -223,6 +223,12 @@ class PeriodsScreen(ReconcileScreen):
                         *figures_cells,
                     ]
                     rows.append(Row(None, cells, name=f"{code} {side}"))
+                # Gateway minus records in every column, so the row shows where a gap
+                # comes from (the movements in, out, or their count), not only its size.
+                moved = (
+                    (row.gateway_deposits, row.records_deposits),
+                    (row.gateway_withdrawals, row.records_withdrawals),
+                )
                 rows.append(
                     Row(
                         None,
@@ -230,9 +236,18 @@ class PeriodsScreen(ReconcileScreen):
                             Text(""),
                             Text("difference", style="italic"),
                             _amount(row.difference, scale),
-                            Text(""),
-                            Text(""),
-                            Text(""),
+                            *(
+                                Text("", justify="right")
+                                if gateway is None
+                                else _amount(money.sub(gateway, records), scale)
+                                for gateway, records in moved
+                            ),
+                            Text(
+                                ""
+                                if gateway_moves is None
+                                else f"{gateway_moves - records_moves:,}",
+                                justify="right",
+                            ),
                         ],
                         name=f"{code} difference",
                     )

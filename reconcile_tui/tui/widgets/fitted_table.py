@@ -115,8 +115,11 @@ class FittedTable(DataTable[Text]):
             return Text()
         _key, cells, name = self._rows[row]
         told = Text(no_wrap=False, end="")
-        if not self.left_out:
-            return told
+        hidden = [
+            i for i, _ in enumerate(self._labels) if i not in self._shown and cells[i].plain.strip()
+        ]
+        if not self.left_out or not hidden:
+            return told  # nothing of the row is out of sight: no name over nothing
         told.append(name or cells[self.keep - 1].plain.strip(), style="bold")
         told.append(": ")
         first = True

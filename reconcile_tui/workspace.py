@@ -345,32 +345,39 @@ class Workspace:
         latest check or no check has run; else the latest check's own, so that records
         imported since are checked against the period and interval it chose (docs/tui.md,
         "One state"). None: nothing was ever fetched."""
-        newest = snapshots.latest_origin(self.store)
-        if newest is None:
+        fetched = self._fetched_since_latest_check()
+        if fetched is None:
             return None
-        run = runs.latest_run(self.store)
-        if (
-            run is None
-            or run.snapshot_id is None
-            or newest[2] > parse_api_time(run.header["generated_at"])
-        ):
+        newer, run = fetched
+        if newer or run is None or run.snapshot_id is None:
             return self.latest_snapshot()
         return run.snapshot_id, snapshots.load_snapshot(self.store, run.snapshot_id)
 
     def latest_check_is_out_of_date(self) -> bool:
         """Whether something arrived after the latest check: a snapshot fetched, or records
         imported (say by another person, or the CLI). False when nothing was fetched."""
+        fetched = self._fetched_since_latest_check()
+        if fetched is None:
+            return False
+        newer, run = fetched
+        if newer or run is None:
+            return True
+        latest_import = self.import_log(limit=1)
+        return bool(
+            latest_import and str(latest_import[0]["imported_at"]) > run.header["generated_at"]
+        )
+
+    def _fetched_since_latest_check(self) -> tuple[bool, runs.RunSummary | None] | None:
+        """Whether the newest snapshot was fetched after the latest check, and that check
+        (None: no check yet, then every snapshot counts as newer); None when nothing was
+        ever fetched. The one comparison both questions above ask."""
         newest = snapshots.latest_origin(self.store)
         if newest is None:
-            return False
+            return None
         run = runs.latest_run(self.store)
         if run is None:
-            return True
-        checked_at = run.header["generated_at"]
-        latest_import = self.import_log(limit=1)
-        return newest[2] > parse_api_time(checked_at) or bool(
-            latest_import and str(latest_import[0]["imported_at"]) > checked_at
-        )
+            return True, None
+        return newest[2] > parse_api_time(run.header["generated_at"]), run
 
     def check_again_if_out_of_date(self) -> bool:
         """Run the check again (on `snapshot_to_check`) when the latest is out of date;

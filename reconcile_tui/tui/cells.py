@@ -20,6 +20,7 @@ from textual.app import App
 from textual.color import Color
 
 from reconcile_tui import money
+from reconcile_tui.reconcile.figures import CurrencyFigures
 from reconcile_tui.report.visible import visible
 from reconcile_tui.store.runs import FindingCounts
 from reconcile_tui.times import age_text, format_utc, parse_api_time
@@ -211,6 +212,20 @@ def bucket_time(value: str | None) -> str:
     """Where a bucket starts: `2025-01-12` for a daily one (midnight), else its short time."""
     shown = short_time(value)
     return shown[:10] if shown.endswith(" 00:00Z") else shown
+
+
+def drift_text(figures: CurrencyFigures) -> str | None:
+    """`drift from 2025-01-12`: the first history bucket where the two sides disagree;
+    None when they agree throughout. When that is the history's first bucket, the drift
+    may have begun before it, where the fetched history does not reach: `or before` says
+    so, rather than name a day the books may not have drifted on."""
+    first = figures.first_divergence
+    if not first:
+        return None
+    shown = f"drift from {bucket_time(first)}"
+    if figures.buckets and figures.buckets[0].timestamp == first:
+        shown += " or before (the history starts there)"
+    return shown
 
 
 def wallet_label(wallet_id: str, name: str | None, *, wide: bool = False) -> str:

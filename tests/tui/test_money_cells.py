@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from textual.widgets import Static, TabbedContent
 
+from reconcile_tui.reconcile.figures import BucketFigures, CurrencyFigures
 from reconcile_tui.tui.app import ReconcileApp
-from reconcile_tui.tui.cells import amount_cell, amount_text
+from reconcile_tui.tui.cells import amount_cell, amount_text, drift_text
 from reconcile_tui.tui.screens.currency import CurrencyScreen
 from reconcile_tui.tui.widgets.balance_chart import BalanceChart
 from reconcile_tui.tui.widgets.fitted_table import FittedTable, fitting
@@ -198,3 +199,25 @@ async def test_wallets_are_named_by_their_whole_id_once_the_window_is_wide_enoug
         await settle(pilot)
         names = " ".join(table.get_row_at(row)[1].plain for row in range(table.row_count))
         assert WALLET_A in names
+
+
+def _bucket(timestamp: str) -> BucketFigures:
+    return BucketFigures(timestamp, "1", "0", "0", 0, 0, "2", "0", "0", 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "said"),
+    [
+        (None, None),
+        ("2025-01-10T00:00:00Z", "drift from 2025-01-10"),
+        # The history's first bucket: the books may have drifted before the fetched window.
+        ("2025-01-09T00:00:00Z", "drift from 2025-01-09 or before (the history starts there)"),
+    ],
+)
+def test_drift_names_its_day_and_says_when_it_may_be_older_than_the_history(first, said):
+    figures = CurrencyFigures(
+        "ETH", 6, "1", "1", "0", None, "2", "2", "0", 3, "-1", None, 1, 0, 0,
+        buckets=[_bucket("2025-01-09T00:00:00Z"), _bucket("2025-01-10T00:00:00Z")],
+        first_divergence=first,
+    )  # fmt: skip
+    assert drift_text(figures) == said

@@ -24,9 +24,9 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
-    bucket_time,
     counts_cell,
     difference_cell,
+    drift_text,
     plain,
     wallet_label,
 )
@@ -323,8 +323,8 @@ class CurrencyScreen(ReconcileScreen):
         if figures.usd_value is not None:
             notes.append(f"gateway USD value {amount_text(figures.usd_value, 2)}")
         notes.append(f"{figures.record_count:,} records")
-        if figures.first_divergence:
-            notes.append(f"drift from {bucket_time(figures.first_divergence)}")
+        if drift := drift_text(figures):
+            notes.append(drift)
         outer.add_row(Text(" · ".join(notes), style=look.muted))
         return outer
 

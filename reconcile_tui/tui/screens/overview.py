@@ -25,9 +25,9 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
-    bucket_time,
     counts_cell,
     difference_cell,
+    drift_text,
     plain,
 )
 from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
@@ -319,11 +319,8 @@ class OverviewScreen(ReconcileScreen):
                 f" pending {amount_text(pending, scale)})"
             )
 
-        first = (
-            f" · drift from {bucket_time(figures.first_divergence)}"
-            if figures.first_divergence
-            else ""
-        )
+        drift = drift_text(figures)
+        first = f" · {drift}" if drift else ""
         detail.update(
             Content.from_markup(
                 "[b]$code[/b] gateway $api\n records $mine · $count records$first",

@@ -24,6 +24,7 @@ from reconcile_tui.tui.cells import (
     amount_text,
     bucket_time,
     difference_cell,
+    drift_text,
     short_time,
     wallet_label,
 )
@@ -174,11 +175,7 @@ class WalletScreen(ReconcileScreen):
             facts.append_text(difference_cell(view.pending_gap, scale, look))
             facts.append("\n")
         clock = short_time(view.gateway_clock) if view.gateway_clock else "unknown"
-        drift = (
-            f"drift from {bucket_time(figures.first_divergence)}"
-            if figures.first_divergence
-            else "history agrees"
-        )
+        drift = drift_text(figures) or "history agrees"
         facts.append(
             f"gateway clock {clock}\n{drift} · stale after {age_text(view.stale_after)}",
             look.muted,

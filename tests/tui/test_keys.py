@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandPalette
+from textual.widgets import DataTable
 
 from reconcile_tui.tui.app import ReconcileApp
 from reconcile_tui.tui.commands import ScreenCommands
@@ -111,3 +112,24 @@ def test_a_keymap_id_no_binding_has_is_refused_naming_the_nearest(tmp_path):
         " docs/tui.md lists them"
     )
     assert not (tmp_path / "books.db").exists()
+
+
+async def test_home_and_end_go_to_the_first_and_last_row_of_the_overview_and_periods(make_app):
+    # They scrolled sideways, which a table of whole columns never needs: nothing moved.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#currencies", DataTable)
+        assert table.row_count > 2
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor_row == 0
+        await pilot.press("p")
+        await settle(pilot)
+        figures = app.screen.query_one("#period-figures", DataTable)
+        await pilot.press("end")
+        await settle(pilot)
+        assert figures.cursor_row == figures.row_count - 1 > 0

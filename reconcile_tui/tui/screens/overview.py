@@ -33,13 +33,14 @@ from reconcile_tui.tui.cells import (
 from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.views import Overview, load_overview
 from reconcile_tui.tui.widgets.fitted_table import room_of, width_of
+from reconcile_tui.tui.widgets.row_keys import RowTable
 
 __all__ = ["OverviewScreen"]
 
 SORTS = ("materiality", "currency")
 
 
-class _CurrencyTable(DataTable[Text]):
+class _CurrencyTable(RowTable):
     """The currencies' table, saying when its own width changes (the screen's may not)."""
 
     class Resized(Message):

@@ -27,6 +27,7 @@ from reconcile_tui.tui.cells import amount_cell, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
+from reconcile_tui.tui.widgets.row_keys import RowTable
 
 __all__ = ["PeriodsScreen"]
 
@@ -118,7 +119,7 @@ class PeriodsScreen(ReconcileScreen):
             yield Static(id="period-more", classes="table-more")
             yield Static(id="period-causes")
             yield Static("[b]Sign-offs[/b]", id="sign-offs-title")
-            listed: DataTable[Text] = DataTable(id="sign-offs", cursor_type="row")
+            listed: DataTable[Text] = RowTable(id="sign-offs")
             yield listed
 
     def on_mount(self) -> None:

@@ -18,6 +18,8 @@ from textual import on
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static
 
+from reconcile_tui.tui.widgets.row_keys import RowTable
+
 __all__ = ["FittedTable", "Row", "fitting", "room_of", "width_of"]
 
 
@@ -59,11 +61,11 @@ def fitting(widths: Sequence[int], room: int, keep: int, padding: int = 1) -> li
     return shown
 
 
-class FittedTable(DataTable[Text]):
+class FittedTable(RowTable):
     """A row-cursor table of figures that never cuts a cell at its right edge."""
 
     def __init__(self, *, more: str, keep: int = 1, **options: Any) -> None:
-        super().__init__(cursor_type="row", **options)
+        super().__init__(**options)
         #: The id of the Static that tells the highlighted row's columns left out.
         self.more_id = more
         self.keep = keep

@@ -184,10 +184,17 @@ def finish_staging(conn: Connection) -> None:
 def find_earlier_import(
     conn: Connection, file_sha256: str, mapping_sha256: str | None
 ) -> tuple[int, str] | None:
-    """(id, imported_at) of an earlier import of these exact bytes with this mapping."""
+    """(id, imported_at) of an earlier import of these exact bytes with this mapping that
+    no later import has updated records after: importing the file again would change
+    nothing. After an update (another export of the same references, an older copy
+    of this one), the file is imported again and its figures come back: an update is
+    the only way a later import changes records an earlier one stored."""
     row = conn.execute(
-        "SELECT id, imported_at FROM imports WHERE file_sha256 = ? AND mapping_sha256 IS ?"
-        " ORDER BY id LIMIT 1",
+        """SELECT i.id, i.imported_at FROM imports i
+           WHERE i.file_sha256 = ? AND i.mapping_sha256 IS ?
+             AND NOT EXISTS (
+                 SELECT 1 FROM imports later WHERE later.id > i.id AND later.updated > 0)
+           ORDER BY i.id DESC LIMIT 1""",
         (file_sha256, mapping_sha256),
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None

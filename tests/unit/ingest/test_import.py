@@ -102,6 +102,23 @@ def test_reimporting_the_same_file_changes_nothing(store, write_csv):
     assert dump(store) == before
 
 
+def test_a_file_imported_again_after_an_older_copy_updated_its_rows_brings_them_back(
+    store, write_csv
+):
+    # It said "already imported; nothing changed" and kept the older copy's amount.
+    row = f"K1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,{{}},0,confirmed,\n"
+    v1 = write_csv(DEFAULT_HEADER + row.format(100), "v1.csv")
+    v2 = write_csv(DEFAULT_HEADER + row.format(150), "v2.csv")
+    older = write_csv((DEFAULT_HEADER + row.format(100)).replace("\n", "\r\n"), "v1-crlf.csv")
+    for path in (v1, v2, older):
+        run(store, path)
+    again = run(store, v2)
+    assert (again.status, again.updated) == ("imported", 1)
+    assert store.query_one("SELECT amount FROM records")[0] == "150.000000"
+    # Nothing was updated since: this time it is the same file again.
+    assert run(store, v2).status == "already_imported"
+
+
 def test_the_same_rows_in_another_file_are_unchanged(store, write_csv):
     run(store, write_csv(GOOD, "january.csv"))
     before = records(store)

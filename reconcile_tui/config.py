@@ -309,6 +309,13 @@ class ApiSettings(_Section):
     interval: Interval = DEFAULT_INTERVAL
     """History bucket size fetched by default."""
 
+    @property
+    def shown_url(self) -> str:
+        """The URL as every output and stored snapshot names the gateway: a password in
+        it (`https://user:pw@host`) masked, so it is neither printed nor stored."""
+        redaction.register_url_password(self.url)
+        return redaction.mask(self.url)
+
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:

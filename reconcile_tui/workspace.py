@@ -285,7 +285,7 @@ class Workspace:
 
         if full_listing or self.settings.api.full_listing:
             return None
-        previous = snapshots.previous_listing(self.store, self.settings.api.url)
+        previous = snapshots.previous_listing(self.store, self.settings.api.shown_url)
         if previous is None:
             return None
         try:
@@ -306,7 +306,7 @@ class Workspace:
             return None
         cached = snapshots.cached_snapshot(
             self.store,
-            base_url=api.url,
+            base_url=api.shown_url,
             period=request.period,
             interval=request.interval,
             currencies=request.currencies,

@@ -146,7 +146,7 @@ class GatewayClient:
 
     async def __aenter__(self) -> Self:
         self._http = httpx.AsyncClient(
-            base_url=self.api.url,
+            base_url=self.api.shown_url,
             auth=self.auth,
             timeout=self._timeout,
             transport=self._transport,
@@ -321,7 +321,7 @@ class GatewayClient:
             balances=balances,
             histories=histories,
             fetched_at=fetched_at,
-            base_url=self.api.url,
+            base_url=self.api.shown_url,
             period=period,
             interval=interval,
             balances_raw=balances_raw,

@@ -165,3 +165,24 @@ def test_an_issued_token_echoed_in_a_successful_body_is_stored_and_reported_mask
     written = everything_written(tmp_path, result)
     for form in forms("issued-TOKEN-5521-abcdef") + forms(SECRET, CLIENT_ID):
         assert form not in written
+
+
+def test_a_password_in_the_gateways_url_is_neither_printed_nor_stored(tmp_path):
+    # `fetch` printed `snapshot #1 from http://user:pAssW0rd@…`, the snapshot kept it, and
+    # `export` wrote it out; only `check`'s report masked it.
+    def balances(headers, query):
+        return 200, (Path(__file__).parents[1] / "fixtures/api_page/balances.json").read_bytes()
+
+    with scripted_gateway({"/user/balances/": balances}) as url:
+        with_password = url.replace("http://", "http://teller:pW7q-Xdistinct@", 1)
+        env = {"CRYPTOFUSE_API_URL": with_password, "CRYPTOFUSE_TOKEN": TOKEN}
+        fetched = run(tmp_path, "fetch", env=env)
+        again = run(tmp_path, "fetch", env=env)  # from the cache: the same masked URL
+        checked = run(tmp_path, "check", "--offline", "--fail-on", "never", env=env)
+        exported = run(tmp_path, "export", "--output", str(tmp_path / "out.json"), env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "http://teller:********@" in fetched.stdout
+    assert "(cached, " in again.stdout
+    assert (checked.returncode, exported.returncode) == (0, 0)
+    for result in (fetched, again, checked, exported):
+        assert "pW7q-Xdistinct" not in everything_written(tmp_path, result)

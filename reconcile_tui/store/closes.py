@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reconcile_tui.store.db import Store
+from reconcile_tui.store.db import Store, stored_json
 from reconcile_tui.times import bucket_end, format_utc, interval_length, parse_api_time
 
 __all__ = ["SignOff", "cause_times", "covering_snapshots", "record_sign_off", "sign_offs"]
@@ -56,7 +56,9 @@ def sign_offs(store: Store) -> list[SignOff]:
            FROM closes ORDER BY id"""
     )
     return [
-        SignOff(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), int(row[6]))
+        SignOff(
+            row[0], row[1], row[2], row[3], row[4], stored_json(row[5], "sign-off"), int(row[6])
+        )
         for row in rows
     ]
 

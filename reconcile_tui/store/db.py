@@ -13,6 +13,7 @@ become `DatabaseError` with one line that names the file.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import signal
 import sqlite3
@@ -107,6 +108,19 @@ def sqlite_failure(error: sqlite3.Error, path: Path | str) -> DatabaseError:
 
 #: A store's connection: a sqlite3 connection, or a server's speaking the same SQL.
 Connection = sqlite3.Connection | postgres.PostgresConnection
+
+
+def stored_json(text: str | bytes, what: str) -> Any:
+    """A JSON value the store wrote (a run's header, a sign-off's figures), read back;
+    DatabaseError (exit 4) naming it when the text is not JSON: a database damaged or
+    edited by hand, not a bug of the command that reads it."""
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError) as error:
+        raise DatabaseError(
+            f"the database holds a damaged {what} ({error}); run `reconcile-tui check` again,"
+            " or restore the database from a backup"
+        ) from None
 
 
 def load_rows(

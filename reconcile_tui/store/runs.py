@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconcile_tui.store.acks import WITHDRAWN
-from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern
+from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern, stored_json
 
 __all__ = [
     "DISCREPANCY_FIGURES",
@@ -260,10 +260,10 @@ def _cause_dict(row: Any) -> dict[str, Any]:
         "severity": row["severity"],
         "currency": row["currency"],
         "wallet_id": row["wallet_id"],
-        "references": json.loads(row["refs"]),
-        "gateway_ids": json.loads(row["gateway_ids"]),
+        "references": stored_json(row["refs"], "cause"),
+        "gateway_ids": stored_json(row["gateway_ids"], "cause"),
         "amount": row["amount"],
-        "explains": json.loads(row["explains"]),
+        "explains": stored_json(row["explains"], "cause"),
         "message": row["message"],
         "acknowledged": bool(row["now_acknowledged"]),
     }
@@ -342,22 +342,22 @@ def find_cause(
 def run_overview(store: Store, run_id: int) -> list[dict[str, Any]]:
     """The side-by-side figures stored with a run."""
     row = store.query_one("SELECT overview_json FROM runs WHERE id = ?", (run_id,))
-    return list(json.loads(row[0])) if row else []
+    return list(stored_json(row[0], "check's figures")) if row else []
 
 
 def latest_run(store: Store) -> RunSummary | None:
     row = store.query_one("SELECT id, snapshot_id, header_json FROM runs ORDER BY id DESC LIMIT 1")
     if row is None:
         return None
-    return RunSummary(int(row[0]), row[1], json.loads(row[2]))
+    return RunSummary(int(row[0]), row[1], stored_json(row[2], "check's header"))
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
     document = {column: row[column] for column in _COLUMNS}
-    document["references"] = json.loads(row["refs"])
+    document["references"] = stored_json(row["refs"], "discrepancy")
     document["message"] = row["message"]
     document["acknowledged"] = bool(row["now_acknowledged"])
-    document["causes"] = json.loads(row["causes"])
+    document["causes"] = stored_json(row["causes"], "discrepancy")
     return document
 
 

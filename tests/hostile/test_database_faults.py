@@ -119,3 +119,35 @@ def test_an_import_and_a_headless_check_at_once_both_succeed_and_lose_nothing(tm
         assert store.query_one("SELECT count(*) FROM records")[0] == 150_000 + 13
         assert store.query_one("SELECT count(*) FROM runs")[0] == 1 + len(checks)
         assert store.integrity_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("damage", "args", "what"),
+    [
+        ("UPDATE runs SET header_json = '{'", ("export", "--output", "-"), "check's header"),
+        ("UPDATE closes SET figures_json = 'x'", ("closes",), "sign-off"),
+    ],
+)
+def test_a_stored_run_or_sign_off_damaged_by_hand_is_exit_4_naming_it(tmp_path, damage, args, what):
+    # It was exit 70, "internal error: JSONDecodeError".
+    db = tmp_path / "books.db"
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reconcile_tui", "--db", str(db), *command],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    checked = run(
+        "--config", str(SCENARIO / "reconcile.toml"), "check",
+        "--records", str(SCENARIO / "records.csv"), "--api-dir", str(SCENARIO / "api"),
+    )  # fmt: skip
+    assert checked.returncode == 1, checked.stderr
+    assert run("close", "2025-01-10..2025-01-14", "--note", "n", "--accept-open").returncode == 0
+    with Store(db) as store, store.write():
+        store.conn.execute(damage)
+    result = run(*args)
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.startswith(f"error: the database holds a damaged {what} (")

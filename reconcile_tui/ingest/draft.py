@@ -234,6 +234,13 @@ def _date_format(values: list[str], times: list[str] | None) -> str | None:
     return None
 
 
+def _day_month_swapped(date_format: str) -> str | None:
+    """The same format with day and month in each other's place, or None without both."""
+    if "%d" not in date_format or "%m" not in date_format:
+        return None
+    return date_format.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
 def _iso(value: str) -> bool:
     try:
         datetime.fromisoformat(value)
@@ -325,7 +332,19 @@ def draft_mapping(path: Path) -> str:
     if thousands:
         draft.key("thousands_separator", thousands)
     if date_format is not None:
-        draft.key("date_format", date_format, "as the dates seen")
+        swapped = _day_month_swapped(date_format)
+        seen = values("occurred_at")
+        if times is not None and TIME_OF_DAY.search(date_format):
+            seen = [f"{day.strip()} {time.strip()}" for day, time in zip(seen, times, strict=False)]
+        if swapped and _all_parse([v.strip() for v in seen if v.strip()], swapped):
+            draft.key(
+                "date_format",
+                date_format,
+                f"EDIT: every day seen is 12 or less, so {swapped!r} (month first) reads"
+                " them too: which does the export write?",
+            )
+        else:
+            draft.key("date_format", date_format, "as the dates seen")
         if date_format not in EPOCH_FORMATS and not TIME_OF_DAY.search(date_format):
             draft.key("dates_only", True, "no time of day: records are stored at midnight")
     draft.key("timezone", "UTC", "the zone of times written without an offset: check it")
@@ -341,7 +360,10 @@ def draft_mapping(path: Path) -> str:
     elif "reference" not in columns:
         draft.add()
         draft.add("[reference]  # no column with a unique id: a fingerprint of these cells")
-        draft.key("fingerprint", [name for name in header if name])
+        # Not the status: a newer export of the same payment (pending, then completed)
+        # must be the same record, updated, not a second one (docs/mapping.md).
+        changing = {columns.get("status")}
+        draft.key("fingerprint", [name for name in header if name and name not in changing])
     draft.add()
 
     draft.add("[amount]")

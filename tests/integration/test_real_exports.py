@@ -241,6 +241,48 @@ def test_mapping_draft_prints_commented_toml_without_output(cli):
     assert "dates_only = true" in result.out
 
 
+def test_a_draft_says_when_day_and_month_cannot_be_told_apart(cli, tmp_path):
+    # BTCPay writes month first (03/01/2024 is 1 March); every day seen is 12 or less, so
+    # day first reads them too: the draft chose it without a word, two months off.
+    drafted = cli("mapping", "draft", EXPORTS / "btcpay-payments.csv").out
+    [line] = [line for line in drafted.splitlines() if line.startswith("date_format")]
+    assert line == (
+        'date_format = "%d/%m/%Y %H:%M:%S"  # EDIT: every day seen is 12 or less, so'
+        " '%m/%d/%Y %H:%M:%S' (month first) reads them too: which does the export write?"
+    )
+    told = tmp_path / "told.csv"
+    told.write_text(
+        "Date,Id,Amount,Currency\n25/01/2024 10:00,a,1.5,BTC\n03/01/2024 10:00,b,1,BTC\n"
+    )
+    assert (
+        'date_format = "%d/%m/%Y %H:%M"  # as the dates seen' in cli("mapping", "draft", told).out
+    )
+
+
+def test_a_drafted_fingerprint_leaves_the_status_out_so_a_newer_export_updates(cli, tmp_path):
+    # The status was part of the fingerprint: the payment, pending in one export and
+    # completed in the next, became two deposits of 100.
+    older = tmp_path / "older.csv"
+    older.write_text(
+        "Date,Description,Amount,Currency,Status\n"
+        "2025-01-09 10:00:00,Payment from Alice,100.00,USDTERC20,Pending\n"
+        "2025-01-09 11:00:00,Payout to Bob,-40.00,USDTERC20,Completed\n"
+    )
+    newer = tmp_path / "newer.csv"
+    newer.write_text(older.read_text().replace("Pending", "Completed"))
+    mapping = tmp_path / "drafted.toml"
+    assert cli("mapping", "draft", older, "--output", mapping).code == 0
+    assert 'fingerprint = ["Date", "Description", "Amount", "Currency"]' in mapping.read_text()
+    assert cli("import", older, "--mapping", mapping).code == 0
+    updated = cli("import", newer, "--mapping", mapping)
+    assert "0 new, 1 updated, 1 unchanged" in updated.out
+    with sqlite3.connect(cli.db) as conn:
+        assert conn.execute("SELECT count(*), min(status) FROM records").fetchone() == (
+            2,
+            "confirmed",
+        )
+
+
 def test_mapping_draft_of_an_empty_file_is_one_line_and_exit_2(cli, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

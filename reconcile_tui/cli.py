@@ -638,6 +638,8 @@ def close(invocation: Invocation, period: str, note: str, accept_open: bool, by:
             f"{code}: gateway {figures.gateway_balance}, records {records} at"
             f" {review.period.last.isoformat()}"
         )
+    if short := review.short_history():
+        click.echo(short)
     accepted = f", accepting {sign_off.open_causes} open" if sign_off.open_causes else ""
     click.echo(f"closed {review.period.label} by {visible(sign_off.signed_by)}{accepted}")
     return 0

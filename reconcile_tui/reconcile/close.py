@@ -358,3 +358,21 @@ class PeriodReview:
     def accepted(self) -> dict[str, Any]:
         """The figures a sign-off keeps."""
         return {code: figures.to_dict() for code, figures in self.figures.items()}
+
+    def short_history(self) -> str | None:
+        """`movements counted from 2024-12-16 (DAIERC20, ETH), where the stored history
+        starts`, when a currency's movements are counted from later than the period's first
+        day (both sides alike; the balances at the end are whole); None when none is. Said
+        wherever the figures are shown, so a month is never read as whole when half of
+        it was counted (docs/close.md)."""
+        late: dict[datetime, list[str]] = {}
+        for code, figures in self.figures.items():
+            if figures.movements_from > self.period.starts_at:
+                late.setdefault(figures.movements_from, []).append(code)
+        if not late:
+            return None
+        parts = [
+            f"from {format_utc(moment)[:10]} ({', '.join(codes)})"
+            for moment, codes in sorted(late.items())
+        ]
+        return f"movements counted {'; '.join(parts)}, where the stored history starts"

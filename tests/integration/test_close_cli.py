@@ -295,3 +295,18 @@ def test_the_list_keeps_every_field_whole_in_a_pipe_and_shows_no_control_charact
     assert PERIOD in listed.out
     assert " signed " in listed.out
     assert f"{PERIOD} note: {note}" in listed.out
+
+
+def test_a_period_longer_than_the_stored_history_says_where_its_movements_are_counted_from(
+    cli, db_path
+):
+    # Signed as the whole of it, with nothing saying the first eight days were not counted.
+    _clean(cli, db_path)
+    result = cli("--db", db_path, "close", "2025-01-01..2025-01-14", "--note", "n")
+    assert result.code == 0, result.err
+    assert (
+        "movements counted from 2025-01-09 (ETH, USDCERC20, USDTERC20), where the stored"
+        " history starts\n"
+    ) in result.out
+    whole = cli("--db", db_path, "close", PERIOD, "--note", "n")
+    assert "movements counted" not in whole.out

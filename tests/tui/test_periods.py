@@ -200,3 +200,18 @@ async def test_the_difference_row_shows_where_a_gap_comes_from_and_records_alone
         await pilot.press("down")
         await settle(pilot)
         assert "Out 0.000000000000000000" in shown_text(screen.query_one("#period-more"))
+
+
+async def test_a_period_longer_than_the_history_says_where_movements_are_counted_from(make_app):
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("slash", *"2025-01-01..2025-01-14", "enter")
+        await settle(pilot)
+        title = shown_text(app.screen.query_one("#period-title"))
+        assert "movements counted from 2025-01-09 (ETH, USDCERC20, USDTERC20), where" in title
+        await pilot.press("slash", *RANGE, "enter")
+        await settle(pilot)
+        assert "movements counted" not in shown_text(app.screen.query_one("#period-title"))

@@ -23,7 +23,7 @@ from reconcile_tui import money
 from reconcile_tui.errors import ReconcileError
 from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.cells import amount_cell, plain, short_time
+from reconcile_tui.tui.cells import WARNING, amount_cell, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
@@ -168,13 +168,15 @@ class PeriodsScreen(ReconcileScreen):
 
     def _show(self, view: PeriodsView) -> None:
         period = view.period
-        self.query_one("#period-title", Static).update(
-            Text.assemble(
-                ("Period ", "bold"),
-                (period.label, "bold"),
-                f"  {period.first.isoformat()} to {period.last.isoformat()} (UTC, inclusive)",
-            )
+        title = Text.assemble(
+            ("Period ", "bold"),
+            (period.label, "bold"),
+            f"  {period.first.isoformat()} to {period.last.isoformat()} (UTC, inclusive)",
         )
+        short = view.review.short_history() if view.review is not None else None
+        if short:
+            title.append(f"\n{WARNING} {short}", style="bold")
+        self.query_one("#period-title", Static).update(title)
         figures = self.query_one("#period-figures", FittedTable)
         rows: list[Row] = []
         causes = self.query_one("#period-causes", Static)

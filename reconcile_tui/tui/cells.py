@@ -214,6 +214,15 @@ def bucket_time(value: str | None) -> str:
     return shown[:10] if shown.endswith(" 00:00Z") else shown
 
 
+#: The plural of each counted word whose plural is not its singular and an `s`.
+_PLURALS: dict[str, str] = {"discrepancy": "discrepancies"}
+
+
+def counted(count: int, word: str) -> str:
+    """`1 record`, `2 records`, `1,000 discrepancies`: a count with its word agreeing."""
+    return f"{count:,} {word if count == 1 else _PLURALS.get(word, word + 's')}"
+
+
 def drift_text(figures: CurrencyFigures) -> str | None:
     """`drift from 2025-01-12`: the first history bucket where the two sides disagree;
     None when they agree throughout. When that is the history's first bucket, the drift

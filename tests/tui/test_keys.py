@@ -133,3 +133,21 @@ async def test_home_and_end_go_to_the_first_and_last_row_of_the_overview_and_per
         await pilot.press("end")
         await settle(pilot)
         assert figures.cursor_row == figures.row_count - 1 > 0
+
+
+async def test_sorting_keeps_the_highlight_on_its_currency(make_app):
+    # The cursor kept its row number: another currency was highlighted, and the panel
+    # under the table showed it.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#currencies", DataTable)
+        await pilot.press("end")
+        await settle(pilot)
+        before = table.ordered_rows[table.cursor_row].key.value
+        await pilot.press("s")
+        await settle(pilot)
+        assert table.ordered_rows[table.cursor_row].key.value == before
+        assert table.cursor_row != table.row_count - 1 or before == max(
+            row.key.value for row in table.ordered_rows
+        )

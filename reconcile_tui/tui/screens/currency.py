@@ -24,6 +24,7 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
+    counted,
     counts_cell,
     difference_cell,
     drift_text,
@@ -322,7 +323,7 @@ class CurrencyScreen(ReconcileScreen):
             notes.append(f"USD difference {amount_text(figures.usd_difference, 2)}")
         if figures.usd_value is not None:
             notes.append(f"gateway USD value {amount_text(figures.usd_value, 2)}")
-        notes.append(f"{figures.record_count:,} records")
+        notes.append(counted(figures.record_count, "record"))
         if drift := drift_text(figures):
             notes.append(drift)
         outer.add_row(Text(" · ".join(notes), style=look.muted))

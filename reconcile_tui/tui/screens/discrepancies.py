@@ -29,6 +29,7 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_text,
     bucket_time,
+    counted,
     difference_cell,
     kind_words,
     plain,
@@ -378,7 +379,8 @@ class DiscrepanciesScreen(Acknowledging, ReconcileScreen):
     def _show_counts(self) -> None:
         table: PagedTable[Finding] = self.query_one("#findings", PagedTable)
         counts = self.counts
-        parts = [Content(f"{table.total_rows:,} {self.showing} shown")]
+        singular = "cause" if self.showing == "causes" else "discrepancy"
+        parts = [Content(f"{counted(table.total_rows, singular)} shown")]
         if counts is not None:
             # One count on every screen: open causes, as `check` prints it.
             parts.append(

@@ -25,6 +25,7 @@ from reconcile_tui.tui.cells import (
     Look,
     amount_cell,
     amount_text,
+    counted,
     counts_cell,
     difference_cell,
     drift_text,
@@ -55,7 +56,7 @@ def status_line(overview: Overview) -> Content:
     acknowledged`: open causes, the number `check` prints (docs/tui.md)."""
     files = ", ".join(overview.record_files)
     records = (
-        f"{overview.record_count:,} records from {files}"
+        f"{counted(overview.record_count, 'record')} from {files}"
         if overview.record_count
         else "No records imported yet"
     )
@@ -180,6 +181,12 @@ class OverviewScreen(ReconcileScreen):
         if not has_rows:
             empty.update(self._empty_text(overview))
         highlighted = table.cursor_row
+        # The highlight stays on its currency, wherever a new sort or new figures put it.
+        highlighted_code = (
+            table.ordered_rows[highlighted].key.value
+            if 0 <= highlighted < table.row_count
+            else None
+        )
         table.clear(columns=True)
         # The difference comes first: it is what this screen is for. Where the wide
         # columns do not fit whole (an 18-decimal amount is 20 characters wide, and the
@@ -228,6 +235,9 @@ class OverviewScreen(ReconcileScreen):
             else:
                 table.add_row(*cells[:4], both, key=key, height=2)
         if has_rows:
+            codes = [key for key, _, _ in rows]
+            if highlighted_code in codes:
+                highlighted = codes.index(highlighted_code)
             table.move_cursor(row=min(max(highlighted, 0), table.row_count - 1), animate=False)
         self.query_one("#totals", Static).update(self._totals(overview))
         findings = self.query_one("#summary-findings", Static)
@@ -240,7 +250,7 @@ class OverviewScreen(ReconcileScreen):
         steps = []
         if overview.record_count:
             files = ", ".join(overview.record_files)
-            steps.append(f"✔ {overview.record_count:,} records imported from {files}.")
+            steps.append(f"✔ {counted(overview.record_count, 'record')} imported from {files}.")
         else:
             steps.append(
                 f"1. Import your transaction records: press {app.key_for('app.import')} and"
@@ -324,13 +334,13 @@ class OverviewScreen(ReconcileScreen):
         first = f" · {drift}" if drift else ""
         detail.update(
             Content.from_markup(
-                "[b]$code[/b] gateway $api\n records $mine · $count records$first",
+                "[b]$code[/b] gateway $api\n records $mine · $count$first",
                 code=figures.currency,
                 api=side(figures.api_total, figures.api_available, figures.api_pending),
                 mine=side(
                     figures.records_total, figures.records_available, figures.records_pending
                 ),
-                count=f"{figures.record_count:,}",
+                count=counted(figures.record_count, "record"),
                 first=first,
             )
         )

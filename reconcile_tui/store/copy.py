@@ -7,6 +7,7 @@ one transaction on the destination: it lands whole or not at all (docs/postgresq
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from itertools import islice
 
@@ -74,7 +75,20 @@ def _copy_table(source: Store, conn: Connection, table: str) -> int:
         # Streamed from a server (its cursor would otherwise hold the whole table, a
         # million stored transactions with their JSON); a file's cursor reads as it goes.
         rows = source.conn.stream(query, BATCH) if source.server else source.conn.execute(query)
-        while batch := list(islice(rows, BATCH)):
+    try:
+        while True:
+            # Only the reading is the source's to fail: a failure to write is the
+            # destination's, said and rolled back by its transaction (`Store.write`).
+            # Handled as the source's, it named the wrong database, reached exit 70 from a
+            # file, and from a server waited forever to roll back a read still streaming.
+            with source.errors():
+                batch = list(islice(rows, BATCH))
+            if not batch:
+                return copied
             load_rows(conn, table, columns, batch)
             copied += len(batch)
-    return copied
+    finally:
+        # A stream left mid-table is ended here (its query cancelled), so the source's
+        # connection is free to close.
+        with contextlib.suppress(Exception):
+            rows.close()

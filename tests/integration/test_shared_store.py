@@ -25,7 +25,7 @@ from reconcile_tui.ingest import fast
 from reconcile_tui.ingest.importer import import_file
 from reconcile_tui.store.acks import Acknowledgement, NewerCheck, record_acknowledgement
 from reconcile_tui.store.db import Store
-from reconcile_tui.store.postgres import WRITE_LOCK
+from reconcile_tui.store.postgres import WRITE_LOCK, display_url
 from reconcile_tui.store.schema import SCHEMA_VERSION, current_tables
 from tests.conftest import DEFAULT_HEADER, PAGE_CLOCK, SCENARIO, WALLET_A
 from tests.integration import test_cli
@@ -531,6 +531,60 @@ def test_db_copy_never_mixes_into_a_store_that_holds_data(cli, postgres_url, tmp
     assert "already holds data" in again.err
     assert cli("db", "copy", tmp_path / "missing.db", postgres_url).code == 2
     assert not (tmp_path / "missing.db").exists()
+
+
+def _copy(source: Path | str, destination: Path | str) -> subprocess.CompletedProcess[str]:
+    """`db copy` as its own process, bounded in time: a copy that hangs fails the test."""
+    return subprocess.run(
+        [sys.executable, "-m", "reconcile_tui", "db", "copy", str(source), str(destination)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_server_refusing_a_copied_row_is_the_servers_failure_and_keeps_nothing(
+    postgres_url, tmp_path
+):
+    # The server's failure went to the file's handler: exit 70, an AssertionError.
+    mine = tmp_path / "mine.db"
+    with Store(mine) as store:
+        import_file(store, big_file(tmp_path / "big.csv", 12_000), now=PAGE_CLOCK)
+    with Store(postgres_url) as server, server.write() as conn:
+        conn.execute(
+            """CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'refused by the server'; END $$"""
+        )
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    copied = _copy(mine, postgres_url)
+    assert copied.returncode == 4, copied.stderr
+    [line] = copied.stderr.splitlines()
+    assert line.startswith(f"error: database {display_url(postgres_url)}")
+    assert "refused by the server" in line
+    assert rows_of(postgres_url, "SELECT count(*) FROM imports") == [(0,)]
+
+
+def test_a_file_refusing_a_row_copied_from_a_server_ends_in_one_line_naming_the_file(
+    postgres_url, tmp_path
+):
+    # The copy waited forever: the server's read was still streaming when its handler
+    # rolled it back. More rows than one read takes, so the stream is mid-table.
+    with Store(postgres_url) as server:
+        import_file(server, big_file(tmp_path / "big.csv", 12_000), now=PAGE_CLOCK)
+    target = tmp_path / "copy.db"
+    with Store(target) as store, store.write() as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records"
+            " WHEN NEW.reference = 'B-0000500' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    copied = _copy(postgres_url, target)
+    assert copied.returncode == 4, copied.stderr
+    assert copied.stderr.startswith(f"error: database {target}")
+    with Store(target) as store:
+        assert store.query_one("SELECT count(*) FROM records")[0] == 0
 
 
 # -- the same records on both stores --------------------------------------------------

@@ -25,7 +25,7 @@ from reconcile_tui import report as reports
 from reconcile_tui.api.snapshot import GatewaySnapshot
 from reconcile_tui.config import Settings, database_location, load_settings
 from reconcile_tui.errors import BadFile, BadInput, ReconcileError
-from reconcile_tui.files import forget_kept, keep, refuse_kept, write_atomically
+from reconcile_tui.files import check_readable, forget_kept, keep, refuse_kept, write_atomically
 from reconcile_tui.logs import configure_logging
 from reconcile_tui.reconcile.document import CauseCounts
 from reconcile_tui.redaction import mask
@@ -38,6 +38,7 @@ from reconcile_tui.workspace import Workspace
 if TYPE_CHECKING:
     # The import's modules load only for the commands that import (docs/performance.md).
     from reconcile_tui.ingest.importer import ImportResult
+    from reconcile_tui.ingest.mapping import Layout
 
 __all__ = ["cli", "main"]
 
@@ -233,21 +234,34 @@ def import_(
 ) -> int:
     """Import merchant records from CSV FILES (each file all-or-nothing)."""
     settings = invocation.settings()
+    layout = _inputs_first(files, mapping)
     db = invocation.db or settings.db_path
     if dry_run and _would_be_created(db):
         # A dry run writes nothing, a new database file included: it validates against
-        # an empty store in memory, where every row is new (docs/import.md).
+        # an empty store in memory, where every row is new (docs/mapping.md).
         db = ":memory:"
     with Workspace(settings, db_path=db) as workspace:
         _import_each(
             workspace,
             files,
             _print_import,
-            mapping=mapping,
+            mapping=layout,
             quarantine=quarantine,
             dry_run=dry_run,
         )
     return 0
+
+
+def _inputs_first(files: Sequence[Path], mapping: Path | None) -> Layout | None:
+    """Every file to import opened, and the mapping read, before a database is opened:
+    a mistyped path or a refused mapping leaves no new database behind (docs/mapping.md)."""
+    for path in files:
+        check_readable(path, "CSV file")
+    if mapping is None:
+        return None
+    from reconcile_tui.ingest.mapping import load_mapping
+
+    return load_mapping(mapping)
 
 
 def _would_be_created(location: Path | str) -> bool:
@@ -498,7 +512,12 @@ def check(
     if api_dir is not None and offline:
         raise click.UsageError("--api-dir and --offline are alternatives; give one")
     # Offline, with nothing to import, the check reads what is stored: a mistyped path
-    # must not leave an empty database (and its folders) behind.
+    # must not leave an empty database (and its folders) behind; nor may a file to import
+    # that cannot be read, or a mapping refused.
+    layout = _inputs_first(record_files, mapping)
+    # So are gateway answers that cannot be used: the store stays as it was, the records'
+    # file not imported.
+    saved = Workspace.read_saved_responses(api_dir) if api_dir is not None else None
     with invocation.workspace(create=not offline or bool(record_files)) as workspace:
         # The report's file is checked before any work: never over the database or a
         # file read, and nothing stored when it is refused.
@@ -506,9 +525,6 @@ def check(
             keep(record_file, "the CSV file this command reads")
         if output is not None:
             refuse_kept(output)
-        # Before any import: gateway answers that cannot be used leave the store as it
-        # was, the records' file not imported.
-        saved = workspace.read_saved_responses(api_dir) if api_dir is not None else None
         if offline:
             snapshot_id, snapshot = workspace.latest_snapshot()
             _offline_history_as_asked(snapshot_id, snapshot, period, interval)
@@ -517,7 +533,7 @@ def check(
                 workspace,
                 record_files,
                 lambda imported: _stderr().print(imported.summary(), markup=False),
-                mapping=mapping,
+                mapping=layout,
                 quarantine=quarantine,
             )
         if saved is not None:

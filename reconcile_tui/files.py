@@ -14,6 +14,7 @@ from typing import BinaryIO
 from reconcile_tui.errors import BadInput
 
 __all__ = [
+    "check_readable",
     "forget_kept",
     "keep",
     "open_input",
@@ -85,6 +86,13 @@ def open_input(path: Path, what: str = "file") -> tuple[BinaryIO, int]:
     except OSError as error:
         stream.close()
         raise _unreadable(path, what, error) from None
+
+
+def check_readable(path: Path, what: str = "file") -> None:
+    """BadInput naming the file unless it can be opened for reading: a command checks the
+    files it will read before it opens (or makes) a database."""
+    stream, _size = open_input(path, what)
+    stream.close()
 
 
 def read_input(path: Path, what: str = "file") -> bytes:

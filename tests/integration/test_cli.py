@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -203,6 +204,28 @@ def test_offline_check_of_a_history_not_stored_is_refused_before_anything_is_imp
     assert asked_as_stored.code == 1
     with Store(db_path) as store:
         assert store.query_one("SELECT count(*) FROM records WHERE reference = 'N-1'")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("import", "missing.csv"), "error: missing.csv: no such CSV file"),
+        (("import", "--mapping", "bad.toml", "{good}"), "error: bad.toml: csv.decimal_comma:"),
+        (("check", "--records", "missing.csv", "--api-dir", "api"), "error: missing.csv: no such"),
+        (("check", "--records", "{good}", "--api-dir", "empty"), "error: empty/balances.json: no"),
+    ],
+)
+def test_refused_inputs_leave_no_new_database_behind(cli, tmp_path, monkeypatch, args, said):
+    # Each made a new database (and its folders) before it refused.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.toml").write_text('[csv]\ndecimal_comma = "yes"\n')
+    (tmp_path / "empty").mkdir()
+    shutil.copytree(SCENARIO / "api", tmp_path / "api")
+    given = [arg.format(good=SCENARIO / "records.csv") for arg in args]
+    result = cli("--db", tmp_path / "new" / "books.db", *given)
+    assert result.code == 2
+    assert result.err.startswith(said)
+    assert not (tmp_path / "new").exists()
 
 
 def test_gateway_answers_that_cannot_be_read_leave_the_records_file_unimported(

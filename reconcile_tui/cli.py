@@ -528,6 +528,19 @@ def check(
         if offline:
             snapshot_id, snapshot = workspace.latest_snapshot()
             _offline_history_as_asked(snapshot_id, snapshot, period, interval)
+        # The gateway is asked before any import, and what it answered stored after it:
+        # a gateway that cannot be reached (exit 3) leaves the records' file unimported.
+        fetched = (
+            workspace.fetch_first(
+                period=period,
+                interval=interval,
+                currencies=list(currencies) or None,
+                refresh=refresh,
+                full_listing=full_listing,
+            )
+            if saved is None and not offline
+            else None
+        )
         if record_files:
             _import_each(
                 workspace,
@@ -538,14 +551,8 @@ def check(
             )
         if saved is not None:
             snapshot_id, snapshot = workspace.store_saved_responses(saved)
-        elif not offline:
-            outcome = workspace.fetch(
-                period=period,
-                interval=interval,
-                currencies=list(currencies) or None,
-                refresh=refresh,
-                full_listing=full_listing,
-            )
+        elif fetched is not None:
+            outcome = fetched()
             snapshot_id, snapshot = outcome.snapshot_id, outcome.snapshot
         result = workspace.check(snapshot_id, snapshot)
         document = result.document()

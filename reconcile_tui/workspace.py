@@ -244,12 +244,36 @@ class Workspace:
         The transaction listing is asked for only where it may have changed since the
         previous one, unless `full_listing` (or `api.full_listing`) says otherwise.
         """
+        return self.fetch_first(
+            period=period,
+            interval=interval,
+            currencies=currencies,
+            refresh=refresh,
+            full_listing=full_listing,
+            transport=transport,
+            save_to=save_to,
+        )()
+
+    def fetch_first(
+        self,
+        *,
+        period: str | None = None,
+        interval: str | None = None,
+        currencies: Sequence[str] | None = None,
+        refresh: bool = False,
+        full_listing: bool = False,
+        transport: Any = None,
+        save_to: Path | None = None,
+    ) -> Callable[[], FetchOutcome]:
+        """`fetch`'s asking of the gateway now, and its storing when the returned function
+        is called: `check --records` asks first, so a gateway that cannot be reached leaves
+        the records' file unimported, and stores after the import (docs/api-client.md)."""
         from reconcile_tui.api.client import fetch_snapshot_sync
 
         request = self.fetch_request(period=period, interval=interval, currencies=currencies)
         cached = self.cached_fetch(request, refresh=refresh, save_to=save_to)
         if cached is not None:
-            return cached
+            return lambda: cached
         snapshot = fetch_snapshot_sync(
             self.settings.api,
             period=request.period,
@@ -259,7 +283,9 @@ class Workspace:
             transport=transport,
             clock=self.clock,
         )
-        return self.keep_fetched(request, snapshot, save_to=save_to)
+        if save_to is not None:
+            check_savable(snapshot)  # refused before anything is imported or stored
+        return lambda: self.keep_fetched(request, snapshot, save_to=save_to)
 
     def fetch_request(
         self,

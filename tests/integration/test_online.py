@@ -20,6 +20,7 @@ from reconcile_tui.api.raw_items import raw_results
 from reconcile_tui.cli import main
 from reconcile_tui.logs import remove_handlers
 from reconcile_tui.sandbox import RunningSandbox, SandboxConfig, generate_scenario
+from reconcile_tui.store.db import Store
 
 pytestmark = pytest.mark.slow
 
@@ -207,6 +208,21 @@ def test_connection_refused_exits_3(cli, tmp_path):
     assert result.code == 3
     assert "127.0.0.1:9" in result.err
     assert "t0ken-for-nowhere" not in result.err + result.log
+
+
+def test_a_check_whose_gateway_cannot_be_reached_imports_none_of_its_records(cli, tmp_path):
+    # The records were imported first, then the gateway refused: exit 3 with the store
+    # changed, where a folder of answers that cannot be read changed nothing.
+    config = tmp_path / "c.toml"
+    config.write_text("[api]\nmax_attempts = 1\n")
+    result = cli(
+        "--config", config, "check", "--records", Path("sample_data/merchant.csv"),
+        env={"CRYPTOFUSE_API_URL": "http://127.0.0.1:9", "CRYPTOFUSE_TOKEN": "t0ken-for-nowhere"},
+    )  # fmt: skip
+    assert result.code == 3
+    assert "imported" not in result.err
+    with Store(tmp_path / "books.db") as store:
+        assert store.query_one("SELECT count(*) FROM imports")[0] == 0
 
 
 def test_no_credentials_exits_3_without_prompting(cli, sandbox_server):

@@ -307,6 +307,22 @@ async def test_the_wallet_says_what_explains_its_gap(demo: Settings):
             await settle(pilot)
 
 
+async def test_an_acknowledged_cause_is_marked_so_on_its_wallet(demo: Settings):
+    # The wallet's panel still marked it ✖, as the list of causes marked it ☑.
+    with Workspace(demo) as workspace:
+        dai = next(f for f in workspace.overview() if f.currency == "DAIERC20")
+        cause = next(c for c in workspace.cause_page()[1] if WRONG_WALLET in c["references"])
+        workspace.acknowledge(cause["id"], "moved by the bank")
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_wallet("DAIERC20", dai.wallets[0].wallet_id)
+        await settle(pilot)
+        shown = shown_text(app.screen.query_one("#wallet-findings"))
+        assert f"☑ {cause['message'][:30]}" in shown
+        assert f"✖ {cause['message'][:30]}" not in shown
+
+
 def test_ack_withdraw_through_the_cli(demo: Settings, tmp_path: Path):
     with Workspace(demo) as workspace:
         cause = next(c for c in workspace.cause_page()[1] if STATUS_LAG in c["references"])

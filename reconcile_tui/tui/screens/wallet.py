@@ -19,12 +19,12 @@ from reconcile_tui.times import age_text
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import (
     ERROR,
-    WARNING,
     Look,
     amount_text,
     bucket_time,
     difference_cell,
     drift_text,
+    severity_marker,
     short_time,
     wallet_label,
 )
@@ -189,13 +189,12 @@ class WalletScreen(ReconcileScreen):
         for finding in shown:
             if lines:
                 lines.append("\n")
-            marker = ERROR if finding["severity"] == "error" else WARNING
-            if finding["acknowledged"]:
-                style = look.muted
-            else:
-                style = look.error if finding["severity"] == "error" else look.warning
-            lines.append(f"{marker} ", style)
-            lines.append(str(finding["message"]))
+            # The marker every list shows: an acknowledged cause is ☑, not its severity.
+            lines.append_text(
+                severity_marker(finding["severity"], bool(finding["acknowledged"]), look)
+            )
+            lines.append(" ")
+            lines.append(str(finding["message"]), look.muted if finding["acknowledged"] else "")
         if view.cause_total > len(shown):
             lines.append(f"\n… {view.cause_total - len(shown)} more: press f", look.muted)
         return lines

@@ -36,6 +36,7 @@ from reconcile_tui.tui.checking import ImportOutcome, check_latest
 from reconcile_tui.tui.dialogs.mapping_draft import MappingDraftDialog
 from reconcile_tui.tui.failures import failure_message, report_failure
 from reconcile_tui.tui.screens.base import ReconcileScreen
+from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
 
 __all__ = ["ImportScreen", "PathSuggester"]
 
@@ -174,8 +175,10 @@ class ImportScreen(ReconcileScreen):
         yield ProgressBar(show_eta=False, id="import-progress")
         yield Static(id="import-status")
         with ContentSwitcher(initial="preview-table", id="import-results"):
-            preview: DataTable[Text] = DataTable(
-                id="preview-table", cursor_type="row", zebra_stripes=True
+            # Columns shown whole or not at all: an amount scrolled half out of sight read
+            # as another amount (docs/tui.md, "Small terminals").
+            preview = FittedTable(
+                id="preview-table", more="preview-more", keep=2, zebra_stripes=True
             )
             preview.border_title = "Preview"
             yield preview
@@ -184,6 +187,7 @@ class ImportScreen(ReconcileScreen):
             )
             problems.border_title = "Rejected rows"
             yield problems
+        yield Static(id="preview-more", classes="table-more")
         yield Static(id="preview-detail")
 
     def on_mount(self) -> None:
@@ -231,56 +235,40 @@ class ImportScreen(ReconcileScreen):
     def _previewed(self, message: Previewed) -> None:
         self.previewed = preview = message.preview
         look = Look.from_app(self.app)
-        table: DataTable[Text] = self.query_one("#preview-table", DataTable)
-        table.clear(columns=True)
-        for label in (
-            "Line",
-            "Row",
-            "Reference",
-            "Occurred",
-            "Currency",
-            "Type",
-            "Status",
-            "Amount",
-            "Fee",
-            "Wallet",
-            "Problem",
-        ):
-            table.add_column(label)
+        table = self.query_one("#preview-table", FittedTable)
+        labels = ["Line", "Row", "Reference", "Amount", "Currency", "Occurred", "Type"]
+        labels += ["Status", "Fee", "Wallet", "Problem"]
+        rows: list[Row] = []
         bad = skipped = 0
         for row in preview.rows:
             record = row.record
+            line = Text(str(row.line), justify="right")
             if row.skipped is not None:
                 skipped += 1
-                table.add_row(
-                    Text(str(row.line), justify="right"),
-                    Text("– skip", style=look.muted),
-                    *(plain("", look.muted) for _ in range(8)),
-                    plain(f"skipped by the mapping: {row.skipped}", look.muted),
-                )
-                continue
-            if record is None:
+                cells = [line, Text("– skip", style=look.muted)]
+                cells += [plain("", look.muted) for _ in range(8)]
+                cells.append(plain(f"skipped by the mapping: {row.skipped}", look.muted))
+            elif record is None:
                 bad += 1
-                table.add_row(
-                    Text(str(row.line), justify="right"),
-                    Text(f"{ERROR} bad", style=look.error),
-                    *(plain("", look.muted) for _ in range(8)),
-                    plain(row.problem, look.error),
-                )
-                continue
-            table.add_row(
-                Text(str(row.line), justify="right"),
-                Text(f"{MATCHED} ok", style=look.ok),
-                plain(record.reference, look.strong),
-                plain(short_time(record.occurred_at)),
-                plain(record.currency),
-                plain(record.type),
-                plain(record.status),
-                amount_cell(record.amount),
-                amount_cell(record.fee, style=look.muted),
-                plain(record.wallet_name or (record.wallet_id or "")[:8] or None, look.muted),
-                plain(""),
-            )
+                cells = [line, Text(f"{ERROR} bad", style=look.error)]
+                cells += [plain("", look.muted) for _ in range(8)]
+                cells.append(plain(row.problem, look.error))
+            else:
+                cells = [
+                    line,
+                    Text(f"{MATCHED} ok", style=look.ok),
+                    plain(record.reference, look.strong),
+                    amount_cell(record.amount),
+                    plain(record.currency),
+                    plain(short_time(record.occurred_at)),
+                    plain(record.type),
+                    plain(record.status),
+                    amount_cell(record.fee, style=look.muted),
+                    plain(record.wallet_name or (record.wallet_id or "")[:8] or None, look.muted),
+                    plain(""),
+                ]
+            rows.append(Row(None, cells, name=f"line {row.line}"))
+        table.fill(labels, rows)
         table.border_title = f"Preview · first {len(preview.rows)} rows as parsed"
         self.query_one(ContentSwitcher).current = "preview-table"
         size = f"{preview.file_size:,} bytes"
@@ -465,6 +453,7 @@ class ImportScreen(ReconcileScreen):
         table.border_title = f"{title} · {shown:,} listed"
         self.query_one(ContentSwitcher).current = "problems-table"
         self.query_one("#preview-detail", Static).update("")
+        self.query_one("#preview-more", Static).display = False  # the preview's, not these
 
     @on(Button.Pressed, "#cancel")
     def action_cancel_import(self) -> None:

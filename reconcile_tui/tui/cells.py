@@ -119,8 +119,16 @@ class Look:
 
 
 def plain(value: object | None, style: Style | str = "") -> Text:
-    """Any value as literal text (no markup, control characters escaped), `—` for None."""
-    return Text(ABSENT if value is None else visible(str(value)), style=style, no_wrap=True, end="")
+    """Any value as literal text (no markup, control characters escaped), `—` for None.
+    Cut to a column narrower than it, it ends in `…`: a cut id must not read as a whole
+    one (amounts are never cut: docs/tui.md, "Small terminals")."""
+    return Text(
+        ABSENT if value is None else visible(str(value)),
+        style=style,
+        no_wrap=True,
+        overflow="ellipsis",
+        end="",
+    )
 
 
 def amount_text(text: str | None, scale: int | None = None) -> str:

@@ -511,6 +511,18 @@ def check(
     """Reconcile the records against the gateway and report every discrepancy."""
     if api_dir is not None and offline:
         raise click.UsageError("--api-dir and --offline are alternatives; give one")
+    # Options that only a fetch reads were ignored without a word by a check that does not
+    # fetch (README, "In CI").
+    not_fetching = "--offline" if offline else "--api-dir" if api_dir is not None else None
+    for given, option in ((refresh, "--refresh"), (currencies, "--currency"),
+                          (full_listing, "--full-listing")):  # fmt: skip
+        if given and not_fetching:
+            raise click.UsageError(
+                f"{option} is for fetching from the gateway; {not_fetching} does not fetch:"
+                f" give one"
+            )
+    if mapping is not None and not record_files:
+        raise click.UsageError("--mapping is the layout of --records files: give --records FILE")
     # Offline, with nothing to import, the check reads what is stored: a mistyped path
     # must not leave an empty database (and its folders) behind; nor may a file to import
     # that cannot be read, or a mapping refused.

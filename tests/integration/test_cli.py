@@ -252,6 +252,11 @@ def test_gateway_answers_that_cannot_be_read_leave_the_records_file_unimported(
         (("ack", "abcdef", "--note", "n"), "no check has run yet"),
         (("import", "missing.csv"), "missing.csv: no such CSV file"),
         (("check", "--offline", "--api-dir", "."), "--api-dir and --offline are alternatives"),
+        # Options only a fetch reads were ignored by a check that does not fetch.
+        (("check", "--offline", "--refresh"), "--refresh is for fetching from the gateway;"),
+        (("check", "--offline", "--currency", "ETH"), "--currency is for fetching"),
+        (("check", "--api-dir", ".", "--full-listing"), "--api-dir does not fetch: give one"),
+        (("check", "--offline", "--mapping", "m.toml"), "--mapping is the layout of --records"),
         (("check", "--format", "pdf"), "Invalid value for '--format'"),
         (("frobnicate",), "No such command 'frobnicate'"),
         # An empty --output was `.: cannot write (Device or resource busy)`.

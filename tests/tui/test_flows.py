@@ -18,6 +18,7 @@ from reconcile_tui.tui.screens.discrepancies import DiscrepanciesScreen
 from reconcile_tui.tui.screens.import_records import ImportScreen
 from reconcile_tui.tui.screens.overview import OverviewScreen
 from reconcile_tui.tui.screens.wallet import WalletScreen
+from reconcile_tui.tui.widgets.fitted_table import FittedTable
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 from reconcile_tui.workspace import Workspace
 from tests.conftest import PAGE_CLOCK, WALLET_A, WALLET_B
@@ -193,14 +194,16 @@ async def test_a_refused_file_lists_each_bad_row_with_line_and_reason(
         app.screen.query_one("#csv-path").value = str(bad)  # as if typed
         await pilot.press("enter")
         await settle(pilot)
-        preview = app.screen.query_one("#preview-table", DataTable)
+        preview = app.screen.query_one("#preview-table", FittedTable)
         parsed = [[str(cell) for cell in preview.get_row_at(r)] for r in range(preview.row_count)]
         assert [(row[0], row[1], row[2]) for row in parsed] == [
             ("2", "✔ ok", "B-1"),
             ("3", "✖ bad", ""),
             ("4", "✖ bad", ""),
         ]
-        assert parsed[1][-1] == "occurred_at: 'not-a-date' is not a time (expected ISO 8601)"
+        # Shown in its column when it fits whole, else told under the table for the row.
+        problem = "occurred_at: 'not-a-date' is not a time (expected ISO 8601)"
+        assert problem in parsed[1] or problem in preview.more_text(1).plain
 
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -376,3 +379,20 @@ async def test_the_period_key_refetches_for_the_next_period(make_app, monkeypatc
         await pilot.press("b")
         await settle(pilot)
     assert asked == [("30d", "daily", False), ("7d", "hourly", False)]
+
+
+async def test_the_note_required_line_goes_once_a_note_is_typed(make_app):
+    # It stayed on screen under the note that answered it.
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("a", "ctrl+s")
+        dialog = app.screen
+        assert isinstance(dialog, AcknowledgeDialog)
+        assert "A note is required" in shown_text(dialog.query_one("#ack-problem"))
+        await pilot.press(*"bank agrees")
+        await settle(pilot)
+        assert shown_text(dialog.query_one("#ack-problem")).strip() == ""
+        await pilot.press("escape")

@@ -6,7 +6,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from reconcile_tui.ingest.draft import draft_mapping
 from reconcile_tui.tui.app import ReconcileApp
@@ -14,6 +14,7 @@ from reconcile_tui.tui.dialogs.help import HelpDialog
 from reconcile_tui.tui.dialogs.mapping_draft import MappingDraftDialog, ReplaceFileDialog
 from reconcile_tui.tui.screens import import_records
 from reconcile_tui.tui.screens.import_records import ImportScreen
+from reconcile_tui.tui.widgets.fitted_table import FittedTable
 from tests.tui.conftest import Notifications, settle, shown_text
 
 SIZE = (80, 24)
@@ -72,10 +73,10 @@ async def test_a_drafted_mapping_is_saved_next_to_the_file_and_previews_its_rows
 
         # The preview reads the file through the saved mapping: PayPal's decimal commas,
         # its zone column and its fees, as they will be stored.
-        preview = screen.query_one("#preview-table", DataTable)
-        rows = [
-            [str(cell) for cell in preview.get_row_at(r)][1:10] for r in range(preview.row_count)
-        ]
+        preview = screen.query_one("#preview-table", FittedTable)
+        labels = ["Row", "Reference", "Occurred", "Currency", "Type", "Status", "Amount", "Fee"]
+        labels.append("Wallet")
+        rows = [[preview.whole_row(r)[label] for label in labels] for r in range(preview.row_count)]
         assert rows == [
             ["✔ ok", "1AB23456CD789012E", "2024-03-01 09:15Z", "EUR", "deposit", "confirmed",
              "9.410000000000000000", "0.590000000000000000", "main"],

@@ -126,6 +126,11 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
         else:
             self.action_accept()
 
+    @on(Input.Changed, "#ack-note")
+    def _note_changed(self, event: Input.Changed) -> None:
+        if event.value.strip():
+            self.query_one("#ack-problem", Static).update("")  # said before the note was
+
     @on(Button.Pressed, "#ack-accept")
     def action_accept(self) -> None:
         note = self.query_one("#ack-note", Input).value.strip()

@@ -80,6 +80,11 @@ class FittedTable(RowTable):
         self._rows = list(rows)
         self._lay_out()
 
+    def whole_row(self, row: int) -> dict[str, str]:
+        """Every column's text of a row by label, shown or left out."""
+        _key, cells, _name = self._rows[row]
+        return {label: cells[i].plain for i, label in enumerate(self._labels)}
+
     @property
     def left_out(self) -> list[str]:
         """The labels of the columns not shown (they are told under the table)."""

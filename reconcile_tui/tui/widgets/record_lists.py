@@ -104,10 +104,12 @@ class DuplicatesSource:
         return (
             Column("Reference", pinned=True),
             Column("Amount"),
-            Column("File"),
+            # The lines and what differs before the file: a path is the widest cell, and
+            # columns show left to right while they fit whole (it hid the three after it).
             Column("First line"),
             Column("Repeated at"),
             Column("Differs"),
+            Column("File"),
         )
 
     def fetch(
@@ -120,8 +122,8 @@ class DuplicatesSource:
         return (
             plain(row.reference, look.strong),
             amount_cell(row.amount, self.scale),
-            plain(row.path),
             Text(str(row.first_line), justify="right"),
             Text(str(row.line), justify="right"),
             plain(row.differences or "identical", look.warning if row.differences else look.muted),
+            plain(row.path),
         )

@@ -136,8 +136,13 @@ class Workspace:
     def __enter__(self) -> Workspace:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:
+            # A refused or interrupted command (a file refused for its content, a gateway
+            # out of reach) leaves no new, empty database behind (docs/reliability.md).
+            self.store.close_unused()
+        else:
+            self.close()
 
     # -- rules -----------------------------------------------------------------------
 

@@ -57,6 +57,11 @@ _OFFSET = re.compile(r"(?:UTC|GMT)?(?P<sign>[-+])(?P<hours>\d{1,2}):?(?P<minutes
 _EPOCH = re.compile(r"\d{1,14}(?:\.\d{1,6})?")
 
 
+#: A count of milliseconds that is below this many seconds (1973-03-03) is taken for
+#: seconds; a count of seconds from a thousand times it (the year 5138) for milliseconds.
+_MILLISECONDS_FROM = Decimal(100_000_000)
+
+
 def _from_epoch(text: str, divisor: int) -> str:
     """Unix epoch seconds (divisor 1) or milliseconds (1000) as exact ISO text in UTC."""
     if not _EPOCH.fullmatch(text):
@@ -64,6 +69,19 @@ def _from_epoch(text: str, divisor: int) -> str:
         raise RowError(f"occurred_at {text!r} is not a count of Unix epoch {unit}")
     try:
         seconds = Decimal(text) / divisor
+        # A count in the other unit reads as a time too, but decades off: 1733097600 as
+        # milliseconds is 1970-01-21, 1733097600000 as seconds past the year 9999. No
+        # payment export holds either, so the unit is named (docs/mapping.md).
+        if divisor == 1000 and abs(seconds) < _MILLISECONDS_FROM:
+            raise RowError(
+                f"occurred_at {text!r} read as milliseconds is in 1970: it looks like Unix"
+                f' seconds (date_format = "epoch_seconds")'
+            )
+        if divisor == 1 and abs(seconds) >= _MILLISECONDS_FROM * 1000:
+            raise RowError(
+                f"occurred_at {text!r} read as seconds is thousands of years away: it looks"
+                f' like Unix milliseconds (date_format = "epoch_milliseconds")'
+            )
         whole = int(seconds)
         micro = (seconds - whole) * 1_000_000
         if micro != int(micro):

@@ -138,6 +138,19 @@ class NoDatabase(NotFound):
     """The database file does not exist, and the command must not create it (exit 2)."""
 
 
+def _would_make(file: Path) -> list[Path]:
+    """The file, then each missing folder above it, innermost first; empty when the
+    file exists already."""
+    if file.exists() or file.is_symlink():
+        return []
+    made = [file]
+    folder = file.parent
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    return made
+
+
 class Store:
     """One reconcile database: a SQLite file, or a PostgreSQL server (docs/postgresql.md),
     migrated on open and written only in transactions."""
@@ -152,6 +165,7 @@ class Store:
     ) -> None:
         self.busy_timeout = busy_timeout
         self.conn: Any
+        self.made: list[Path] = []
         if postgres.is_server_url(path):
             self._open_server(str(path), migrate=migrate)
             return
@@ -159,6 +173,9 @@ class Store:
         self.path: Path | str = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.file = Path(self.path)
         in_memory = str(path) == ":memory:"
+        # What this open makes (the file, and folders that did not exist), so that a
+        # command refused before it stored anything can leave none of it behind.
+        self.made = [] if in_memory else _would_make(self.file)
         if not in_memory and self.file.is_dir():
             raise BadInput(f"database {self.path} is a directory: give the database file's path")
         if not in_memory and not create and not self.file.exists():
@@ -437,6 +454,26 @@ class Store:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.conn.close()
+
+    def close_unused(self) -> None:
+        """Close; and when this open created the file and nothing was stored in it, remove
+        it with the folders it made: a refused command leaves no new database behind
+        (docs/reliability.md). A server's database is never removed."""
+        unused = False
+        if self.made:
+            with contextlib.suppress(Exception):  # unsure whether it is empty: keep it
+                unused = self.first_filled_table() is None
+        self.close()
+        if not unused:
+            return
+        for made in self.made:
+            if made.is_dir():
+                with contextlib.suppress(OSError):
+                    made.rmdir()  # only while empty: never a folder that holds anything
+                continue
+            for sidecar in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    made.with_name(made.name + sidecar).unlink()
 
     def __enter__(self) -> Store:
         return self

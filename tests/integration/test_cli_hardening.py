@@ -82,6 +82,42 @@ def test_export_and_ack_before_any_check_create_nothing_and_say_what_to_do(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_a_file_refused_for_its_content_leaves_no_new_database_behind(cli, tmp_path, monkeypatch):
+    # The CSV opens and its header is ours, so the database was made before the bad row
+    # was found: it used to stay behind, empty, with the folders made for it.
+    monkeypatch.chdir(tmp_path)
+    lines = (SCENARIO / "records.csv").read_text(encoding="utf-8").splitlines()
+    bad = lines[1].split(",")
+    bad[1] = "2024-13-45T00:00:00Z"  # occurred_at
+    (tmp_path / "bad.csv").write_text("\n".join([*lines[:3], ",".join(bad)]) + "\n")
+    db = tmp_path / "not-yet" / "books.db"
+    result = cli("--db", db, "import", "bad.csv")
+    assert result.code == 2
+    assert "is not a real date" in result.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+    # Stored or quarantined rows keep it, of course.
+    assert cli("--db", db, "import", "--quarantine", "bad.csv").code == 0
+    assert db.exists()
+
+
+def test_a_gateway_out_of_reach_leaves_no_new_database_behind(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CRYPTOFUSE_API_URL", "http://127.0.0.1:9")  # discard: refused
+    monkeypatch.setenv("CRYPTOFUSE_TOKEN", "t")
+    db = tmp_path / "books.db"
+    result = cli("--db", db, "check")
+    assert result.code == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_empty_database_is_kept_when_a_command_is_refused(cli, tmp_path):
+    db = tmp_path / "books.db"
+    Store(db).close()
+    (tmp_path / "bad.csv").write_text("reference,amount\nX,1\n")
+    assert cli("--db", db, "import", "bad.csv").code == 2
+    assert db.exists()
+
+
 def test_export_and_ack_on_the_default_database_create_nothing(cli, tmp_path):
     # The `cli` fixture points the default database into tmp_path/data-home.
     for args in (("export", "--output", tmp_path / "x.csv"), ("ack", "abcdef", "--note", "n")):

@@ -167,3 +167,35 @@ def test_a_mapping_saved_with_a_byte_order_mark_loads_as_without(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + b'[csv]\ndelimiter = ";"\ndecimal_comma = true\n')
     layout = load_mapping(path)
     assert (layout.csv.delimiter, layout.csv.decimal_comma) == (";", True)
+
+
+@pytest.mark.parametrize(
+    ("date_format", "written", "problem"),
+    [
+        # Seconds under a milliseconds mapping were imported as 1970-01-21.
+        ("epoch_milliseconds", "1733097600", 'looks like Unix seconds (date_format = "epoch_'),
+        ("epoch_seconds", "1733097600000", 'like Unix milliseconds (date_format = "epoch_milli'),
+        ("epoch_milliseconds", "1733097600000", None),
+        ("epoch_seconds", "1733097600.5", None),
+    ],
+)
+def test_an_epoch_count_in_the_other_unit_is_refused_naming_the_unit(
+    tmp_path, date_format, written, problem
+):
+    (tmp_path / "m.toml").write_text(
+        f'[csv]\ndate_format = "{date_format}"\n'
+        '[columns]\nreference = "id"\noccurred_at = "t"\namount = "a"\ncurrency = "c"\n'
+        'type = "k"\nstatus = "s"\nwallet_id = "w"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "f.csv").write_text(
+        f"id,t,a,c,k,s,w\nX-1,{written},1.5,ETH,deposit,confirmed,w1\n", encoding="utf-8"
+    )
+    (row,) = preview_file(tmp_path / "f.csv", load_mapping(tmp_path / "m.toml")).rows
+    if problem is None:
+        assert row.problem is None
+        assert row.record is not None
+        assert row.record.occurred_at.startswith("2024-12-02T00:00:00")
+    else:
+        assert row.record is None
+        assert problem in row.problem

@@ -2,7 +2,7 @@
 
 A screen mixes `Acknowledging` in and says which item is highlighted (`acknowledgeable`).
 `a` reads the acknowledgement in force first, so the dialog shows the old note, who and
-when; `w` withdraws the item's own acknowledgement (docs/tui.md, "Acknowledging").
+when; `w` shows the item's own acknowledgement and asks before withdrawing it (docs/tui.md, "Acknowledging").
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from textual.binding import Binding
 
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import kind_words, short_time
-from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, Acknowledgement
+from reconcile_tui.tui.dialogs.acknowledge import (
+    AcknowledgeDialog,
+    Acknowledgement,
+    WithdrawDialog,
+)
 
 if TYPE_CHECKING:
     from reconcile_tui.store.acks import Acknowledgement as Held
@@ -90,9 +94,34 @@ class Acknowledging:
             return
         app: Any = self.app  # type: ignore[attr-defined]
 
+        def read() -> None:
+            with access_of(app).open() as workspace:
+                held = workspace.acknowledgement_of(item["id"])
+            if held is None:
+                app.call_from_thread(
+                    app.notify,
+                    f"{_what(item)} has no acknowledgement of its own to withdraw.",
+                    title="Nothing to withdraw",
+                    severity="warning",
+                    markup=False,
+                )
+                return
+            app.call_from_thread(
+                app.push_screen, WithdrawDialog(item, previous=held), self._withdrawn
+            )
+
+        self.run_worker(read, thread=True, exit_on_error=False, group="acknowledge")  # type: ignore[attr-defined]
+
+    def _withdrawn(self, answer: Acknowledgement | None) -> None:
+        if answer is None:
+            return
+        app: Any = self.app  # type: ignore[attr-defined]
+
         def write() -> None:
             with access_of(app).open() as workspace:
-                found = workspace.withdraw_acknowledgement(item["id"])
+                found = workspace.withdraw_acknowledgement(
+                    answer.discrepancy_id, answer.note, by=answer.by
+                )
             state = "still acknowledged" if found["acknowledged"] else "open again"
             app.call_from_thread(
                 self._done, f"Withdrew the acknowledgement of {_what(found)}: {state}.", "Withdrawn"

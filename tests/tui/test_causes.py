@@ -19,7 +19,7 @@ from reconcile_tui.config import Settings
 from reconcile_tui.sandbox import SandboxConfig, generate_scenario
 from reconcile_tui.store import acks
 from reconcile_tui.tui.app import ReconcileApp, build_app
-from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog
+from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, WithdrawDialog
 from reconcile_tui.tui.launch import SAMPLE, prepare_demo
 from reconcile_tui.tui.screens.cause import CauseScreen
 from reconcile_tui.tui.screens.currency import CurrencyScreen
@@ -28,7 +28,7 @@ from reconcile_tui.tui.screens.wallet import WalletScreen
 from reconcile_tui.tui.widgets.fitted_table import room_of
 from reconcile_tui.tui.widgets.paged_table import PagedTable
 from reconcile_tui.workspace import Workspace
-from tests.tui.conftest import settle, shown_text
+from tests.tui.conftest import Notifications, settle, shown_text
 
 SIZE = (120, 40)
 #: The sample scenario's wrong-wallet deposit: booked to one DAI wallet, at the gateway in another.
@@ -201,11 +201,11 @@ async def test_a_cause_with_one_side_says_which_side_has_nothing(demo: Settings)
 
 
 async def test_acknowledging_a_cause_closes_its_echoes_and_withdrawing_opens_them(
-    demo: Settings,
+    demo: Settings, notifications: Notifications
 ):
     errors, warnings = open_causes(demo)
     app = app_on(demo)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=notifications.hook) as pilot:
         await settle(pilot)
         await pilot.press("d")
         await settle(pilot)
@@ -240,17 +240,39 @@ async def test_acknowledging_a_cause_closes_its_echoes_and_withdrawing_opens_the
         await pilot.press("escape")
         await settle(pilot)
 
+        # `w` shows what it withdraws and asks first: escape keeps it.
         await pilot.press("w")
         await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, WithdrawDialog)
+        assert "settled late" in shown_text(dialog.query_one("#ack-previous"))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert all(row["acknowledged"] for row in explains.page_rows)
+        assert open_causes(demo) == (errors - 1, warnings)
+
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, WithdrawDialog)
+        await pilot.press(*"not settled", "enter", "enter")
+        await settle(pilot)
+        assert app.screen is screen
         assert not any(row["acknowledged"] for row in explains.page_rows)
         assert open_causes(demo) == (errors, warnings)
+
+        # Nothing to withdraw now: `w` asks nothing and changes nothing.
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(notifications.seen) == 2  # acknowledged, withdrawn
         await pilot.press("escape")
         await settle(pilot)
         status = shown_text(app.screen.query_one("#findings-counts"))
         assert f"{errors + warnings} open causes" in status
     with Workspace(demo) as workspace:
         history = acks.history_of(workspace.store, cause_id)
-    assert [row.note for row in history] == ["settled late", "withdrawn"]
+    assert [row.note for row in history] == ["settled late", "not settled"]
 
 
 async def test_a_search_finds_the_reference_behind_a_gap_in_causes_and_discrepancies(
@@ -369,3 +391,36 @@ async def test_the_overview_fits_its_columns_whole_as_acknowledgements_widen_the
         widths = sum(column.get_render_width(table) for column in table.ordered_columns)
         assert widths - table.cell_padding <= room_of(table)
         assert "☑ 1" in " ".join(cell.plain for cell in table.get_row_at(1))
+
+
+async def test_withdrawing_where_only_a_cause_acknowledges_says_so_and_changes_nothing(
+    demo: Settings, notifications: Notifications
+):
+    # A discrepancy its cause's acknowledgement covers shows as acknowledged, but has no
+    # acknowledgement of its own: `w` there used to fail in the worker.
+    with Workspace(demo) as workspace:
+        cause = next(c for c in workspace.cause_page()[1] if WRONG_WALLET in c["references"])
+        workspace.acknowledge(cause["id"], "moved by the bank")
+    app = app_on(demo)
+    async with app.run_test(size=SIZE, message_hook=notifications.hook) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        table = app.screen.query_one("#findings", PagedTable)
+        table.move_cursor(row=[row["id"] for row in table.page_rows].index(cause["explains"][0]))
+        await settle(pilot)
+        assert table.current_row["acknowledged"]
+        screen = app.screen
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.screen is screen
+        assert notifications.of("warning") == [
+            f"Available balance differs DAIERC20 (discrepancy {cause['explains'][0][:8]}) has no"
+            " acknowledgement of its own to withdraw."
+        ]
+    with Workspace(demo) as workspace:
+        assert [row.note for row in acks.history_of(workspace.store, cause["id"])] == [
+            "moved by the bank"
+        ]

@@ -1,10 +1,11 @@
-"""Acknowledging one discrepancy: a note saying why the difference is accepted, and by whom."""
+"""Acknowledging one discrepancy: a note saying why the difference is accepted, and by whom;
+and withdrawing an acknowledgement, with what it withdraws shown first (docs/tui.md)."""
 
 from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,7 +20,7 @@ from reconcile_tui.tui.cells import amount_text, kind_words, short_time
 if TYPE_CHECKING:
     from reconcile_tui.store.acks import Acknowledgement as Held
 
-__all__ = ["AcknowledgeDialog", "Acknowledgement", "os_user"]
+__all__ = ["AcknowledgeDialog", "Acknowledgement", "WithdrawDialog", "os_user"]
 
 
 def os_user() -> str:
@@ -59,6 +60,14 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
         ),
     ]
 
+    #: What the dialog says, and the button that does it.
+    VERB = "Acknowledge"
+    VARIANT: Literal["primary", "error"] = "primary"
+    BEFORE = "Before"
+    ASK = "Why is this difference accepted?"
+    EXAMPLE = "e.g. fee schedule changed mid-month"
+    WHO = "Accepted by"
+
     def __init__(
         self, finding: dict[str, Any], *, user: str | None = None, previous: Held | None = None
     ) -> None:
@@ -78,12 +87,11 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
             count = len(finding["explains"])
             difference += f" · covers {count} discrepanc{'ies' if count != 1 else 'y'}"
         previous = self.previous
-        again = " again (replaces the note)" if previous is not None else ""
         with Vertical(id="acknowledge-dialog", classes="dialog"):
             yield Static(
                 Content.from_markup(
-                    "[b]Acknowledge$again[/b]\n$kind · $currency · $difference\n$message",
-                    again=again,
+                    "[b]$title[/b]\n$kind · $currency · $difference\n$message",
+                    title=self.title_text(),
                     kind=kind_words(finding["kind"]),
                     currency=finding["currency"] or "summary",
                     difference=difference,
@@ -94,27 +102,34 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
             if previous is not None:
                 yield Static(
                     Content.from_markup(
-                        "[$text-muted]Before: “$note” by $by at $at[/]",
+                        "[$text-muted]$before: “$note” by $by at $at[/]",
+                        before=self.BEFORE,
                         note=previous.note,
                         by=previous.acknowledged_by,
                         at=short_time(previous.acknowledged_at),
                     ),
                     id="ack-previous",
                 )
-            yield Label("Why is this difference accepted?")
+            yield Label(self.ASK)
             yield Input(
-                value=previous.note if previous is not None else "",
-                placeholder="e.g. fee schedule changed mid-month",
+                value=self.note_at_start(),
+                placeholder=self.EXAMPLE,
                 compact=True,
                 id="ack-note",
             )
-            yield Label("Accepted by")
+            yield Label(self.WHO)
             yield Input(value=self.user, compact=True, id="ack-by")
             yield Static(id="ack-problem")
             with Horizontal(classes="buttons"):
-                yield Button("Acknowledge", variant="primary", compact=True, id="ack-accept")
+                yield Button(self.VERB, variant=self.VARIANT, compact=True, id="ack-accept")
                 yield Button("Cancel", compact=True, id="ack-cancel")
         yield Footer()
+
+    def title_text(self) -> str:
+        return "Acknowledge again (replaces the note)" if self.previous else "Acknowledge"
+
+    def note_at_start(self) -> str:
+        return self.previous.note if self.previous is not None else ""
 
     def on_mount(self) -> None:
         self.query_one("#ack-note").focus()
@@ -146,3 +161,44 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
     @on(Button.Pressed, "#ack-cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class WithdrawDialog(AcknowledgeDialog):
+    """Withdraws the acknowledgement in force (`previous`, shown first): a `w` pressed by
+    mistake used to undo someone's acknowledgement at once, with no note. The note is
+    optional here, as for `ack --withdraw` (the trail says "withdrawn" without one)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="withdraw.cancel",
+            tooltip="Close and keep the acknowledgement.",
+        ),
+        Binding(
+            "ctrl+s",
+            "accept",
+            "Withdraw",
+            id="withdraw.accept",
+            tooltip="Withdraw the acknowledgement: it counts as open again.",
+        ),
+    ]
+
+    VERB = "Withdraw"
+    VARIANT = "error"
+    BEFORE = "In force"
+    ASK = "Why is it withdrawn? (optional)"
+    EXAMPLE = "e.g. the refund never arrived"
+    WHO = "Withdrawn by"
+
+    def title_text(self) -> str:
+        return "Withdraw the acknowledgement (it counts as open again)"
+
+    def note_at_start(self) -> str:
+        return ""
+
+    def action_accept(self) -> None:
+        note = self.query_one("#ack-note", Input).value.strip()
+        by = self.query_one("#ack-by", Input).value.strip() or None
+        self.dismiss(Acknowledgement(self.finding["id"], note, by))

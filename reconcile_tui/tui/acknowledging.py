@@ -2,7 +2,8 @@
 
 A screen mixes `Acknowledging` in and says which item is highlighted (`acknowledgeable`).
 `a` reads the acknowledgement in force first, so the dialog shows the old note, who and
-when; `w` shows the item's own acknowledgement and asks before withdrawing it (docs/tui.md, "Acknowledging").
+when; `w` shows the item's own acknowledgement and asks before withdrawing it
+(docs/tui.md, "Acknowledging").
 """
 
 from __future__ import annotations

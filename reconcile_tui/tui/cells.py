@@ -131,6 +131,23 @@ def plain(value: object | None, style: Style | str = "") -> Text:
     )
 
 
+def middle_cut(text: str, width: int) -> str:
+    """`text` whole when it fits `width`, else its start and end around `…`: a hash or an
+    id is told apart by both ends (as block explorers show them), never read as whole."""
+    if len(text) <= width or width < 3:
+        return text
+    head = width // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
+def end_cut(text: str, width: int) -> str:
+    """`text` whole when it fits `width`, else `…` and its end: a file's path keeps its
+    name and line."""
+    if len(text) <= width or width < 2:
+        return text
+    return "…" + text[len(text) - (width - 1) :]
+
+
 def amount_text(text: str | None, scale: int | None = None) -> str:
     """An amount with thousands grouping at its currency's scale."""
     if text is None:

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from reconcile_tui.config import Settings
 from reconcile_tui.sandbox import SandboxConfig, generate_scenario
 from reconcile_tui.store import acks
 from reconcile_tui.tui.app import ReconcileApp, build_app
+from reconcile_tui.tui.cells import end_cut, middle_cut
 from reconcile_tui.tui.dialogs.acknowledge import AcknowledgeDialog, WithdrawDialog
 from reconcile_tui.tui.launch import SAMPLE, prepare_demo
 from reconcile_tui.tui.screens.cause import CauseScreen
@@ -166,6 +168,52 @@ async def test_from_the_overview_to_a_cause_its_record_and_its_transaction(demo:
         explains = screen.query_one("#cause-explains", PagedTable)
         assert explains.total_rows == len(cause["explains"]) == 2
         assert {row["id"] for row in explains.page_rows} == set(cause["explains"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_each_side_of_a_cause_shows_where_the_record_is_from_and_its_hash_at_any_width(
+    demo: Settings, size: tuple[int, int]
+):
+    # At 80x24 the record's source and hash fell below the side's height: the 66-character
+    # hash wrapped onto two lines, and a long path onto three.
+    app = app_on(demo)
+    async with app.run_test(size=size) as pilot:
+        cause, screen = await open_cause(
+            pilot, lambda causes: [row["kind"] for row in causes.page_rows].index("status_differs")
+        )
+        (reference,) = cause["references"]
+        with Workspace(demo) as workspace:
+            record = workspace.record_by_reference(reference)
+            (tx,) = workspace.gateway_transactions(cause["gateway_ids"])
+        assert record is not None
+        assert record.tx_hash
+        assert tx["transaction_hash"]
+        for side, tx_hash in (("#cause-record", record.tx_hash),
+                              ("#cause-transaction", tx["transaction_hash"])):  # fmt: skip
+            widget = screen.query_one(side)
+            lines = widget.render_lines(Region(0, 0, widget.outer_size.width,
+                                               widget.outer_size.height))  # fmt: skip
+            shown = [" ".join(strip.text.split()) for strip in lines]
+            (tx_line,) = [line for line in shown if line.startswith("tx ")]
+            head, _, tail = tx_line.removeprefix("tx ").partition("…")
+            assert tx_hash.startswith(head)
+            assert tx_hash.endswith(tail)
+            assert len(head) >= 10
+            assert len(tail) >= 10
+        source = f"merchant.csv:{record.line}"
+        assert any(line.startswith("from ") and line.endswith(source) for line in
+                   (" ".join(s.text.split()) for s in screen.query_one("#cause-record")
+                    .render_lines(Region(0, 0, 200, 20))))  # fmt: skip
+
+
+def test_a_cut_keeps_both_ends_of_a_hash_and_the_end_of_a_path():
+    tx_hash = "0x" + "ab" * 32
+    assert middle_cut(tx_hash, 66) == tx_hash
+    cut = middle_cut(tx_hash, 21)
+    assert len(cut) == 21
+    assert cut == tx_hash[:10] + "…" + tx_hash[-10:]
+    assert end_cut("/tmp/demo/scenario/merchant.csv:305", 20) == "…io/merchant.csv:305"
+    assert end_cut("merchant.csv:3", 20) == "merchant.csv:3"
 
 
 async def test_a_wrong_wallet_says_which_wallet_each_gap_it_explains_is_in(demo: Settings):

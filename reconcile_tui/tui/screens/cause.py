@@ -18,7 +18,7 @@ from reconcile_tui.errors import NotFound
 from reconcile_tui.store.runs import CauseFilter, DiscrepancyFilter
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.acknowledging import Acknowledging, acknowledge_bindings, held_text
-from reconcile_tui.tui.cells import amount_text, full_time
+from reconcile_tui.tui.cells import amount_text, end_cut, full_time, middle_cut
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.screens.discrepancies import ExplainedSource, cause_lines, wide_enough
 from reconcile_tui.tui.widgets.paged_table import PagedTable
@@ -68,8 +68,24 @@ def _side(title: str, absent: str, entries: list[tuple[str, list[str]]]) -> Cont
     return Content("\n").join(lines)
 
 
-def record_side(view: CauseView) -> Content:
-    """The records' side: each record named by the cause, in full, with file and line."""
+#: The columns of the screen that are not a side's text: each side's margin and padding.
+_SIDES_FRAME = 2 * (1 + 2)
+
+
+def side_width(screen_width: int) -> int:
+    """The text columns of one side of the cause at this screen width."""
+    return max(20, (screen_width - _SIDES_FRAME) // 2)
+
+
+def _tx_line(tx_hash: str | None, width: int) -> str:
+    # A 66-character hash wrapped onto two lines pushed the lines after it out of the
+    # side's height at 80 columns; it is cut in the middle to one line instead.
+    return "tx " + middle_cut(tx_hash, width - 3) if tx_hash else "tx —"
+
+
+def record_side(view: CauseView, width: int = 200) -> Content:
+    """The records' side: each record named by the cause, with file and line (before the
+    hash: where the record comes from must not be the line a small screen cuts)."""
     references = ", ".join(view.cause["references"])
     absent = (
         f"No record in the books with reference {references}."
@@ -84,8 +100,8 @@ def record_side(view: CauseView) -> Content:
                 f"amount {amount_text(row.amount)} · fee {amount_text(row.fee)}",
                 f"{full_time(row.occurred_at)} · {row.currency}",
                 f"wallet {row.wallet_name or row.wallet_id or '—'}",
-                f"tx {row.tx_hash or '—'}",
-                f"from {row.path}:{row.line}",
+                "from " + end_cut(f"{row.path}:{row.line}", width - 5),
+                _tx_line(row.tx_hash, width),
             ],
         )
         for row in view.records
@@ -93,7 +109,7 @@ def record_side(view: CauseView) -> Content:
     return _side("Records", absent, entries)
 
 
-def gateway_side(view: CauseView) -> Content:
+def gateway_side(view: CauseView, width: int = 200) -> Content:
     """The gateway's side: each transaction named by the cause, from the stored snapshot."""
     ids = ", ".join(view.cause["gateway_ids"])
     absent = (
@@ -109,7 +125,7 @@ def gateway_side(view: CauseView) -> Content:
                 f"net {amount_text(tx['net_amount'])} · fee {amount_text(tx['fee_amount'])}",
                 f"{full_time(tx['created_at'])} · {tx['currency']}",
                 f"reference {tx['reference'] or tx['order_id'] or '—'}",
-                f"tx {tx['transaction_hash'] or '—'}",
+                _tx_line(tx["transaction_hash"], width),
             ],
         )
         for tx in view.transactions
@@ -167,6 +183,7 @@ class CauseScreen(Acknowledging, ReconcileScreen):
         )
 
     def on_resize(self) -> None:
+        self._show_sides()
         # As the discrepancies list does: the message column comes and goes with the width.
         table: PagedTable[Any] = self.query_one("#cause-explains", PagedTable)
         source = table.source
@@ -187,9 +204,15 @@ class CauseScreen(Acknowledging, ReconcileScreen):
             # Before the details: who accepted it and why matters more than the ids.
             lines.insert(1, Content(view.held))
         self.query_one("#cause-summary", Static).update(Content("\n").join(lines))
-        self.query_one("#cause-record", Static).update(record_side(view))
-        self.query_one("#cause-transaction", Static).update(gateway_side(view))
+        self._show_sides()
         self.loaded()
+
+    def _show_sides(self) -> None:
+        if self.view is None:
+            return
+        width = side_width(self.size.width)
+        self.query_one("#cause-record", Static).update(record_side(self.view, width))
+        self.query_one("#cause-transaction", Static).update(gateway_side(self.view, width))
 
     def acknowledgeable(self) -> dict[str, Any] | None:
         return self.view.cause if self.view is not None else None

@@ -302,6 +302,7 @@ def _merge(
                 imported_at=format_utc(now),
                 rows_read=staged.rows_read,
                 keep_bad_rows=quarantine,
+                dates_only_zone=layout.csv.timezone if layout.csv.dates_only else None,
             )
             if dry_run:
                 raise _DryRun

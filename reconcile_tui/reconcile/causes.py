@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from reconcile_tui import money
 from reconcile_tui.api.models import GatewayTransaction
@@ -364,8 +365,13 @@ def _from_matching(
         return movement_effect(movement, wallet, buckets, openings)
 
     drafts: list[_Draft] = []
+    timed: list[tuple[_Draft, Match]] = []
     for pair in matching.pairs:
-        drafts += _pair_causes(ctx, pair.record, pair.transaction, effect)
+        found = _pair_causes(ctx, pair.record, pair.transaction, effect)
+        drafts += found
+        timed += ((d, pair) for d in found if d.kind == CauseKind.TIME_DIFFERS)
+    if timed:
+        drafts = _dates_only(ctx, drafts, timed)
     for record in matching.unmatched_records:
         if record.status == "failed":
             continue
@@ -572,6 +578,59 @@ def _pair_causes(
             )
         )
     return drafts
+
+
+def _dates_only(
+    ctx: CheckContext, drafts: list[_Draft], timed: list[tuple[_Draft, Match]]
+) -> list[_Draft]:
+    """A record from an export of dates (`dates_only`) has no time to compare: stored at
+    its day's midnight, it is in another hour than its gateway transaction, always. When
+    the gateway's time is on the record's day in the export's zone, that is no mistake:
+    such records' `time_differs` become one `times_unknown` warning per wallet, whose
+    effect is theirs together, so the causes still explain every gap. A gateway time on
+    another day stays a `time_differs` error that says the records give only a date
+    (docs/causes.md, "Dates only")."""
+    zones = ledger.dates_only_zones(ctx.store, [pair.record.reference for _d, pair in timed])
+    same_day: dict[tuple[str, str | None, str], list[tuple[_Draft, Match]]] = defaultdict(list)
+    for draft, pair in timed:
+        zone = zones.get(pair.record.reference)
+        if zone is None:
+            continue
+        where = ZoneInfo(zone)
+        day = pair.record.at.astimezone(where).date()
+        if pair.transaction.created_at.astimezone(where).date() == day:
+            same_day[(pair.record.currency, pair.record.wallet, zone)].append((draft, pair))
+        else:
+            draft.message += f" (the records give only its date: {day} in {zone})"
+    if not same_day:
+        return drafts
+    merged = {id(draft) for group in same_day.values() for draft, _pair in group}
+    kept = [draft for draft in drafts if id(draft) not in merged]
+    for (currency, wallet, zone), group in same_day.items():
+        effect = Effect()
+        for draft, _pair in group:
+            effect.merge(draft.effect)
+        records = [pair.record for _draft, pair in group]
+        count = len(records)
+        kept.append(
+            _Draft(
+                kind=CauseKind.TIMES_UNKNOWN,
+                currency=currency,
+                wallet_id=wallet,
+                references=tuple(record.reference for record in records),
+                gateway_ids=tuple(pair.transaction.id for _draft, pair in group),
+                effect=effect,
+                amount=money.total(_signed(_movement(record)) for record in records),
+                amount_given=True,
+                severity=Severity.WARNING,
+                message=(
+                    f"{count} record{'s' if count != 1 else ''} of wallet {wallet} come from"
+                    f" an export of dates ({zone}): each is stored at its day's midnight, and"
+                    " each gateway transaction it matches is on that day"
+                ),
+            )
+        )
+    return kept
 
 
 def _openings(ctx: CheckContext) -> dict[tuple[str, str], datetime]:

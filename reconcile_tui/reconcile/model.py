@@ -93,6 +93,7 @@ class CauseKind(StrEnum):
     FEE_DIFFERS = "fee_differs"
     STATUS_DIFFERS = "status_differs"
     TIME_DIFFERS = "time_differs"
+    TIMES_UNKNOWN = "times_unknown"
     WRONG_WALLET = "wrong_wallet"
     DUPLICATE_RECORD = "duplicate_record"
     CURRENCY_NOT_IN_API = "currency_not_in_api"

@@ -221,14 +221,17 @@ def merge_staged(
     imported_at: str,
     rows_read: int,
     keep_bad_rows: bool,
+    dates_only_zone: str | None = None,
 ) -> MergeCounts:
-    """Merge the staged file into `records`. Call inside `Store.write()`."""
+    """Merge the staged file into `records`. Call inside `Store.write()`. `dates_only_zone`:
+    the zone whose dates the file gave without times (its records stored at midnight)."""
     conn = store.conn
     import_id = conn.execute(
         """INSERT INTO imports (path, file_sha256, mapping_path, mapping_sha256, imported_at,
-               rows_read, inserted, updated, unchanged, duplicates, quarantined)
-           VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)""",
-        (path, file_sha256, mapping_path, mapping_sha256, imported_at, rows_read),
+               rows_read, inserted, updated, unchanged, duplicates, quarantined,
+               dates_only_zone)
+           VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?)""",
+        (path, file_sha256, mapping_path, mapping_sha256, imported_at, rows_read, dates_only_zone),
     ).lastrowid
     assert import_id is not None
 

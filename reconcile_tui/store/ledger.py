@@ -40,6 +40,7 @@ __all__ = [
     "RecordFilter",
     "RecordRow",
     "balance_effect",
+    "dates_only_zones",
     "duplicates",
     "group_totals",
     "is_live",
@@ -396,6 +397,29 @@ def _hourly_sums(store: Store, currency: str, start: str, end: str) -> list[Move
         parse_api_time(latest)
         movements.append(Movement(earliest, kind, amount, int(count)))
     return movements
+
+
+#: References asked about in one query (well under either store's parameter limit).
+_REFERENCES_AT_ONCE = 500
+
+
+def dates_only_zones(store: Store, references: Sequence[str]) -> dict[str, str]:
+    """reference -> the zone whose date its record has without a time of day, for those of
+    `references` that an import of dates wrote last (docs/causes.md, "Dates only")."""
+    if store.query_one("SELECT 1 FROM imports WHERE dates_only_zone IS NOT NULL") is None:
+        return {}
+    zones: dict[str, str] = {}
+    for start in range(0, len(references), _REFERENCES_AT_ONCE):
+        chunk = references[start : start + _REFERENCES_AT_ONCE]
+        rows = store.query(
+            f"""SELECT r.reference, i.dates_only_zone FROM records r
+                JOIN imports i ON i.id = r.import_id
+                WHERE i.dates_only_zone IS NOT NULL
+                  AND r.reference IN ({", ".join("?" for _ in chunk)})""",
+            tuple(chunk),
+        )
+        zones.update((str(reference), str(zone)) for reference, zone in rows)
+    return zones
 
 
 def references_in(

@@ -304,6 +304,11 @@ _RECORD_SUMS = [
     "CREATE INDEX record_sums_by_day ON record_sums(currency, day)",
 ]
 
+#: The time zone whose dates an import's file gave without a time of day (`dates_only`,
+#: docs/mapping.md); NULL when its times are known. The check reads it for the records
+#: that import wrote, whose times it cannot compare closer than the day (docs/causes.md).
+_DATES_ONLY = ["ALTER TABLE imports ADD COLUMN dates_only_zone TEXT"]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -313,6 +318,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0005_drop_parsed_snapshot_copies", _DROP_PARSED_COPIES),
     ("0006_transaction_keys", _TRANSACTION_KEYS),
     ("0007_record_sums", _RECORD_SUMS),
+    ("0008_dates_only", _DATES_ONLY),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

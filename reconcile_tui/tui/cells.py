@@ -74,6 +74,7 @@ CAUSE_WORDS = {
     "fee_differs": "Fee differs",
     "status_differs": "Status differs",
     "time_differs": "Time differs",
+    "times_unknown": "Times unknown (dates only)",
     "wrong_wallet": "Wrong wallet",
     "unexplained": "Unexplained",
 }

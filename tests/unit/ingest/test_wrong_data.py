@@ -181,6 +181,7 @@ def plant(db: Path, assignment: str) -> None:
             "(SELECT min(id) FROM records WHERE status = 'pending')"
         )
         conn.execute("DROP TABLE record_sums")
+        conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")  # 0008's
         conn.execute("PRAGMA user_version = 6")  # the release before migration 0007
 
 

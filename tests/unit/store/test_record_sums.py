@@ -296,11 +296,16 @@ def test_the_day_sums_imports_keep_are_the_sums_of_the_stored_records(db_path, t
 
 
 def _as_before_the_day_sums(store: Store) -> None:
-    """Make the store one the release before the day sums left (migration 0007)."""
+    """Make the store one the release before the day sums left (migration 0007), and
+    before what came after it (0008's column)."""
     with store.write() as conn:
         conn.execute("DROP TABLE record_sums")
+        conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")
         if store.server:
-            conn.execute("DELETE FROM reconcile_migrations WHERE name = '0007_record_sums'")
+            conn.execute(
+                "DELETE FROM reconcile_migrations"
+                " WHERE name IN ('0007_record_sums', '0008_dates_only')"
+            )
         else:
             conn.execute("PRAGMA user_version = 6")
 

@@ -337,10 +337,18 @@ def copy_database(invocation: Invocation, source: str, destination: str) -> int:
         origin = Store(locations[0], busy_timeout=timeout, create=False)
     except NoDatabase as missing:
         raise BadInput(f"{missing}: nothing to copy") from None
-    with origin, Store(locations[1], busy_timeout=timeout) as target:
-        if origin.path == target.path:
-            raise BadInput(f"db copy: SRC and DST are the same database ({origin.path})")
-        counts = copy_store(origin, target)
+    with origin:
+        target = Store(locations[1], busy_timeout=timeout)
+        try:
+            if origin.path == target.path:
+                raise BadInput(f"db copy: SRC and DST are the same database ({origin.path})")
+            counts = copy_store(origin, target)
+        except BaseException:
+            # The copy is one transaction: a failed one leaves DST empty, and a DST file
+            # this command made is removed rather than left behind empty.
+            target.close_unused()
+            raise
+        target.close()
         click.echo(f"copied {counts.summary()} from {origin.path} to {target.path}")
     return 0
 

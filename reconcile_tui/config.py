@@ -136,6 +136,14 @@ def database_location(value: str | Path) -> Path | str:
     does not read, or a URL that names no PostgreSQL server."""
     text = str(value)
     if text.startswith(SERVER_SCHEMES):
+        if text != text.rstrip():
+            # `$(cat url.txt)` keeps no newline, but a settings file or a variable set
+            # from one can: libpq read it as part of the database's name or password.
+            redaction.register_url_password(text)
+            raise ValueError(
+                "ends in a space or a line break: give the URL without it"
+                f" ({redaction.mask(text.rstrip())})"
+            )
         return text
     if isinstance(value, str) and (url := _URL_START.match(text)):
         return _server_url(text, url.group(1))

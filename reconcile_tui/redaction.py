@@ -10,6 +10,7 @@ passes through `mask`, so a gateway or a library that echoes a header cannot sho
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 from collections.abc import Iterable
@@ -87,13 +88,11 @@ def register_url_password(url: str) -> None:
     `?password=` parameter: the value wherever it appears (when long enough to be told
     from a word) and, whatever its length, where the URL puts it (`:pw@` and
     `password=pw`), so a short password never shows in the URL it came in."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return
-    given = [password] if password else []
-    given += [value for name, value in _query_pairs(parts.query) if name == "password" and value]
+    given = [password] if (password := _libpq_password(url)) else []
+    with contextlib.suppress(ValueError):  # its reading too: the last `@` ends the user
+        given += [password] if (password := urlsplit(url).password) else []
+    query = url.partition("?")[2].partition("#")[0]
+    given += [value for name, value in _query_pairs(query) if name == "password" and value]
     for written in given:
         register_secret(unquote(written))
         register_secret(written)
@@ -104,6 +103,21 @@ def register_url_password(url: str) -> None:
             if form
             for before, after in ((":", "@"), ("password=", ""))
         )
+
+
+def _libpq_password(url: str) -> str | None:
+    """The password as libpq reads it from `scheme://user:password@host...`: the user
+    part ends at the first `@` before any `/`. Read by hand, not by `urlsplit`, which
+    refuses hosts libpq takes (`[localhost]`, an unclosed `[::1`) and left their URLs
+    unmasked."""
+    rest = url.partition("://")[2]
+    for position, character in enumerate(rest):
+        if character == "/":
+            return None
+        if character == "@":
+            _user, colon, password = rest[:position].partition(":")
+            return password if colon and password else None
+    return None
 
 
 def _query_pairs(query: str) -> Iterable[tuple[str, str]]:

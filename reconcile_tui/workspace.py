@@ -120,10 +120,10 @@ class Workspace:
             self.store = Store(
                 self.db_path, busy_timeout=settings.store.busy_timeout, create=create
             )
-        except NoDatabase:
+        except NoDatabase as missing:
+            # The store's own words name the database (a server's URL masked).
             raise NotFound(
-                f"no check has run yet: database {self.db_path} does not exist;"
-                " run `reconcile-tui check` first"
+                f"no check has run yet: {missing}; run `reconcile-tui check` first"
             ) from None
 
     def close(self) -> None:

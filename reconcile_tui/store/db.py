@@ -167,7 +167,7 @@ class Store:
         self.conn: Any
         self.made: list[Path] = []
         if postgres.is_server_url(path):
-            self._open_server(str(path), migrate=migrate)
+            self._open_server(str(path), migrate=migrate, create=create)
             return
         self.dialect = "sqlite"
         self.path: Path | str = Path(path) if str(path) != ":memory:" else Path(":memory:")
@@ -209,7 +209,7 @@ class Store:
             self.conn.close()
             raise
 
-    def _open_server(self, url: str, *, migrate: bool) -> None:
+    def _open_server(self, url: str, *, migrate: bool, create: bool) -> None:
         # The password is masked in every message from here on (docs/postgresql.md).
         self.dialect = "postgresql"
         self.path = postgres.display_url(url)
@@ -223,6 +223,18 @@ class Store:
             for problem in (postgres.version_problem, postgres.encoding_problem):
                 if refused := problem(self.conn, self.path):
                     raise refused
+            if not create:
+                with self.errors():
+                    found = self.conn.execute("SELECT current_schema()").fetchone()[0]
+                    empty = found is not None and schema.server_version(self) == 0
+                if found is None:
+                    raise postgres.no_schema(
+                        self.path, "no schema on the search_path that this role may use"
+                    )
+                if empty:
+                    # As for a file that does not exist: the commands that only read an
+                    # earlier check's findings create no store (README, "Everyday use").
+                    raise NoDatabase(f"database {self.path} holds no reconcile-tui store yet")
             if migrate:
                 with self.errors():
                     schema.migrate_server(self)

@@ -151,6 +151,16 @@ def to_postgres_ddl(statement: str) -> str | None:
 # -- errors -----------------------------------------------------------------------------
 
 
+def no_schema(where: str, detail: str) -> DatabaseError:
+    """No schema on the search path to keep the store in: none named, or none this role
+    may use (the search path may come from the URL's options or from the role)."""
+    return DatabaseError(
+        f"database {where}: no schema to keep the store in ({detail}): create the schema"
+        " the search_path names (the URL's options or the role's setting) first, or grant"
+        " this role USAGE and CREATE on it"
+    )
+
+
 def postgres_failure(error: Exception, where: str, *, connecting: bool = False) -> DatabaseError:
     """Translate a psycopg error into the one line a user needs (exit 4): `connecting`
     when it came from opening the connection, else from a statement."""
@@ -170,11 +180,7 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
     if isinstance(error, errors.InvalidCatalogName):
         return DatabaseError(f"database {where} does not exist on the server: create it first")
     if isinstance(error, errors.InvalidSchemaName):
-        return DatabaseError(
-            f"database {where}: no schema to keep the store in ({_first(text)}): create the"
-            " schema the URL's search_path names first, or grant this role USAGE and CREATE"
-            " on it"
-        )
+        return no_schema(where, _first(text))
     if isinstance(error, errors.InsufficientPrivilege):
         # What the owner grants for each, as the README's "Shared store" says.
         if " for schema " in text:
@@ -188,6 +194,12 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
                 f"database {where}: this role may not use the store's tables ({text}):"
                 " their owner grants SELECT, INSERT, UPDATE, DELETE on the tables and"
                 " USAGE, SELECT on the sequences to this role"
+            )
+        if " for function " in text:
+            # Where default privileges revoke EXECUTE from PUBLIC (a common hardening).
+            return DatabaseError(
+                f"database {where}: this role may not use the store's functions ({text}):"
+                " their owner grants EXECUTE on all functions in the schema to this role"
             )
         return DatabaseError(f"database {where}: permission denied ({text})")
     if isinstance(error, errors.LockNotAvailable):
@@ -227,8 +239,8 @@ def postgres_failure(error: Exception, where: str, *, connecting: bool = False) 
                 " nothing was written"
             )
         return DatabaseError(
-            f"database {where}: the connection to the server was lost; what was being"
-            " written was not kept"
+            f"database {where}: the connection to the server was lost; nothing half-written"
+            " was kept"
         )
     return DatabaseError(f"database {where}: {_first(text)}")
 

@@ -21,7 +21,7 @@ from reconcile_tui.store.record_sums import sum_every_day
 if TYPE_CHECKING:
     from reconcile_tui.store.db import Store
 
-__all__ = ["SCHEMA_VERSION", "current_tables", "migrate", "migrate_server"]
+__all__ = ["SCHEMA_VERSION", "current_tables", "migrate", "migrate_server", "server_version"]
 
 _MIGRATION_SET = "reconcile_tui"
 
@@ -413,13 +413,13 @@ def migrate_server(store: Store) -> None:
     from reconcile_tui.store.postgres import to_postgres_ddl
     from reconcile_tui.times import format_utc, utc_now
 
-    if _server_version(store) == SCHEMA_VERSION:
+    if server_version(store) == SCHEMA_VERSION:
         return
     conn = store.conn
     store.begin()
     try:
         conn.execute(_SERVER_RECORD)
-        applied = _server_version(store)
+        applied = server_version(store)
         for name, statements in _MIGRATIONS[applied:]:
             if name == _MIGRATIONS[0][0]:
                 for statement in _SERVER_FUNCTIONS:
@@ -441,12 +441,18 @@ def migrate_server(store: Store) -> None:
         raise
 
 
-def _server_version(store: Store) -> int:
+def server_version(store: Store) -> int:
+    """How many migrations a server's store has had; 0 for an empty schema, and a
+    schema holding another application's tables is refused."""
     conn = store.conn
     recorded = conn.execute("SELECT to_regclass('reconcile_migrations') IS NOT NULL").fetchone()
     if not recorded[0]:
+        # pg_class, not information_schema: the latter lists only the tables this role
+        # has a privilege on, and another application's were then missed (its `imports`
+        # then failed our first migration with the server's own words).
         tables = conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+            """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"""
         ).fetchone()[0]
         if tables:
             raise DatabaseError(f"database {store.path} is not a reconcile-tui database")

@@ -157,6 +157,52 @@ def test_a_server_database_of_another_application_is_refused(cli, postgres_url):
     assert "is not a reconcile-tui database" in result.err
 
 
+def test_another_applications_tables_this_role_may_not_see_are_still_refused(
+    cli, postgres_url, tmp_path
+):
+    # information_schema lists only the tables a role has a privilege on: another
+    # application's `imports` was missed, and the first migration failed on it with the
+    # server's own words; without it, the store was made beside the other tables.
+    role, password = f"person_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA shop")
+        admin.execute("CREATE TABLE shop.imports (id INTEGER)")
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        database = admin.execute("SELECT current_database()").fetchone()[0]
+        admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+        admin.execute(f"GRANT USAGE, CREATE ON SCHEMA shop TO {role}")
+    try:
+        second = f"{as_role(postgres_url, role, password)}?options=-csearch_path%3Dshop"
+        result = cli("--db", second, "import", big_file(tmp_path / "few.csv", 3))
+        assert result.code == 4
+        assert "is not a reconcile-tui database" in result.err
+        assert rows_of(
+            postgres_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'shop'"
+        ) == [("imports",)]
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("DROP SCHEMA shop CASCADE")
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    "args", [("export", "--output", "-"), ("ack", "abcdef", "--note", "n"), ("closes",)]
+)
+def test_reading_commands_on_an_empty_server_database_create_nothing(cli, postgres_url, args):
+    # They made every table, then said no check had run (`closes` even exited 0), where
+    # a file that does not exist is left not existing.
+    result = cli("--db", postgres_url, *args)
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"error: no check has run yet: database {display_url(postgres_url)} holds no"
+        " reconcile-tui store yet; run `reconcile-tui check` first"
+    ]
+    assert rows_of(postgres_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [
+        (0,)
+    ]
+
+
 # -- connection faults ------------------------------------------------------------------
 
 
@@ -173,6 +219,21 @@ def test_a_wrong_password_is_one_line_exit_4_and_never_printed(cli, postgres_url
     assert password not in result.out + result.err
     assert "********" in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_password_beside_a_bracketed_host_is_never_printed(cli, postgres_url):
+    # `[127.0.0.1]` is a host libpq connects to, which Python's URL parser refuses: the
+    # password was printed in every message of a working connection.
+    bare, password = without_password(postgres_url)
+    assert password
+    host = bare.split("@")[1].split(":")[0]
+    bracketed = postgres_url.replace(f"@{host}:", f"@[{host}]:")
+    for url in (bracketed, bracketed.replace(password, password[::-1]), bracketed[:-3] + "["):
+        result = cli("--db", url, "export", "--output", "-")
+        assert result.code in (2, 4)
+        assert password not in result.out + result.err
+        assert password[::-1] not in result.out + result.err
+        assert len(result.err.strip().splitlines()) == 1
 
 
 def test_a_server_asking_for_a_password_not_given_says_where_to_give_it(
@@ -587,6 +648,24 @@ def test_a_file_refusing_a_row_copied_from_a_server_ends_in_one_line_naming_the_
         assert store.query_one("SELECT count(*) FROM records")[0] == 0
 
 
+def test_a_copy_failing_on_its_source_leaves_no_new_file_behind(postgres_url, tmp_path):
+    # The new file stayed, migrated and empty, after the server failed mid-read.
+    with Store(postgres_url) as server:
+        import_file(server, big_file(tmp_path / "big.csv", 12_000), now=PAGE_CLOCK)
+    with Store(postgres_url) as server, server.write() as conn:
+        conn.execute("ALTER TABLE records RENAME TO records_kept")
+        conn.execute(
+            """CREATE VIEW records AS SELECT * FROM records_kept
+               WHERE (CASE WHEN reference = 'B-0000500' THEN 1 / 0 ELSE 1 END) = 1"""
+        )
+    target = tmp_path / "new" / "copy.db"
+    copied = _copy(postgres_url, target)
+    assert copied.returncode == 4, copied.stderr
+    [line] = copied.stderr.splitlines()
+    assert "division by zero" in line
+    assert list(tmp_path.iterdir()) == [tmp_path / "big.csv"]
+
+
 # -- the same records on both stores --------------------------------------------------
 
 EXPORTS = Path(__file__).parent.parent / "data" / "exports"
@@ -848,7 +927,9 @@ def test_the_urls_own_options_are_kept_a_schema_of_its_own_included(cli, postgre
     missing = scenario_check(cli, in_books)
     assert missing.code == 4
     assert "no schema to keep the store in" in missing.err
-    assert "create the schema the URL's search_path names first" in missing.err
+    assert "create the schema the search_path names (the URL's options or the role's" in (
+        missing.err
+    )
     assert len(missing.err.strip().splitlines()) == 1
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE SCHEMA books")
@@ -942,7 +1023,7 @@ def test_a_server_url_in_another_spelling_is_the_same_store_and_another_database
 # -- each person a role of their own ------------------------------------------------------
 
 
-def test_a_role_without_the_grants_is_told_which_the_owner_gives(cli, postgres_url):
+def test_a_role_without_the_grants_is_told_which_the_owner_gives(cli, postgres_url, tmp_path):
     # A schema of the store's own, so the role starts with no right on it whatever the
     # server's version (PostgreSQL 14 lets everyone create in `public`).
     role, password = f"person_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
@@ -959,14 +1040,19 @@ def test_a_role_without_the_grants_is_told_which_the_owner_gives(cli, postgres_u
         assert "or grant this role USAGE and CREATE on it" in unseen.err
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f"GRANT USAGE ON SCHEMA books TO {role}")
-        first_run = cli("--db", second, "closes")
+        # Only reading, it creates nothing: there is no store yet.
+        reading = cli("--db", second, "closes")
+        assert reading.code == 2
+        assert "holds no reconcile-tui store yet; run `reconcile-tui check` first" in reading.err
+        first_run = cli("--db", second, "import", big_file(tmp_path / "few.csv", 3))
         assert first_run.code == 4
         assert "this role may not create the store's tables" in first_run.err
         assert "grants CREATE on the schema" in first_run.err
         assert password not in first_run.err
         assert len(first_run.err.strip().splitlines()) == 1
         assert rows_of(postgres_url, "SELECT 1 FROM pg_tables WHERE schemaname = 'books'") == []
-        assert cli("--db", in_books, "closes").code == 0  # the owner makes the store
+        owner = cli("--db", in_books, "import", big_file(tmp_path / "own.csv", 2))
+        assert owner.code == 0, owner.err  # the owner makes the store
         not_granted = cli("--db", second, "closes")
         assert not_granted.code == 4
         assert "this role may not use the store's tables" in not_granted.err
@@ -975,6 +1061,40 @@ def test_a_role_without_the_grants_is_told_which_the_owner_gives(cli, postgres_u
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f"REVOKE USAGE ON SCHEMA books FROM {role}")
+            admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}')
+            admin.execute(f"DROP ROLE {role}")
+
+
+def test_a_role_refused_the_stores_function_is_told_the_grant(cli, postgres_url):
+    # A common hardening revokes EXECUTE from everyone by default: the README's grants
+    # let a second person import and check, but `export`, `ack` and `close` failed with
+    # the server's bare "permission denied for function same_amount".
+    role, password = f"person_{uuid.uuid4().hex[:12]}", uuid.uuid4().hex
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC")
+    assert scenario_check(cli, postgres_url).code == 1
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        database = admin.execute("SELECT current_database()").fetchone()[0]
+        admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+        admin.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        )
+        admin.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    try:
+        second = as_role(postgres_url, role, password)
+        refused = cli("--db", second, "export", "--output", "-")
+        assert refused.code == 4
+        assert "this role may not use the store's functions" in refused.err
+        assert "grants EXECUTE on all functions in the schema" in refused.err
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}")
+        assert cli("--db", second, "export", "--output", "-").code == 0
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC")
+            for what in ("TABLES", "SEQUENCES", "FUNCTIONS"):
+                admin.execute(f"REVOKE ALL ON ALL {what} IN SCHEMA public FROM {role}")
             admin.execute(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}')
             admin.execute(f"DROP ROLE {role}")
 

@@ -203,6 +203,18 @@ def test_a_url_of_another_kind_of_database_is_refused_never_made_a_file(value, s
     assert "s3cret" not in redaction.mask(f"later: {value}")
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", " "])
+def test_a_server_url_ending_in_a_line_break_is_refused_in_one_line_masked(end):
+    # libpq read the newline as part of the database's name (or the password's), and
+    # the server's "refused the user or password" followed, on two lines.
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={"RECONCILE_DB": f"postgresql://ana:s3cret-pass@db/books{end}"})
+    assert str(raised.value) == (
+        "environment: RECONCILE_DB ends in a space or a line break: give the URL without it"
+        f" (postgresql://ana:{redaction.MASK}@db/books)"
+    )
+
+
 def test_a_path_from_the_home_folder_is_in_the_home_folder(tmp_path, monkeypatch):
     # No shell expands `~` in a settings file or a variable set by a service manager: it
     # used to make a folder named `~` in the working directory.

@@ -43,3 +43,13 @@ def test_a_long_password_is_masked_wherever_it_appears():
     password = "pw-" + secrets.token_hex(8)
     display_url(f"postgresql://alice:{password}@db.example/books")
     assert redaction.mask(f"x {password} y") == f"x {redaction.MASK} y"
+
+
+def test_a_password_is_masked_in_urls_pythons_parser_refuses():
+    # libpq takes `[localhost]` and `[127.0.0.1]` hosts; `urlsplit` raises on them (and
+    # on an unclosed `[::1`), and the password used to be printed in every message.
+    for host in ("[localhost]:5432", "[127.0.0.1]:5432", "[::1", "[]:5432"):
+        password = short_password()
+        url = f"postgresql://alice:{password}@{host}/books"
+        assert display_url(url) == f"postgresql://alice:{redaction.MASK}@{host}/books"
+        assert password not in redaction.mask(f'invalid URI: "{url}"')

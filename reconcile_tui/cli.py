@@ -430,20 +430,26 @@ def fetch(
     return 0
 
 
-def _offline_history_as_asked(
-    snapshot_id: int, snapshot: GatewaySnapshot, period: str | None, interval: str | None
+def _history_as_asked(
+    snapshot: GatewaySnapshot,
+    period: str | None,
+    interval: str | None,
+    *,
+    held_by: str,
+    remedy: str,
 ) -> None:
-    """`check --offline --period/--interval` checks the stored snapshot only if its history
-    is the one asked for: it used to check whatever was stored, without a word."""
+    """`check --offline` or `--api-dir` with `--period/--interval` checks what is stored or
+    saved only if its history is the one asked for: both used to check whatever they had,
+    without a word. `remedy` is what to run instead, `{option} {asked}` filled in."""
     for option, asked, stored in (
         ("--period", period, snapshot.period),
         ("--interval", interval, snapshot.interval),
     ):
         if asked is not None and asked != stored:
             raise BadInput(
-                f"{option} {asked}: the stored snapshot #{snapshot_id} holds a"
-                f" {snapshot.period} {snapshot.interval} history; run `reconcile-tui fetch"
-                f" {option} {asked}` first, or leave {option} out to check it"
+                f"{option} {asked}: {held_by} a {snapshot.period} {snapshot.interval} history;"
+                f" {remedy.format(option=option, asked=asked)}, or leave {option} out to check"
+                " it"
             )
 
 
@@ -538,6 +544,12 @@ def check(
     # So are gateway answers that cannot be used: the store stays as it was, the records'
     # file not imported.
     saved = Workspace.read_saved_responses(api_dir) if api_dir is not None else None
+    if saved is not None:
+        _history_as_asked(
+            saved, period, interval,
+            held_by=f"the answers saved in {api_dir} hold",
+            remedy=f"save them again with `reconcile-tui fetch {{option}} {{asked}} --save {api_dir}`",
+        )  # fmt: skip
     with invocation.workspace(create=not offline or bool(record_files)) as workspace:
         # The report's file is checked before any work: never over the database or a
         # file read, and nothing stored when it is refused.
@@ -547,7 +559,11 @@ def check(
             refuse_kept(output)
         if offline:
             snapshot_id, snapshot = workspace.latest_snapshot()
-            _offline_history_as_asked(snapshot_id, snapshot, period, interval)
+            _history_as_asked(
+                snapshot, period, interval,
+                held_by=f"the stored snapshot #{snapshot_id} holds",
+                remedy="run `reconcile-tui fetch {option} {asked}` first",
+            )  # fmt: skip
         # The gateway is asked before any import, and what it answered stored after it:
         # a gateway that cannot be reached (exit 3) leaves the records' file unimported.
         fetched = (

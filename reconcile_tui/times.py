@@ -9,6 +9,7 @@ UTC), never in the machine's.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,6 +142,10 @@ def parse_record_time(
         if "out of range" in detail or "must be in" in detail:
             raise TimeError(f"{stripped!r} is not a real date{hint}") from None
         raise TimeError(f"{stripped!r} is not a time{hint}") from None
+    if moment.tzinfo is None and date_format and "%Z" in date_format and _SAYS_UTC.search(stripped):
+        # strptime's %Z takes `UTC` and `GMT` but leaves the time without a zone: the cell
+        # said UTC, whatever zone the mapping gives times written without one.
+        where = UTC
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=where)
         utc = _held(moment, stripped)
@@ -149,6 +154,9 @@ def parse_record_time(
             raise TimeError(f"{stripped!r} does not exist in {where} (a daylight-saving gap)")
         return utc
     return _held(moment, stripped)
+
+
+_SAYS_UTC = re.compile(r"\b(?:UTC|GMT)\b")
 
 
 def _is_date_only(text: str) -> bool:

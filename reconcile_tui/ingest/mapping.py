@@ -254,6 +254,8 @@ class AmountRule(_Section):
 BY_SIGN = "sign"
 
 TIME_OF_DAY = re.compile(r"%-?[HIMSXcTRfp]")
+#: A date format that writes its times' zone as the word UTC (or GMT) itself.
+_ZONE_IN_FORMAT = re.compile(r"\b(?:UTC|GMT)\b")
 EPOCH_FORMATS = {"epoch_seconds": 1, "epoch_milliseconds": 1000}
 
 
@@ -400,6 +402,22 @@ class Layout(_Section):
                 + " to store each record at midnight (the summary says times are unknown)"
                 + ", or name the time column under [columns] (time = ...) and add its "
                 "directives to the format (e.g. %H:%M:%S)"
+            )
+
+        zone_written = _ZONE_IN_FORMAT.search(date_format or "")
+        if zone_written and self.csv.timezone.upper() not in ("UTC", "GMT"):
+            # strptime reads a literal `UTC` as any other letters, and the mapping's
+            # timezone then moved times the file says are UTC (docs/mapping.md).
+            raise ValueError(
+                f"csv.date_format {date_format!r} says its times are UTC ({zone_written[0]!r}),"
+                f" but csv.timezone is {self.csv.timezone!r}, which would move them: remove"
+                " timezone, or the zone from date_format"
+            )
+        if date_format and "%p" in date_format and "%H" in date_format:
+            # %H ignores AM/PM: `2:30 PM` was stored as 02:30 without a word.
+            raise ValueError(
+                f"csv.date_format {date_format!r} reads AM/PM (%p) with a 24-hour %H, which"
+                " ignores it: write %I for the hour"
             )
 
     def number_style(self, *, signed: bool | None = None) -> NumberStyle:

@@ -206,6 +206,23 @@ def test_offline_check_of_a_history_not_stored_is_refused_before_anything_is_imp
         assert store.query_one("SELECT count(*) FROM records WHERE reference = 'N-1'")[0] == 0
 
 
+def test_a_check_of_saved_answers_with_another_history_asked_is_refused(cli, tmp_path):
+    # `--api-dir api --period 30d --interval hourly` checked the saved 7d daily answers
+    # without a word (only the report's Period line showed it), as `--offline` used to.
+    db = tmp_path / "books.db"
+    api = SCENARIO / "api"
+    for option, value in (("--period", "30d"), ("--interval", "hourly")):
+        result = scenario_check(cli, db, option, value)
+        assert result.code == 2
+        assert result.err == (
+            f"error: {option} {value}: the answers saved in {api} hold a 7d daily history;"
+            f" save them again with `reconcile-tui fetch {option} {value} --save {api}`, or"
+            f" leave {option} out to check it\n"
+        )
+        assert not db.exists()
+    assert scenario_check(cli, db, "--period", "7d", "--interval", "daily").code == 1
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -109,6 +109,17 @@ def test_the_default_layout_reads_its_own_names():
         ('[[skip]]\ncolumn = "type"\n', 'write equals = ["word", ...] or matches = "regex"'),
         ('[[skip]]\ncolumn = "type"\nmatches = "(("\n', "skip.0.matches: not a regular expression"),
         ("[amount]\nrounding = true\n", "amount.rounding: unknown key (the keys here are: signed"),
+        # The draft wrote a literal UTC into the format; a user who then set the zone
+        # moved every time by it.
+        (
+            '[csv]\ndate_format = "%Y-%m-%d %H:%M:%S UTC"\ntimezone = "Europe/Berlin"\n',
+            "says its times are UTC ('UTC'), but csv.timezone is 'Europe/Berlin', which would",
+        ),
+        # %H ignores AM/PM: 2:30 PM was stored as 02:30.
+        (
+            '[csv]\ndate_format = "%m/%d/%Y %H:%M %p"\n',
+            "reads AM/PM (%p) with a 24-hour %H, which ignores it: write %I for the hour",
+        ),
     ],
 )
 def test_a_mapping_that_cannot_work_is_refused_when_it_loads_saying_what_to_write(
@@ -199,3 +210,20 @@ def test_an_epoch_count_in_the_other_unit_is_refused_naming_the_unit(
     else:
         assert row.record is None
         assert problem in row.problem
+
+
+def test_a_time_that_says_utc_through_percent_z_stays_utc_under_any_mapping_zone(tmp_path):
+    # strptime's %Z takes the word but gives no zone: the mapping's zone moved the time.
+    (tmp_path / "m.toml").write_text(
+        '[csv]\ndate_format = "%Y-%m-%d %H:%M:%S %Z"\ntimezone = "Europe/Berlin"\n'
+        '[columns]\nreference = "id"\noccurred_at = "t"\namount = "a"\ncurrency = "c"\n'
+        'type = "k"\nstatus = "s"\nwallet_id = "w"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "f.csv").write_text(
+        "id,t,a,c,k,s,w\nX-1,2025-01-10 14:03:22 UTC,1.5,ETH,deposit,confirmed,w1\n",
+        encoding="utf-8",
+    )
+    (row,) = preview_file(tmp_path / "f.csv", load_mapping(tmp_path / "m.toml")).rows
+    assert row.record is not None
+    assert row.record.occurred_at.startswith("2025-01-10T14:03:22")

@@ -548,7 +548,8 @@ def check(
         _history_as_asked(
             saved, period, interval,
             held_by=f"the answers saved in {api_dir} hold",
-            remedy=f"save them again with `reconcile-tui fetch {{option}} {{asked}} --save {api_dir}`",
+            remedy="save them again with `reconcile-tui fetch {option} {asked}"
+            f" --save {api_dir}`",
         )  # fmt: skip
     with invocation.workspace(create=not offline or bool(record_files)) as workspace:
         # The report's file is checked before any work: never over the database or a

@@ -448,8 +448,8 @@ def _history_as_asked(
         if asked is not None and asked != stored:
             raise BadInput(
                 f"{option} {asked}: {held_by} a {snapshot.period} {snapshot.interval} history;"
-                f" {remedy.format(option=option, asked=asked)}, or leave {option} out to check"
-                " it"
+                f" {remedy.replace('{option}', option).replace('{asked}', asked)}, or leave"
+                f" {option} out to check it"
             )
 
 

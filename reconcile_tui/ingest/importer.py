@@ -86,19 +86,26 @@ class ImportResult:
             return f"{self.path}: already imported (import #{number} at {when}); nothing changed"
         verb = "would import" if self.status == "dry_run" else "imported"
         parts = [
-            f"{self.rows_read} rows read",
+            f"{_counted(self.rows_read, 'row')} read",
             f"{self.inserted} new",
             f"{self.updated} updated",
             f"{self.unchanged} unchanged",
         ]
         if self.duplicates:
-            parts.append(f"{self.duplicates} repeated references kept aside")
+            parts.append(f"{_counted(self.duplicates, 'repeated reference')} kept aside")
         if self.quarantined or (self.status == "dry_run" and self.problem_count):
-            parts.append(f"{self.quarantined or self.problem_count} bad rows quarantined")
+            bad = self.quarantined or self.problem_count
+            parts.append(f"{_counted(bad, 'bad row')} quarantined")
         if self.skipped:
             rules = "; ".join(f"{rule}: {count}" for rule, count in self.skipped.items())
-            parts.append(f"{sum(self.skipped.values())} rows skipped by the mapping ({rules})")
+            skipped = _counted(sum(self.skipped.values()), "row")
+            parts.append(f"{skipped} skipped by the mapping ({rules})")
         return f"{self.path}: {verb}: " + ", ".join(parts + self.notes)
+
+
+def _counted(count: int, words: str) -> str:
+    """`1 row`, `2 rows`, `1 bad row` (the count as scripts' logs have it: no grouping)."""
+    return f"{count} {words}" if count == 1 else f"{count} {words}s"
 
 
 class _DryRun(Exception):

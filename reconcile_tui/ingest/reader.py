@@ -148,8 +148,10 @@ class CsvReader:
                 if number in lines.problems:
                     fields, problem = None, lines.problems.pop(number)
                     break
-            if fields == [] and problem is None:
-                continue  # a blank line is not a record
+            if problem is None and fields is not None and not any(f.strip() for f in fields):
+                # A blank line is not a record, nor is a row of empty cells: a spreadsheet
+                # saves its empty rows as `,,,,` (docs/mapping.md, "Bad rows").
+                continue
             yield CsvRow(start, fields, problem, text)
 
 

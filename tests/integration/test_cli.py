@@ -176,7 +176,7 @@ def test_files_after_a_refused_one_are_named_and_the_ones_before_said_as_they_la
     later = write_csv(DEFAULT_HEADER + row.format("L-1"), "later.csv")
     result = cli("--db", db_path, "import", good, bad, later)
     assert result.code == 2
-    assert f"{good}: imported: 1 rows read, 1 new" in result.out
+    assert f"{good}: imported: 1 row read, 1 new" in result.out
     assert result.err.splitlines() == [
         f"{later}: not read: the import stopped at {bad}",
         f"error: {bad}:1: missing column 'amount' (columns found: 'reference', 'occurred_at')",

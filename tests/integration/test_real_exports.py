@@ -65,7 +65,7 @@ CASES = [
             ("2024-03-02T09:00:00Z", "ETH", WD, "0.2", "0", C),
             ("2024-03-02T09:30:00Z", "ETH", DEP, "0.0998", "0.0002", C),
         ],
-        summary=("1 rows skipped by the mapping (type is 'transfer' or 'staking': 1)",),
+        summary=("1 row skipped by the mapping (type is 'transfer' or 'staking': 1)",),
         draft_edit=ON_TOP,
     ),
     Export(
@@ -76,7 +76,7 @@ CASES = [
             ("2024-03-01T11:00:00Z", "BNB", WD, "0.1", "0", C),
             ("2024-03-02T08:00:00Z", "BNB", WD, "0.15", "0", C),
         ],
-        summary=("1 repeated references kept aside", "1 rows skipped by the mapping"),
+        summary=("1 repeated reference kept aside", "1 row skipped by the mapping"),
         duplicates=1,
     ),
     Export(
@@ -88,7 +88,7 @@ CASES = [
         ],
         summary=(
             "times unknown (the export has dates only): records stored at 00:00 Europe/Berlin",
-            "1 rows skipped by the mapping (Booking date matches",
+            "1 row skipped by the mapping (Booking date matches",
         ),
         draft_edit=("timezone = ", 'timezone = "Europe/Berlin"'),
     ),
@@ -125,7 +125,7 @@ CASES = [
             ("2024-03-01T10:15:00Z", "BTC", DEP, "0.01", "0", C),
             ("2024-03-02T09:00:00Z", "BTC", WD, "0.004021", "0.000021", C),
         ],
-        summary=("1 rows skipped by the mapping (Type is 'SELF': 1)",),
+        summary=("1 row skipped by the mapping (Type is 'SELF': 1)",),
         draft_edit=ON_TOP,
     ),
     Export(
@@ -143,7 +143,7 @@ CASES = [
             ("2024-03-01T12:00:00.456000Z", "BTC", WD, "0.2", "0", C),
             ("2024-03-02T09:00:00Z", "BTC", WD, "0.5", "0", C),
         ],
-        summary=("1 rows skipped by the mapping (type is 'fee': 1)",),
+        summary=("1 row skipped by the mapping (type is 'fee': 1)",),
     ),
 ]
 

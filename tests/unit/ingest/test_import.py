@@ -236,6 +236,18 @@ def test_a_reference_twice_in_one_file_is_kept_once_and_remembered(store, write_
     assert repeats == [("ORD-1", 2, 5, ""), ("ORD-1", 2, 6, "amount, status")]
 
 
+def test_rows_of_empty_cells_are_blank_lines_not_bad_rows(store, write_csv):
+    # A spreadsheet saves its empty rows as `,,,,,`: they refused the whole file with
+    # "reference is empty", one line each.
+    header, *rows = GOOD.splitlines()
+    empty = "," * header.count(",")
+    blank_ish = "\n".join([header, empty, rows[0], " ,\t," + empty[2:], rows[1], rows[2], empty])
+    result = run(store, write_csv(blank_ish + "\n"))
+    assert (result.rows_read, result.inserted, result.problem_count) == (3, 3, 0)
+    lines = dict(store.query("SELECT reference, line FROM records"))
+    assert lines == {"ORD-1": 3, "ORD-2": 5, "PO-1": 6}
+
+
 def test_a_utf8_bom_is_stripped(store, write_csv):
     result = run(store, write_csv(b"\xef\xbb\xbf" + GOOD.encode()))
     assert result.inserted == 3

@@ -223,7 +223,7 @@ def _stage_carefully(
     problem_count = 0
     rows_read = 0
     good: list[tuple[object, ...]] = []
-    bad: list[tuple[int, str, str]] = []
+    bad: list[tuple[int, str, str, str | None]] = []
 
     def flush() -> None:
         conn.execute("BEGIN")
@@ -249,7 +249,8 @@ def _stage_carefully(
             problem_count += 1
             if len(problems) < PROBLEMS_SHOWN:
                 problems.append(RowProblem(shown, row.line, reason))
-            bad.append((row.line, reason, row.text))
+            reference = parser.reference_of(row.fields) if row.fields is not None else None
+            bad.append((row.line, reason, row.text, reference))
         if len(good) + len(bad) >= BATCH_ROWS:
             flush()
     flush()

@@ -339,6 +339,17 @@ class RowParser:
             tx_hash=cell(fields, "tx_hash"),
         )
 
+    def reference_of(self, fields: list[str]) -> str | None:
+        """The reference of a row `parse` refused, when it can be read as `parse` reads
+        it (a later import that writes it corrects the row); None when it cannot."""
+        if len(fields) != self._width:
+            return None
+        try:
+            reference = self._reference(fields)
+        except RowError:
+            return None
+        return reference if reference and len(reference) <= MAX_KEY else None
+
     def _reference(self, fields: list[str]) -> str | None:
         rule = self._layout.reference.kind
         if rule is None:

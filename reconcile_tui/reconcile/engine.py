@@ -75,9 +75,8 @@ def _reconcile(
     found, acknowledged_causes = acknowledge(found, causes, acknowledgements)
 
     for path, count in books.quarantined:
-        ctx.note(
-            f"{count} row{'s' if count != 1 else ''} of {path} are quarantined and not counted"
-        )
+        rows = f"1 row of {path} is" if count == 1 else f"{count} rows of {path} are"
+        ctx.note(f"{rows} quarantined and not counted")
 
     in_scope = {balance.currency for balance in snapshot.balances.balances} | set(books.currencies)
     report = Report(

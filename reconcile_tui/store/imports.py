@@ -107,7 +107,8 @@ def prepare_staging(conn: Connection) -> None:
     for statement in (
         f"CREATE TEMP TABLE staged (line INTEGER PRIMARY KEY, {_TYPED_COLS})",
         f"CREATE TEMP TABLE staged_repeats (line INTEGER PRIMARY KEY, {_TYPED_COLS})",
-        "CREATE TEMP TABLE staged_bad (line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT)",
+        "CREATE TEMP TABLE staged_bad"
+        " (line INTEGER NOT NULL, reason TEXT NOT NULL, raw TEXT, reference TEXT)",
     ):
         conn.execute(statement)
 
@@ -147,9 +148,9 @@ def table_stager(conn: Connection) -> Iterator[Callable[[Table], None]]:
     yield insert
 
 
-def stage_bad_rows(conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Stage rows that failed validation: (line, reason, raw text)."""
-    load_rows(conn, "staged_bad", ("line", "reason", "raw"), rows)
+def stage_bad_rows(conn: Connection, rows: Iterable[tuple[int, str, str, str | None]]) -> None:
+    """Stage rows that failed validation: (line, reason, raw text, reference if read)."""
+    load_rows(conn, "staged_bad", ("line", "reason", "raw", "reference"), rows)
 
 
 def finish_staging(conn: Connection) -> None:
@@ -320,6 +321,18 @@ def merge_staged(
     else:
         record_sums.sum_all_days(conn)
 
+    # A row set aside by an earlier import is corrected by this file when it holds a good
+    # row of the same reference, new, changed or unchanged (docs/mapping.md, "Bad rows").
+    if conn.execute(
+        "SELECT 1 FROM quarantine WHERE corrected_by IS NULL AND reference IS NOT NULL LIMIT 1"
+    ).fetchone():
+        conn.execute(
+            """UPDATE quarantine SET corrected_by = ?
+               WHERE corrected_by IS NULL AND import_id < ? AND EXISTS (
+                   SELECT 1 FROM temp.staged s WHERE s.reference = quarantine.reference)""",
+            (import_id, import_id),
+        )
+
     # The newest file that mentions a reference decides whether it is duplicated.
     conn.execute(
         """DELETE FROM duplicates WHERE EXISTS (
@@ -337,8 +350,9 @@ def merge_staged(
     quarantined = 0
     if keep_bad_rows:
         quarantined = conn.execute(
-            "INSERT INTO quarantine (import_id, line, reason, raw)"
-            " SELECT ?, line, reason, coalesce(raw, '') FROM temp.staged_bad ORDER BY line",
+            "INSERT INTO quarantine (import_id, line, reason, raw, reference)"
+            " SELECT ?, line, reason, coalesce(raw, ''), reference FROM temp.staged_bad"
+            " ORDER BY line",
             (import_id,),
         ).rowcount
 

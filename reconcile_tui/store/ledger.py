@@ -484,9 +484,11 @@ def record_files(store: Store, import_ids: Collection[int]) -> list[str]:
 
 
 def quarantined_rows(store: Store) -> list[tuple[str, int]]:
-    """(file, number of quarantined rows) per import that set rows aside."""
+    """(file, number of quarantined rows) per import that set rows aside, leaving out the
+    rows a later import corrected (docs/mapping.md, "Bad rows")."""
     rows = store.query(
         """SELECT i.path, count(*) FROM quarantine q JOIN imports i ON i.id = q.import_id
+           WHERE q.corrected_by IS NULL
            GROUP BY q.import_id, i.path ORDER BY q.import_id"""
     )
     return [(row[0], int(row[1])) for row in rows]

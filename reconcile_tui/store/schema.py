@@ -309,6 +309,15 @@ _RECORD_SUMS = [
 #: that import wrote, whose times it cannot compare closer than the day (docs/causes.md).
 _DATES_ONLY = ["ALTER TABLE imports ADD COLUMN dates_only_zone TEXT"]
 
+#: The reference a quarantined row names, when it can be read (NULL when not), and the
+#: later import whose file held a good row of that reference (NULL while none has): that
+#: import corrected it, and the check stops saying it is set aside (docs/mapping.md,
+#: "Bad rows").
+_QUARANTINE_REFERENCES = [
+    "ALTER TABLE quarantine ADD COLUMN reference TEXT",
+    "ALTER TABLE quarantine ADD COLUMN corrected_by INTEGER REFERENCES imports(id)",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -319,6 +328,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0006_transaction_keys", _TRANSACTION_KEYS),
     ("0007_record_sums", _RECORD_SUMS),
     ("0008_dates_only", _DATES_ONLY),
+    ("0009_quarantine_references", _QUARANTINE_REFERENCES),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -207,6 +207,48 @@ def test_quarantine_keeps_the_good_rows_and_stores_the_bad_ones_with_reasons(sto
     ]
 
 
+def test_a_later_file_holding_a_quarantined_rows_reference_corrects_it(store, write_csv):
+    # The check said "1 row of a.csv is quarantined and not counted" for ever, after the
+    # corrected file was imported (and a second good file was no help either).
+    from reconcile_tui.store.ledger import quarantined_rows
+
+    header = GOOD.splitlines()[0]
+    bad = f"BAD-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1e5,0,confirmed,"
+    fixed = f"BAD-1,2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,100000,0,confirmed,"
+    no_reference = f",2025-01-09T10:00:00Z,USDTERC20,{WALLET_A},deposit,1,0,confirmed,"
+    first = write_csv(GOOD + bad + "\n" + no_reference + "\n", name="a.csv")
+    assert run(store, first, quarantine=True).quarantined == 2
+    assert [r[0] for r in store.query("SELECT reference FROM quarantine ORDER BY line")] == [
+        "BAD-1",
+        None,
+    ]
+    assert quarantined_rows(store) == [(str(first), 2)]
+    # A dry run corrects nothing.
+    run(store, write_csv(header + "\n" + fixed + "\n", name="b.csv"), dry_run=True)
+    assert quarantined_rows(store) == [(str(first), 2)]
+    # Another file without it leaves it; the corrected row corrects it. The row whose
+    # reference could not be read stays set aside.
+    run(store, write_csv(GOOD, name="c.csv"))
+    assert quarantined_rows(store) == [(str(first), 2)]
+    run(store, write_csv(header + "\n" + fixed + "\n", name="b.csv"))
+    assert quarantined_rows(store) == [(str(first), 1)]
+
+
+def test_a_quarantined_copy_of_a_stored_record_is_corrected_by_a_file_that_holds_it_unchanged(
+    store, write_csv
+):
+    from reconcile_tui.store.ledger import quarantined_rows
+
+    header, first_row = GOOD.splitlines()[:2]
+    run(store, write_csv(GOOD, name="a.csv"))
+    damaged = write_csv(header + "\n" + first_row.replace("100.5", "1e2") + "\n", name="b.csv")
+    assert run(store, damaged, quarantine=True).quarantined == 1
+    assert quarantined_rows(store) == [(str(damaged), 1)]
+    again = run(store, write_csv(header + "\n" + first_row + "\n", name="c.csv"))
+    assert (again.inserted, again.unchanged) == (0, 1)
+    assert quarantined_rows(store) == []
+
+
 def test_dry_run_validates_and_counts_without_writing(store, write_csv):
     before = dump(store)
     result = run(store, write_csv(GOOD), dry_run=True)

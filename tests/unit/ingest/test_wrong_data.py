@@ -182,6 +182,8 @@ def plant(db: Path, assignment: str) -> None:
         )
         conn.execute("DROP TABLE record_sums")
         conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")  # 0008's
+        conn.execute("ALTER TABLE quarantine DROP COLUMN reference")  # 0009's
+        conn.execute("ALTER TABLE quarantine DROP COLUMN corrected_by")
         conn.execute("PRAGMA user_version = 6")  # the release before migration 0007
 
 

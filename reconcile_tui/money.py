@@ -199,7 +199,7 @@ class NumberStyle:
     thousands?) until a mapping file declares which it is.
     """
 
-    __slots__ = ("_pattern", "decimal_comma", "exponent", "signed", "thousands")
+    __slots__ = ("_pattern", "accounting", "decimal_comma", "exponent", "signed", "thousands")
 
     def __init__(
         self,
@@ -208,6 +208,7 @@ class NumberStyle:
         thousands: str | None = None,
         signed: bool = False,
         exponent: bool = False,
+        accounting: bool = False,
     ) -> None:
         if thousands is not None and thousands not in {",", ".", " ", "'", "\u00a0", "\u202f"}:
             raise AmountError(f"unsupported thousands separator {thousands!r}")
@@ -221,6 +222,10 @@ class NumberStyle:
         # `1e5` in a plain export is more likely a spreadsheet's damage than a real amount.
         # Two exponent digits at most: nothing that is money needs more.
         self.exponent = exponent
+        # A merchant's file may write a negative amount as an accounting tool prints it:
+        # `(12.50)`, or with the minus sign U+2212. Never a gateway's (its numbers are
+        # plain), so only a signed layout's reader asks for it (docs/money.md).
+        self.accounting = accounting and signed
         sign = r"[-+]?" if signed else ""
         if thousands is None:
             integer = r"\d+"
@@ -234,6 +239,8 @@ class NumberStyle:
     def normalise(self, text: str) -> str:
         """Turn `text` into plain `-123.45` form, or explain why it is not an amount."""
         stripped = text.strip()
+        if self.accounting:
+            stripped = _with_minus(stripped)
         if self._pattern.fullmatch(stripped) is None:
             raise AmountError(self._explain(stripped))
         if self.thousands is not None:
@@ -253,7 +260,7 @@ class NumberStyle:
                 f"{text!r} uses exponent notation; write the amount out in full "
                 "(or, in a mapping file, exponent = true under [amount])"
             )
-        if text[0] in "+-" and not self.signed:
+        if (text[0] in "+-\u2212" or _IN_PARENTHESES.fullmatch(text)) and not self.signed:
             return (
                 f"{text!r} has a sign; amounts here are positive "
                 "(in a mapping file, signed = true under [amount])"
@@ -270,6 +277,20 @@ class NumberStyle:
         if self.thousands is not None and self.thousands in text:
             return f"{text!r} has malformed digit grouping"
         return f"{text!r} is not an amount"
+
+
+#: An accounting tool's negative amount: `(12.50)` (spreadsheets and QuickBooks print
+#: them so).
+_IN_PARENTHESES: Final = re.compile(r"\(\s*([^()\s+\-\u2212][^()]*?)\s*\)")
+
+
+def _with_minus(text: str) -> str:
+    """A signed amount's negative forms as `-`: the minus sign U+2212 a word processor or
+    a report writes, and an accounting tool's parentheses (docs/money.md)."""
+    if text.startswith("\u2212"):
+        return "-" + text[1:]
+    enclosed = _IN_PARENTHESES.fullmatch(text)
+    return "-" + enclosed[1] if enclosed else text
 
 
 _PLAIN: Final = NumberStyle()

@@ -427,6 +427,7 @@ class Layout(_Section):
             thousands=self.csv.thousands_separator,
             signed=self.signed if signed is None else signed,
             exponent=self.amount.exponent,
+            accounting=True,
         )
 
     def column(self, field: str) -> str | None:

@@ -227,3 +227,29 @@ def test_a_time_that_says_utc_through_percent_z_stays_utc_under_any_mapping_zone
     (row,) = preview_file(tmp_path / "f.csv", load_mapping(tmp_path / "m.toml")).rows
     assert row.record is not None
     assert row.record.occurred_at.startswith("2025-01-10T14:03:22")
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("(12,50)", "-12.50"),
+        ("( 1.234,56 )", "-1234.56"),
+        ("\u22120,5", "-0.5"),
+        ("12,50", "12.50"),
+    ],
+)
+def test_a_signed_column_reads_accounting_negatives(written, read):
+    # QuickBooks and spreadsheets print `(12,50)`; a report writer the minus sign U+2212:
+    # both were "is not an amount", with no hint.
+    style = Layout.model_validate(
+        {"csv": {"decimal_comma": True, "thousands_separator": "."}, "amount": {"signed": True}}
+    ).number_style()
+    assert str(parse_amount(written, style=style)) == read
+
+
+@pytest.mark.parametrize("written", ["(12.50)", "\u22120.5"])
+def test_an_unsigned_column_and_the_gateways_numbers_refuse_accounting_negatives(written):
+    with pytest.raises(AmountError, match="has a sign; amounts here are positive"):
+        parse_amount(written, style=Layout().number_style())
+    with pytest.raises(AmountError):
+        parse_amount(written, style=NumberStyle(signed=True))  # as the gateway's are read

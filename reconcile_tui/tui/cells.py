@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -178,6 +179,24 @@ def difference_cell(text: str | None, scale: int | None, look: Look) -> Text:
         return amount_cell(None, style=look.muted)
     zero = Decimal(text).is_zero()
     return amount_cell(text, scale, style=look.muted if zero else look.error)
+
+
+def finding_difference_cell(finding: Mapping[str, Any], look: Look) -> Text:
+    """A discrepancy's difference: an amount, or for a count (a bucket's deposit_count)
+    the count with its word, `-1 deposit`, so it never reads as money (docs/tui.md)."""
+    field = finding.get("field") or ""
+    text = finding.get("difference")
+    if text is None or not field.endswith("_count"):
+        return difference_cell(text, None, look)
+    count = int(Decimal(text))
+    sign = "-" if count < 0 else "+" if count > 0 else ""
+    return Text(
+        sign + counted(abs(count), field.removesuffix("_count")),
+        style=look.error if count else look.muted,
+        justify="right",
+        no_wrap=True,
+        end="",
+    )
 
 
 def counts_cell(counts: FindingCounts, look: Look) -> Text:

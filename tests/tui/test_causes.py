@@ -472,3 +472,30 @@ async def test_withdrawing_where_only_a_cause_acknowledges_says_so_and_changes_n
         assert [row.note for row in acks.history_of(workspace.store, cause["id"])] == [
             "moved by the bank"
         ]
+
+
+@pytest.mark.parametrize(("size", "kind"), [((80, 24), "History: deposit count"),
+                                            ((120, 40), "History differs")])  # fmt: skip
+async def test_a_count_difference_reads_as_a_count_and_says_its_figure_when_narrow(
+    demo: Settings, size: tuple[int, int], kind: str
+):
+    # Under 110 columns `-1` read like an amount, and a bucket's balance and deposits rows
+    # looked alike: no About column said which figure each was.
+    with Workspace(demo) as workspace:
+        _, found = workspace.discrepancy_page(limit=500)
+    counted = next(d for d in found if d["field"] == "deposit_count")
+    count = int(counted["difference"])
+    app = app_on(demo)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("slash", *counted["id"], "enter")
+        await settle(pilot)
+        table = app.screen.query_one("#findings", PagedTable)
+        assert [row["id"] for row in table.page_rows] == [counted["id"]]
+        shown = shown_text(table)
+        assert f"{count:+d} deposit" in shown
+        assert kind in shown

@@ -31,6 +31,7 @@ from reconcile_tui.tui.cells import (
     bucket_time,
     counted,
     difference_cell,
+    finding_difference_cell,
     kind_words,
     plain,
     severity_marker,
@@ -85,12 +86,18 @@ def _finding_columns(kind_width: int | None = None) -> tuple[Column, ...]:
     return (Column(""), Column("Kind", width=kind_width), Column("Currency"))
 
 
-def _finding_cells(row: Finding, look: Look) -> tuple[Text, ...]:
+def _finding_cells(row: Finding, look: Look, *, field_in_kind: bool = False) -> tuple[Text, ...]:
     """A finding's first cells: open or acknowledged and how severe, its kind, its currency
-    (none: the summary)."""
+    (none: the summary). `field_in_kind`: a history finding says which figure in its kind,
+    where no About column says it."""
+    kind = kind_words(row["kind"])
+    if field_in_kind and row["kind"] == "history_mismatch" and row.get("field"):
+        # A bucket's balance and its deposits often differ by the same amount: without
+        # the figure's name the two rows read alike.
+        kind = f"History: {row['field'].replace('_', ' ')}"
     return (
         severity_marker(row["severity"], row["acknowledged"], look),
-        plain(kind_words(row["kind"])),
+        plain(kind),
         plain(row["currency"] or "summary", look.strong),
     )
 
@@ -122,9 +129,9 @@ class DiscrepancySource:
     def cells(self, row: Finding, look: Look) -> Sequence[Text]:
         about = (plain(where_text(row)),) if self.wide else ()
         cells = (
-            *_finding_cells(row, look),
+            *_finding_cells(row, look, field_in_kind=not self.wide),
             *about,
-            difference_cell(row["difference"], None, look),
+            finding_difference_cell(row, look),
             difference_cell(row["usd_difference"], 2, look),
         )
         return (*cells, plain(row["message"], look.muted)) if self.wide else cells
@@ -153,7 +160,7 @@ class ExplainedSource(DiscrepancySource):
             mark,
             kind,
             plain(where_text(row)),
-            difference_cell(row["difference"], None, look),
+            finding_difference_cell(row, look),
             difference_cell(row["usd_difference"], 2, look),
         )
         return (*cells, plain(row["message"], look.muted)) if self.wide else cells

@@ -112,6 +112,15 @@ class _DryRun(Exception):
     """Raised inside the merge transaction of a dry run so that it rolls back."""
 
 
+class _AlreadyImported(Exception):
+    """Raised inside the merge transaction when another import of the same file landed
+    first (docs/postgresql.md, "Concurrency")."""
+
+    def __init__(self, earlier: tuple[int, str]) -> None:
+        super().__init__(earlier)
+        self.earlier = earlier
+
+
 def import_file(
     store: Store,
     path: Path,
@@ -301,6 +310,11 @@ def _merge(
     staging.finish_staging(conn)
     try:
         with store.write():
+            # Asked again under the write lock: two people importing the same file at
+            # once both passed the question above, and each stored an import of it.
+            earlier = staging.find_earlier_import(conn, staged.sha256, layout.sha256)
+            if earlier is not None:
+                raise _AlreadyImported(earlier)
             counts = staging.merge_staged(
                 store,
                 path=shown,
@@ -316,6 +330,10 @@ def _merge(
                 raise _DryRun
     except _DryRun:
         pass
+    except _AlreadyImported as already:
+        result.status = "already_imported"
+        result.earlier_import = already.earlier
+        return result
     result.inserted = counts.inserted
     result.updated = counts.updated
     result.unchanged = counts.unchanged

@@ -577,3 +577,41 @@ def test_digits_past_microseconds_are_cut_so_a_record_stays_in_its_day(store, wr
         ("N-1", "2025-01-11T23:59:59.999999Z"),
         ("N-2", "2025-01-11T09:00:00.123456Z"),
     ]
+
+
+def test_the_same_file_imported_twice_at_once_is_one_import(db_path, write_csv, monkeypatch):
+    # Both asked "imported before?" before waiting for the write lock, and each stored
+    # an import of the same bytes. The barrier holds each at its first question until
+    # both have asked it: the second must then be told under the lock.
+    import threading
+
+    from reconcile_tui.store import imports as staging
+
+    asked = staging.find_earlier_import
+    both_asked = threading.Barrier(2, timeout=30)
+    first_question: set[int] = set()
+
+    def ask(conn, file_sha256, mapping_sha256):
+        answer = asked(conn, file_sha256, mapping_sha256)
+        if threading.get_ident() not in first_question:
+            first_question.add(threading.get_ident())
+            both_asked.wait()
+        return answer
+
+    monkeypatch.setattr(staging, "find_earlier_import", ask)
+    path = write_csv(GOOD)
+    results = []
+
+    def one_import() -> None:
+        with Store(db_path) as store:
+            results.append(run(store, path))
+
+    threads = [threading.Thread(target=one_import) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.status for result in results) == ["already_imported", "imported"]
+    with Store(db_path) as store:
+        assert store.query_one("SELECT count(*) FROM imports")[0] == 1
+        assert store.query_one("SELECT count(*) FROM records")[0] == 3

@@ -307,6 +307,82 @@ def _print_import(result: ImportResult) -> None:
             err.print(f"  … and {result.problem_count - ROWS_LISTED} more quarantined rows")
 
 
+@cli.group(invoke_without_command=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def imports(ctx: click.Context, fmt: str) -> int:
+    """List the imports, newest first: each file's counts, and which were undone."""
+    if ctx.invoked_subcommand is not None:
+        return 0
+    invocation: Invocation = ctx.obj
+    with invocation.workspace(create=False) as workspace:
+        logged = workspace.import_log(limit=1_000_000)
+    if fmt == "json":
+        click.echo(json.dumps({"imports": logged}, indent=2))
+        return 0
+    if not logged:
+        click.echo("nothing has been imported yet")
+        return 0
+    console = Console(highlight=False, soft_wrap=True)
+    table = Table(box=None, highlight=False)
+    names = ("#", "imported at", "read", "new", "updated", "unchanged", "state")
+    rows = [
+        (
+            str(entry["id"]),
+            str(entry["imported_at"]),
+            str(entry["rows_read"]),
+            str(entry["inserted"]),
+            str(entry["updated"]),
+            str(entry["unchanged"]),
+            "undone" if entry["undone_at"] else "in force",
+        )
+        for entry in logged
+    ]
+    for position, name in enumerate(names):
+        # Each column keeps its whole text however narrow the terminal; the files (of any
+        # length) and what undid an import follow, a line each, as `closes` does.
+        table.add_column(
+            name,
+            justify="left" if name in ("imported at", "state") else "right",
+            no_wrap=True,
+            min_width=max(len(name), *(len(row[position]) for row in rows)),
+        )
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    for entry in logged:
+        console.print(f"#{entry['id']} file: {visible(str(entry['path']))}", markup=False)
+    for entry in logged:
+        if entry["undone_at"]:
+            console.print(
+                f"#{entry['id']} undone at {entry['undone_at']} by"
+                f" {visible(str(entry['undone_by']))}: {visible(str(entry['undo_note']))}",
+                markup=False,
+            )
+    return 0
+
+
+@imports.command("undo")
+@click.argument("import_id", metavar="ID", type=click.IntRange(min=1))
+@click.option("--note", required=True, help="Why the import is taken back.")
+@click.option("--by", default=None, help="Who takes it back (default: your user name).")
+@click.pass_obj
+def undo_import(invocation: Invocation, import_id: int, note: str, by: str | None) -> int:
+    """Take the latest import ID back: its records go, its row stays in the list, undone.
+
+    Only an import that added records alone can be undone (docs/mapping.md)."""
+    with invocation.workspace(create=False) as workspace:
+        path, removed = workspace.undo_import(import_id, note, by=by)
+    click.echo(
+        f"import #{import_id} of {visible(path)} undone: {removed} record"
+        f"{'s' if removed != 1 else ''} removed; `reconcile-tui check` shows the books"
+        " without them"
+    )
+    return 0
+
+
 @cli.group()
 def db() -> None:
     """The database itself: copy a whole store between a file and a server."""

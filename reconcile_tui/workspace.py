@@ -45,6 +45,7 @@ from reconcile_tui.reconcile.model import Report, summarise, tally, tally_causes
 from reconcile_tui.reconcile.rules import DEFAULT_STALE_AFTER, Rules
 from reconcile_tui.redaction import mask_document
 from reconcile_tui.store import acks, closes, ledger, runs, snapshots
+from reconcile_tui.store import imports as staging
 from reconcile_tui.store.db import NoDatabase, Store
 from reconcile_tui.store.ledger import RecordFilter, RecordRow
 from reconcile_tui.store.runs import DiscrepancyFilter, FindingCounts, RunSummary
@@ -393,10 +394,8 @@ class Workspace:
         newer, run = fetched
         if newer or run is None:
             return True
-        latest_import = self.import_log(limit=1)
-        return bool(
-            latest_import and str(latest_import[0]["imported_at"]) > run.header["generated_at"]
-        )
+        changed = staging.records_changed_at(self.store)
+        return changed is not None and changed > run.header["generated_at"]
 
     def _fetched_since_latest_check(self) -> tuple[bool, runs.RunSummary | None] | None:
         """Whether the newest snapshot was fetched after the latest check, and that check
@@ -532,12 +531,26 @@ class Workspace:
         return (origin[1], origin[2]) if origin else None
 
     def import_log(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest imports, newest first."""
+        """The latest imports, newest first (the undone ones too: `undone_at` says)."""
         rows = self.store.query(
             "SELECT * FROM imports ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [dict(row) for row in rows]
+
+    def undo_import(self, import_id: int, note: str, *, by: str | None = None) -> tuple[str, int]:
+        """Take the latest import back (docs/mapping.md, "Taking an import back"): (its
+        file, the records removed)."""
+        if not note.strip():
+            raise BadInput("undoing an import needs a note saying why (--note)")
+        with self.store.write():
+            return staging.undo_import(
+                self.store,
+                import_id,
+                undone_at=format_utc(self.clock()),
+                undone_by=by or _user(),
+                note=note.strip(),
+            )
 
     # -- acknowledge and export ------------------------------------------------------
 

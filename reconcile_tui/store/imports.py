@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING, Final, Protocol
 
+from reconcile_tui.errors import BadInput, DatabaseError, NotFound
 from reconcile_tui.store import record_sums
 from reconcile_tui.store.db import Connection, load_rows
 from reconcile_tui.store.postgres import PostgresConnection
@@ -34,9 +35,11 @@ __all__ = [
     "finish_staging",
     "merge_staged",
     "prepare_staging",
+    "records_changed_at",
     "stage_bad_rows",
     "stage_records",
     "table_stager",
+    "undo_import",
 ]
 
 
@@ -192,13 +195,72 @@ def find_earlier_import(
     the only way a later import changes records an earlier one stored."""
     row = conn.execute(
         """SELECT i.id, i.imported_at FROM imports i
-           WHERE i.file_sha256 = ? AND i.mapping_sha256 IS ?
+           WHERE i.file_sha256 = ? AND i.mapping_sha256 IS ? AND i.undone_at IS NULL
              AND NOT EXISTS (
                  SELECT 1 FROM imports later WHERE later.id > i.id AND later.updated > 0)
            ORDER BY i.id DESC LIMIT 1""",
         (file_sha256, mapping_sha256),
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None
+
+
+def records_changed_at(store: Store) -> str | None:
+    """When the records last changed: the latest import made, or taken back."""
+    row = store.query_one("SELECT max(imported_at), max(undone_at) FROM imports")
+    times = [str(value) for value in (row or ()) if value is not None]
+    return max(times) if times else None
+
+
+def undo_import(
+    store: Store, import_id: int, *, undone_at: str, undone_by: str, note: str
+) -> tuple[str, int]:
+    """Take back the latest import: its records, their day sums, its repeats and its set
+    aside rows go; its row stays, marked undone, for the audit trail. (its file, records
+    removed). Refused (BadInput) for an import that is not the latest still in force, or
+    that changed records an earlier import stored: their earlier values would have to
+    come back, and only a newer export can say what they are (docs/mapping.md, "Taking an
+    import back"). Call inside `Store.write()`."""
+    conn = store.conn
+    found = conn.execute(
+        "SELECT path, inserted, updated, unchanged, undone_at FROM imports WHERE id = ?",
+        (import_id,),
+    ).fetchone()
+    if found is None:
+        raise NotFound(f"no import #{import_id}: `reconcile-tui imports` lists them")
+    path, inserted, updated, unchanged, undone = found
+    if undone is not None:
+        raise BadInput(f"import #{import_id} of {path} was undone already, at {undone}")
+    later = conn.execute(
+        "SELECT min(id) FROM imports WHERE id > ? AND undone_at IS NULL", (import_id,)
+    ).fetchone()[0]
+    if later is not None:
+        raise BadInput(
+            f"import #{import_id} of {path} is not the latest: import #{later} came after"
+            " it; only the latest import can be undone (undo the later ones first)"
+        )
+    if updated or unchanged:
+        raise BadInput(
+            f"import #{import_id} of {path} met {updated + unchanged} records an earlier"
+            f" import stored ({updated} changed, {unchanged} unchanged): undoing it cannot"
+            " give back what they were; import the export that is right instead"
+        )
+    removed = conn.execute("DELETE FROM records WHERE import_id = ?", (import_id,)).rowcount
+    if removed != inserted:  # the latest import: no one can have changed them since
+        raise DatabaseError(
+            f"import #{import_id} of {path} stored {inserted} records, but {removed} are"
+            " its now: nothing was undone"
+        )
+    # Each day's sums are kept per import (store/record_sums.py): its own rows are its
+    # records' sums, and no other import's change.
+    conn.execute("DELETE FROM record_sums WHERE import_id = ?", (import_id,))
+    conn.execute("DELETE FROM duplicates WHERE import_id = ?", (import_id,))
+    conn.execute("DELETE FROM quarantine WHERE import_id = ?", (import_id,))
+    conn.execute("UPDATE quarantine SET corrected_by = NULL WHERE corrected_by = ?", (import_id,))
+    conn.execute(
+        "UPDATE imports SET undone_at = ?, undone_by = ?, undo_note = ? WHERE id = ?",
+        (undone_at, undone_by, note, import_id),
+    )
+    return str(path), removed
 
 
 def _differs(left: str, right: str) -> str:

@@ -318,6 +318,15 @@ _QUARANTINE_REFERENCES = [
     "ALTER TABLE quarantine ADD COLUMN corrected_by INTEGER REFERENCES imports(id)",
 ]
 
+#: An import taken back (`reconcile-tui imports undo`): when, by whom and why. The row stays
+#: for the audit trail; its records, day sums and repeats are gone (docs/mapping.md,
+#: "Taking an import back").
+_UNDONE_IMPORTS = [
+    "ALTER TABLE imports ADD COLUMN undone_at TEXT",
+    "ALTER TABLE imports ADD COLUMN undone_by TEXT",
+    "ALTER TABLE imports ADD COLUMN undo_note TEXT",
+]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -329,6 +338,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0007_record_sums", _RECORD_SUMS),
     ("0008_dates_only", _DATES_ONLY),
     ("0009_quarantine_references", _QUARANTINE_REFERENCES),
+    ("0010_undone_imports", _UNDONE_IMPORTS),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

@@ -182,7 +182,11 @@ def load_overview(workspace: Workspace, *, recheck_when_stale: bool = True) -> O
     newest = workspace.data_age()
     if newest is None:
         record_count, _ = workspace.records(RecordFilter(), limit=0)
-        files = tuple(dict.fromkeys(str(row["path"]) for row in workspace.import_log()))
+        files = tuple(
+            dict.fromkeys(
+                str(row["path"]) for row in workspace.import_log() if row["undone_at"] is None
+            )
+        )
         return Overview(origin=None, record_count=record_count, record_files=files)
 
     # Out of date only when something arrived after the run: a snapshot fetched later, or

@@ -184,6 +184,8 @@ def plant(db: Path, assignment: str) -> None:
         conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")  # 0008's
         conn.execute("ALTER TABLE quarantine DROP COLUMN reference")  # 0009's
         conn.execute("ALTER TABLE quarantine DROP COLUMN corrected_by")
+        for column in ("undone_at", "undone_by", "undo_note"):  # 0010's
+            conn.execute(f"ALTER TABLE imports DROP COLUMN {column}")
         conn.execute("PRAGMA user_version = 6")  # the release before migration 0007
 
 

@@ -297,16 +297,18 @@ def test_the_day_sums_imports_keep_are_the_sums_of_the_stored_records(db_path, t
 
 def _as_before_the_day_sums(store: Store) -> None:
     """Make the store one the release before the day sums left (migration 0007), and
-    before what came after it (0008's and 0009's columns)."""
+    before what came after it (the columns of 0008 to 0010)."""
     with store.write() as conn:
         conn.execute("DROP TABLE record_sums")
         conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")
         conn.execute("ALTER TABLE quarantine DROP COLUMN reference")
         conn.execute("ALTER TABLE quarantine DROP COLUMN corrected_by")
+        for column in ("undone_at", "undone_by", "undo_note"):
+            conn.execute(f"ALTER TABLE imports DROP COLUMN {column}")
         if store.server:
             conn.execute(
-                "DELETE FROM reconcile_migrations WHERE name IN"
-                " ('0007_record_sums', '0008_dates_only', '0009_quarantine_references')"
+                "DELETE FROM reconcile_migrations WHERE name IN ('0007_record_sums',"
+                " '0008_dates_only', '0009_quarantine_references', '0010_undone_imports')"
             )
         else:
             conn.execute("PRAGMA user_version = 6")

@@ -624,9 +624,10 @@ def _dates_only(
                 amount_given=True,
                 severity=Severity.WARNING,
                 message=(
-                    f"{count} record{'s' if count != 1 else ''} of wallet {wallet} come from"
-                    f" an export of dates ({zone}): each is stored at its day's midnight, and"
-                    " each gateway transaction it matches is on that day"
+                    ("1 record" if count == 1 else f"{count} records")
+                    + f" of wallet {wallet} {'comes' if count == 1 else 'come'} from an export"
+                    f" of dates ({zone}): each is stored at its day's midnight, and each"
+                    " gateway transaction it matches is on that day"
                 ),
             )
         )

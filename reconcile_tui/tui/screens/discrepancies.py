@@ -35,6 +35,7 @@ from reconcile_tui.tui.cells import (
     kind_words,
     plain,
     severity_marker,
+    wallet_label,
 )
 from reconcile_tui.tui.screens.base import ReconcileScreen, open_binding
 from reconcile_tui.tui.views import open_counts
@@ -241,14 +242,20 @@ def cause_lines(cause: Finding) -> list[Content]:
     """A cause in full: its message, then where it is, what it names and what it explains."""
     state = f"{ACKNOWLEDGED} acknowledged" if cause["acknowledged"] else "open"
     count = len(cause["explains"])
+    # The id (which `ack` takes) right after the kind, and the wallet as its first 8
+    # characters (the message names it whole): at 80 columns the id was the part the
+    # panel cut, and a cause naming fifty records (`times_unknown`) pushed it out at any
+    # width. Past a few, a list says how many more it holds.
+    references = refs_text(cause["references"], room=5) if cause["references"] else "none"
+    gateway = refs_text(cause["gateway_ids"], room=3) if cause["gateway_ids"] else "none"
+    wallet = wallet_label(cause["wallet_id"], None) if cause["wallet_id"] else "—"
     return [
         Content.from_markup("[b]$message[/b]", message=cause["message"]),
         Content(
-            f"{kind_words(cause['kind'])} · amount {amount_text(cause['amount'])} · {state}"
-            f" · wallet {cause['wallet_id'] or '—'} · references"
-            f" {', '.join(cause['references']) or 'none'} · gateway"
-            f" {', '.join(cause['gateway_ids']) or 'none'} · explains {count:,}"
-            f" discrepanc{'ies' if count != 1 else 'y'} · id {cause['id']}"
+            f"{kind_words(cause['kind'])} · id {cause['id']} · amount"
+            f" {amount_text(cause['amount'])} · {state} · wallet {wallet} · explains"
+            f" {count:,} discrepanc{'ies' if count != 1 else 'y'} · references {references}"
+            f" · gateway {gateway}"
         ),
     ]
 

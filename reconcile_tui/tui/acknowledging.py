@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
+from reconcile_tui.report.visible import visible
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import kind_words, short_time
 from reconcile_tui.tui.dialogs.acknowledge import (
@@ -32,9 +33,11 @@ def held_text(held: Held | None) -> str:
     """`acknowledged by ana at 2025-01-15 09:58Z: "fee schedule changed"`, or ''."""
     if held is None:
         return ""
+    # Who and why are a person's own text: a control character in them would drive the
+    # terminal (docs/report.md, "Control characters").
     return (
-        f"acknowledged by {held.acknowledged_by} at {short_time(held.acknowledged_at)}:"
-        f" “{held.note}”"
+        f"acknowledged by {visible(held.acknowledged_by)} at"
+        f" {short_time(held.acknowledged_at)}: “{visible(held.note)}”"
     )
 
 

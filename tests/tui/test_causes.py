@@ -499,3 +499,32 @@ async def test_a_count_difference_reads_as_a_count_and_says_its_figure_when_narr
         shown = shown_text(table)
         assert f"{count:+d} deposit" in shown
         assert kind in shown
+
+
+async def test_an_acknowledgements_note_with_control_characters_never_reaches_the_terminal(
+    demo: Settings,
+):
+    # The cause screen and the dialog put the note on screen as typed: an escape wiped the
+    # screen, and U+202E turned the line around.
+    note = "esc \x1b[2J bel \x07 rtl \u202e end"
+    with Workspace(demo) as workspace:
+        cause = next(c for c in workspace.cause_page()[1] if WRONG_WALLET in c["references"])
+        workspace.acknowledge(cause["id"], note, by="ana\x1b[31m")
+    app = app_on(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        _, screen = await open_cause(
+            pilot, lambda causes: row_of(causes, "wrong_wallet", WRONG_WALLET)
+        )
+        summary = shown_text(screen.query_one("#cause-summary"))
+        assert "\\x1b[2J" in summary
+        assert "\\u202e" in summary
+        assert "ana\\x1b[31m" in summary
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AcknowledgeDialog)
+        before = shown_text(dialog.query_one("#ack-previous"))
+        assert "\\x1b[2J" in before
+        for widget in (dialog.query_one("#ack-previous"), screen.query_one("#cause-summary")):
+            for strip in widget.render_lines(widget.region.reset_offset):
+                assert not any(character in strip.text for character in ("\x1b", "\x07", "\u202e"))

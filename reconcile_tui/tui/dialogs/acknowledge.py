@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from reconcile_tui.report.visible import visible
 from reconcile_tui.tui.cells import amount_text, kind_words, short_time
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
                     kind=kind_words(finding["kind"]),
                     currency=finding["currency"] or "summary",
                     difference=difference,
-                    message=finding["message"],
+                    message=visible(finding["message"]),
                 ),
                 id="acknowledge-what",
             )
@@ -104,8 +105,8 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
                     Content.from_markup(
                         "[$text-muted]$before: “$note” by $by at $at[/]",
                         before=self.BEFORE,
-                        note=previous.note,
-                        by=previous.acknowledged_by,
+                        note=visible(previous.note),
+                        by=visible(previous.acknowledged_by),
                         at=short_time(previous.acknowledged_at),
                     ),
                     id="ack-previous",
@@ -129,7 +130,7 @@ class AcknowledgeDialog(ModalScreen[Acknowledgement | None]):
         return "Acknowledge again (replaces the note)" if self.previous else "Acknowledge"
 
     def note_at_start(self) -> str:
-        return self.previous.note if self.previous is not None else ""
+        return visible(self.previous.note) if self.previous is not None else ""
 
     def on_mount(self) -> None:
         self.query_one("#ack-note").focus()

@@ -394,8 +394,19 @@ class Workspace:
         newer, run = fetched
         if newer or run is None:
             return True
-        changed = staging.records_changed_at(self.store)
-        return changed is not None and changed > run.header["generated_at"]
+        if run.checked is not None:
+            # By what was stored, not by the clocks: another person's machine running
+            # ahead made every check look out of date, and the app checked again on
+            # every screen it opened.
+            now = runs.store_state(self.store)
+            return (now.latest_import, now.undone_imports) != (
+                run.checked.latest_import,
+                run.checked.undone_imports,
+            )
+        latest_import = self.import_log(limit=1)  # a run stored by an earlier release
+        return bool(
+            latest_import and str(latest_import[0]["imported_at"]) > run.header["generated_at"]
+        )
 
     def _fetched_since_latest_check(self) -> tuple[bool, runs.RunSummary | None] | None:
         """Whether the newest snapshot was fetched after the latest check, and that check
@@ -407,6 +418,9 @@ class Workspace:
         run = runs.latest_run(self.store)
         if run is None:
             return True, None
+        if run.checked is not None:
+            stored = runs.store_state(self.store).latest_snapshot
+            return stored > run.checked.latest_snapshot, run
         return newest[2] > parse_api_time(run.header["generated_at"]), run
 
     def check_again_if_out_of_date(self) -> bool:
@@ -424,6 +438,9 @@ class Workspace:
 
     def check(self, snapshot_id: int, snapshot: GatewaySnapshot) -> CheckOutcome:
         """Reconcile the records against a stored snapshot and store the run."""
+        # Read before the check: an import landing meanwhile makes the run look out of
+        # date once more, never up to date with records it did not see.
+        state = runs.store_state(self.store)
         report = reconcile(
             self.store,
             snapshot,
@@ -440,6 +457,7 @@ class Workspace:
             snapshot_id=snapshot_id,
             overview=report.overview,
             causes=document["causes"],
+            checked=state,
         )
         log.info("run #%s: %s", run_id, document["summary"])
         return CheckOutcome(report=report, run_id=run_id, snapshot_id=snapshot_id)
@@ -751,7 +769,9 @@ class Workspace:
             raise OpenCausesInPeriod(
                 f"{count} open cause{'s' if count != 1 else ''} in {review.period.label}"
                 f" ({shown}{more}); nothing signed: acknowledge them with `reconcile-tui ack"
-                " ID --note ...`, or close with --accept-open"
+                " ID --note ...`, or close with --accept-open",
+                count=count,
+                period=review.period.label,
             )
         sign_off = closes.SignOff(
             first=review.period.first.isoformat(),

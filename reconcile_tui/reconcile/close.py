@@ -53,6 +53,12 @@ class OpenCausesInPeriod(ReconcileError):
 
     exit_code = 1
 
+    def __init__(self, message: str, *, count: int = 0, period: str = "") -> None:
+        super().__init__(message)
+        #: How many, and in which period (the terminal app says it in its own words).
+        self.count = count
+        self.period = period
+
 
 @dataclass(frozen=True)
 class Period:

@@ -35,7 +35,6 @@ __all__ = [
     "finish_staging",
     "merge_staged",
     "prepare_staging",
-    "records_changed_at",
     "stage_bad_rows",
     "stage_records",
     "table_stager",
@@ -202,13 +201,6 @@ def find_earlier_import(
         (file_sha256, mapping_sha256),
     ).fetchone()
     return (int(row[0]), str(row[1])) if row else None
-
-
-def records_changed_at(store: Store) -> str | None:
-    """When the records last changed: the latest import made, or taken back."""
-    row = store.query_one("SELECT max(imported_at), max(undone_at) FROM imports")
-    times = [str(value) for value in (row or ()) if value is not None]
-    return max(times) if times else None
 
 
 def undo_import(

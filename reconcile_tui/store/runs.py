@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconcile_tui.store.acks import WITHDRAWN
 from reconcile_tui.store.db import LIKE_LITERAL, Store, literal_pattern, stored_json
@@ -27,6 +27,7 @@ __all__ = [
     "DiscrepancyFilter",
     "FindingCounts",
     "RunSummary",
+    "StoreState",
     "cause_counts_by_scope",
     "cause_page",
     "count_causes",
@@ -38,6 +39,7 @@ __all__ = [
     "latest_run",
     "run_overview",
     "save_run",
+    "store_state",
 ]
 
 #: The report's discrepancy object (docs/report.md), the one list of its keys that every
@@ -99,6 +101,37 @@ _CAUSE_ACKNOWLEDGED = f"""({_OWN_CAUSE} OR (c.explains != '[]' AND NOT EXISTS (
     WHERE r.run_id = c.run_id AND r.id = j.value AND NOT {_OWN_DISCREPANCY})))"""
 
 
+class StoreState(NamedTuple):
+    """What a check sees of the store: the latest import, how many imports were taken
+    back, and the latest snapshot, by id. Every import, undo and fetch changes it."""
+
+    latest_import: int
+    undone_imports: int
+    latest_snapshot: int
+
+    def text(self) -> str:
+        return f"{self.latest_import}/{self.undone_imports}/{self.latest_snapshot}"
+
+    @classmethod
+    def of(cls, text: str | None) -> StoreState | None:
+        """As stored with a run; None for a run stored before, or for text not ours."""
+        parts = (text or "").split("/")
+        if len(parts) != 3 or not all(part.isdigit() for part in parts):
+            return None
+        return cls(*(int(part) for part in parts))
+
+
+def store_state(store: Store) -> StoreState:
+    """The store's state now (`StoreState`)."""
+    imported = store.query_one("SELECT max(id), count(undone_at) FROM imports")
+    fetched = store.query_one("SELECT max(id) FROM snapshots")
+    return StoreState(
+        int(imported[0] or 0) if imported else 0,
+        int(imported[1] or 0) if imported else 0,
+        int(fetched[0] or 0) if fetched else 0,
+    )
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """A stored run: its id, snapshot and the report without its discrepancies."""
@@ -106,6 +139,8 @@ class RunSummary:
     id: int
     snapshot_id: int | None
     header: dict[str, Any]
+    #: What it checked (`StoreState`); None for a run stored by an earlier release.
+    checked: StoreState | None = None
 
 
 @dataclass(frozen=True)
@@ -191,13 +226,16 @@ def save_run(
     snapshot_id: int | None,
     overview: Sequence[Mapping[str, Any]] = (),
     causes: Iterable[Mapping[str, Any]] = (),
+    checked: StoreState | None = None,
 ) -> int:
-    """Store one run in one transaction; returns its id."""
+    """Store one run in one transaction; returns its id. `checked`: the store's state it
+    checked (`StoreState`)."""
     summary = header["summary"]
     with store.write() as conn:
         run_id = conn.execute(
             """INSERT INTO runs (generated_at, snapshot_id, status, errors, warnings,
-                   acknowledged, header_json, overview_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   acknowledged, header_json, overview_json, store_state)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 header["generated_at"],
                 snapshot_id,
@@ -207,6 +245,7 @@ def save_run(
                 summary["acknowledged"],
                 json.dumps(header, sort_keys=True),
                 json.dumps(list(overview)),
+                checked.text() if checked is not None else None,
             ),
         ).lastrowid
         assert run_id is not None
@@ -346,10 +385,13 @@ def run_overview(store: Store, run_id: int) -> list[dict[str, Any]]:
 
 
 def latest_run(store: Store) -> RunSummary | None:
-    row = store.query_one("SELECT id, snapshot_id, header_json FROM runs ORDER BY id DESC LIMIT 1")
+    row = store.query_one(
+        "SELECT id, snapshot_id, header_json, store_state FROM runs ORDER BY id DESC LIMIT 1"
+    )
     if row is None:
         return None
-    return RunSummary(int(row[0]), row[1], stored_json(row[2], "check's header"))
+    header = stored_json(row[2], "check's header")
+    return RunSummary(int(row[0]), row[1], header, StoreState.of(row[3]))
 
 
 def _as_dict(row: Any) -> dict[str, Any]:

@@ -327,6 +327,11 @@ _UNDONE_IMPORTS = [
     "ALTER TABLE imports ADD COLUMN undo_note TEXT",
 ]
 
+#: What a run checked: the imports and snapshots stored then (`runs.StoreState`). A run
+#: is out of date when something was imported, undone or fetched since, whatever the
+#: clocks of the machines that did it say (docs/postgresql.md, "Several people at once").
+_RUN_STORE_STATE = ["ALTER TABLE runs ADD COLUMN store_state TEXT"]
+
 #: Each migration's statements, in order. Append only: never edit one that has shipped.
 _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0001_initial", _V1),
@@ -339,6 +344,7 @@ _MIGRATIONS: Final[list[tuple[str, list[str]]]] = [
     ("0008_dates_only", _DATES_ONLY),
     ("0009_quarantine_references", _QUARANTINE_REFERENCES),
     ("0010_undone_imports", _UNDONE_IMPORTS),
+    ("0011_run_store_state", _RUN_STORE_STATE),
 ]
 
 SCHEMA_VERSION: Final = len(_MIGRATIONS)

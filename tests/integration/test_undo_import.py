@@ -137,3 +137,34 @@ def test_imports_on_a_database_that_does_not_exist_creates_nothing(cli, tmp_path
         assert result.code == 2
         assert "no check has run yet" in result.err
     assert not missing.exists()
+
+
+def test_a_check_is_out_of_date_by_what_was_stored_since_not_by_the_clocks(db_path, tmp_path):
+    # Another person's machine, its clock a day ahead, imported: every later check looked
+    # out of date, and the app checked again on every screen (the Periods screen in a
+    # loop). A machine a day behind made an import look checked when it was not.
+    from datetime import timedelta
+
+    from reconcile_tui.config import load_settings
+    from reconcile_tui.workspace import Workspace
+    from tests.conftest import PAGE_CLOCK
+
+    settings = load_settings(SCENARIO / "reconcile.toml", environ={})
+    saved = Workspace.read_saved_responses(SCENARIO / "api")
+    for skew in (timedelta(days=1), -timedelta(days=1)):
+        db = tmp_path / f"skew-{skew.days}.db" if isinstance(db_path, Path) else db_path
+        with Workspace(settings, db_path=db, clock=lambda: PAGE_CLOCK) as mine:
+            if mine.holds_anything():
+                continue  # the server's database: one skew is enough
+            mine.import_files([SCENARIO / "records.csv"])
+            mine.check(*mine.store_saved_responses(saved))
+            assert not mine.latest_check_is_out_of_date()
+        with Workspace(settings, db_path=db, clock=lambda skew=skew: PAGE_CLOCK + skew) as theirs:
+            theirs.import_files([_new_records(tmp_path, f"theirs{skew.days}.csv")], quarantine=True)
+        with Workspace(settings, db_path=db, clock=lambda: PAGE_CLOCK) as mine:
+            assert mine.latest_check_is_out_of_date()
+            assert mine.check_again_if_out_of_date()
+            assert not mine.latest_check_is_out_of_date()
+            # A fetch stored since (by anyone, at any clock) makes it out of date too.
+            mine.store_saved_responses(saved)
+            assert mine.latest_check_is_out_of_date()

@@ -215,3 +215,27 @@ async def test_a_period_longer_than_the_history_says_where_movements_are_counted
         await pilot.press("slash", *RANGE, "enter")
         await settle(pilot)
         assert "movements counted" not in shown_text(app.screen.query_one("#period-title"))
+
+
+async def test_an_import_made_outside_the_app_is_checked_before_the_period_is_reviewed(
+    make_app, scenario_db: Path
+):
+    # The screen kept the latest check's causes: "7 open causes" while `close` (which
+    # checks first) counted 8, and after a clean sign-off it said "no open cause".
+    from datetime import timedelta
+
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_range(pilot)
+        assert "7 open causes in the period" in shown_text(screen.query_one("#period-causes"))
+        late = scenario_db.parent / "late.csv"
+        late.write_text(
+            "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
+            f"L-1,2025-01-11T09:00:00Z,USDTERC20,{WALLET_A},deposit,5,0,confirmed,0x0d\n"
+        )
+        later = PAGE_CLOCK + timedelta(minutes=1)  # after the app's check
+        with Workspace(scenario_settings(), db_path=scenario_db, clock=lambda: later) as ws:
+            ws.import_files([late])
+        await pilot.press("slash", *RANGE, "enter")  # the same period, read again
+        await settle(pilot)
+        assert "8 open causes in the period" in shown_text(screen.query_one("#period-causes"))

@@ -21,7 +21,13 @@ from textual.widgets import DataTable, Input, Static
 
 from reconcile_tui import money
 from reconcile_tui.errors import ReconcileError
-from reconcile_tui.reconcile.close import Period, PeriodReview, month, parse_period
+from reconcile_tui.reconcile.close import (
+    OpenCausesInPeriod,
+    Period,
+    PeriodReview,
+    month,
+    parse_period,
+)
 from reconcile_tui.tui.access import access_of
 from reconcile_tui.tui.cells import WARNING, amount_cell, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
@@ -141,6 +147,10 @@ class PeriodsScreen(ReconcileScreen):
             # with no history at all, this month, whose review says what to fetch.
             period = asked or workspace.newest_covered_period() or self._this_month()
             review, problem = None, None
+            # An import made outside the app (another person, the CLI) is checked first, as
+            # `close` does: the screen said "no open cause" while the CLI counted one.
+            if workspace.check_again_if_out_of_date():
+                self.app.call_from_thread(self.reconcile_app.data_changed)
             try:
                 review = workspace.review_period(period)
             except ReconcileError as error:
@@ -329,9 +339,25 @@ class PeriodsScreen(ReconcileScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign-off")
     def _sign(self, period: Period, answer: SignOff) -> None:
         with access_of(self.app).open() as workspace:
-            workspace.close_period(
-                period, answer.note, accept_open=answer.accept_open, by=answer.by
-            )
+            try:
+                workspace.close_period(
+                    period, answer.note, accept_open=answer.accept_open, by=answer.by
+                )
+            except OpenCausesInPeriod as refused:
+                # Causes opened between the review and the signing (records imported
+                # meanwhile): said in the app's words, not the command line's options.
+                causes = f"{refused.count} open cause{'s' if refused.count != 1 else ''}"
+                self.app.call_from_thread(
+                    self.notify,
+                    f"{causes} in {refused.period} now; nothing signed: the screen is"
+                    " checked again: review them, then sign again (tick the box to accept"
+                    " them)",
+                    title="Not signed",
+                    severity="warning",
+                    markup=False,
+                )
+                self.app.call_from_thread(self.reconcile_app.data_changed)
+                return
         self.post_message(self.Signed(period.label))
 
     @on(Signed)

@@ -186,6 +186,7 @@ def plant(db: Path, assignment: str) -> None:
         conn.execute("ALTER TABLE quarantine DROP COLUMN corrected_by")
         for column in ("undone_at", "undone_by", "undo_note"):  # 0010's
             conn.execute(f"ALTER TABLE imports DROP COLUMN {column}")
+        conn.execute("ALTER TABLE runs DROP COLUMN store_state")  # 0011's
         conn.execute("PRAGMA user_version = 6")  # the release before migration 0007
 
 

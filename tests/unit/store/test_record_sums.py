@@ -297,7 +297,7 @@ def test_the_day_sums_imports_keep_are_the_sums_of_the_stored_records(db_path, t
 
 def _as_before_the_day_sums(store: Store) -> None:
     """Make the store one the release before the day sums left (migration 0007), and
-    before what came after it (the columns of 0008 to 0010)."""
+    before what came after it (the columns of 0008 to 0011)."""
     with store.write() as conn:
         conn.execute("DROP TABLE record_sums")
         conn.execute("ALTER TABLE imports DROP COLUMN dates_only_zone")
@@ -305,10 +305,12 @@ def _as_before_the_day_sums(store: Store) -> None:
         conn.execute("ALTER TABLE quarantine DROP COLUMN corrected_by")
         for column in ("undone_at", "undone_by", "undo_note"):
             conn.execute(f"ALTER TABLE imports DROP COLUMN {column}")
+        conn.execute("ALTER TABLE runs DROP COLUMN store_state")
         if store.server:
             conn.execute(
                 "DELETE FROM reconcile_migrations WHERE name IN ('0007_record_sums',"
-                " '0008_dates_only', '0009_quarantine_references', '0010_undone_imports')"
+                " '0008_dates_only', '0009_quarantine_references', '0010_undone_imports',"
+                " '0011_run_store_state')"
             )
         else:
             conn.execute("PRAGMA user_version = 6")

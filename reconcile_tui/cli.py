@@ -68,6 +68,17 @@ class Invocation:
         return Workspace(settings or self.settings(), db_path=self.db, create=create)
 
 
+def _print_whole(table: Table) -> None:
+    """A table of short cells, every column whole whatever the terminal's width: a narrow
+    one wraps the lines, but Rich would drop a column that does not fit (`closes` lost its
+    state at 40 columns, so a lapsed sign-off read like a signed one)."""
+    Console(highlight=False, width=_UNBOUNDED).print(table)
+
+
+#: A width no table of this program reaches: columns are never dropped to fit.
+_UNBOUNDED = 10_000
+
+
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -351,7 +362,7 @@ def imports(ctx: click.Context, fmt: str) -> int:
         )
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    _print_whole(table)
     for entry in logged:
         console.print(f"#{entry['id']} file: {visible(str(entry['path']))}", markup=False)
     for entry in logged:
@@ -819,7 +830,7 @@ def closes(invocation: Invocation, fmt: str) -> int:
     for row in rows:
         table.add_row(*row)
     console = Console(highlight=False, soft_wrap=True)
-    console.print(table)
+    _print_whole(table)
     for entry in listed:
         console.print(
             f"{entry['from']}..{entry['to']} note: {visible(entry['note'])}", markup=False

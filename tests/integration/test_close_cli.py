@@ -310,3 +310,15 @@ def test_a_period_longer_than_the_stored_history_says_where_its_movements_are_co
     ) in result.out
     whole = cli("--db", db_path, "close", PERIOD, "--note", "n")
     assert "movements counted" not in whole.out
+
+
+def test_closes_keeps_every_column_at_any_width(cli, db_path, monkeypatch):
+    # At 40 columns Rich dropped the state column: a lapsed sign-off read like a signed one.
+    _clean(cli, db_path)
+    assert cli("--db", db_path, "close", PERIOD, "--note", "done").code == 0
+    for width in ("40", "50", "200"):
+        monkeypatch.setenv("COLUMNS", width)
+        header, row = cli("--db", db_path, "closes").out.splitlines()[:2]
+        assert header.split() == ["period", "state", "by", "at", "open"]
+        assert row.split()[:2] == [PERIOD, "signed"]
+        assert row.split()[-1] == "0"

@@ -168,3 +168,12 @@ def test_a_check_is_out_of_date_by_what_was_stored_since_not_by_the_clocks(db_pa
             # A fetch stored since (by anyone, at any clock) makes it out of date too.
             mine.store_saved_responses(saved)
             assert mine.latest_check_is_out_of_date()
+
+
+def test_imports_keeps_every_column_at_any_width(cli, db_path, monkeypatch):
+    assert scenario_check(cli, db_path).code == 1
+    monkeypatch.setenv("COLUMNS", "40")
+    header, row = cli("--db", db_path, "imports").out.splitlines()[:2]
+    assert header.split() == ["#", "imported", "at", "read", "new", "updated", "unchanged", "state"]
+    assert row.split()[0] == "1"
+    assert row.split()[-2:] == ["in", "force"]

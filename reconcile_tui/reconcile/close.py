@@ -301,6 +301,23 @@ def _records_alone(store: Store, period: Period, covered: set[str]) -> dict[str,
     return figures
 
 
+#: Causes whose effect on a balance lasts from their time on: a record or transaction one
+#: side lacks, or an amount, fee, status or wallet the sides disagree on. (A time that
+#: differs moves a movement between buckets, and the balances after both are equal.)
+CARRIED_FORWARD: Final = frozenset(
+    {
+        "missing_in_records",
+        "missing_at_gateway",
+        "amount_differs",
+        "fee_differs",
+        "status_differs",
+        "wrong_wallet",
+        "currency_not_in_api",
+        "wallet_not_in_api",
+    }
+)
+
+
 def open_causes_in(
     period: Period, causes: list[dict[str, Any]], times: dict[str, list[str]]
 ) -> list[dict[str, Any]]:
@@ -316,6 +333,12 @@ def open_causes_in(
             continue
         moments = [parse_api_time(text) for text in times.get(cause["id"], [])]
         if not moments or any(period.contains(moment) for moment in moments):
+            found.append(cause)
+        elif cause["kind"] in CARRIED_FORWARD and min(moments) < period.starts_at:
+            # A balance it moved before the period is still wrong at its end, which the
+            # sign-off certifies. Whether a history bucket of the latest check fell in the
+            # period decided it before, so a 24h fetch let a month be signed that a 30d
+            # one refused, on the same books.
             found.append(cause)
     return found
 

@@ -51,7 +51,7 @@ def test_close_refuses_while_causes_in_the_period_are_open(cli, db_path):
     assert result.code == 1
     lines = result.err.strip().splitlines()
     assert len(lines) == 1
-    assert "7 open causes in 2025-01-10..2025-01-14" in lines[0]
+    assert "8 open causes in 2025-01-10..2025-01-14" in lines[0]
     assert "--accept-open" in lines[0]
     assert _closes(cli, db_path) == []
 
@@ -62,10 +62,10 @@ def test_close_signs_with_accept_open_and_keeps_what_it_accepted(cli, db_path):
         "--db", db_path, "close", PERIOD, "--note", "known typo", "--accept-open", "--by", "ana"
     )
     assert result.code == 0, result.err
-    assert "closed 2025-01-10..2025-01-14 by ana, accepting 7 open" in result.out
+    assert "closed 2025-01-10..2025-01-14 by ana, accepting 8 open" in result.out
     [signed] = _closes(cli, db_path)
     assert signed["state"] == "signed"
-    assert signed["open_causes"] == 7
+    assert signed["open_causes"] == 8
     assert signed["note"] == "known typo"
     usdt = signed["figures"]["USDTERC20"]
     # The typo (120 recorded as 102 at the gateway) shows at the period's end.

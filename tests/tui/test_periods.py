@@ -85,7 +85,7 @@ async def test_signing_off_a_period_refuses_until_open_causes_are_accepted(
         assert "USDTERC20" in figures
         assert "1,517.000000" in figures
         assert "1,535.000000" in figures
-        assert "7 open causes in the period" in shown_text(screen.query_one("#period-causes"))
+        assert "8 open causes in the period" in shown_text(screen.query_one("#period-causes"))
 
         assert app.focused is screen.query_one("#period-figures"), app.focused
         await pilot.press("s")
@@ -220,14 +220,14 @@ async def test_a_period_longer_than_the_history_says_where_movements_are_counted
 async def test_an_import_made_outside_the_app_is_checked_before_the_period_is_reviewed(
     make_app, scenario_db: Path
 ):
-    # The screen kept the latest check's causes: "7 open causes" while `close` (which
-    # checks first) counted 8, and after a clean sign-off it said "no open cause".
+    # The screen kept the latest check's causes, one fewer than `close` (which checks
+    # first) counted, and after a clean sign-off it said "no open cause".
     from datetime import timedelta
 
     app: ReconcileApp = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open_range(pilot)
-        assert "7 open causes in the period" in shown_text(screen.query_one("#period-causes"))
+        assert "8 open causes in the period" in shown_text(screen.query_one("#period-causes"))
         late = scenario_db.parent / "late.csv"
         late.write_text(
             "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
@@ -238,4 +238,4 @@ async def test_an_import_made_outside_the_app_is_checked_before_the_period_is_re
             ws.import_files([late])
         await pilot.press("slash", *RANGE, "enter")  # the same period, read again
         await settle(pilot)
-        assert "8 open causes in the period" in shown_text(screen.query_one("#period-causes"))
+        assert "9 open causes in the period" in shown_text(screen.query_one("#period-causes"))

@@ -787,9 +787,12 @@ class Workspace:
 
     def sign_offs(self) -> list[dict[str, Any]]:
         """Every sign-off, oldest first, with whether it still stands: `lapsed` when
-        today's figures for its period differ from the ones it accepted, saying how."""
+        today's figures for its period differ from the ones it accepted, or when the latest
+        check has more open causes in it than it accepted, saying how."""
         listed = []
         today: dict[tuple[str, str], dict[str, Any] | str] = {}
+        open_now: dict[tuple[str, str], int] = {}
+        run = runs.latest_run(self.store)
         for sign_off in closes.sign_offs(self.store):
             period = Period(date.fromisoformat(sign_off.first), date.fromisoformat(sign_off.last))
             key = (sign_off.first, sign_off.last)
@@ -799,12 +802,32 @@ class Workspace:
                     today[key] = {code: figures.to_dict() for code, figures in now.items()}
                 except NotFound:
                     today[key] = f"no stored gateway history covers {period.label} any more"
+                open_now[key] = (
+                    len(
+                        open_causes_in(
+                            period,
+                            runs.cause_page(self.store, run.id),
+                            closes.cause_times(self.store, run.id, run.snapshot_id),
+                        )
+                    )
+                    if run is not None
+                    else 0
+                )
             current = today[key]
             said = (
                 [current]
                 if isinstance(current, str)
                 else changes(period, sign_off.figures, current)
             )
+            if open_now[key] > sign_off.open_causes:
+                # A fee corrected, a transaction changed at the gateway, an acknowledgement
+                # withdrawn: the balances may stand, but a mistake in the period is open
+                # that the sign-off neither saw nor accepted (docs/close.md, "Lapsing").
+                said.append(
+                    f"{open_now[key]} open cause{'s' if open_now[key] != 1 else ''} in"
+                    f" {period.label} at the latest check, {sign_off.open_causes} accepted"
+                    " when it was signed"
+                )
             listed.append(
                 {
                     "from": sign_off.first,

@@ -322,3 +322,26 @@ def test_closes_keeps_every_column_at_any_width(cli, db_path, monkeypatch):
         assert header.split() == ["period", "state", "by", "at", "open"]
         assert row.split()[:2] == [PERIOD, "signed"]
         assert row.split()[-1] == "0"
+
+
+def test_a_cause_opened_in_a_signed_period_makes_it_lapse_though_its_balances_stand(cli, db_path):
+    # Withdrawing an acknowledgement the sign-off relied on left it `signed`: its
+    # balances had not changed, but a mistake in the period was open again.
+    from reconcile_tui.config import load_settings
+    from reconcile_tui.workspace import Workspace
+
+    assert scenario_check(cli, db_path).code == 1
+    with Workspace(load_settings(SCENARIO / "reconcile.toml", environ={}), db_path=db_path) as ws:
+        found = ws.review_period(PERIOD).open_causes
+        for cause in found:
+            ws.acknowledge(cause["id"], "known")
+    assert cli("--db", db_path, "close", PERIOD, "--note", "all known").code == 0
+    [signed] = _closes(cli, db_path)
+    assert (signed["state"], signed["open_causes"]) == ("signed", 0)
+    withdrawn = cli("--db", db_path, "ack", found[0]["id"], "--withdraw", "--note", "not known")
+    assert withdrawn.code == 0, withdrawn.err
+    [lapsed] = _closes(cli, db_path)
+    assert lapsed["state"] == "lapsed"
+    assert lapsed["lapsed_because"] == (
+        f"1 open cause in {PERIOD} at the latest check, 0 accepted when it was signed"
+    )

@@ -712,11 +712,20 @@ class Workspace:
         document = self.latest_document()
         in_force = acks.acknowledgements(self.store)
         for row in (*document["causes"], *document["discrepancies"]):
-            held = in_force.get(row["id"]) if row["acknowledged"] else None
+            # Its own acknowledgement, whether it still holds or lapsed when the amount
+            # changed: an auditor sees who accepted what, and that it no longer covers it
+            # (docs/report.md, "Export").
+            held = in_force.get(row["id"])
             row["acknowledgement"] = (
                 None
                 if held is None
-                else {"by": held.acknowledged_by, "at": held.acknowledged_at, "note": held.note}
+                else {
+                    "by": held.acknowledged_by,
+                    "at": held.acknowledged_at,
+                    "note": held.note,
+                    "accepted": held.difference,
+                    "in_force": bool(row["acknowledged"]),
+                }
             )
         if fmt == "csv":
             write_atomically(path, reports.export_csv(document, discrepancies=discrepancies))

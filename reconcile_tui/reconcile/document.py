@@ -71,11 +71,15 @@ class NoteDocument(TypedDict):
 
 
 class AcknowledgementDocument(TypedDict):
-    """Who acknowledged a finding, when, and why (added by `export`)."""
+    """Who acknowledged a finding, when, and why (added by `export`); the amount it
+    accepted, and whether it still covers the finding (false: it lapsed when the amount
+    changed)."""
 
     by: str
     at: str
     note: str
+    accepted: str | None
+    in_force: bool
 
 
 class FindingHead(TypedDict):

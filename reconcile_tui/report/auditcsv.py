@@ -38,6 +38,7 @@ EXPORT_COLUMNS: Final = (
     "acknowledged_by",
     "acknowledged_at",
     "note",
+    "accepted_amount",
 )
 
 _BOM: Final = "\ufeff"
@@ -73,5 +74,8 @@ def _row(
         "acknowledged_by": held.get("by"),
         "acknowledged_at": held.get("at"),
         "note": held.get("note"),
+        # With `acknowledged` false, an acknowledgement that lapsed: it accepted this
+        # amount, and the row's amount is another now.
+        "accepted_amount": held.get("accepted"),
     }
     return [cell(column, values.get(column), _LISTS) for column in EXPORT_COLUMNS]

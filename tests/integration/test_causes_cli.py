@@ -142,6 +142,22 @@ def test_an_acknowledged_cause_lapses_when_its_amount_changes(cli, db_path, tmp_
     lapsed = next(c for c in changed["causes"] if c["id"] == wallet["id"])
     assert lapsed["amount"] == "42.000000"
     assert lapsed["acknowledged"] is False
+    # The auditors' export keeps who accepted what: it vanished once it lapsed.
+    out = tmp_path / "lapsed.json"
+    assert cli("--db", db_path, "export", "--format", "json", "--output", out).code == 0
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    held = next(c for c in exported["causes"] if c["id"] == wallet["id"])["acknowledgement"]
+    assert (held["note"], held["accepted"], held["in_force"]) == ("known", "32.000000", False)
+    table = tmp_path / "lapsed.csv"
+    assert cli("--db", db_path, "export", "--output", table).code == 0
+    rows = csv.DictReader(io.StringIO(table.read_text(encoding="utf-8-sig")))
+    row = next(row for row in rows if row["id"] == wallet["id"])
+    assert (row["acknowledged"], row["note"], row["accepted_amount"], row["amount"]) == (
+        "false",
+        "known",
+        "32.000000",
+        "42.000000",
+    )
 
 
 def test_the_auditors_export_lists_causes_with_who_when_and_why(cli, db_path, tmp_path):

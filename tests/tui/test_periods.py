@@ -186,11 +186,11 @@ async def test_the_difference_row_shows_where_a_gap_comes_from_and_records_alone
         rows = [[c.plain.strip() for c in figures.get_row_at(i)] for i in range(figures.row_count)]
         usdt = [row[:2] for row in rows].index(["USDTERC20", "gateway"])
         # It filled the end balance alone: the 18.00 more in the records came in.
-        assert rows[usdt + 2] == ["", "difference", "-18.000000", "-18.000000", "0.000000", "0"]
+        assert rows[usdt + 2] == ["", "difference", "-18.000000", "-18.000000", "0.000000", "0/0"]
         # The scenario's DOGE deposit: no stored history covers that currency.
         doge = [row[:2] for row in rows].index(["DOGE", "gateway"])
         assert rows[doge][2:] == ["no history", "", "", ""]
-        assert rows[doge + 1][3:] == ["12.500000000000000000", "0.000000000000000000", "1"]
+        assert rows[doge + 1][3:] == ["12.500000000000000000", "0.000000000000000000", "1/0"]
     small: ReconcileApp = make_app()
     async with small.run_test(size=(80, 24)) as pilot:
         screen = await _open_range(pilot)

@@ -48,7 +48,7 @@ class PeriodsView:
     sign_offs: list[dict[str, Any]]
 
 
-PERIOD_COLUMNS = ("Currency", "Side", "End balance", "In", "Out", "Moves")
+PERIOD_COLUMNS = ("Currency", "Side", "End balance", "In", "Out", "Moves in/out")
 
 
 def _amount(value: Decimal | None, scale: int) -> Text:
@@ -194,12 +194,14 @@ class PeriodsScreen(ReconcileScreen):
             causes.update(Text(view.problem or "", style="italic"))
         else:
             for code, row in view.review.figures.items():
+                # Counts in and out apart: 77 in and 31 out against 76 and 32 made 108 on
+                # both sides, and the difference row said 0.
                 gateway_moves = (
                     None
                     if row.gateway_deposit_count is None or row.gateway_withdrawal_count is None
-                    else row.gateway_deposit_count + row.gateway_withdrawal_count
+                    else (row.gateway_deposit_count, row.gateway_withdrawal_count)
                 )
-                records_moves = row.records_deposit_count + row.records_withdrawal_count
+                records_moves = (row.records_deposit_count, row.records_withdrawal_count)
                 sides = (
                     ("gateway", row.gateway_balance, row.gateway_deposits,
                      row.gateway_withdrawals, gateway_moves),
@@ -227,7 +229,7 @@ class PeriodsScreen(ReconcileScreen):
                             _amount(balance, scale),
                             _amount(deposits, scale),
                             _amount(withdrawals, scale),
-                            Text(f"{moves:,}", justify="right"),
+                            Text(f"{moves[0]:,}/{moves[1]:,}", justify="right"),
                         ]
                     )
                     cells = [
@@ -258,7 +260,12 @@ class PeriodsScreen(ReconcileScreen):
                             Text(
                                 ""
                                 if gateway_moves is None
-                                else f"{gateway_moves - records_moves:,}",
+                                else "/".join(
+                                    _signed_count(gateway - records)
+                                    for gateway, records in zip(
+                                        gateway_moves, records_moves, strict=True
+                                    )
+                                ),
                                 justify="right",
                             ),
                         ],
@@ -364,3 +371,8 @@ class PeriodsScreen(ReconcileScreen):
     def _signed(self, message: Signed) -> None:
         self.notify(f"Closed {message.label}.", title="Signed off", markup=False)
         self.reconcile_app.data_changed()
+
+
+def _signed_count(count: int) -> str:
+    """A count's difference: `+1`, `-1`, or `0`."""
+    return f"{count:+,}" if count else "0"

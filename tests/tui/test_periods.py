@@ -239,3 +239,30 @@ async def test_an_import_made_outside_the_app_is_checked_before_the_period_is_re
         await pilot.press("slash", *RANGE, "enter")  # the same period, read again
         await settle(pilot)
         assert "9 open causes in the period" in shown_text(screen.query_one("#period-causes"))
+
+
+async def test_the_highlighted_sign_off_shows_its_whole_note_and_each_reason_it_lapsed(
+    make_app, scenario_db: Path
+):
+    # In the list the reasons were cut at 80 and 120 columns, an amount scrolled into
+    # view was cut mid-number, and a note showed its first line only.
+    with Workspace(scenario_settings(), db_path=scenario_db, clock=lambda: PAGE_CLOCK) as ws:
+        ws.close_period(parse_period(RANGE), "bank matched\nfees checked", accept_open=True)
+        late = scenario_db.parent / "late.csv"
+        late.write_text(
+            "reference,occurred_at,currency,wallet_id,type,amount,fee,status,tx_hash\n"
+            f"L-1,2025-01-11T09:00:00Z,USDTERC20,{WALLET_A},deposit,5,0,confirmed,0x0d\n"
+        )
+        ws.import_files([late])
+    app: ReconcileApp = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_range(pilot)
+        screen.query_one("#sign-offs").focus()
+        await settle(pilot)
+        detail = shown_text(screen.query_one("#sign-off-detail"))
+        assert "Note: bank matched fees checked" in detail
+        assert "Lapsed because:" in detail
+        assert "USDTERC20 records' balance at 2025-01-14 was 1535.000000, now 1540.000000" in (
+            detail
+        )
+        assert screen.query_one("#sign-off-detail").region.bottom <= 23  # in view

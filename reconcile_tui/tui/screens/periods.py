@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -28,8 +28,9 @@ from reconcile_tui.reconcile.close import (
     month,
     parse_period,
 )
+from reconcile_tui.report.visible import visible
 from reconcile_tui.tui.access import access_of
-from reconcile_tui.tui.cells import WARNING, amount_cell, plain, short_time
+from reconcile_tui.tui.cells import WARNING, amount_cell, full_time, plain, short_time
 from reconcile_tui.tui.dialogs.sign_off import SignOff, SignOffDialog
 from reconcile_tui.tui.screens.base import ReconcileScreen
 from reconcile_tui.tui.widgets.fitted_table import FittedTable, Row
@@ -127,6 +128,7 @@ class PeriodsScreen(ReconcileScreen):
             yield Static("[b]Sign-offs[/b]", id="sign-offs-title")
             listed: DataTable[Text] = RowTable(id="sign-offs")
             yield listed
+            yield Static(id="sign-off-detail", classes="table-more")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -299,6 +301,47 @@ class PeriodsScreen(ReconcileScreen):
                 plain(entry["note"]),
                 plain(entry["lapsed_because"] or ""),
             )
+        self._show_sign_off(listed.cursor_row)
+
+    @on(DataTable.RowHighlighted, "#sign-offs")
+    def _sign_off_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_sign_off(event.cursor_row)
+        if self.focused is event.data_table:
+            self._bring_sign_off_detail()
+
+    @on(events.DescendantFocus, "#sign-offs")
+    def _sign_offs_focused(self) -> None:
+        self._bring_sign_off_detail()
+
+    def _bring_sign_off_detail(self) -> None:
+        # At 80x24 the detail is under the fold: whoever moves to the sign-offs is reading
+        # them.
+        self.query_one("#periods-view", VerticalScroll).scroll_to_widget(
+            self.query_one("#sign-off-detail"), animate=False
+        )
+
+    def _show_sign_off(self, row: int) -> None:
+        """The highlighted sign-off in full under the list: its note, whatever its lines,
+        and each reason it lapsed on a line of its own. In the list they were cut at any
+        width, and an amount in them scrolled into view cut mid-number."""
+        detail = self.query_one("#sign-off-detail", Static)
+        shown = list(reversed(self.view.sign_offs)) if self.view is not None else []
+        if not shown:
+            detail.update("")
+            return
+        entry = shown[min(max(row, 0), len(shown) - 1)]
+        lines = [
+            Text.assemble(
+                (f"{entry['from']}..{entry['to']} {entry['state']}", "bold"),
+                f" · signed by {visible(entry['by'])} at {full_time(entry['at'])} ·"
+                f" {entry['open_causes']} open accepted",
+            ),
+            Text(f"Note: {visible(entry['note'])}"),
+        ]
+        if entry["lapsed_because"]:
+            lines.append(Text("Lapsed because:", style="bold"))
+            lines += [Text(f"  {reason}") for reason in entry["lapsed_because"].split("; ")]
+        detail.update(Text("\n").join(lines))
 
     # -- choosing a period -------------------------------------------------------------
 

@@ -68,6 +68,14 @@ class Invocation:
         return Workspace(settings or self.settings(), db_path=self.db, create=create)
 
 
+def _who(by: str | None) -> str | None:
+    """`--by` as given; an empty one is refused, not taken for the user's name: an unset
+    `$NAME` in a script would otherwise sign for whoever runs it."""
+    if by is not None and not by.strip():
+        raise click.UsageError("--by is empty: give a name, or leave --by out for your user name")
+    return by
+
+
 def _print_whole(table: Table) -> None:
     """A table of short cells, every column whole whatever the terminal's width: a narrow
     one wraps the lines, but Rich would drop a column that does not fit (`closes` lost its
@@ -385,7 +393,7 @@ def undo_import(invocation: Invocation, import_id: int, note: str, by: str | Non
 
     Only an import that added records alone can be undone (docs/mapping.md)."""
     with invocation.workspace(create=False) as workspace:
-        path, removed = workspace.undo_import(import_id, note, by=by)
+        path, removed = workspace.undo_import(import_id, note, by=_who(by))
     click.echo(
         f"import #{import_id} of {visible(path)} undone: {removed} record"
         f"{'s' if removed != 1 else ''} removed; `reconcile-tui check` shows the books"
@@ -736,7 +744,7 @@ def ack(
     prefix); a cause covers every discrepancy it explains."""
     if withdraw:
         with invocation.workspace(create=False) as workspace:
-            found = workspace.withdraw_acknowledgement(discrepancy_id, note or "", by=by)
+            found = workspace.withdraw_acknowledgement(discrepancy_id, note or "", by=_who(by))
         state = "still acknowledged" if found["acknowledged"] else "open again"
         click.echo(
             f"withdrew the acknowledgement of {found['id']} ({visible(found['withdrawn'].note)!r}"
@@ -746,7 +754,7 @@ def ack(
     if note is None:
         raise BadInput("ack needs --note saying why the difference is accepted")
     with invocation.workspace(create=False) as workspace:
-        found = workspace.acknowledge(discrepancy_id, note, by=by)
+        found = workspace.acknowledge(discrepancy_id, note, by=_who(by))
     amount = found["accepted"]
     if found["what"] == "cause":
         explains = len(found["explains"])
@@ -771,7 +779,9 @@ def close(invocation: Invocation, period: str, note: str, accept_open: bool, by:
     """Sign a period off (YYYY-MM or YYYY-MM-DD..YYYY-MM-DD, UTC days): its balances at
     the end and movements on both sides; refused while causes in it are open."""
     with invocation.workspace(create=False) as workspace:
-        review, sign_off = workspace.close_period(period, note, accept_open=accept_open, by=by)
+        review, sign_off = workspace.close_period(
+            period, note, accept_open=accept_open, by=_who(by)
+        )
     for code, figures in review.figures.items():
         if figures.gateway_balance is None:
             click.echo(

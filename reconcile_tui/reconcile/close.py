@@ -44,8 +44,8 @@ __all__ = [
     "period_figures",
 ]
 
-_MONTH: Final = re.compile(r"(\d{4})-(\d{2})")
-_RANGE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})")
+_MONTH: Final = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+_RANGE: Final = re.compile(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", re.ASCII)
 
 
 class OpenCausesInPeriod(ReconcileError):

@@ -218,7 +218,10 @@ def test_a_bad_period_is_exit_2_with_one_line(cli, db_path):
     _clean(cli, db_path)
     # The last year's last day ended in an internal error (no day after it to end at).
     edges = ("9999-12", "9999-12-01..9999-12-31", "0001-01", "1899-12-31..1900-01-01")
-    for bad in ("2025-13", "January", "2025-01-15..2025-01-10", "2025-02-30..2025-03-01", *edges):
+    # Digits of another script were read as digits: full-width `２０２５-01` was January.
+    digits = ("\uff12\uff10\uff12\uff15-01", "2025-01-1\u0661..2025-01-14")
+    for bad in ("2025-13", "January", "2025-01-15..2025-01-10", "2025-02-30..2025-03-01",
+                *edges, *digits):  # fmt: skip
         result = cli("--db", db_path, "close", bad, "--note", "x")
         assert result.code == 2, bad
         lines = result.err.strip().splitlines()
@@ -345,3 +348,17 @@ def test_a_cause_opened_in_a_signed_period_makes_it_lapse_though_its_balances_st
     assert lapsed["lapsed_because"] == (
         f"1 open cause in {PERIOD} at the latest check, 0 accepted when it was signed"
     )
+
+
+@pytest.mark.parametrize("by", ["", "  "])
+def test_an_empty_by_is_refused_not_taken_for_the_user(cli, db_path, by):
+    # An unset `$NAME` in a script signed and acknowledged as whoever ran it.
+    assert scenario_check(cli, db_path).code == 1
+    for args in (("close", PERIOD, "--note", "x", "--accept-open", "--by", by),
+                 ("ack", "abcdef", "--note", "x", "--by", by)):  # fmt: skip
+        result = cli("--db", db_path, *args)
+        assert result.code == 2
+        assert result.err.strip() == (
+            "error: --by is empty: give a name, or leave --by out for your user name"
+        )
+    assert _closes(cli, db_path) == []

@@ -65,7 +65,9 @@ class Invocation:
     def workspace(self, settings: Settings | None = None, *, create: bool = True) -> Workspace:
         """The workspace on the chosen database; `create=False` for commands that only
         work on an earlier check's findings and must not leave an empty database behind."""
-        return Workspace(settings or self.settings(), db_path=self.db, create=create)
+        return Workspace(
+            settings or self.settings(), db_path=self.db, create=create, one_command=True
+        )
 
 
 def _who(by: str | None) -> str | None:
@@ -259,7 +261,7 @@ def import_(
         # A dry run writes nothing, a new database file included: it validates against
         # an empty store in memory, where every row is new (docs/mapping.md).
         db = ":memory:"
-    with Workspace(settings, db_path=db) as workspace:
+    with Workspace(settings, db_path=db, one_command=True) as workspace:
         _import_each(
             workspace,
             files,

@@ -111,10 +111,15 @@ class Workspace:
         db_path: Path | str | None = None,
         clock: Callable[[], datetime] = utc_now,
         create: bool = True,
+        one_command: bool = False,
     ) -> None:
         """Open the workspace's database; `create=False` for the actions that only work on
-        the findings of an earlier `check` (ack, export), which must not create one."""
+        the findings of an earlier `check` (ack, export), which must not create one.
+        `one_command`: the workspace is a command's whole use of the database (the command
+        line), so a database it made is removed again when the command is refused before
+        storing anything. The terminal app's workers share one database and never do."""
         self.settings = settings
+        self.one_command = one_command
         self.db_path = db_path or settings.db_path
         self.clock = clock
         try:
@@ -138,7 +143,7 @@ class Workspace:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
-        if kind is not None:
+        if kind is not None and self.one_command:
             # A refused or interrupted command (a file refused for its content, a gateway
             # out of reach) leaves no new, empty database behind (docs/reliability.md).
             self.store.close_unused()

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -78,10 +78,19 @@ def _who(by: str | None) -> str | None:
     return by
 
 
-def _print_whole(table: Table) -> None:
-    """A table of short cells, every column whole whatever the terminal's width: a narrow
-    one wraps the lines, but Rich would drop a column that does not fit (`closes` lost its
-    state at 40 columns, so a lapsed sign-off read like a signed one)."""
+def _print_whole(
+    names: Sequence[str], rows: Sequence[Sequence[str]], *, left: Collection[str]
+) -> None:
+    """A table of short cells (`left` columns aligned left, the rest right), every column
+    whole whatever the terminal's width: a narrow one wraps the lines, but Rich would cut
+    or drop a column that does not fit (`closes` lost its state at 40 columns, so a lapsed
+    sign-off read like a signed one). What may be long (notes, files) follows the table,
+    a line each."""
+    table = Table(box=None, highlight=False)
+    for name in names:
+        table.add_column(name, justify="left" if name in left else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     Console(highlight=False, width=_UNBOUNDED).print(table)
 
 
@@ -347,7 +356,6 @@ def imports(ctx: click.Context, fmt: str) -> int:
         click.echo("nothing has been imported yet")
         return 0
     console = Console(highlight=False, soft_wrap=True)
-    table = Table(box=None, highlight=False)
     names = ("#", "imported at", "read", "new", "updated", "unchanged", "state")
     rows = [
         (
@@ -361,18 +369,7 @@ def imports(ctx: click.Context, fmt: str) -> int:
         )
         for entry in logged
     ]
-    for position, name in enumerate(names):
-        # Each column keeps its whole text however narrow the terminal; the files (of any
-        # length) and what undid an import follow, a line each, as `closes` does.
-        table.add_column(
-            name,
-            justify="left" if name in ("imported at", "state") else "right",
-            no_wrap=True,
-            min_width=max(len(name), *(len(row[position]) for row in rows)),
-        )
-    for row in rows:
-        table.add_row(*row)
-    _print_whole(table)
+    _print_whole(names, rows, left=("imported at", "state"))
     for entry in logged:
         console.print(f"#{entry['id']} file: {visible(str(entry['path']))}", markup=False)
     for entry in logged:
@@ -829,20 +826,10 @@ def closes(invocation: Invocation, fmt: str) -> int:
         )
         for entry in listed
     ]
-    table = Table(box=None, highlight=False)
-    for position, column in enumerate(("period", "state", "by", "at", "open")):
-        # Each column keeps its whole text however narrow the terminal (a pipe's is 80
-        # columns): a period or a time is never cut. Notes, of any length, follow.
-        table.add_column(
-            column,
-            justify="right" if column == "open" else "left",
-            no_wrap=True,
-            min_width=max(len(column), *(len(row[position]) for row in rows)),
-        )
-    for row in rows:
-        table.add_row(*row)
+    _print_whole(
+        ("period", "state", "by", "at", "open"), rows, left=("period", "state", "by", "at")
+    )
     console = Console(highlight=False, soft_wrap=True)
-    _print_whole(table)
     for entry in listed:
         console.print(
             f"{entry['from']}..{entry['to']} note: {visible(entry['note'])}", markup=False

@@ -806,8 +806,18 @@ class Workspace:
         listed = []
         today: dict[tuple[str, str], dict[str, Any] | str] = {}
         open_now: dict[tuple[str, str], int] = {}
+        signed = closes.sign_offs(self.store)
         run = runs.latest_run(self.store)
-        for sign_off in closes.sign_offs(self.store):
+        # The latest check's causes and their times, read once for every period.
+        found = (
+            (
+                runs.cause_page(self.store, run.id),
+                closes.cause_times(self.store, run.id, run.snapshot_id),
+            )
+            if run is not None and signed
+            else None
+        )
+        for sign_off in signed:
             period = Period(date.fromisoformat(sign_off.first), date.fromisoformat(sign_off.last))
             key = (sign_off.first, sign_off.last)
             if key not in today:
@@ -816,17 +826,7 @@ class Workspace:
                     today[key] = {code: figures.to_dict() for code, figures in now.items()}
                 except NotFound:
                     today[key] = f"no stored gateway history covers {period.label} any more"
-                open_now[key] = (
-                    len(
-                        open_causes_in(
-                            period,
-                            runs.cause_page(self.store, run.id),
-                            closes.cause_times(self.store, run.id, run.snapshot_id),
-                        )
-                    )
-                    if run is not None
-                    else 0
-                )
+                open_now[key] = len(open_causes_in(period, *found)) if found else 0
             current = today[key]
             said = (
                 [current]
